@@ -15,7 +15,8 @@ absl::StatusOr<int> Half(int n) {
 absl::Status Check(int n) {
   IG_ASSIGN_OR_RETURN(int half, Half(n));
   if (half < 0) return absl::OutOfRangeError("negative");
-  IG_RETURN_IF_ERROR(half > 100 ? absl::OutOfRangeError("big") : absl::OkStatus());
+  IG_RETURN_IF_ERROR(half > 100 ? absl::OutOfRangeError("big")
+                                : absl::OkStatus());
   return absl::OkStatus();
 }
 

@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Benchmarks of imagebuild, printed as the markdown that docs/benchmarks.md
+# records:
+#   1. zstd: imagegraph's compressor (libzstd, multithreaded; the code that
+#      writes NAME.tar.zst) vs `zstd -T0 -3` on the same image tar, a Debian
+#      bookworm minbase image (mmdebstrap) exported as a docker-archive.
+#   2. end to end: a 3-layer busybox Dockerfile built by imagebuild (context
+#      tar in, NAME.tar.zst + NAME.image.json out) vs `buildah build` of the
+#      same Dockerfile run directly with the same isolation, storage driver
+#      and determinism flags (into a fresh storage, which is then removed).
+#
+# Usage: bench/imagebuild/run.sh [RUNS]       (default 5 runs per contender)
+# Run as root from the repository root. Environment:
+#   BAZEL_OUTPUT_BASE   output base for ./bazelw (default: Bazel's own)
+#   BENCH_CACHE         where the Debian rootfs tar is kept between runs
+#                       (default ~/.cache/imagegraph/bench)
+#
+# Each contender is a function `contender_NAME`; add one (for example a
+# `bazel build` of the same image) and list it in E2E_CONTENDERS.
+set -euo pipefail
+
+RUNS="${1:-5}"
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "${ROOT}"
+BENCH_CACHE="${BENCH_CACHE:-${HOME}/.cache/imagegraph/bench}"
+mkdir -p "${BENCH_CACHE}"
+
+bazel() {
+  if [[ -n "${BAZEL_OUTPUT_BASE:-}" ]]; then
+    ./bazelw --output_base="${BAZEL_OUTPUT_BASE}" "$@"
+  else
+    ./bazelw "$@"
+  fi
+}
+
+bazel build -c opt //tools/imagebuild //bench/imagebuild:zstd_bench >&2
+BIN="$(bazel info -c opt bazel-bin 2>/dev/null)"
+IMAGEBUILD="${BIN}/tools/imagebuild/imagebuild"
+ZSTD_BENCH="${BIN}/bench/imagebuild/zstd_bench"
+
+WORK="$(mktemp -d /tmp/imagebuild-bench.XXXXXX)"
+trap 'rm -rf "${WORK}"' EXIT
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { print b - a }'; }
+calc() { awk "BEGIN { print $1 }"; }
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+fmt() { printf '%.2f' "$1"; }
+
+# --- 1. zstd ----------------------------------------------------------------
+rootfs="${BENCH_CACHE}/bookworm-minbase.tar"
+if [[ ! -s "${rootfs}" ]]; then
+  echo "making ${rootfs} with mmdebstrap (about 20 s)" >&2
+  # mmdebstrap picks the output format from the extension.
+  mmdebstrap --quiet --variant=minbase --mode=root bookworm "${rootfs%.tar}.partial.tar" >&2
+  mv "${rootfs%.tar}.partial.tar" "${rootfs}"
+fi
+mkdir -p "${WORK}/debian"
+cp "${rootfs}" "${WORK}/debian/rootfs.tar"
+printf 'FROM scratch\nADD rootfs.tar /\nCMD ["/bin/bash"]\n' >"${WORK}/debian/Dockerfile"
+storage="${WORK}/storage-debian"
+buildah --root "${storage}/root" --runroot "${storage}/run" --storage-driver vfs \
+  build --quiet --isolation chroot --timestamp 0 --identity-label=false \
+  --pull=never -t bench/debian:1 "${WORK}/debian" >/dev/null
+buildah --root "${storage}/root" --runroot "${storage}/run" --storage-driver vfs \
+  push --quiet bench/debian:1 "docker-archive:${WORK}/image.tar:bench/debian:1"
+rm -rf "${storage}" "${WORK}/debian"
+image_bytes="$(stat -c %s "${WORK}/image.tar")"
+cat "${WORK}/image.tar" >/dev/null  # both contenders read from the page cache
+
+# timed FILE CMD...: appends "<wall seconds> <cpu seconds>" of CMD to FILE
+# (cpu = user + system of CMD and its children; bash's own `time`).
+timed() {
+  local file="$1"
+  shift
+  local TIMEFORMAT='%R %U %S'
+  { time "$@" >/dev/null 2>&1; } 2>>"${file}.raw"
+  tail -n 1 "${file}.raw" | awk '{ print $1, $2 + $3 }' >>"${file}"
+}
+wall() { awk '{ print $1 }' "$1" | median; }
+best() { awk '{ print $1 }' "$1" | sort -g | head -n 1; }
+cpu() { awk '{ print $2 }' "$1" | median; }
+
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+# Each run writes a new file, as a Bazel action does (Bazel deletes outputs
+# before running an action); replacing a file costs the file system more.
+for ((i = 0; i < RUNS; i++)); do
+  rm -f "${WORK}/cli.tar.zst" "${WORK}/ours.tar.zst"
+  sync
+  timed "${WORK}/zstd_cli.times" zstd -q -T0 -3 "${WORK}/image.tar" -o "${WORK}/cli.tar.zst"
+  timed "${WORK}/zstd_ours.times" "${ZSTD_BENCH}" --level=3 --threads=0 "${WORK}/image.tar" "${WORK}/ours.tar.zst"
+done
+cli_s="$(wall "${WORK}/zstd_cli.times")"
+ours_s="$(wall "${WORK}/zstd_ours.times")"
+cli_cpu="$(cpu "${WORK}/zstd_cli.times")"
+ours_cpu="$(cpu "${WORK}/zstd_ours.times")"
+cli_mbs="$(calc "${image_bytes} / ${cli_s} / 1000000")"
+ours_mbs="$(calc "${image_bytes} / ${ours_s} / 1000000")"
+cli_best_mbs="$(calc "${image_bytes} / $(best "${WORK}/zstd_cli.times") / 1000000")"
+ours_best_mbs="$(calc "${image_bytes} / $(best "${WORK}/zstd_ours.times") / 1000000")"
+cli_size="$(stat -c %s "${WORK}/cli.tar.zst")"
+ours_size="$(stat -c %s "${WORK}/ours.tar.zst")"
+zstd -q -d -c "${WORK}/ours.tar.zst" | cmp - "${WORK}/image.tar"
+rm -f "${WORK}/cli.tar.zst" "${WORK}/ours.tar.zst"
+
+# --- 2. end to end ------------------------------------------------------------
+ctx="${WORK}/busybox"
+mkdir -p "${ctx}"
+cp /bin/busybox "${ctx}/busybox"
+cat >"${ctx}/Dockerfile" <<'DOCKERFILE'
+FROM scratch
+COPY busybox /bin/busybox
+RUN ["/bin/busybox", "--install", "-s", "/bin"]
+RUN mkdir -p /srv && echo "hello" > /srv/index.html
+CMD ["/bin/httpd", "-f", "-h", "/srv"]
+DOCKERFILE
+tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "${ctx}" \
+  -cf "${WORK}/busybox.context.tar" .
+sha256sum "${WORK}/busybox.context.tar" | cut -c1-64 >"${WORK}/busybox.context_hash"
+
+contender_buildah() {
+  local storage="${WORK}/storage-direct"
+  buildah --root "${storage}/root" --runroot "${storage}/run" --storage-driver vfs \
+    build --quiet --isolation chroot --timestamp 0 --identity-label=false \
+    --pull=never --layers=false -t bench/busybox:1 "${ctx}" >/dev/null
+  rm -rf "${storage}"
+}
+
+contender_imagebuild() {
+  "${IMAGEBUILD}" --name=busybox --context_tar="${WORK}/busybox.context.tar" \
+    --context_hash_file="${WORK}/busybox.context_hash" --registry=bench \
+    --version=1 --output="${WORK}/busybox.tar.zst" \
+    --metadata="${WORK}/busybox.image.json" 2>/dev/null
+  rm -f "${WORK}/busybox.tar.zst" "${WORK}/busybox.image.json"
+}
+
+E2E_CONTENDERS=(buildah imagebuild)
+for name in "${E2E_CONTENDERS[@]}"; do
+  "contender_${name}"  # warm-up
+done
+for ((i = 0; i < RUNS; i++)); do
+  for name in "${E2E_CONTENDERS[@]}"; do
+    timed "${WORK}/${name}.times" "contender_${name}"
+  done
+done
+load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+# --- report ---------------------------------------------------------------------
+cat <<REPORT
+Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GiB;
+buildah $(buildah --version | awk '{print $3}'), zstd $(zstd --version | grep -o 'v[0-9.]*'); median of ${RUNS} runs;
+load average ${load_before} before, ${load_after} after. Wall time depends on
+what else runs on the 2 cores; CPU time (user + system) much less so.
+Command: \`bench/imagebuild/run.sh ${RUNS}\`
+
+| zstd level 3, all cores, ${image_bytes}-byte image tar | wall s | MB/s | best MB/s | CPU s | output bytes |
+| --- | ---: | ---: | ---: | ---: | ---: |
+| \`zstd -T0 -3\` | $(fmt "${cli_s}") | $(fmt "${cli_mbs}") | $(fmt "${cli_best_mbs}") | $(fmt "${cli_cpu}") | ${cli_size} |
+| imagegraph (\`zstd_bench\`: libzstd streaming, as imagebuild) | $(fmt "${ours_s}") | $(fmt "${ours_mbs}") | $(fmt "${ours_best_mbs}") | $(fmt "${ours_cpu}") | ${ours_size} |
+| ours / CLI (throughput; target >= 0.9) | | $(fmt "$(calc "${ours_mbs} / ${cli_mbs}")") | $(fmt "$(calc "${ours_best_mbs} / ${cli_best_mbs}")") | | |
+
+| 3-layer busybox Dockerfile | wall s | best wall s | CPU s |
+| --- | ---: | ---: | ---: |
+REPORT
+for name in "${E2E_CONTENDERS[@]}"; do
+  echo "| ${name} | $(fmt "$(wall "${WORK}/${name}.times")") | $(fmt "$(best "${WORK}/${name}.times")") | $(fmt "$(cpu "${WORK}/${name}.times")") |"
+done
+echo "| imagebuild / buildah (target <= 1.3) | $(fmt "$(calc "$(wall "${WORK}/imagebuild.times") / $(wall "${WORK}/buildah.times")")") | $(fmt "$(calc "$(best "${WORK}/imagebuild.times") / $(best "${WORK}/buildah.times")")") | $(fmt "$(calc "$(cpu "${WORK}/imagebuild.times") / $(cpu "${WORK}/buildah.times")")") |"

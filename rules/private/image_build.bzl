@@ -1,0 +1,192 @@
+"""image_build: builds an image from its hashed context with buildah (mnemonic ImageBuild)."""
+
+load("@bazel_skylib//rules:common_settings.bzl", "BuildSettingInfo")
+load(":providers.bzl", "ImageContextInfo", "ImageInfo", "ImageRegistryInfo")
+
+_SHA256_HEX = "0123456789abcdef"
+
+# The registry and version live in files that Starlark cannot read at analysis
+# time; this prelude reads them when the action runs and hands the strings on.
+_READ_REGISTRY_FILES = """set -eu
+tool="$1"; registry_file="$2"; version_file="$3"; image="$4"; shift 4
+registry="$(head -n 1 "$registry_file" | tr -d '[:space:]')"
+if [ -z "$registry" ]; then
+  echo "$registry_file: empty registry file; write one line such as localhost:5000/imagegraph" >&2
+  exit 1
+fi
+if [ -n "$version_file" ]; then
+  version="$(head -n 1 "$version_file" | tr -d '[:space:]')"
+else
+  version=latest
+  echo "warning: image $image has no VERSION file; tagging it 'latest'" >&2
+fi
+exec "$tool" --registry="$registry" --version="$version" "$@"
+"""
+
+def _check_base_reference(reference, owner):
+    at = reference.find("@sha256:")
+    digest = reference[at + len("@sha256:"):] if at > 0 else ""
+    if at <= 0 or len(digest) != 64 or [c for c in digest.elems() if c not in _SHA256_HEX]:
+        fail("%s: bases: %r is not pinned by digest; write it as NAME@sha256:<64 lowercase hex digits>, exactly as the Dockerfile's FROM line names it" % (
+            owner,
+            reference,
+        ))
+
+def _image_build_impl(ctx):
+    owner = str(ctx.label)
+    context = ctx.attr.context[ImageInfo]
+    context_info = ctx.attr.context[ImageContextInfo]
+    name = context.name
+    if name != ctx.label.name:
+        fail("%s: context: %s hashes image %r but this target is named %r; name the target after the image folder" % (
+            owner,
+            ctx.attr.context.label,
+            name,
+            ctx.label.name,
+        ))
+    for parent in context.parents:
+        if parent.tarball == None:
+            fail("%s: parents: %s is a context-only target; list the image target (%s) instead" % (
+                owner,
+                parent.label,
+                parent.name,
+            ))
+
+    tarball = ctx.actions.declare_file(name + ".tar.zst")
+    metadata = ctx.actions.declare_file(name + ".image.json")
+
+    args = ctx.actions.args()
+    args.add(ctx.executable._imagebuild.path)
+    args.add(ctx.file.registry.path)
+    args.add(ctx.file.version.path if ctx.file.version else "")
+    args.add(name)
+    args.add("--name=" + name)
+    args.add("--context_tar=" + context.context_tar.path)
+    args.add("--context_hash_file=" + context.context_hash.path)
+    args.add("--dockerfile=" + context.dockerfile.basename)
+    for parent in context.parents:
+        args.add("--parent=%s=%s" % (parent.name, parent.tarball.path))
+    base_archives = []
+    for target, reference in ctx.attr.bases.items():
+        _check_base_reference(reference, owner)
+        files = target.files.to_list()
+        if len(files) != 1:
+            fail("%s: bases: %s gives %d files; point %r at a target with exactly one docker-archive tarball" % (
+                owner,
+                target.label,
+                len(files),
+                reference,
+            ))
+        args.add("--base=%s=%s" % (reference, files[0].path))
+        base_archives.append(files[0])
+    for key in sorted(context_info.build_args.keys()):
+        args.add("--build_arg=%s=%s" % (key, context_info.build_args[key]))
+    args.add("--output=" + tarball.path)
+    args.add("--metadata=" + metadata.path)
+    args.add("--zstd_level=%d" % ctx.attr._zstd_level[BuildSettingInfo].value)
+
+    inputs = [context.context_tar, context.context_hash, ctx.file.registry] + base_archives
+    inputs += [p.tarball for p in context.parents]
+    if ctx.file.version:
+        inputs.append(ctx.file.version)
+
+    ctx.actions.run_shell(
+        command = _READ_REGISTRY_FILES,
+        arguments = [args],
+        inputs = inputs,
+        tools = [ctx.attr._imagebuild[DefaultInfo].files_to_run],
+        outputs = [tarball, metadata],
+        mnemonic = "ImageBuild",
+        progress_message = "Building image %s" % ctx.label,
+        # buildah cannot work through the sandbox's symlinks and RUN steps may
+        # reach the network; the result still goes to disk and remote caches.
+        execution_requirements = {"no-sandbox": "1", "requires-network": "1"},
+    )
+
+    # A test or tool that takes the image as data also gets what describes it.
+    runfiles_files = [tarball, metadata, context.context_hash, ctx.file.registry]
+    if ctx.file.version:
+        runfiles_files.append(ctx.file.version)
+    return [
+        DefaultInfo(
+            files = depset([tarball]),
+            runfiles = ctx.runfiles(files = runfiles_files),
+        ),
+        ImageInfo(
+            name = name,
+            folder = context.folder,
+            dockerfile = context.dockerfile,
+            context_hash = context.context_hash,
+            manifest = context.manifest,
+            context_tar = context.context_tar,
+            tarball = tarball,
+            metadata = metadata,
+            parents = context.parents,
+            transitive_parents = context.transitive_parents,
+            registry = ctx.attr.registry_name,
+            version = ctx.attr.version_name,
+            hash = ctx.attr.hash_name,
+            label = ctx.label,
+        ),
+        context_info,
+        ImageRegistryInfo(
+            registry_file = ctx.file.registry,
+            version_file = ctx.file.version,
+            hash_file = ctx.file.hash,
+        ),
+        OutputGroupInfo(
+            context = depset([context.context_hash, context.manifest, context.context_tar]),
+            metadata = depset([metadata]),
+        ),
+    ]
+
+image_build = rule(
+    implementation = _image_build_impl,
+    doc = """Builds one image of the tree from its image_context target.
+
+Outputs NAME.tar.zst (docker-archive, zstd) and NAME.image.json. The build's
+inputs are the context tar, the parents' tarballs and the pinned bases only, so
+a file that `.dockerignore` drops never causes a rebuild.""",
+    attrs = {
+        "context": attr.label(
+            mandatory = True,
+            providers = [ImageInfo, ImageContextInfo],
+            doc = "The image_context target of this image; its parents must be image_build targets.",
+        ),
+        "bases": attr.label_keyed_string_dict(
+            allow_files = True,
+            doc = "External bases: docker-archive target -> the pinned reference (NAME@sha256:...) the Dockerfile's FROM names.",
+        ),
+        "registry": attr.label(
+            mandatory = True,
+            allow_single_file = True,
+            doc = "File holding the registry (one line); the image is tagged REGISTRY/NAME:VERSION.",
+        ),
+        "version": attr.label(
+            allow_single_file = True,
+            doc = "File holding the version tag (one line); `latest`, with a warning, when absent.",
+        ),
+        "hash": attr.label(
+            allow_single_file = True,
+            doc = "File holding `sha256:<digest>` of the pushed image; pushes are checked against it.",
+        ),
+        "registry_name": attr.string(
+            doc = "Optional analysis-time copy of the registry name for ImageInfo.registry (tools read the file).",
+        ),
+        "version_name": attr.string(
+            doc = "Optional analysis-time copy of the version for ImageInfo.version (tools read the file).",
+        ),
+        "hash_name": attr.string(
+            doc = "Optional analysis-time copy of the pinned digest for ImageInfo.hash (tools read the file).",
+        ),
+        "_imagebuild": attr.label(
+            default = Label("//tools/imagebuild:imagebuild"),
+            executable = True,
+            cfg = "exec",
+        ),
+        "_zstd_level": attr.label(
+            default = Label("//rules:zstd_level"),
+            providers = [BuildSettingInfo],
+        ),
+    },
+)

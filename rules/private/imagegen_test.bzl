@@ -1,0 +1,152 @@
+"""image_tree_update and image_tree_test: keep an image tree's BUILD file in step with its folders.
+
+    image_tree_update(name = "update")          # bazel run //images:update
+    image_tree_test(name = "build_file_test")   # fails when images/BUILD.bazel is stale
+"""
+
+_COMMON_ATTRS = {
+    "defs_bzl": attr.string(
+        doc = "Label of the .bzl file a new BUILD file loads docker_image and image_graph from.",
+        default = "//rules:defs.bzl",
+    ),
+    "image_tags": attr.string_list(
+        doc = "Tags the generated docker_image targets carry (e.g. [\"manual\"] for a fixture tree that `bazel test //...` must not build).",
+    ),
+    "image_visibility": attr.string_list(
+        doc = "Visibility of the generated docker_image targets (e.g. [\"//visibility:public\"]); default the package's.",
+    ),
+    "images_dir": attr.string(
+        doc = "The image tree relative to the repository root; its BUILD.bazel is the generated file. Defaults to this package.",
+    ),
+    "kind_yml": attr.string(
+        doc = "A taskgraph kind.yml relative to the repository root giving tasks' parent: and args:. Default: IMAGES_DIR/kind.yml when present.",
+    ),
+    "_imagegen": attr.label(
+        default = Label("//tools/imagegen:imagegen"),
+        executable = True,
+        cfg = "target",
+        doc = "The generator.",
+    ),
+}
+
+def _images_dir(ctx):
+    return ctx.attr.images_dir or ctx.label.package
+
+def _launcher(ctx, flags, preamble):
+    """Writes a script that runs imagegen with `flags` from the runfiles tree."""
+    script = ctx.actions.declare_file(ctx.label.name + ".sh")
+    tool = ctx.executable._imagegen
+    quoted = " ".join(["'%s'" % flag.replace("'", "'\\''") for flag in flags])
+    ctx.actions.write(
+        output = script,
+        is_executable = True,
+        content = "\n".join([
+            "#!/usr/bin/env bash",
+            "set -euo pipefail",
+            preamble,
+            # bazel run and bazel test start in the runfiles tree of the main
+            # repository, where the tool sits at its short path.
+            "exec '%s' %s \"$@\"" % (tool.short_path, quoted),
+            "",
+        ]),
+    )
+    return script
+
+def _image_tree_update_impl(ctx):
+    images_dir = _images_dir(ctx)
+    flags = ["--images=" + images_dir, "--mode=write", "--defs_bzl=" + ctx.attr.defs_bzl]
+    if ctx.attr.image_tags:
+        flags.append("--image_tags=" + ",".join(ctx.attr.image_tags))
+    if ctx.attr.image_visibility:
+        flags.append("--image_visibility=" + ",".join(ctx.attr.image_visibility))
+    if ctx.attr.kind_yml:
+        flags.append("--kind_yml=" + ctx.attr.kind_yml)
+    script = _launcher(ctx, flags, "\n".join([
+        "if [[ -z \"${BUILD_WORKSPACE_DIRECTORY:-}\" ]]; then",
+        "  echo '%s: start it with: bazel run %s' >&2" % (ctx.label.name, ctx.label),
+        "  exit 2",
+        "fi",
+    ]))
+    return [DefaultInfo(
+        executable = script,
+        runfiles = ctx.runfiles(files = [ctx.executable._imagegen]).merge(
+            ctx.attr._imagegen[DefaultInfo].default_runfiles,
+        ),
+    )]
+
+image_tree_update = rule(
+    implementation = _image_tree_update_impl,
+    doc = """`bazel run` it to rewrite IMAGES_DIR/BUILD.bazel from the image folders.
+
+Only the region between `# BEGIN imagegraph generated` and
+`# END imagegraph generated` is rewritten (atomically); everything outside it
+is kept. Without a BUILD file, a new one is written with a header comment and
+the load statement.""",
+    attrs = _COMMON_ATTRS,
+    executable = True,
+)
+
+def _image_tree_test_impl(ctx):
+    images_dir = _images_dir(ctx)
+    flags = [
+        "--workspace=" + (ctx.attr.root or "."),
+        "--images=" + images_dir,
+        "--mode=check",
+        "--defs_bzl=" + ctx.attr.defs_bzl,
+        "--update_command=bazel run %s" % (ctx.attr.update_target or "//%s:update" % images_dir),
+    ]
+    if ctx.attr.image_tags:
+        flags.append("--image_tags=" + ",".join(ctx.attr.image_tags))
+    if ctx.attr.image_visibility:
+        flags.append("--image_visibility=" + ",".join(ctx.attr.image_visibility))
+    if ctx.attr.kind_yml:
+        flags.append("--kind_yml=" + ctx.attr.kind_yml)
+    if ctx.attr.build_file:
+        flags.append("--build_file=" + ctx.attr.build_file)
+    script = _launcher(ctx, flags, "")
+    runfiles = ctx.runfiles(files = [ctx.executable._imagegen] + ctx.files.srcs)
+    runfiles = runfiles.merge(ctx.attr._imagegen[DefaultInfo].default_runfiles)
+    return [DefaultInfo(executable = script, runfiles = runfiles)]
+
+_image_tree_test = rule(
+    implementation = _image_tree_test_impl,
+    attrs = dict(_COMMON_ATTRS, **{
+        "build_file": attr.string(
+            doc = "The checked file relative to `root`; default IMAGES_DIR/BUILD.bazel (another name lets a test check a fixture tree that is no Bazel package).",
+        ),
+        "root": attr.string(
+            doc = "The repository root of the tree relative to the workspace root; default the workspace root.",
+        ),
+        "srcs": attr.label_list(
+            allow_files = True,
+            doc = "Every file of the image tree (BUILD.bazel included), plus files outside it that `# %include` lines name and the BUILD files of their packages.",
+        ),
+        "update_target": attr.string(
+            doc = "The target shown as the fix when the file is stale; default //IMAGES_DIR:update.",
+        ),
+    }),
+    test = True,
+)
+
+def image_tree_test(name, srcs = None, extra_srcs = [], **kwargs):
+    """Fails when this package's BUILD.bazel does not match its image folders.
+
+    The failure names the fix (`bazel run //PACKAGE:update`) and shows the
+    first lines that differ.
+
+    Args:
+      name: the test's name.
+      srcs: the files of the image tree; default every file of this package.
+      extra_srcs: files outside this package that `# %include` lines name,
+        and the BUILD files of their packages.
+      **kwargs: images_dir, kind_yml, defs_bzl, update_target, and the common
+        test attributes (size, tags, ...).
+    """
+    if srcs == None:
+        srcs = native.glob(["**"])
+    kwargs.setdefault("size", "small")
+    _image_tree_test(
+        name = name,
+        srcs = srcs + extra_srcs,
+        **kwargs
+    )

@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# Every bad input: exit code, the exact message, and no output left behind.
+# shellcheck source=tests/ctxhash/testlib.sh
+source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/ctxhash/testlib.sh"
+
+# expect_error NAME CODE MESSAGE ROOT CONTEXT [FLAGS...]: runs ctxhash with
+# all three outputs requested and checks exit CODE, stderr == MESSAGE (one
+# line), empty stdout, and an empty output directory afterwards.
+expect_error() {
+  local name="$1" code="$2" message="$3" root="$4" context="$5"
+  shift 5
+  local out
+  out="$(new_dir)"
+  local rc=0
+  "${CTXHASH}" --root="${root}" --context="${context}" \
+    --manifest="${out}/m" --tar="${out}/t.tar" --hash_out="${out}/h" "$@" \
+    >"${out}.stdout" 2>"${out}.stderr" || rc=$?
+  expect_eq "${name}: exit code" "${code}" "${rc}"
+  expect_eq "${name}: message" "${message}" "$(head -n 1 "${out}.stderr")"
+  expect_eq "${name}: nothing on stdout" "" "$(cat "${out}.stdout")"
+  expect_eq "${name}: no output left behind" "" "$(ls -A "${out}")"
+}
+
+# new_repo: a repository with img/Dockerfile holding printf FORMAT $1.
+new_repo() {
+  repo="$(new_dir)"
+  put "${repo}/img/Dockerfile" "$1"
+}
+
+new_repo 'FROM scratch\n# %%include /etc/passwd\n'
+expect_error "absolute include" 1 \
+  "ctxhash: ${repo}/img/Dockerfile:2: %include /etc/passwd is an absolute path; write it relative to the repository root" \
+  "${repo}" img
+
+new_repo '# %%include recipes/../../outside\n'
+expect_error "include leaving the repository" 1 \
+  "ctxhash: ${repo}/img/Dockerfile:1: %include recipes/../../outside leaves the repository; only files inside the repository can be included" \
+  "${repo}" img
+
+new_repo 'FROM scratch\n\n# %%include recipes/missing.sh\n'
+expect_error "missing include" 1 \
+  "ctxhash: ${repo}/img/Dockerfile:3: %include recipes/missing.sh does not exist (${repo}/recipes/missing.sh); fix the path (it is relative to the repository root)" \
+  "${repo}" img
+
+new_repo '# %%include escape\n'
+ln -s /etc "${repo}/escape"
+expect_error "include through a symlink leaving the repository" 1 \
+  "ctxhash: ${repo}/img/Dockerfile:1: %include escape leads outside the repository through a symlink (to /etc); include a path whose files are inside the repository" \
+  "${repo}" img
+
+new_repo 'FROM scratch\n'
+ln -s /etc/hostname "${repo}/img/host"
+expect_error "symlink leaving the repository" 1 \
+  "ctxhash: ${repo}/img/host: symlink leads outside the repository (to /etc/hostname); copy the file into the repository or point the link inside it" \
+  "${repo}" img
+
+new_repo 'FROM scratch\n'
+ln -s ../nowhere "${repo}/img/dangling"
+expect_error "dangling symlink" 1 \
+  "ctxhash: ${repo}/img/dangling: symlink is dangling (its target ../nowhere does not exist); fix the link or remove it" \
+  "${repo}" img
+
+new_repo 'FROM scratch\n'
+ln -s loop2 "${repo}/img/loop1"
+ln -s loop1 "${repo}/img/loop2"
+expect_error "symlink loop" 1 \
+  "ctxhash: ${repo}/img/loop1: symlink loops (it resolves to itself through other links); point it at a real file or remove it" \
+  "${repo}" img
+
+new_repo 'FROM scratch\n'
+mkdir -p "${repo}/img/sub"
+ln -s .. "${repo}/img/sub/up"
+expect_error "directory symlink loop" 1 \
+  "ctxhash: ${repo}/img/sub/up: symlink loops back to a directory that contains it; remove the link" \
+  "${repo}" img
+
+new_repo 'FROM scratch\n'
+put "${repo}/img/tool" 'x'
+chmod 4755 "${repo}/img/tool"
+expect_error "setuid file" 1 \
+  "ctxhash: ${repo}/img/tool: has the setuid or setgid bit, which the context cannot carry; clear it (chmod ug-s) and set it in the Dockerfile if needed" \
+  "${repo}" img
+
+new_repo 'FROM scratch\n'
+put "${repo}/img/tool" 'x'
+chmod 2644 "${repo}/img/tool"
+expect_error "setgid file" 1 \
+  "ctxhash: ${repo}/img/tool: has the setuid or setgid bit, which the context cannot carry; clear it (chmod ug-s) and set it in the Dockerfile if needed" \
+  "${repo}" img
+
+new_repo 'FROM scratch\n'
+mkfifo "${repo}/img/pipe"
+expect_error "fifo" 1 \
+  "ctxhash: ${repo}/img/pipe: is not a regular file (a fifo, socket or device); contexts hold only regular files: remove it or list it in .dockerignore" \
+  "${repo}" img
+
+# ... but an ignored fifo is fine.
+put "${repo}/img/.dockerignore" 'pipe\n'
+"${CTXHASH}" --root="${repo}" --context=img >/dev/null && pass "ignored fifo is skipped" ||
+  fail "an ignored fifo must be skipped"
+
+new_repo 'FROM scratch\n'
+put "${repo}/img/two
+lines" 'x'
+out="$(new_dir)"
+rc=0
+"${CTXHASH}" --root="${repo}" --context=img --manifest="${out}/m" 2>"${out}.err" >/dev/null || rc=$?
+expect_eq "newline in a path: exit code" 1 "${rc}"
+expect_eq "newline in a path: message" \
+  "ctxhash: ${repo}/img/two
+lines: path contains a newline, which the manifest cannot hold; rename it" \
+  "$(cat "${out}.err")"
+expect_eq "newline in a path: no output" "" "$(ls -A "${out}")"
+
+new_repo 'FROM scratch\n'
+bad_name="$(printf 'bad\377name')"
+put "${repo}/img/${bad_name}" 'x'
+expect_error "invalid UTF-8 in a path" 1 \
+  "ctxhash: ${repo}/img/${bad_name}: path is not valid UTF-8; rename it" \
+  "${repo}" img
+
+new_repo '# %%include lib\n'
+put "${repo}/img/topsrcdir/lib/a.sh" 'mine\n'
+put "${repo}/lib/a.sh" 'theirs\n'
+expect_error "two different files at one path" 1 \
+  "ctxhash: topsrcdir/lib/a.sh: two different files at one path in the context (${repo}/img/topsrcdir/lib/a.sh and ${repo}/lib/a.sh); rename the folder in the image folder or drop the %include" \
+  "${repo}" img
+
+repo="$(new_dir)"
+put "${repo}/img/README" 'no Dockerfile here\n'
+expect_error "no Dockerfile" 1 \
+  "ctxhash: ${repo}/img: no Dockerfile in the image folder; every image folder needs one" \
+  "${repo}" img
+
+new_repo 'FROM scratch\n'
+other="$(new_dir)"
+expect_error "image folder outside the root" 1 \
+  "ctxhash: ${repo}/img: image folder is outside the repository root ${other}; pass the root that contains it as --root" \
+  "${other}" "${repo}/img"
+
+new_repo 'FROM scratch\n'
+put "${repo}/img/.dockerignore" 'ok\nsrc/[a-\n'
+expect_error "malformed .dockerignore" 1 \
+  "ctxhash: ${repo}/img/.dockerignore:2: pattern \"src/[a-\" is malformed: '[' has no matching ']'" \
+  "${repo}" img
+
+new_repo 'FROM scratch\n'
+expect_error "malformed parent hash" 1 \
+  "ctxhash: parent base: hash \"abc\" is not a context hash (64 lowercase hex digits)" \
+  "${repo}" img --parent=base=abc
+
+# Unreadable file. Tests run as root, which reads any mode-000 file, so use
+# a file the kernel refuses even to root: a write-only sysctl. Bazel mode
+# follows listed symlinks anywhere, so a listed symlink can point at it.
+unreadable=/proc/sys/vm/drop_caches
+if [[ -f "${unreadable}" ]] && ! cat "${unreadable}" >/dev/null 2>&1; then
+  new_repo 'FROM scratch\n'
+  ln -s "${unreadable}" "${repo}/img/secret"
+  printf 'img/Dockerfile\nimg/secret\n' >"${repo}/list"
+  out="$(new_dir)"
+  rc=0
+  (cd "${repo}" && "${CTXHASH}" --root=. --context=img --file_list=list \
+    --manifest="${out}/m" --tar="${out}/t" --hash_out="${out}/h") \
+    2>"${out}.err" >/dev/null || rc=$?
+  expect_eq "unreadable file: exit code" 1 "${rc}"
+  expect_eq "unreadable file: message" \
+    "ctxhash: img/secret: cannot read: Permission denied; make the file readable or leave it out with .dockerignore" \
+    "$(cat "${out}.err")"
+  expect_eq "unreadable file: no output" "" "$(ls -A "${out}")"
+else
+  echo "SKIP unreadable file: ${unreadable} is missing or readable here"
+fi
+
+# Bazel mode: a listed file that does not exist, an undeclared include.
+new_repo 'FROM scratch\n# %%include lib/a.sh\n'
+put "${repo}/lib/a.sh" 'a\n'
+printf 'img/Dockerfile\nimg/gone.txt\nlib/a.sh\n' >"${repo}/list"
+out="$(new_dir)"
+rc=0
+(cd "${repo}" && "${CTXHASH}" --root=. --context=img --file_list=list \
+  --manifest="${out}/m" --tar="${out}/t" --hash_out="${out}/h") 2>"${out}.err" >/dev/null || rc=$?
+expect_eq "missing listed file: exit code" 1 "${rc}"
+expect_eq "missing listed file: message" \
+  "ctxhash: img/gone.txt: does not exist (a dangling symlink, or removed while being read)" \
+  "$(cat "${out}.err")"
+expect_eq "missing listed file: no output" "" "$(ls -A "${out}")"
+
+printf 'img/Dockerfile\n' >"${repo}/list"
+rc=0
+(cd "${repo}" && "${CTXHASH}" --root=. --context=img --file_list=list \
+  --manifest="${out}/m" --tar="${out}/t" --hash_out="${out}/h") 2>"${out}.err" >/dev/null || rc=$?
+expect_eq "undeclared include: exit code" 1 "${rc}"
+expect_eq "undeclared include: message" \
+  'ctxhash: img/Dockerfile:2: %include lib/a.sh is not among the target'"'"'s declared inputs; add it to the `includes` attribute of the image target' \
+  "$(cat "${out}.err")"
+expect_eq "undeclared include: no output" "" "$(ls -A "${out}")"
+
+# Usage errors exit 2.
+new_repo 'FROM scratch\n'
+expect_error "unknown flag" 2 "ctxhash: unknown flag --colour" "${repo}" img --colour=no
+expect_error "missing --context" 2 "ctxhash: --context=F (the image folder) is required" "${repo}" ""
+expect_error "malformed --build_arg" 2 "ctxhash: --build_arg=NOVALUE: expected K=V" \
+  "${repo}" img --build-arg=NOVALUE
+expect_error "stray argument" 2 \
+  "ctxhash: unexpected argument \"extra\"; every argument is a --flag" "${repo}" img extra
+help="$("${CTXHASH}" --help)"
+[[ "${help}" == *"Exit codes:"*"2  usage error"* ]] && pass "--help documents exit codes" ||
+  fail "--help does not document exit codes: ${help}"
+
+finish

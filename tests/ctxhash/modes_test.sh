@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The CLI and the Bazel mode (file list, sandbox-like symlinks) give the
+# same hash, manifest and tar; the tar reads back with GNU tar.
+# shellcheck source=tests/ctxhash/testlib.sh
+source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/ctxhash/testlib.sh"
+
+repo="$(new_dir)/repo"
+put "${repo}/images/app/Dockerfile" 'FROM base\n# %%include recipes\n# %%include tools/x.sh\n'
+put "${repo}/images/app/.dockerignore" '*.log\n'
+put "${repo}/images/app/src/main.py" 'print("hi")\n'
+put "${repo}/images/app/entry.sh" '#!/bin/sh\n'
+chmod 0755 "${repo}/images/app/entry.sh"
+put "${repo}/images/app/debug.log" 'dropped\n'
+long="$(printf 'l%.0s' $(seq 1 130))"
+put "${repo}/images/app/deep/${long}/${long}.txt" 'long path\n'
+put "${repo}/recipes/a.sh" 'a\n'
+put "${repo}/recipes/sub/b.sh" 'b\n'
+put "${repo}/tools/x.sh" 'x\n'
+put "${repo}/tools/y.sh" 'not included\n'
+parent="$(sha_of_text base)"
+
+cli="$(new_dir)"
+cli_hash="$("${CTXHASH}" --root="${repo}" --context=images/app \
+  --parent="base=${parent}" --build-arg=V=1 \
+  --manifest="${cli}/m" --tar="${cli}/t.tar" --hash_out="${cli}/h")"
+
+# A Bazel-like execroot: every declared file is a symlink into the source tree.
+execroot="$(new_dir)"
+(cd "${repo}" && find . -type f | sed 's|^\./||') >"${execroot}/all"
+while IFS= read -r f; do
+  mkdir -p "${execroot}/$(dirname "${f}")"
+  ln -s "${repo}/${f}" "${execroot}/${f}"
+done <"${execroot}/all"
+grep -v '^tools/y.sh$' "${execroot}/all" >"${execroot}/list"
+printf '%s\n' "${parent}" >"${execroot}/base.hash"
+bzl="$(new_dir)"
+bzl_hash="$(cd "${execroot}" && "${CTXHASH}" --root=. --context=images/app \
+  --file_list=list --parent_hash_file=base=base.hash --build_arg=V=1 \
+  --manifest="${bzl}/m" --tar="${bzl}/t.tar" --hash_out="${bzl}/h")"
+
+expect_eq "Bazel mode hash equals CLI hash" "${cli_hash}" "${bzl_hash}"
+expect_eq "hash file holds the printed hash" "${cli_hash}" "$(cat "${bzl}/h")"
+cmp -s "${cli}/m" "${bzl}/m" && pass "manifests identical" || fail "manifests differ"
+cmp -s "${cli}/t.tar" "${bzl}/t.tar" && pass "tars identical" || fail "tars differ"
+expect_eq "hash is sha256 of the manifest" "${cli_hash}" \
+  "$(sha256sum "${cli}/m" | cut -d' ' -f1)"
+
+# A staged root below the execroot (how the rule places Bazel-built files):
+# listed paths start with the root, messages still name the image folder.
+staged="$(new_dir)"
+while IFS= read -r f; do
+  mkdir -p "${staged}/out/stage/$(dirname "${f}")"
+  ln -s "${repo}/${f}" "${staged}/out/stage/${f}"
+  [[ "${f}" == tools/y.sh ]] || printf 'out/stage/%s\n' "${f}" >>"${staged}/list"
+done <"${execroot}/all"
+printf '%s\n' "${parent}" >"${staged}/base.hash"
+staged_hash="$(cd "${staged}" && "${CTXHASH}" --root=out/stage --context=images/app \
+  --file_list=list --parent_hash_file=base=base.hash --build_arg=V=1)"
+expect_eq "staged-root Bazel mode hash equals CLI hash" "${cli_hash}" "${staged_hash}"
+grep -v 'tools/x.sh' "${staged}/list" >"${staged}/short"
+err="$(cd "${staged}" && "${CTXHASH}" --root=out/stage --context=images/app \
+  --file_list=short --parent_hash_file=base=base.hash 2>&1 >/dev/null || true)"
+expect_eq "staged-root undeclared include names the image folder" \
+  'ctxhash: images/app/Dockerfile:3: %include tools/x.sh is not among the target'"'"'s declared inputs; add it to the `includes` attribute of the image target' \
+  "${err}"
+
+# The tar: sorted like the manifest, regular files only, root-owned, mtime 0.
+expect_eq "tar lists the manifest's paths in order" \
+  "$(cut -d' ' -f3- "${cli}/m" | grep -v '^base$' | sed -n '/^parent /!p' | grep -v '^arg ')" \
+  "$(tar -tf "${cli}/t.tar")"
+listing="$(tar --numeric-owner --full-time -tvf "${cli}/t.tar")"
+bad="$(printf '%s\n' "${listing}" | awk '$2 != "0/0" || $4 != "1970-01-01" || $5 != "00:00:00" || substr($1,1,1) != "-"')"
+expect_eq "every member is a root-owned regular file with mtime 0" "" "${bad}"
+modes="$(tar -tvf "${cli}/t.tar" | awk '{print $1, $NF}' | grep -E 'entry.sh|main.py')"
+expect_eq "modes 0755/0644" "-rwxr-xr-x entry.sh
+-rw-r--r-- src/main.py" "${modes}"
+owners="$(tar -tv --quoting-style=literal -f "${cli}/t.tar" | awk '{print $2}' | sort -u)"
+expect_eq "uname/gname empty (tar prints numeric ids)" "0/0" "${owners}"
+
+# Extracting gives back exactly the hashed contents.
+x="$(new_dir)"
+tar -xf "${cli}/t.tar" -C "${x}"
+(cd "${x}" && find . -type f | sed 's|^\./||' | LC_ALL=C sort | while IFS= read -r f; do
+  mode=644
+  [[ -x "${f}" ]] && mode=755
+  printf '%s %s %s\n' "$(sha256sum <"${f}" | cut -d' ' -f1)" "${mode}" "${f}"
+done) >"${x}.manifest"
+printf 'parent %s base\narg V=1\n' "${parent}" >>"${x}.manifest"
+cmp -s "${x}.manifest" "${cli}/m" && pass "extracted tar rehashes to the manifest" ||
+  fail "extracted tar differs: $(diff "${x}.manifest" "${cli}/m")"
+[[ -f "${x}/deep/${long}/${long}.txt" ]] && pass "long path survives (PAX)" ||
+  fail "long path missing after extraction"
+
+finish

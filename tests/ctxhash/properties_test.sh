@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Properties of the context hash: what must not change it and what must.
+# shellcheck source=tests/ctxhash/testlib.sh
+source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/ctxhash/testlib.sh"
+
+# make_tree DIR ORDER: the same tree, files created in the given order
+# ("forward" or "reverse") so that directory listing orders differ.
+make_tree() {
+  local dir="$1" order="$2"
+  local files=(img/Dockerfile img/a.txt img/b/c.txt img/b/d.bin img/z.sh
+    lib/x.sh lib/sub/y.sh)
+  if [[ "${order}" == reverse ]]; then
+    files=(lib/sub/y.sh lib/x.sh img/z.sh img/b/d.bin img/b/c.txt img/a.txt
+      img/Dockerfile)
+  fi
+  local f
+  for f in "${files[@]}"; do
+    case "${f}" in
+      img/Dockerfile) put "${dir}/${f}" 'FROM base\n# %%include lib\n' ;;
+      *) put "${dir}/${f}" 'content of %s\n' "${f}" ;;
+    esac
+  done
+  chmod 0755 "${dir}/img/z.sh"
+}
+
+hash_of() {
+  local root="$1"
+  shift
+  "${CTXHASH}" --root="${root}" --context=img "$@"
+}
+
+parent="$(sha_of_text parent)"
+args=(--parent="base=${parent}" --build_arg=V=1)
+
+repo="$(new_dir)"
+make_tree "${repo}" forward
+h0="$(hash_of "${repo}" "${args[@]}")"
+[[ "${h0}" =~ ^[0-9a-f]{64}$ ]] || fail "hash is not 64 lowercase hex digits: ${h0}"
+
+# --- Must not change the hash ---
+touch -d '2001-02-03 04:05:06' "${repo}/img/a.txt" "${repo}/lib/x.sh" "${repo}/img/b"
+expect_eq "mtimes do not matter" "${h0}" "$(hash_of "${repo}" "${args[@]}")"
+
+chmod g+w,o-r "${repo}/img/a.txt"
+chmod g+x,o+x "${repo}/img/b/c.txt"  # group/other exec, owner exec unset
+chmod go-rx "${repo}/img/z.sh"
+expect_eq "group/other permission bits do not matter" "${h0}" \
+  "$(hash_of "${repo}" "${args[@]}")"
+
+reversed="$(new_dir)"
+make_tree "${reversed}" reverse
+expect_eq "directory listing order does not matter" "${h0}" \
+  "$(hash_of "${reversed}" "${args[@]}")"
+
+moved="$(new_dir)/elsewhere/checkout"
+mkdir -p "$(dirname "${moved}")"
+cp -a "${repo}" "${moved}"
+expect_eq "checkout location does not matter" "${h0}" \
+  "$(cd "${moved}" && hash_of . "${args[@]}")"
+
+mkdir -p "${repo}/img/empty/dir"
+expect_eq "empty directories do not matter" "${h0}" \
+  "$(hash_of "${repo}" "${args[@]}")"
+rm -r "${repo}/img/empty"
+
+expect_eq "relative and absolute --context agree" "${h0}" \
+  "$("${CTXHASH}" --root="${repo}" --context="${repo}/img" "${args[@]}")"
+
+# --- Must change the hash ---
+# mutate DESCRIPTION COMMAND...: runs COMMAND on a fresh copy of the tree
+# (in ${copy}) and checks the hash differs from h0.
+mutate() {
+  local what="$1"
+  shift
+  copy="$(new_dir)"
+  make_tree "${copy}" forward
+  "$@"
+  expect_ne "${what} changes the hash" "${h0}" "$(hash_of "${copy}" "${args[@]}")"
+}
+flip_byte() {  # flips one byte in the middle of a file
+  printf 'content of img/b/c.tXt\n' >"${copy}/img/b/c.txt"
+}
+mutate "a content byte" flip_byte
+mutate "an included file's content byte" eval 'printf "Content of lib/x.sh\n" >"${copy}/lib/x.sh"'
+mutate "a path" eval 'mv "${copy}/img/a.txt" "${copy}/img/a2.txt"'
+mutate "moving a file between folders" eval 'mv "${copy}/img/b/d.bin" "${copy}/img/d.bin"'
+mutate "the owner exec bit" eval 'chmod u+x "${copy}/img/a.txt"'
+mutate "a new file" eval 'put "${copy}/img/new" ""'
+mutate "an include" eval 'put "${copy}/img/Dockerfile" "FROM base\n"; put "${copy}/img/x" "# %%include lib\n"'
+mutate "a new include line" eval 'printf "# %%include other\n" >>"${copy}/img/Dockerfile"; put "${copy}/other" "o"'
+
+copy="$(new_dir)"
+make_tree "${copy}" forward
+expect_eq "fresh copy hashes the same" "${h0}" "$(hash_of "${copy}" "${args[@]}")"
+expect_ne "a parent hash changes the hash" "${h0}" \
+  "$(hash_of "${copy}" --parent="base=$(sha_of_text other)" --build_arg=V=1)"
+expect_ne "a parent name changes the hash" "${h0}" \
+  "$(hash_of "${copy}" --parent="base2=${parent}" --build_arg=V=1)"
+expect_ne "no parent changes the hash" "${h0}" "$(hash_of "${copy}" --build_arg=V=1)"
+expect_ne "a build argument value changes the hash" "${h0}" \
+  "$(hash_of "${copy}" --parent="base=${parent}" --build_arg=V=2)"
+expect_ne "an extra build argument changes the hash" "${h0}" \
+  "$(hash_of "${copy}" "${args[@]}" --build_arg=W=)"
+expect_ne "parent order changes the hash" \
+  "$(hash_of "${copy}" --parent="a=${parent}" --parent="b=${parent}")" \
+  "$(hash_of "${copy}" --parent="b=${parent}" --parent="a=${parent}")"
+expect_eq "build argument order does not change the hash" \
+  "$(hash_of "${copy}" --build_arg=A=1 --build_arg=B=2)" \
+  "$(hash_of "${copy}" --build_arg=B=2 --build_arg=A=1)"
+
+finish

@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# Every bad input gives exit 1, a message that names the problem and the fix,
+# no output file, and no temporary directory left behind.
+source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/imagebuild/testlib.sh"
+
+out="${WORK}/out"
+mkdir -p "${out}"
+
+# expect_failure CASE EXPECTED_TEXT... -- IMAGEBUILD_ARGS...
+# Builds image CASE from ${WORK}/CASE (made by the caller).
+expect_failure() {
+  local name="$1"
+  shift
+  local expected=()
+  while [[ "$1" != "--" ]]; do
+    expected+=("$1")
+    shift
+  done
+  shift
+  make_context_tar "${WORK}/${name}" "${WORK}/${name}.tar"
+  local status=0
+  run_imagebuild --name="${name}" --context_tar="${WORK}/${name}.tar" \
+    --context_hash_file="${WORK}/${name}.hash" --registry=registry.test \
+    --output="${out}/${name}.tar.zst" --metadata="${out}/${name}.image.json" \
+    "$@" || status=$?
+  [[ "${status}" == 1 ]] || fail "${name}: exit ${status}, expected 1; stderr: $(cat "${WORK}/stderr")"
+  local text
+  for text in "${expected[@]}"; do
+    expect_contains "${WORK}/stderr" "${text}"
+  done
+  [[ -z "$(ls -A "${out}")" ]] || fail "${name}: output left behind: $(ls -A "${out}")"
+  expect_no_temp_left
+  echo "ok: ${name}"
+}
+
+# A syntax error, reported by the parser with file:line.
+make_busybox_context "${WORK}/syntax" <<'DOCKERFILE'
+FROM scratch
+COPY busybox /bin/busybox
+FROM scratch AS
+DOCKERFILE
+expect_failure syntax "syntax/Dockerfile:3: FROM takes an image and optionally AS <stage name>" --
+
+# An unknown instruction (here: a lost line continuation).
+make_busybox_context "${WORK}/unknown" <<'DOCKERFILE'
+FROM scratch
+COPY busybox /bin/busybox
+RUN ["/bin/busybox", "--install", "-s", "/bin"]
+RUN echo one &&
+    echo two
+DOCKERFILE
+expect_failure unknown 'unknown/Dockerfile:5: unknown instruction "echo"' \
+  "a previous line may lack its trailing" --
+
+# An external FROM that is not pinned by digest.
+make_busybox_context "${WORK}/unpinned" <<'DOCKERFILE'
+FROM debian:bookworm
+RUN true
+DOCKERFILE
+expect_failure unpinned "unpinned/Dockerfile:1: FROM debian:bookworm is not pinned" \
+  "debian:bookworm@sha256:<digest>" --
+
+# An in-tree FROM whose image is not among the declared parents.
+make_busybox_context "${WORK}/orphan" <<'DOCKERFILE'
+FROM registry.test/bb:1.0
+RUN true
+DOCKERFILE
+expect_failure orphan "orphan/Dockerfile:1: FROM registry.test/bb:1.0 names the in-tree image bb" \
+  'add ":bb" to the `parents` attribute of the orphan target' -- --in_tree=bb
+
+# A pinned external FROM without its archive.
+digest="sha256:$(printf base | sha256sum | cut -c1-64)"
+make_busybox_context "${WORK}/nobase" <<DOCKERFILE
+FROM mirror.test/busybox@${digest}
+DOCKERFILE
+expect_failure nobase "nobase/Dockerfile:1: FROM mirror.test/busybox@${digest} is an external base" \
+  '`bases` attribute' --
+
+# A failing RUN: the step, its line and the last 20 lines of its output.
+make_busybox_context "${WORK}/failing" <<'DOCKERFILE'
+FROM scratch
+COPY busybox /bin/busybox
+RUN ["/bin/busybox", "--install", "-s", "/bin"]
+RUN for i in $(seq 1 40); do echo "output line $i"; done; echo "the real reason" >&2; exit 3
+DOCKERFILE
+expect_failure failing "failing/Dockerfile:4: STEP 4/4: RUN for i in" "failed (exit status 3); last lines of its output:" "output line 40" "output line 22" "the real reason" --
+if grep -q "output line 20$" "${WORK}/stderr"; then
+  fail "failing: more than the last 20 lines of output shown"
+fi
+
+# buildah missing: an explicit path, and PATH without it.
+make_busybox_context "${WORK}/nobuildah" <<'DOCKERFILE'
+FROM scratch
+COPY busybox /bin/busybox
+DOCKERFILE
+expect_failure nobuildah "buildah is not installed" "apt-get install buildah" "./bazelw" \
+  "/nonexistent/buildah" -- --buildah=/nonexistent/buildah
+mkdir -p "${WORK}/emptybin"
+IMAGEBUILD_PATH="${WORK}/emptybin" expect_failure nobuildah "buildah is not installed" \
+  "not found in PATH" "apt-get install buildah" --
+
+# A parent archive that is not an image.
+head -c 1000 /dev/urandom >"${WORK}/garbage.tar.zst"
+make_busybox_context "${WORK}/badparent" <<'DOCKERFILE'
+FROM bb
+DOCKERFILE
+expect_failure badparent "parent bb: ${WORK}/garbage.tar.zst is not a loadable docker-archive" \
+  -- --parent=bb="${WORK}/garbage.tar.zst"
+
+# A full disk for the output: a 512 KiB tmpfs (the tests run as root).
+make_busybox_context "${WORK}/full" <<'DOCKERFILE'
+FROM scratch
+COPY busybox /bin/busybox
+DOCKERFILE
+mkdir -p "${WORK}/small"
+mount -t tmpfs -o size=512k tmpfs "${WORK}/small"
+trap 'umount "${WORK}/small" 2>/dev/null || true; cleanup_storages' EXIT
+make_context_tar "${WORK}/full" "${WORK}/full.tar"
+status=0
+run_imagebuild --name=full --context_tar="${WORK}/full.tar" \
+  --context_hash_file="${WORK}/full.hash" \
+  --output="${WORK}/small/full.tar.zst" --metadata="${WORK}/small/full.image.json" ||
+  status=$?
+[[ "${status}" == 1 ]] || fail "full: exit ${status}: $(cat "${WORK}/stderr")"
+expect_contains "${WORK}/stderr" "${WORK}/small/full.tar.zst: cannot write: No space left on device"
+[[ -z "$(ls -A "${WORK}/small")" ]] || fail "full: left behind: $(ls -A "${WORK}/small")"
+expect_no_temp_left
+umount "${WORK}/small"
+echo "ok: full"
+
+# Cancellation (SIGTERM, as Bazel sends) during a RUN step: exit 1, and the
+# temporary storage is removed.
+make_busybox_context "${WORK}/cancelled" <<'DOCKERFILE'
+FROM scratch
+COPY busybox /bin/busybox
+RUN ["/bin/busybox", "--install", "-s", "/bin"]
+RUN echo sleeping; sleep 60
+DOCKERFILE
+make_context_tar "${WORK}/cancelled" "${WORK}/cancelled.tar"
+"${IMAGEBUILD}" --name=cancelled --context_tar="${WORK}/cancelled.tar" \
+  --context_hash_file="${WORK}/cancelled.hash" \
+  --output="${out}/cancelled.tar.zst" --metadata="${out}/cancelled.image.json" \
+  2>"${WORK}/stderr" &
+pid=$!
+for _ in $(seq 1 300); do
+  grep -q "STEP 4/4" "${WORK}/stderr" && break
+  sleep 0.1
+done
+sleep 0.5
+kill -TERM "${pid}"
+status=0
+wait "${pid}" || status=$?
+[[ "${status}" == 1 ]] || fail "cancelled: exit ${status}: $(cat "${WORK}/stderr")"
+expect_contains "${WORK}/stderr" "interrupted by signal 15"
+[[ -z "$(ls -A "${out}")" ]] || fail "cancelled: output left behind: $(ls -A "${out}")"
+expect_no_temp_left
+echo "ok: cancelled"
+
+# Bad command lines exit 2.
+status=0
+"${IMAGEBUILD}" --name=x --context_tar=a --context_hash_file=b --output=c \
+  --metadata=d --base=debian:12=/x.tar 2>"${WORK}/stderr" || status=$?
+[[ "${status}" == 2 ]] || fail "bad --base: exit ${status}"
+expect_contains "${WORK}/stderr" "--base=debian:12=/x.tar: expected REPOSITORY@sha256:<64 lowercase hex digits>=PATH"
+status=0
+"${IMAGEBUILD}" --name=x 2>"${WORK}/stderr" || status=$?
+[[ "${status}" == 2 ]] || fail "missing flags: exit ${status}"
+expect_contains "${WORK}/stderr" "--context_tar is required"
+echo PASS

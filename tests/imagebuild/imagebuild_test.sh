@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Builds busybox images with the real tool and buildah: the output loads into
+# podman with both tags, its command runs, the metadata matches the archive,
+# and in-tree parents (FROM, REGISTRY/NAME:TAG, $DOCKER_IMAGE_PARENT,
+# COPY --from) and a pinned external base resolve to the loaded images.
+source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/imagebuild/testlib.sh"
+
+out="${WORK}/out"
+mkdir -p "${out}"
+
+# --- a base image ---------------------------------------------------------
+make_busybox_context "${WORK}/bb" <<'DOCKERFILE'
+FROM scratch
+COPY busybox /bin/busybox
+RUN ["/bin/busybox", "--install", "-s", "/bin"]
+RUN echo "hello from bb" > /hello.txt
+CMD ["/bin/cat", "/hello.txt"]
+DOCKERFILE
+make_context_tar "${WORK}/bb" "${WORK}/bb.tar"
+run_imagebuild --name=bb --context_tar="${WORK}/bb.tar" \
+  --context_hash_file="${WORK}/bb.hash" --registry=registry.test/ig \
+  --version=1.0 --in_tree=bb --in_tree=child \
+  --output="${out}/bb.tar.zst" --metadata="${out}/bb.image.json" ||
+  fail "building bb: $(cat "${WORK}/stderr")"
+expect_contains "${WORK}/stderr" "STEP 3/5: RUN ["
+expect_no_temp_left
+bb_hash="$(cat "${WORK}/bb.hash")"
+
+# The metadata agrees with the files and with an independent reader.
+meta="${out}/bb.image.json"
+[[ "$(jq -r .name "${meta}")" == bb ]] || fail "name"
+[[ "$(jq -r .context_hash "${meta}")" == "${bb_hash}" ]] || fail "context_hash"
+[[ "$(jq -r '.tags | join(" ")' "${meta}")" == "registry.test/ig/bb:1.0 registry.test/ig/bb:${bb_hash}" ]] ||
+  fail "tags: $(jq -c .tags "${meta}")"
+[[ "$(jq -r .tarball_sha256 "${meta}")" == "$(sha256sum "${out}/bb.tar.zst" | cut -c1-64)" ]] ||
+  fail "tarball_sha256"
+[[ "$(jq -r .tarball_size "${meta}")" == "$(stat -c %s "${out}/bb.tar.zst")" ]] || fail "tarball_size"
+[[ "$(jq -r '.layers | length' "${meta}")" == 1 ]] || fail "one layer expected"
+[[ "$(jq -r '[.layers[].size] | add' "${meta}")" == "$(jq -r .size "${meta}")" ]] || fail "size"
+[[ "$(jq -r .manifest_digest "${meta}")" =~ ^sha256:[0-9a-f]{64}$ ]] || fail "manifest_digest"
+bb_id="$(jq -r .image_id "${meta}")"
+
+# The archive is zstd over a docker-archive that names both tags and whose
+# layer is the one the metadata records.
+zstd -q -d -c "${out}/bb.tar.zst" >"${WORK}/bb.docker.tar"
+tar -xOf "${WORK}/bb.docker.tar" manifest.json >"${WORK}/bb.manifest.json"
+[[ "$(jq -r '.[0].RepoTags | sort | join(" ")' "${WORK}/bb.manifest.json")" == "registry.test/ig/bb:1.0 registry.test/ig/bb:${bb_hash}" ]] ||
+  fail "RepoTags: $(cat "${WORK}/bb.manifest.json")"
+[[ "sha256:$(jq -r '.[0].Config' "${WORK}/bb.manifest.json" | sed 's/\.json$//')" == "${bb_id}" ]] ||
+  fail "config digest differs from image_id"
+
+# podman loads it with both tags; buildah runs its command.
+private_podman load load -i "${WORK}/bb.docker.tar" >"${WORK}/load.out"
+private_podman load images --format '{{.Repository}}:{{.Tag}} {{.ID}}' >"${WORK}/images.out"
+expect_contains "${WORK}/images.out" "registry.test/ig/bb:1.0 ${bb_id:7:12}"
+expect_contains "${WORK}/images.out" "registry.test/ig/bb:${bb_hash} ${bb_id:7:12}"
+run_in_image load registry.test/ig/bb:1.0 /bin/cat /hello.txt >"${WORK}/run.out"
+[[ "$(cat "${WORK}/run.out")" == "hello from bb" ]] || fail "run: $(cat "${WORK}/run.out")"
+
+# --- a child: FROM an in-tree parent, COPY --from another ------------------
+make_busybox_context "${WORK}/child" <<'DOCKERFILE'
+# syntax=docker/dockerfile:1
+ARG FLAVOR=plain
+FROM registry.test/ig/bb:1.0 AS tools
+FROM bb
+ARG FLAVOR
+COPY --from=bb /hello.txt /copied.txt
+RUN echo "child ${FLAVOR}" > /child.txt && cat /hello.txt >> /child.txt
+CMD ["/bin/cat", "/child.txt", "/copied.txt"]
+DOCKERFILE
+make_context_tar "${WORK}/child" "${WORK}/child.tar"
+run_imagebuild --name=child --context_tar="${WORK}/child.tar" \
+  --context_hash_file="${WORK}/child.hash" --registry=registry.test/ig \
+  --in_tree=bb --in_tree=child --parent=bb="${out}/bb.tar.zst" \
+  --build_arg=FLAVOR=salty \
+  --output="${out}/child.tar.zst" --metadata="${out}/child.image.json" ||
+  fail "building child: $(cat "${WORK}/stderr")"
+expect_contains "${WORK}/stderr" "loading parent bb"
+expect_no_temp_left
+# Without --version the tag is "latest"; the parent's layer is shared.
+[[ "$(jq -r '.tags[0]' "${out}/child.image.json")" == registry.test/ig/child:latest ]] ||
+  fail "child tags: $(jq -c .tags "${out}/child.image.json")"
+[[ "$(jq -r '.layers[0].digest' "${out}/child.image.json")" == "$(jq -r '.layers[0].digest' "${meta}")" ]] ||
+  fail "child does not start from bb's layer"
+[[ "$(jq -r '.layers | length' "${out}/child.image.json")" == 2 ]] || fail "child layers"
+
+zstd -q -d -c "${out}/child.tar.zst" >"${WORK}/child.docker.tar"
+private_podman load load -i "${WORK}/child.docker.tar" >/dev/null
+run_in_image load registry.test/ig/child:latest /bin/cat /child.txt /copied.txt >"${WORK}/run.out"
+printf 'child salty\nhello from bb\nhello from bb\n' | diff - "${WORK}/run.out" ||
+  fail "child's files differ"
+
+# --- $DOCKER_IMAGE_PARENT and a pinned external base -----------------------
+# The external base is bb's archive under another name, pinned by image ID
+# (which a docker-archive carries, so the tool can verify it).
+ext_ref="mirror.test/library/busybox@${bb_id}"
+make_busybox_context "${WORK}/grandchild" <<DOCKERFILE
+FROM ${ext_ref} AS external
+FROM \$DOCKER_IMAGE_PARENT
+COPY --from=${ext_ref} /hello.txt /from-external.txt
+COPY --from=external /hello.txt /from-stage.txt
+RUN cat /child.txt /from-external.txt /from-stage.txt > /all.txt
+DOCKERFILE
+make_context_tar "${WORK}/grandchild" "${WORK}/grandchild.tar"
+run_imagebuild --name=grandchild --context_tar="${WORK}/grandchild.tar" \
+  --context_hash_file="${WORK}/grandchild.hash" --registry=registry.test/ig \
+  --version=2 --parent=child="${out}/child.tar.zst" \
+  --base="${ext_ref}=${WORK}/bb.docker.tar" \
+  --output="${out}/grandchild.tar.zst" --metadata="${out}/grandchild.image.json" ||
+  fail "building grandchild: $(cat "${WORK}/stderr")"
+expect_contains "${WORK}/stderr" "verified base ${ext_ref}"
+expect_no_temp_left
+zstd -q -d -c "${out}/grandchild.tar.zst" >"${WORK}/grandchild.docker.tar"
+private_podman load load -i "${WORK}/grandchild.docker.tar" >/dev/null
+run_in_image load registry.test/ig/grandchild:2 /bin/cat /all.txt >"${WORK}/run.out"
+printf 'child salty\nhello from bb\nhello from bb\nhello from bb\n' | diff - "${WORK}/run.out" ||
+  fail "grandchild's files differ"
+
+# A base whose pinned digest the archive cannot show (a registry manifest
+# digest) still builds, with a note.
+other_digest="sha256:$(printf other | sha256sum | cut -c1-64)"
+make_busybox_context "${WORK}/ext" <<DOCKERFILE
+FROM mirror.test/busybox@${other_digest}
+RUN test -f /hello.txt
+DOCKERFILE
+make_context_tar "${WORK}/ext" "${WORK}/ext.tar"
+run_imagebuild --name=ext --context_tar="${WORK}/ext.tar" \
+  --context_hash_file="${WORK}/ext.hash" \
+  --base="mirror.test/busybox@${other_digest}=${out}/bb.tar.zst" \
+  --output="${out}/ext.tar.zst" --metadata="${out}/ext.image.json" ||
+  fail "building ext: $(cat "${WORK}/stderr")"
+expect_contains "${WORK}/stderr" "does not carry the registry manifest"
+[[ "$(jq -r '.tags[0]' "${out}/ext.image.json")" == localhost/ext:latest ]] ||
+  fail "ext tags: $(jq -c .tags "${out}/ext.image.json")"
+
+echo "PASS"

@@ -1,0 +1,2 @@
+#!/bin/sh
+# No image includes this file.

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The decision CLI over a real local index: the plan table, the JSON plan, and
+# the messages of bad input.
+set -euo pipefail
+
+readonly DECISION_BIN="$1" INDEX_BIN="$2"
+work="$(mktemp -d "${TEST_TMPDIR:-/tmp}/decision.XXXXXX")"
+trap 'rm -rf "${work}"' EXIT
+h() { printf '%s' "$1" | sha256sum | cut -c1-64; }
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+cat >"${work}/graph.json" <<JSON
+{"images": [
+  {"label": "//images:base", "name": "base", "context_hash": "$(h base)"},
+  {"label": "//images:build", "name": "build", "context_hash": "$(h build)",
+   "parents": ["//images:base"]},
+  {"label": "//images:test", "name": "test", "context_hash": "$(h test)",
+   "parents": ["//images:build"]}
+]}
+JSON
+echo tarball >"${work}/t.tar.zst"
+"${INDEX_BIN}" --index="${work}/index" --level=3 insert --name=test \
+  --context_hash="$(h test)" --image_id=sha256:t "${work}/t.tar.zst" 2>/dev/null >/dev/null
+
+"${DECISION_BIN}" --graph="${work}/graph.json" --index="${work}/index" --level=1 \
+  --json_out="${work}/plan.json" >"${work}/table"
+cat "${work}/table"
+grep -Eq '^build +base ' "${work}/table" || fail "base should build"
+grep -Eq '^build +build ' "${work}/table" || fail "build should build"
+grep -Eq '^reuse +test .* 3 +sha256:t ' "${work}/table" || fail "test should be reused"
+grep -q '^3 images: 1 reused, 2 to build (level 1' "${work}/table" || fail "summary"
+[[ "$(jq -r '[.images[].name] | join(",")' "${work}/plan.json")" == "base,build,test" ]] ||
+  fail "plan order: $(cat "${work}/plan.json")"
+[[ "$(jq -r '.images[2].namespace' "${work}/plan.json")" == "docker.images.v2.level-3.test.hash.$(h test)" ]] ||
+  fail "plan namespace"
+[[ "$(jq -r '.images[2].entry.image_id' "${work}/plan.json")" == "sha256:t" ]] || fail "plan entry"
+
+# Bad input: messages name the file and the problem; nothing is written.
+code=0
+"${DECISION_BIN}" --index="${work}/index" 2>"${work}/err" || code=$?
+[[ "${code}" == 2 ]] && grep -q -- "--graph is required" "${work}/err" || fail "missing --graph: $(cat "${work}/err")"
+code=0
+BUILD_WORKSPACE_DIRECTORY="${work}/ws" "${DECISION_BIN}" 2>"${work}/err" || code=$?
+[[ "${code}" == 2 ]] && grep -q "ws/bazel-bin/images/graph.json does not exist: run \`bazel build //images:graph\` first" "${work}/err" ||
+  fail "missing default graph: $(cat "${work}/err")"
+mkdir -p "${work}/ws/bazel-bin/images"
+cp "${work}/graph.json" "${work}/ws/bazel-bin/images/graph.json"
+BUILD_WORKSPACE_DIRECTORY="${work}/ws" "${DECISION_BIN}" --index="${work}/index" >"${work}/table2"
+grep -q '^3 images: 1 reused, 2 to build (level 1' "${work}/table2" || fail "default graph: $(cat "${work}/table2")"
+echo '{"images": [{"label": "//a", "name": "a", "context_hash": "zz"}]}' >"${work}/bad.json"
+code=0
+"${DECISION_BIN}" --graph="${work}/bad.json" --index="${work}/index" \
+  --json_out="${work}/bad-plan.json" 2>"${work}/err" || code=$?
+[[ "${code}" == 2 ]] && grep -q "bad.json: image //a: context hash \"zz\" is invalid" "${work}/err" ||
+  fail "bad hash: $(cat "${work}/err")"
+[[ ! -e "${work}/bad-plan.json" ]] || fail "a failed decision wrote a plan"
+code=0
+"${DECISION_BIN}" --graph="${work}/missing.json" 2>"${work}/err" || code=$?
+[[ "${code}" == 2 ]] && grep -q "missing.json: no such file" "${work}/err" || fail "missing graph: $(cat "${work}/err")"
+echo PASS

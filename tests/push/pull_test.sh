@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# End to end: image_pull in a nested workspace with a fresh output base
+# pulls a base image by digest from a real registry on 127.0.0.1 (and from a
+# local OCI layout), the archive loads with podman and serves as the base of
+# a real buildah build; wrong pins, unpinned references and a blob tampered in
+# the registry's storage fail with clear messages.
+set -euo pipefail
+
+here="${TEST_SRCDIR}/${TEST_WORKSPACE}/tests"
+source "${here}/lib/registry.sh"
+source "${here}/push/fixture.sh"
+
+root="$(source_root)"
+export NESTED_WS="${TEST_TMPDIR}/ws"
+export NESTED_OUTPUT_BASE="${TEST_TMPDIR}/ob"
+registry_on_exit nested_bazel_shutdown
+# podman wants a runroot path of at most 50 characters.
+podman_dir="$(mktemp -d /tmp/pull_test.podman.XXXXXX)"
+registry_on_exit 'rm -rf "${podman_dir}" "${TEST_TMPDIR}/fixtures"'
+podman=(podman --root "${podman_dir}/root" --runroot "${podman_dir}/run" --storage-driver vfs)
+
+registry_start plain
+registry_start tamper
+registry_start mtamper
+plain="${REGISTRY_ADDR[plain]}"
+tamper="${REGISTRY_ADDR[tamper]}"
+
+fixtures="${TEST_TMPDIR}/fixtures"
+mkdir -p "${fixtures}" "${NESTED_WS}/child"
+make_busybox_image "${fixtures}" base "pinned base content"
+
+# The base as a registry would hold it, and as an offline OCI layout.
+skopeo copy --quiet --dest-tls-verify=false --digestfile "${fixtures}/digest" \
+  "docker-archive:${fixtures}/base.tar" "docker://${plain}/base:1"
+skopeo copy --quiet --dest-tls-verify=false --digestfile "${fixtures}/tamper_digest" \
+  "docker-archive:${fixtures}/base.tar" "docker://${tamper}/base:1"
+skopeo copy --quiet --digestfile "${fixtures}/oci_digest" \
+  "docker-archive:${fixtures}/base.tar" "oci:${fixtures}/layout:base"
+skopeo copy --quiet --dest-tls-verify=false \
+  "docker-archive:${fixtures}/base.tar" "docker://${REGISTRY_ADDR[mtamper]}/base:1"
+digest="$(cat "${fixtures}/digest")"
+oci_digest="$(cat "${fixtures}/oci_digest")"
+zero="sha256:$(printf '%064d' 0)"
+
+# Flip bytes of the base's layer blob in the tamper registry's storage.
+layer="$(skopeo inspect --raw --tls-verify=false "docker://${tamper}/base:1" | jq -r '.layers[0].digest')"
+layer_hex="${layer#sha256:}"
+blob="${REGISTRY_STORAGE[tamper]}/docker/registry/v2/blobs/sha256/${layer_hex:0:2}/${layer_hex}/data"
+[[ -f "${blob}" ]] || fail "no blob file at ${blob}"
+python3 - "${blob}" <<'PY'
+import sys
+path = sys.argv[1]
+with open(path, "r+b") as f:
+    head = bytearray(f.read(64))
+    f.seek(0)
+    f.write(bytes(b ^ 0xFF for b in head))
+PY
+
+# Change the manifest's bytes (still valid JSON) in the mtamper registry.
+digest_hex="${digest#sha256:}"
+manifest_blob="${REGISTRY_STORAGE[mtamper]}/docker/registry/v2/blobs/sha256/${digest_hex:0:2}/${digest_hex}/data"
+[[ -f "${manifest_blob}" ]] || fail "no manifest blob at ${manifest_blob}"
+sed -i 's/"schemaVersion":2/"schemaVersion":2 /' "${manifest_blob}"
+
+cat >"${NESTED_WS}/WORKSPACE" <<WS
+workspace(name = "fixture")
+
+local_repository(
+    name = "imagegraph",
+    path = "${root}",
+)
+
+load("@imagegraph//rules/private:image_pull.bzl", "image_pull")
+
+image_pull(
+    name = "base",
+    image = "${plain}/base:1@${digest}",
+    tls_verify = False,
+)
+
+image_pull(
+    name = "seeded",
+    # Never contacted: the layout provides everything.
+    image = "127.0.0.1:9/base@${oci_digest}",
+    oci_layout = "${fixtures}/layout",
+)
+
+image_pull(
+    name = "wrong_pin",
+    image = "${plain}/base@${zero}",
+    tls_verify = False,
+)
+
+image_pull(
+    name = "unpinned",
+    image = "${plain}/base:1",
+    tls_verify = False,
+)
+
+image_pull(
+    name = "tampered",
+    image = "${tamper}/base@$(cat "${fixtures}/tamper_digest")",
+    tls_verify = False,
+)
+
+image_pull(
+    name = "tampered_manifest",
+    image = "${REGISTRY_ADDR[mtamper]}/base@${digest}",
+    tls_verify = False,
+)
+
+image_pull(
+    name = "seeded_missing",
+    image = "127.0.0.1:9/base@${zero}",
+    oci_layout = "${fixtures}/layout",
+)
+WS
+cat >"${NESTED_WS}/.bazelrc" <<'RC'
+build --color=no --curses=no --noshow_progress
+RC
+archive_tag="${plain}/base:${digest/:/-}"
+cat >"${NESTED_WS}/child/Dockerfile" <<DOCKERFILE
+FROM ${archive_tag}
+RUN ["/bin/busybox", "sh", "-c", "/bin/busybox cat /marker.txt > /child.txt && echo built on the pinned base >> /child.txt"]
+DOCKERFILE
+cat >"${NESTED_WS}/build_child.sh" <<'SH'
+#!/usr/bin/env bash
+# Builds child/Dockerfile on the pulled base with buildah; prints /child.txt.
+set -euo pipefail
+archive="$(readlink -f "$1")"; dockerfile_dir="$(dirname "$(readlink -f "$2")")"; out="$3"
+work="$(mktemp -d)"
+trap 'buildah --root "${work}/root" --runroot "${work}/runroot" --storage-driver vfs rm -a >/dev/null 2>&1 || true; rm -rf "${work}"' EXIT
+b=(buildah --root "${work}/root" --runroot "${work}/runroot" --storage-driver vfs)
+"${b[@]}" pull --quiet "docker-archive:${archive}" >/dev/null
+"${b[@]}" bud --quiet --isolation chroot -t child "${dockerfile_dir}" >/dev/null
+container="$("${b[@]}" from child)"
+"${b[@]}" run --isolation chroot "${container}" -- /bin/busybox cat /child.txt >"${out}"
+SH
+chmod +x "${NESTED_WS}/build_child.sh"
+cat >"${NESTED_WS}/BUILD.bazel" <<'BUILD'
+genrule(
+    name = "child",
+    srcs = [
+        "@base//:image",
+        "child/Dockerfile",
+    ],
+    outs = ["child.txt"],
+    cmd = "$(location build_child.sh) $(location @base//:image) $(location child/Dockerfile) $@",
+    tags = ["no-sandbox"],
+    tools = ["build_child.sh"],
+)
+BUILD
+
+out="${TEST_TMPDIR}/out"
+err="${TEST_TMPDIR}/err"
+build() {
+  rc=0
+  nested_bazel build "$@" >"${out}" 2>"${err}" || rc=$?
+}
+
+echo "== pull by digest into a fresh output base"
+build @base//:image
+[[ "${rc}" == 0 ]] || { cat "${err}" >&2; fail "pulling @base exited ${rc}"; }
+external="$(nested_bazel info output_base 2>/dev/null)/external"
+[[ "$(jq -r .manifest_digest "${external}/base/image.json")" == "${digest}" ]] || fail "image.json has the wrong digest"
+[[ "sha256:$(sha256sum <"${external}/base/manifest.json" | cut -d' ' -f1)" == "${digest}" ]] ||
+  fail "manifest.json does not hash to the pin"
+[[ ! -e "${external}/base/image.tar.partial" ]] || fail "a partial archive was left"
+
+echo "== the archive loads with podman"
+podman_out="$("${podman[@]}" load -i "${external}/base/image.tar" 2>&1)" || fail "podman load failed: ${podman_out}"
+[[ "${podman_out}" == *"${archive_tag}"* ]] || fail "podman loaded something else: ${podman_out}"
+image_id="$(jq -r .image_id "${external}/base/image.json")"
+"${podman[@]}" images --no-trunc --format '{{.ID}}' | grep -q "${image_id#sha256:}" || fail "podman has no image ${image_id}"
+
+echo "== the pulled image is the base of a real build"
+build //:child
+[[ "${rc}" == 0 ]] || { cat "${err}" >&2; fail "building on the base exited ${rc}"; }
+expect_contains "${NESTED_WS}/bazel-bin/child.txt" "pinned base content"
+expect_contains "${NESTED_WS}/bazel-bin/child.txt" "built on the pinned base"
+
+echo "== offline seeding from an OCI layout"
+build @seeded//:image
+[[ "${rc}" == 0 ]] || { cat "${err}" >&2; fail "seeding from the layout exited ${rc}"; }
+[[ "$(jq -r .manifest_digest "${external}/seeded/image.json")" == "${oci_digest}" ]] || fail "seeded digest wrong"
+[[ -d "${fixtures}/layout/blobs/sha256" ]] || fail "the seeding layout lost its blobs"
+
+echo "== a layout without the pinned manifest"
+build @seeded_missing//:image
+[[ "${rc}" != 0 ]] || fail "a missing manifest in the layout was accepted"
+expect_contains "${err}" "image_pull(name = \"seeded_missing\"): oci_layout = \"${fixtures}/layout\" does not hold the pinned manifest ${zero}"
+
+echo "== a pin the registry does not have"
+build @wrong_pin//:image
+[[ "${rc}" != 0 ]] || fail "a wrong pin was accepted"
+expect_contains "${err}" "image_pull(name = \"wrong_pin\"): reading the manifest of ${plain}/base@${zero} failed"
+expect_contains "${err}" "manifest unknown"
+
+echo "== an unpinned reference"
+build @unpinned//:image
+[[ "${rc}" != 0 ]] || fail "an unpinned reference was accepted"
+expect_contains "${err}" "image_pull(name = \"unpinned\"): image = \"${plain}/base:1\" is not pinned"
+
+echo "== a blob tampered in the registry fails verification"
+build @tampered//:image
+[[ "${rc}" != 0 ]] || fail "a tampered blob was accepted"
+expect_contains "${err}" "image_pull(name = \"tampered\"): pulling ${tamper}/base@"
+expect_contains "${err}" "verification failed"
+expect_contains "${err}" "${layer}"
+grep -m1 -F 'image_pull(name = "tampered")' "${err}" || true
+[[ ! -e "${external}/tampered/image.tar" ]] || fail "an archive was written from tampered data"
+
+echo "== a manifest tampered in the registry fails verification"
+build @tampered_manifest//:image
+[[ "${rc}" != 0 ]] || fail "a tampered manifest was accepted"
+expect_contains "${err}" "image_pull(name = \"tampered_manifest\"): verification failed: the registry served a manifest for ${REGISTRY_ADDR[mtamper]}/base@${digest} whose digest is sha256:"
+[[ ! -e "${external}/tampered_manifest/image.tar" ]] || fail "an archive was written from a tampered manifest"
+
+echo "PASS"

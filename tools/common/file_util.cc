@@ -1,0 +1,258 @@
+#include "tools/common/file_util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+
+namespace imagegraph {
+
+absl::Status ErrnoToStatus(absl::string_view path, absl::string_view action,
+                           int error) {
+  std::string message = absl::StrCat(
+      path, ": ", action, action.empty() ? "" : ": ", strerror(error));
+  switch (error) {
+    case ENOENT:
+      return absl::NotFoundError(message);
+    case EACCES:
+    case EPERM:
+      return absl::PermissionDeniedError(message);
+    case ENOSPC:
+    case EDQUOT:
+      return absl::ResourceExhaustedError(message);
+    default:
+      return absl::InternalError(message);
+  }
+}
+
+std::string TempDirectoryRoot() {
+  const char* tmpdir = std::getenv("TMPDIR");
+  if (tmpdir != nullptr && tmpdir[0] != '\0') return tmpdir;
+  return "/tmp";
+}
+
+absl::StatusOr<std::string> MakeTempDirectory(absl::string_view parent,
+                                              absl::string_view prefix) {
+  std::string pattern = absl::StrCat(parent, "/", prefix, "XXXXXX");
+  if (mkdtemp(pattern.data()) == nullptr) {
+    return ErrnoToStatus(pattern, "cannot create temporary directory", errno);
+  }
+  return pattern;
+}
+
+namespace {
+
+// Removes the contents of the directory open as `dir_fd` (which it closes).
+absl::Status RemoveDirectoryContents(int dir_fd, const std::string& path) {
+  DIR* dir = fdopendir(dir_fd);
+  if (dir == nullptr) {
+    int error = errno;
+    close(dir_fd);
+    return ErrnoToStatus(path, "cannot list", error);
+  }
+  std::vector<std::pair<std::string, bool>> entries;
+  while (struct dirent* entry = readdir(dir)) {
+    std::string name = entry->d_name;
+    if (name == "." || name == "..") continue;
+    bool is_dir = entry->d_type == DT_DIR;
+    if (entry->d_type == DT_UNKNOWN) {
+      struct stat st;
+      is_dir =
+          fstatat(dirfd(dir), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+          S_ISDIR(st.st_mode);
+    }
+    entries.emplace_back(std::move(name), is_dir);
+  }
+  absl::Status status;
+  int fd = dirfd(dir);
+  for (const auto& [name, is_dir] : entries) {
+    std::string child = absl::StrCat(path, "/", name);
+    if (is_dir) {
+      // Storage drivers leave directories without write or search
+      // permission; restore them so the contents can go.
+      fchmodat(fd, name.c_str(), 0700, 0);
+      int child_fd =
+          openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+      if (child_fd < 0) {
+        status.Update(ErrnoToStatus(child, "cannot open", errno));
+        continue;
+      }
+      status.Update(RemoveDirectoryContents(child_fd, child));
+      if (unlinkat(fd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
+        status.Update(ErrnoToStatus(child, "cannot remove", errno));
+      }
+    } else if (unlinkat(fd, name.c_str(), 0) != 0 && errno != ENOENT) {
+      status.Update(ErrnoToStatus(child, "cannot remove", errno));
+    }
+  }
+  closedir(dir);
+  return status;
+}
+
+}  // namespace
+
+absl::Status RemoveTree(absl::string_view path_view) {
+  std::string path(path_view);
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return absl::OkStatus();
+    return ErrnoToStatus(path, "cannot stat", errno);
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    if (unlink(path.c_str()) != 0 && errno != ENOENT) {
+      return ErrnoToStatus(path, "cannot remove", errno);
+    }
+    return absl::OkStatus();
+  }
+  chmod(path.c_str(), 0700);
+  int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+  if (fd < 0) return ErrnoToStatus(path, "cannot open", errno);
+  absl::Status status = RemoveDirectoryContents(fd, path);
+  if (rmdir(path.c_str()) != 0 && errno != ENOENT) {
+    status.Update(ErrnoToStatus(path, "cannot remove", errno));
+  }
+  return status;
+}
+
+absl::StatusOr<ScopedTempDirectory> ScopedTempDirectory::Create(
+    absl::string_view prefix) {
+  auto path = MakeTempDirectory(TempDirectoryRoot(), prefix);
+  if (!path.ok()) return path.status();
+  return ScopedTempDirectory(*std::move(path));
+}
+
+ScopedTempDirectory::ScopedTempDirectory(ScopedTempDirectory&& other) noexcept
+    : path_(std::move(other.path_)) {
+  other.path_.clear();
+}
+
+ScopedTempDirectory& ScopedTempDirectory::operator=(
+    ScopedTempDirectory&& other) noexcept {
+  if (this != &other) {
+    Remove().IgnoreError();
+    path_ = std::move(other.path_);
+    other.path_.clear();
+  }
+  return *this;
+}
+
+ScopedTempDirectory::~ScopedTempDirectory() { Remove().IgnoreError(); }
+
+absl::Status ScopedTempDirectory::Remove() {
+  if (path_.empty()) return absl::OkStatus();
+  absl::Status status = RemoveTree(path_);
+  path_.clear();
+  return status;
+}
+
+absl::StatusOr<AtomicFileWriter> AtomicFileWriter::Open(absl::string_view path,
+                                                        int mode) {
+  std::string destination(path);
+  size_t slash = destination.rfind('/');
+  std::string dir =
+      slash == std::string::npos ? "." : destination.substr(0, slash);
+  std::string base =
+      slash == std::string::npos ? destination : destination.substr(slash + 1);
+  std::string temp_path = absl::StrCat(dir, "/.", base, ".tmp.XXXXXX");
+  int fd = mkstemp(temp_path.data());
+  if (fd < 0) {
+    return ErrnoToStatus(destination,
+                         "cannot create a temporary file beside it", errno);
+  }
+  fchmod(fd, mode);
+  return AtomicFileWriter(std::move(destination), std::move(temp_path), fd);
+}
+
+AtomicFileWriter::AtomicFileWriter(AtomicFileWriter&& other) noexcept
+    : path_(std::move(other.path_)),
+      temp_path_(std::move(other.temp_path_)),
+      fd_(other.fd_) {
+  other.fd_ = -1;
+  other.temp_path_.clear();
+}
+
+AtomicFileWriter::~AtomicFileWriter() { Abandon(); }
+
+void AtomicFileWriter::Abandon() {
+  if (fd_ >= 0) close(fd_);
+  fd_ = -1;
+  if (!temp_path_.empty()) unlink(temp_path_.c_str());
+  temp_path_.clear();
+}
+
+absl::Status AtomicFileWriter::Write(absl::string_view data) {
+  if (fd_ < 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path_, ": write after commit or abandon"));
+  }
+  while (!data.empty()) {
+    ssize_t n = write(fd_, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoToStatus(path_, "cannot write", errno);
+    }
+    data.remove_prefix(n);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AtomicFileWriter::Commit() {
+  if (fd_ < 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path_, ": commit after commit or abandon"));
+  }
+  // No fsync: outputs need to be complete, not durable across a crash
+  // (Bazel re-runs an action whose output is missing or damaged), and a sync
+  // of a large archive costs more than writing it. Errors that surface only
+  // at close (some network file systems) are still caught below.
+  int fd = fd_;
+  fd_ = -1;
+  if (close(fd) != 0) return ErrnoToStatus(path_, "cannot write", errno);
+  if (rename(temp_path_.c_str(), path_.c_str()) != 0) {
+    return ErrnoToStatus(path_, "cannot rename the temporary file over it",
+                         errno);
+  }
+  temp_path_.clear();
+  return absl::OkStatus();
+}
+
+absl::Status WriteFileAtomically(absl::string_view path,
+                                 absl::string_view contents, int mode) {
+  auto writer = AtomicFileWriter::Open(path, mode);
+  if (!writer.ok()) return writer.status();
+  absl::Status status = writer->Write(contents);
+  if (!status.ok()) return status;
+  return writer->Commit();
+}
+
+absl::StatusOr<std::string> ReadFileToString(absl::string_view path_view) {
+  std::string path(path_view);
+  int fd = open(path.c_str(), O_RDONLY);
+  if (fd < 0) return ErrnoToStatus(path, "cannot open", errno);
+  std::string contents;
+  char buffer[1 << 16];
+  while (true) {
+    ssize_t n = read(fd, buffer, sizeof(buffer));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int error = errno;
+      close(fd);
+      return ErrnoToStatus(path, "cannot read", error);
+    }
+    if (n == 0) break;
+    contents.append(buffer, n);
+  }
+  close(fd);
+  return contents;
+}
+
+}  // namespace imagegraph

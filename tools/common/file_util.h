@@ -1,0 +1,91 @@
+// File system helpers: temporary directories, robust recursive removal and
+// atomic (temp file + rename) output files.
+#ifndef IMAGEGRAPH_TOOLS_COMMON_FILE_UTIL_H_
+#define IMAGEGRAPH_TOOLS_COMMON_FILE_UTIL_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace imagegraph {
+
+// The directory for temporary files: $TMPDIR when set, else /tmp.
+std::string TempDirectoryRoot();
+
+// Creates a fresh directory `<parent>/<prefix>XXXXXX` (mode 0700).
+absl::StatusOr<std::string> MakeTempDirectory(absl::string_view parent,
+                                              absl::string_view prefix);
+
+// Removes `path` and everything below it without following symlinks. Entries
+// whose permissions forbid listing or removal (container storages create
+// such) are made accessible first. A missing `path` is not an error.
+absl::Status RemoveTree(absl::string_view path);
+
+// A temporary directory that is removed, with everything in it, when the
+// object goes out of scope.
+class ScopedTempDirectory {
+ public:
+  static absl::StatusOr<ScopedTempDirectory> Create(absl::string_view prefix);
+  ScopedTempDirectory(ScopedTempDirectory&& other) noexcept;
+  ScopedTempDirectory& operator=(ScopedTempDirectory&& other) noexcept;
+  ScopedTempDirectory(const ScopedTempDirectory&) = delete;
+  ScopedTempDirectory& operator=(const ScopedTempDirectory&) = delete;
+  ~ScopedTempDirectory();
+
+  const std::string& path() const { return path_; }
+  // Removes the directory now, reporting failure (the destructor cannot).
+  absl::Status Remove();
+
+ private:
+  explicit ScopedTempDirectory(std::string path) : path_(std::move(path)) {}
+  std::string path_;
+};
+
+// Writes a file under a temporary name in the destination's directory and
+// renames it into place on Commit(); if never committed, the temporary file
+// is removed, so a failed write leaves nothing at either name.
+class AtomicFileWriter {
+ public:
+  static absl::StatusOr<AtomicFileWriter> Open(absl::string_view path,
+                                               int mode = 0644);
+  AtomicFileWriter(AtomicFileWriter&& other) noexcept;
+  AtomicFileWriter& operator=(AtomicFileWriter&& other) = delete;
+  AtomicFileWriter(const AtomicFileWriter&) = delete;
+  AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
+  ~AtomicFileWriter();
+
+  // Appends bytes; errors name the destination path and the OS reason (for
+  // example "No space left on device").
+  absl::Status Write(absl::string_view data);
+  // Closes the file and renames it over the destination (without fsync).
+  absl::Status Commit();
+  // Removes the temporary file (also done by the destructor).
+  void Abandon();
+
+  const std::string& path() const { return path_; }
+  const std::string& temp_path() const { return temp_path_; }
+
+ private:
+  AtomicFileWriter(std::string path, std::string temp_path, int fd)
+      : path_(std::move(path)), temp_path_(std::move(temp_path)), fd_(fd) {}
+  std::string path_;
+  std::string temp_path_;
+  int fd_ = -1;
+};
+
+// Writes `contents` to `path` atomically.
+absl::Status WriteFileAtomically(absl::string_view path,
+                                 absl::string_view contents, int mode = 0644);
+
+// The whole contents of a file.
+absl::StatusOr<std::string> ReadFileToString(absl::string_view path);
+
+// "path: reason" for the current errno.
+absl::Status ErrnoToStatus(absl::string_view path, absl::string_view action,
+                           int error);
+
+}  // namespace imagegraph
+
+#endif  // IMAGEGRAPH_TOOLS_COMMON_FILE_UTIL_H_

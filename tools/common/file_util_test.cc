@@ -1,0 +1,112 @@
+#include "tools/common/file_util.h"
+
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace imagegraph {
+namespace {
+
+using ::testing::HasSubstr;
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return lstat(path.c_str(), &st) == 0;
+}
+
+int CountEntries(const std::string& dir) {
+  int count = 0;
+  std::string command = "ls -A '" + dir + "' | wc -l";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return -1;
+  if (fscanf(pipe, "%d", &count) != 1) count = -1;
+  pclose(pipe);
+  return count;
+}
+
+TEST(ScopedTempDirectoryTest, RemovesTreeWithHostilePermissions) {
+  std::string path;
+  {
+    auto dir = ScopedTempDirectory::Create("file_util_test.");
+    ASSERT_TRUE(dir.ok()) << dir.status();
+    path = dir->path();
+    const std::string locked = path + "/a/locked";
+    ASSERT_EQ(system(("mkdir -p '" + locked + "/deep' && echo x > '" + locked +
+                      "/deep/f' && ln -s / '" + path + "/a/root-link' && " +
+                      "chmod 0 '" + locked + "/deep' '" + locked + "'")
+                         .c_str()),
+              0);
+    EXPECT_TRUE(Exists(path + "/a/root-link"));
+  }
+  EXPECT_FALSE(Exists(path));
+  // The symlink to / was removed, not followed.
+  EXPECT_TRUE(Exists("/etc/hostname") || Exists("/etc/passwd"));
+}
+
+TEST(RemoveTreeTest, MissingPathIsFine) {
+  EXPECT_TRUE(RemoveTree("/nonexistent/ig-file-util-test").ok());
+}
+
+TEST(AtomicFileWriterTest, CommitRenamesAndAbandonLeavesNothing) {
+  auto dir = ScopedTempDirectory::Create("file_util_test.");
+  ASSERT_TRUE(dir.ok());
+  const std::string target = dir->path() + "/out.txt";
+  {
+    auto writer = AtomicFileWriter::Open(target);
+    ASSERT_TRUE(writer.ok()) << writer.status();
+    ASSERT_TRUE(writer->Write("hello ").ok());
+    ASSERT_TRUE(writer->Write("world").ok());
+    EXPECT_FALSE(Exists(target));
+    EXPECT_TRUE(Exists(writer->temp_path()));
+    ASSERT_TRUE(writer->Commit().ok());
+  }
+  EXPECT_EQ(*ReadFileToString(target), "hello world");
+  {
+    auto writer = AtomicFileWriter::Open(target);
+    ASSERT_TRUE(writer.ok());
+    ASSERT_TRUE(writer->Write("partial").ok());
+  }  // never committed
+  EXPECT_EQ(*ReadFileToString(target), "hello world");
+  EXPECT_EQ(CountEntries(dir->path()), 1);
+}
+
+TEST(AtomicFileWriterTest, MissingDirectoryNamesThePath) {
+  auto writer = AtomicFileWriter::Open("/nonexistent/dir/out.bin");
+  ASSERT_FALSE(writer.ok());
+  EXPECT_THAT(writer.status().message(), HasSubstr("/nonexistent/dir/out.bin"));
+  EXPECT_THAT(writer.status().message(),
+              HasSubstr("No such file or directory"));
+}
+
+// A real full disk: a 64 KiB tmpfs (the test runs as root, as CI does).
+TEST(AtomicFileWriterTest, FullDiskReportsNoSpaceAndLeavesNothing) {
+  if (geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs needs root";
+  auto dir = ScopedTempDirectory::Create("file_util_test.");
+  ASSERT_TRUE(dir.ok());
+  const std::string mount_point = dir->path() + "/small";
+  ASSERT_EQ(mkdir(mount_point.c_str(), 0755), 0);
+  ASSERT_EQ(mount("tmpfs", mount_point.c_str(), "tmpfs", 0, "size=64k"), 0)
+      << strerror(errno);
+  const std::string target = mount_point + "/big.bin";
+  absl::Status status = WriteFileAtomically(target, std::string(1 << 20, 'x'));
+  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(status.message(), HasSubstr(target));
+  EXPECT_THAT(status.message(), HasSubstr("No space left on device"));
+  EXPECT_EQ(CountEntries(mount_point), 0);
+  ASSERT_EQ(umount(mount_point.c_str()), 0);
+}
+
+TEST(ReadFileToStringTest, MissingFileNamesPath) {
+  auto contents = ReadFileToString("/nonexistent/ig.txt");
+  EXPECT_EQ(contents.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(contents.status().message(), HasSubstr("/nonexistent/ig.txt"));
+}
+
+}  // namespace
+}  // namespace imagegraph

@@ -1,0 +1,464 @@
+#include "tools/ctxhash/entries.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "tools/common/status_macros.h"
+#include "tools/ctxhash/ignore_matcher.h"
+#include "tools/ctxhash/include_parser.h"
+
+namespace imagegraph {
+namespace {
+
+constexpr absl::string_view kIncludePrefix = "topsrcdir/";
+
+std::string JoinFs(absl::string_view dir, absl::string_view name) {
+  if (absl::StartsWith(name, "/") || dir.empty() || dir == ".") {
+    return std::string(name);
+  }
+  if (absl::EndsWith(dir, "/")) return absl::StrCat(dir, name);
+  return absl::StrCat(dir, "/", name);
+}
+
+absl::Status ErrnoError(absl::string_view path, absl::string_view what,
+                        int err) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(path, ": ", what, ": ", std::strerror(err)));
+}
+
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return ErrnoError(path, "cannot read", errno);
+  std::string text;
+  char buffer[65536];
+  for (;;) {
+    const ssize_t n = read(fd, buffer, sizeof(buffer));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      close(fd);
+      return ErrnoError(path, "cannot read", err);
+    }
+    if (n == 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+  }
+  close(fd);
+  return text;
+}
+
+bool IsValidUtf8(absl::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto b0 = static_cast<unsigned char>(s[i]);
+    if (b0 < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len;
+    uint32_t cp;
+    uint32_t min;
+    if ((b0 & 0xE0) == 0xC0) {
+      len = 2, cp = b0 & 0x1F, min = 0x80;
+    } else if ((b0 & 0xF0) == 0xE0) {
+      len = 3, cp = b0 & 0x0F, min = 0x800;
+    } else if ((b0 & 0xF8) == 0xF0) {
+      len = 4, cp = b0 & 0x07, min = 0x10000;
+    } else {
+      return false;
+    }
+    if (i + len > s.size()) return false;
+    for (size_t k = 1; k < len; ++k) {
+      const auto b = static_cast<unsigned char>(s[i + k]);
+      if ((b & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (b & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+bool InsideRoot(absl::string_view real_path, absl::string_view real_root) {
+  if (real_root == "/") return true;
+  return real_path == real_root || (absl::StartsWith(real_path, real_root) &&
+                                    real_path[real_root.size()] == '/');
+}
+
+// Walks directories of the repository (CLI mode), applying the symlink
+// policy: links are followed while their targets stay inside the root.
+class TreeWalker {
+ public:
+  explicit TreeWalker(std::string real_root)
+      : real_root_(std::move(real_root)) {}
+
+  // Resolves `path` (a symlink) to its real path inside the repository.
+  absl::StatusOr<std::string> ResolveLink(const std::string& path) {
+    char resolved[PATH_MAX];
+    if (realpath(path.c_str(), resolved) == nullptr) {
+      const int err = errno;
+      if (err == ELOOP) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(path,
+                         ": symlink loops (it resolves to itself through other "
+                         "links); point it at a real file or remove it"));
+      }
+      if (err == ENOENT || err == ENOTDIR) {
+        char target[PATH_MAX];
+        const ssize_t n = readlink(path.c_str(), target, sizeof(target) - 1);
+        const std::string shown = n >= 0 ? std::string(target, n) : "?";
+        return absl::InvalidArgumentError(
+            absl::StrCat(path, ": symlink is dangling (its target ", shown,
+                         " does not exist); fix the link or remove it"));
+      }
+      return ErrnoError(path, "cannot resolve symlink", err);
+    }
+    std::string real(resolved);
+    if (!InsideRoot(real, real_root_)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": symlink leads outside the repository (to ", real,
+          "); copy the file into the repository or point the link inside it"));
+    }
+    return real;
+  }
+
+  // Adds every regular file below the directory `dir` as `prefix` + its
+  // relative path. `ignore` (may be null) drops paths as .dockerignore says.
+  absl::Status WalkDirectory(const std::string& dir, const std::string& prefix,
+                             const IgnoreMatcher* ignore,
+                             std::vector<ContextEntry>* out) {
+    DIR* handle = opendir(dir.c_str());
+    if (handle == nullptr)
+      return ErrnoError(dir, "cannot list directory", errno);
+    struct stat dir_stat;
+    if (fstat(dirfd(handle), &dir_stat) != 0) {
+      const int err = errno;
+      closedir(handle);
+      return ErrnoError(dir, "cannot stat directory", err);
+    }
+    const std::pair<dev_t, ino_t> id{dir_stat.st_dev, dir_stat.st_ino};
+    if (!open_directories_.insert(id).second) {
+      closedir(handle);
+      return absl::InvalidArgumentError(
+          absl::StrCat(dir,
+                       ": symlink loops back to a directory that contains it; "
+                       "remove the link"));
+    }
+    std::vector<std::pair<std::string, unsigned char>> children;
+    errno = 0;
+    while (struct dirent* child = readdir(handle)) {
+      if (std::strcmp(child->d_name, ".") == 0 ||
+          std::strcmp(child->d_name, "..") == 0) {
+        continue;
+      }
+      children.emplace_back(child->d_name, child->d_type);
+    }
+    closedir(handle);
+    absl::Status status = absl::OkStatus();
+    for (const auto& [name, d_type] : children) {
+      status = VisitChild(JoinFs(dir, name), absl::StrCat(prefix, name), d_type,
+                          ignore, out);
+      if (!status.ok()) break;
+    }
+    open_directories_.erase(id);
+    return status;
+  }
+
+  // Adds the include target `path` (file or directory) as `rel`.
+  absl::Status VisitInclude(const std::string& path, const std::string& rel,
+                            std::vector<ContextEntry>* out) {
+    return VisitChild(path, rel, DT_UNKNOWN, nullptr, out);
+  }
+
+ private:
+  absl::Status VisitChild(const std::string& path, const std::string& rel,
+                          unsigned char d_type, const IgnoreMatcher* ignore,
+                          std::vector<ContextEntry>* out) {
+    bool excluded = false;
+    if (ignore != nullptr && rel != "Dockerfile" && ignore->Excludes(rel)) {
+      // Without exceptions nothing below a matched path can come back.
+      if (!ignore->has_exceptions()) return absl::OkStatus();
+      excluded = true;
+    }
+    mode_t type;
+    if (d_type == DT_REG) {
+      type = S_IFREG;
+    } else if (d_type == DT_DIR) {
+      type = S_IFDIR;
+    } else {
+      struct stat st;
+      if (lstat(path.c_str(), &st) != 0) {
+        return ErrnoError(path, "cannot stat", errno);
+      }
+      type = st.st_mode & S_IFMT;
+      if (type == S_IFLNK) {
+        absl::StatusOr<std::string> real = ResolveLink(path);
+        if (!real.ok()) return excluded ? absl::OkStatus() : real.status();
+        if (stat(real->c_str(), &st) != 0) {
+          return ErrnoError(path, "cannot stat symlink target", errno);
+        }
+        type = st.st_mode & S_IFMT;
+      }
+    }
+    if (type == S_IFDIR) {
+      return WalkDirectory(path, absl::StrCat(rel, "/"), ignore, out);
+    }
+    if (excluded) return absl::OkStatus();
+    if (type != S_IFREG) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path,
+          ": is not a regular file (a fifo, socket or device); contexts hold "
+          "only regular files: remove it or list it in .dockerignore"));
+    }
+    IG_RETURN_IF_ERROR(ValidateEntryPath(rel, path));
+    ContextEntry entry;
+    entry.path = rel;
+    entry.source = path;
+    out->push_back(std::move(entry));
+    return absl::OkStatus();
+  }
+
+  std::string real_root_;
+  absl::flat_hash_set<std::pair<dev_t, ino_t>> open_directories_;
+};
+
+absl::StatusOr<IgnoreMatcher> LoadIgnore(const std::string& path) {
+  IG_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(path));
+  return IgnoreMatcher::Parse(text, path);
+}
+
+absl::Status NoDockerfile(absl::string_view context_dir) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      context_dir,
+      ": no Dockerfile in the image folder; every image folder needs one"));
+}
+
+// Sorts by path and drops the second of two entries that are the same file;
+// two different files at one path are an error.
+absl::Status SortAndDeduplicate(std::vector<ContextEntry>* entries) {
+  std::stable_sort(entries->begin(), entries->end(),
+                   [](const ContextEntry& a, const ContextEntry& b) {
+                     return a.path < b.path;
+                   });
+  std::vector<ContextEntry> unique;
+  unique.reserve(entries->size());
+  for (ContextEntry& entry : *entries) {
+    if (!unique.empty() && unique.back().path == entry.path) {
+      const ContextEntry& kept = unique.back();
+      struct stat a, b;
+      if (stat(kept.source.c_str(), &a) != 0) {
+        return ErrnoError(kept.source, "cannot stat", errno);
+      }
+      if (stat(entry.source.c_str(), &b) != 0) {
+        return ErrnoError(entry.source, "cannot stat", errno);
+      }
+      if (a.st_dev == b.st_dev && a.st_ino == b.st_ino) continue;
+      return absl::InvalidArgumentError(absl::StrCat(
+          entry.path, ": two different files at one path in the context (",
+          kept.source, " and ", entry.source,
+          "); rename the folder in the image folder or drop the %include"));
+    }
+    unique.push_back(std::move(entry));
+  }
+  *entries = std::move(unique);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<ContextEntry>> CollectFromTree(
+    const ContextSpec& spec) {
+  const std::string context_dir = ContextDirectory(spec);
+  char resolved_root[PATH_MAX];
+  if (realpath(spec.root.c_str(), resolved_root) == nullptr) {
+    return ErrnoError(spec.root, "repository root is not usable", errno);
+  }
+  struct stat st;
+  if (stat(context_dir.c_str(), &st) != 0) {
+    return ErrnoError(context_dir, "image folder is not usable", errno);
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(context_dir, ": image folder is not a directory"));
+  }
+  char resolved_context[PATH_MAX];
+  if (realpath(context_dir.c_str(), resolved_context) == nullptr ||
+      !InsideRoot(resolved_context, resolved_root)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        context_dir, ": image folder is outside the repository root ",
+        spec.root, "; pass the root that contains it as --root"));
+  }
+  const std::string dockerfile = JoinFs(context_dir, "Dockerfile");
+  if (lstat(dockerfile.c_str(), &st) != 0) return NoDockerfile(context_dir);
+  IG_ASSIGN_OR_RETURN(std::string dockerfile_text, ReadWholeFile(dockerfile));
+
+  IgnoreMatcher ignore;
+  const std::string ignore_path = JoinFs(context_dir, ".dockerignore");
+  if (lstat(ignore_path.c_str(), &st) == 0) {
+    IG_ASSIGN_OR_RETURN(ignore, LoadIgnore(ignore_path));
+  }
+  IG_ASSIGN_OR_RETURN(std::vector<IncludeDirective> includes,
+                      ParseIncludes(dockerfile_text, dockerfile));
+
+  TreeWalker walker(resolved_root);
+  std::vector<ContextEntry> entries;
+  IG_RETURN_IF_ERROR(walker.WalkDirectory(context_dir, "", &ignore, &entries));
+  for (const IncludeDirective& include : includes) {
+    const std::string target = JoinFs(spec.root, include.normalized);
+    const std::string where = absl::StrCat(dockerfile, ":", include.line);
+    char resolved[PATH_MAX];
+    if (realpath(target.c_str(), resolved) == nullptr) {
+      const int err = errno;
+      if (err == ENOENT || err == ENOTDIR) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            where, ": %include ", include.written, " does not exist (", target,
+            "); fix the path (it is relative to the repository root)"));
+      }
+      if (err == ELOOP) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ": %include ", include.written,
+                         " goes through a symlink loop (", target, ")"));
+      }
+      return ErrnoError(where, absl::StrCat("%include ", include.written), err);
+    }
+    if (!InsideRoot(resolved, resolved_root)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ": %include ", include.written,
+          " leads outside the repository through a symlink (to ", resolved,
+          "); include a path whose files are inside the repository"));
+    }
+    IG_RETURN_IF_ERROR(walker.VisitInclude(
+        target, absl::StrCat(kIncludePrefix, include.normalized), &entries));
+  }
+  IG_RETURN_IF_ERROR(SortAndDeduplicate(&entries));
+  return entries;
+}
+
+absl::StatusOr<std::vector<ContextEntry>> CollectFromFileList(
+    const ContextSpec& spec) {
+  const std::string context_dir = ContextDirectory(spec);
+  std::string context_prefix = CleanPath(context_dir);
+  context_prefix = context_prefix == "." ? "" : context_prefix + "/";
+  std::string root_prefix = CleanPath(spec.root);
+  root_prefix = root_prefix == "." ? "" : root_prefix + "/";
+
+  // (path relative to the image folder, listed path)
+  std::vector<std::pair<std::string, std::string>> context_files;
+  std::vector<std::string> listed;
+  listed.reserve(spec.file_list->size());
+  const std::string* dockerfile = nullptr;
+  const std::string* dockerignore = nullptr;
+  for (const std::string& raw : *spec.file_list) {
+    listed.push_back(CleanPath(raw));
+  }
+  for (size_t i = 0; i < listed.size(); ++i) {
+    const std::string& path = listed[i];
+    if (!absl::StartsWith(path, context_prefix)) continue;
+    context_files.emplace_back(path.substr(context_prefix.size()),
+                               (*spec.file_list)[i]);
+    if (context_files.back().first == "Dockerfile") {
+      dockerfile = &(*spec.file_list)[i];
+    } else if (context_files.back().first == ".dockerignore") {
+      dockerignore = &(*spec.file_list)[i];
+    }
+  }
+  if (dockerfile == nullptr) return NoDockerfile(spec.context);
+  IG_ASSIGN_OR_RETURN(std::string dockerfile_text, ReadWholeFile(*dockerfile));
+  // Messages name the image folder as the target knows it, not the
+  // (possibly staged) root it was found under.
+  const std::string dockerfile_display = JoinFs(spec.context, "Dockerfile");
+  IgnoreMatcher ignore;
+  if (dockerignore != nullptr) {
+    IG_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(*dockerignore));
+    IG_ASSIGN_OR_RETURN(
+        ignore,
+        IgnoreMatcher::Parse(text, JoinFs(spec.context, ".dockerignore")));
+  }
+  IG_ASSIGN_OR_RETURN(std::vector<IncludeDirective> includes,
+                      ParseIncludes(dockerfile_text, dockerfile_display));
+
+  std::vector<ContextEntry> entries;
+  for (auto& [rel, source] : context_files) {
+    if (rel != "Dockerfile" && ignore.Excludes(rel)) continue;
+    IG_RETURN_IF_ERROR(ValidateEntryPath(rel, source));
+    ContextEntry entry;
+    entry.path = std::move(rel);
+    entry.source = source;
+    entries.push_back(std::move(entry));
+  }
+  for (const IncludeDirective& include : includes) {
+    const std::string target = absl::StrCat(root_prefix, include.normalized);
+    const std::string target_dir = absl::StrCat(target, "/");
+    bool found = false;
+    for (size_t i = 0; i < listed.size(); ++i) {
+      const std::string& path = listed[i];
+      std::string rel;
+      if (path == target) {
+        rel = absl::StrCat(kIncludePrefix, include.normalized);
+      } else if (absl::StartsWith(path, target_dir)) {
+        rel = absl::StrCat(kIncludePrefix, include.normalized, "/",
+                           path.substr(target_dir.size()));
+      } else {
+        continue;
+      }
+      found = true;
+      IG_RETURN_IF_ERROR(ValidateEntryPath(rel, (*spec.file_list)[i]));
+      ContextEntry entry;
+      entry.path = std::move(rel);
+      entry.source = (*spec.file_list)[i];
+      entries.push_back(std::move(entry));
+    }
+    if (!found) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          dockerfile_display, ":", include.line, ": %include ", include.written,
+          " is not among the target's declared inputs; add it to the "
+          "`includes` attribute of the image target"));
+    }
+  }
+  IG_RETURN_IF_ERROR(SortAndDeduplicate(&entries));
+  return entries;
+}
+
+}  // namespace
+
+std::string ContextDirectory(const ContextSpec& spec) {
+  return JoinFs(spec.root, spec.context);
+}
+
+absl::Status ValidateEntryPath(absl::string_view path,
+                               absl::string_view display) {
+  if (path.find('\n') != path.npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        display,
+        ": path contains a newline, which the manifest cannot hold; rename "
+        "it"));
+  }
+  if (!IsValidUtf8(path)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(display, ": path is not valid UTF-8; rename it"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<ContextEntry>> CollectEntries(
+    const ContextSpec& spec) {
+  if (spec.file_list.has_value()) return CollectFromFileList(spec);
+  return CollectFromTree(spec);
+}
+
+}  // namespace imagegraph

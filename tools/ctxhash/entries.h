@@ -1,0 +1,57 @@
+// Collects the entries of an image context: the files of the image folder
+// that .dockerignore keeps, plus the files that `# %include` pulls in under
+// `topsrcdir/`. Contents are not read here (see hashing.h).
+#ifndef IMAGEGRAPH_TOOLS_CTXHASH_ENTRIES_H_
+#define IMAGEGRAPH_TOOLS_CTXHASH_ENTRIES_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace imagegraph {
+
+struct ContextEntry {
+  std::string path;    // path in the context (and the tar), UTF-8
+  std::string source;  // filesystem path the content is read from
+
+  // Filled from the opened file when it is hashed.
+  uint32_t mode = 0;  // 0644 or 0755
+  uint64_t size = 0;
+  dev_t device = 0;
+  ino_t inode = 0;
+  int64_t mtime_ns = 0;
+  std::string sha256_hex;
+};
+
+struct ContextSpec {
+  std::string root;     // R: the repository root
+  std::string context;  // F: the image folder, relative to R unless absolute
+  // Bazel mode: every declared input file, relative to the current
+  // directory. When set, only these files are read and no directory is
+  // listed; symlinks among them are followed wherever they lead.
+  std::optional<std::vector<std::string>> file_list;
+};
+
+// Returns the entries sorted by the bytes of their paths. Errors name the
+// offending path: missing Dockerfile, bad %include, symlink leaving the
+// repository / dangling / looping, special file, newline or invalid UTF-8 in
+// a path, two different files at one path.
+absl::StatusOr<std::vector<ContextEntry>> CollectEntries(
+    const ContextSpec& spec);
+
+// The image folder's path as shown in messages and used for reading.
+std::string ContextDirectory(const ContextSpec& spec);
+
+// Checks that `path` can be a line of the manifest: valid UTF-8, no newline.
+absl::Status ValidateEntryPath(absl::string_view path,
+                               absl::string_view display);
+
+}  // namespace imagegraph
+
+#endif  // IMAGEGRAPH_TOOLS_CTXHASH_ENTRIES_H_

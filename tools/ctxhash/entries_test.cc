@@ -1,0 +1,157 @@
+#include "tools/ctxhash/entries.h"
+
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "gtest/gtest.h"
+#include "tools/ctxhash/test_tree.h"
+
+namespace imagegraph {
+namespace {
+
+std::string Paths(const std::vector<ContextEntry>& entries) {
+  std::vector<std::string> paths;
+  for (const ContextEntry& entry : entries) paths.push_back(entry.path);
+  return absl::StrJoin(paths, ",");
+}
+
+// repo/img (the image folder) and repo/recipes (shared files).
+std::string MakeRepo() {
+  const std::string repo = MakeTestDir();
+  WriteTestFile(repo + "/img/Dockerfile",
+                "FROM scratch\n# %include recipes\n# %include tools/one.sh\n");
+  WriteTestFile(repo + "/img/.dockerignore", "*.log\ncache\n!cache/keep\n");
+  WriteTestFile(repo + "/img/app/main.c", "int main;\n");
+  WriteTestFile(repo + "/img/debug.log", "x");
+  WriteTestFile(repo + "/img/cache/drop", "x");
+  WriteTestFile(repo + "/img/cache/keep", "x");
+  WriteTestFile(repo + "/recipes/a.sh", "a", 0755);
+  WriteTestFile(repo + "/recipes/sub/b.sh", "b");
+  WriteTestFile(repo + "/tools/one.sh", "1");
+  return repo;
+}
+
+constexpr char kExpected[] =
+    ".dockerignore,Dockerfile,app/main.c,cache/keep,topsrcdir/recipes/a.sh,"
+    "topsrcdir/recipes/sub/b.sh,topsrcdir/tools/one.sh";
+
+TEST(CollectEntriesTest, TreeModeAppliesIgnoreAndIncludes) {
+  const std::string repo = MakeRepo();
+  absl::StatusOr<std::vector<ContextEntry>> entries =
+      CollectEntries({repo, "img", std::nullopt});
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  EXPECT_EQ(Paths(*entries), kExpected);
+  EXPECT_EQ((*entries)[4].source, repo + "/recipes/a.sh");
+}
+
+TEST(CollectEntriesTest, FileListModeReadsOnlyListedFiles) {
+  const std::string repo = MakeRepo();
+  ASSERT_EQ(chdir(repo.c_str()), 0);
+  std::vector<std::string> listed = {
+      "img/Dockerfile", "img/.dockerignore",  "img/app/main.c",
+      "img/debug.log",  "img/cache/drop",     "img/cache/keep",
+      "recipes/a.sh",   "./recipes/sub/b.sh", "tools/one.sh"};
+  absl::StatusOr<std::vector<ContextEntry>> entries =
+      CollectEntries({".", "img", listed});
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  EXPECT_EQ(Paths(*entries), kExpected);
+
+  listed.pop_back();  // tools/one.sh is no longer declared
+  absl::StatusOr<std::vector<ContextEntry>> undeclared =
+      CollectEntries({".", "img", listed});
+  ASSERT_FALSE(undeclared.ok());
+  EXPECT_EQ(undeclared.status().message(),
+            "img/Dockerfile:3: %include tools/one.sh is not among the target's "
+            "declared inputs; add it to the `includes` attribute of the image "
+            "target");
+}
+
+TEST(CollectEntriesTest, DockerfileIsNeverIgnored) {
+  const std::string repo = MakeTestDir();
+  WriteTestFile(repo + "/img/Dockerfile", "FROM scratch\n");
+  WriteTestFile(repo + "/img/x", "x");
+  WriteTestFile(repo + "/img/.dockerignore", "*\n");
+  absl::StatusOr<std::vector<ContextEntry>> entries =
+      CollectEntries({repo, "img", std::nullopt});
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  EXPECT_EQ(Paths(*entries), "Dockerfile");
+}
+
+TEST(CollectEntriesTest, SameFileIncludedTwiceCountsOnce) {
+  const std::string repo = MakeTestDir();
+  WriteTestFile(repo + "/img/Dockerfile",
+                "# %include lib\n# %include lib/x.sh\n# %include ./lib/x.sh\n");
+  WriteTestFile(repo + "/lib/x.sh", "x");
+  absl::StatusOr<std::vector<ContextEntry>> entries =
+      CollectEntries({repo, "img", std::nullopt});
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  EXPECT_EQ(Paths(*entries), "Dockerfile,topsrcdir/lib/x.sh");
+}
+
+TEST(CollectEntriesTest, TwoDifferentFilesAtOnePathIsAnError) {
+  const std::string repo = MakeTestDir();
+  WriteTestFile(repo + "/img/Dockerfile", "# %include lib\n");
+  WriteTestFile(repo + "/img/topsrcdir/lib/x.sh", "mine");
+  WriteTestFile(repo + "/lib/x.sh", "theirs");
+  absl::StatusOr<std::vector<ContextEntry>> entries =
+      CollectEntries({repo, "img", std::nullopt});
+  ASSERT_FALSE(entries.ok());
+  EXPECT_EQ(entries.status().message(),
+            absl::StrCat("topsrcdir/lib/x.sh: two different files at one path "
+                         "in the context (",
+                         repo, "/img/topsrcdir/lib/x.sh and ", repo,
+                         "/lib/x.sh); rename the folder in the image folder or "
+                         "drop the %include"));
+}
+
+TEST(CollectEntriesTest, SymlinkPolicy) {
+  const std::string repo = MakeTestDir();
+  WriteTestFile(repo + "/img/Dockerfile", "FROM scratch\n");
+  WriteTestFile(repo + "/shared/s.txt", "s");
+  ASSERT_EQ(symlink("../shared", (repo + "/img/linked").c_str()), 0);
+  absl::StatusOr<std::vector<ContextEntry>> inside =
+      CollectEntries({repo, "img", std::nullopt});
+  ASSERT_TRUE(inside.ok()) << inside.status();
+  EXPECT_EQ(Paths(*inside), "Dockerfile,linked/s.txt");
+
+  ASSERT_EQ(symlink("/etc/hostname", (repo + "/img/out").c_str()), 0);
+  absl::StatusOr<std::vector<ContextEntry>> outside =
+      CollectEntries({repo, "img", std::nullopt});
+  ASSERT_FALSE(outside.ok());
+  EXPECT_NE(outside.status().message().find(
+                "/img/out: symlink leads outside the repository"),
+            absl::string_view::npos)
+      << outside.status();
+}
+
+TEST(CollectEntriesTest, BadNamesAreErrors) {
+  const std::string repo = MakeTestDir();
+  WriteTestFile(repo + "/img/Dockerfile", "FROM scratch\n");
+  WriteTestFile(repo + "/img/bad\xFFname", "x");
+  absl::StatusOr<std::vector<ContextEntry>> entries =
+      CollectEntries({repo, "img", std::nullopt});
+  ASSERT_FALSE(entries.ok());
+  EXPECT_EQ(entries.status().message(),
+            absl::StrCat(repo,
+                         "/img/bad\xFFname: path is not valid UTF-8; "
+                         "rename it"));
+}
+
+TEST(CollectEntriesTest, NoDockerfile) {
+  const std::string repo = MakeTestDir();
+  WriteTestFile(repo + "/img/README", "x");
+  absl::StatusOr<std::vector<ContextEntry>> entries =
+      CollectEntries({repo, "img", std::nullopt});
+  ASSERT_FALSE(entries.ok());
+  EXPECT_EQ(entries.status().message(),
+            absl::StrCat(repo,
+                         "/img: no Dockerfile in the image folder; every "
+                         "image folder needs one"));
+}
+
+}  // namespace
+}  // namespace imagegraph

@@ -1,0 +1,235 @@
+// ctxhash: computes the context hash (v1) of an image folder and writes its
+// manifest and deterministic context tar. See docs/context-hash.md.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/reflection.h"
+#include "absl/flags/usage.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "tools/ctxhash/context_hash.h"
+
+ABSL_FLAG(std::string, root, ".", "Repository root R.");
+ABSL_FLAG(std::string, context, "",
+          "Image folder F, relative to R unless absolute.");
+ABSL_FLAG(std::string, file_list, "",
+          "Bazel mode: file listing every declared input, one per line.");
+ABSL_FLAG(std::string, manifest, "", "Write the manifest here.");
+ABSL_FLAG(std::string, tar, "", "Write the context tar here.");
+ABSL_FLAG(std::string, hash_out, "", "Write the hash (and a newline) here.");
+ABSL_FLAG(int, jobs, 0, "Hashing threads; 0 means one per core.");
+
+namespace imagegraph {
+namespace {
+
+constexpr int kExitError = 1;
+constexpr int kExitUsage = 2;
+
+constexpr char kUsage[] = R"(computes the context hash of an image folder.
+
+CLI mode:
+  ctxhash --root=R --context=F [--parent=NAME=HASH]... [--build_arg=K=V]...
+          [--manifest=OUT] [--tar=OUT] [--hash_out=OUT] [--jobs=N]
+Bazel mode (reads only the listed files, never lists directories):
+  ctxhash --root=R --context=F --file_list=LIST
+          [--parent_hash_file=NAME=PATH]... [--build_arg=K=V]...
+          --manifest=OUT --tar=OUT --hash_out=OUT
+
+Flags (dashes and underscores are interchangeable: --build-arg, --hash-out):
+  --root=R                  repository root (default: .)
+  --context=F               image folder, relative to R unless absolute
+  --parent=NAME=HASH        an in-tree parent and its context hash; repeat in
+                            the order the Dockerfile names the parents
+  --parent_hash_file=NAME=PATH  like --parent, the hash read from PATH
+  --build_arg=K=V           a build argument the target sets; repeatable
+  --file_list=LIST          Bazel mode: one declared input path per line
+  --manifest=OUT            write the exact hashed text to OUT
+  --tar=OUT                 write the deterministic context tar to OUT
+  --hash_out=OUT            write the hash and a newline to OUT
+  --jobs=N                  hashing threads (default 0: one per core)
+
+Prints the context hash (lowercase hex) and a newline on stdout. Outputs are
+written to temporary files and renamed into place only on success.
+
+Exit codes:
+  0  success
+  1  the context cannot be hashed (message: "ctxhash: <path>: <problem>")
+  2  usage error (unknown flag, missing --context, malformed value)
+)";
+
+int UsageError(absl::string_view message) {
+  std::cerr << "ctxhash: " << message << "\nRun ctxhash --help for usage.\n";
+  return kExitUsage;
+}
+
+absl::StatusOr<std::string> ReadTextFile(const std::string& path,
+                                         absl::string_view what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": cannot read ", what));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Splits "NAME=VALUE"; false if there is no '=' or NAME is empty.
+bool SplitAssignment(absl::string_view text, std::string* name,
+                     std::string* value) {
+  const size_t eq = text.find('=');
+  if (eq == text.npos || eq == 0) return false;
+  *name = std::string(text.substr(0, eq));
+  *value = std::string(text.substr(eq + 1));
+  return true;
+}
+
+int Run(int argc, char** argv) {
+  absl::SetProgramUsageMessage(kUsage);
+  // Under `bazel run`, relative paths mean the user's directory.
+  if (const char* dir = std::getenv("BUILD_WORKING_DIRECTORY");
+      dir != nullptr && chdir(dir) != 0) {
+    std::cerr << "ctxhash: " << dir << ": cannot enter the working directory\n";
+    return kExitError;
+  }
+  // Repeatable flags are collected here: an absl flag keeps only the last
+  // occurrence, and values may contain commas.
+  std::vector<std::string> parents, parent_hash_files, build_args;
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h" || arg == "--helpfull") {
+      std::cout << "ctxhash: " << kUsage;
+      return 0;
+    }
+    if (!absl::ConsumePrefix(&arg, "--")) {
+      return UsageError(absl::StrCat("unexpected argument \"", arg,
+                                     "\"; every argument is a --flag"));
+    }
+    std::string name;
+    std::string value;
+    bool has_value = false;
+    if (const size_t eq = arg.find('='); eq != arg.npos) {
+      name = std::string(arg.substr(0, eq));
+      value = std::string(arg.substr(eq + 1));
+      has_value = true;
+    } else {
+      name = std::string(arg);
+    }
+    absl::StrReplaceAll({{"-", "_"}}, &name);
+    const bool known = name == "parent" || name == "parent_hash_file" ||
+                       name == "build_arg" || name == "root" ||
+                       name == "context" || name == "file_list" ||
+                       name == "manifest" || name == "tar" ||
+                       name == "hash_out" || name == "jobs";
+    absl::CommandLineFlag* flag =
+        known ? absl::FindCommandLineFlag(name) : nullptr;
+    if (!known) return UsageError(absl::StrCat("unknown flag --", name));
+    if (!has_value) {
+      if (i + 1 >= argc) {
+        return UsageError(absl::StrCat("--", name, " needs a value"));
+      }
+      value = argv[++i];
+    }
+    if (name == "parent") {
+      parents.push_back(value);
+    } else if (name == "parent_hash_file") {
+      parent_hash_files.push_back(value);
+    } else if (name == "build_arg") {
+      build_args.push_back(value);
+    } else {
+      std::string error;
+      if (flag == nullptr || !flag->ParseFrom(value, &error)) {
+        return UsageError(absl::StrCat("--", name, ": ", error));
+      }
+    }
+  }
+  if (absl::GetFlag(FLAGS_context).empty()) {
+    return UsageError("--context=F (the image folder) is required");
+  }
+  if (!parents.empty() && !parent_hash_files.empty()) {
+    return UsageError(
+        "give parents either as --parent or as --parent_hash_file, not both");
+  }
+
+  ContextOptions options;
+  options.spec.root = absl::GetFlag(FLAGS_root);
+  options.spec.context = absl::GetFlag(FLAGS_context);
+  options.jobs = absl::GetFlag(FLAGS_jobs);
+  for (const std::string& text : parents) {
+    ParentHash parent;
+    if (!SplitAssignment(text, &parent.name, &parent.hash)) {
+      return UsageError(
+          absl::StrCat("--parent=", text, ": expected NAME=HASH"));
+    }
+    options.parents.push_back(std::move(parent));
+  }
+  for (const std::string& text : parent_hash_files) {
+    ParentHash parent;
+    std::string path;
+    if (!SplitAssignment(text, &parent.name, &path)) {
+      return UsageError(
+          absl::StrCat("--parent_hash_file=", text, ": expected NAME=PATH"));
+    }
+    absl::StatusOr<std::string> hash = ReadTextFile(path, "parent hash file");
+    if (!hash.ok()) {
+      std::cerr << "ctxhash: " << hash.status().message() << "\n";
+      return kExitError;
+    }
+    parent.hash = std::string(absl::StripAsciiWhitespace(*hash));
+    options.parents.push_back(std::move(parent));
+  }
+  for (const std::string& text : build_args) {
+    std::string name, value;
+    if (!SplitAssignment(text, &name, &value)) {
+      return UsageError(absl::StrCat("--build_arg=", text, ": expected K=V"));
+    }
+    options.build_args.emplace_back(std::move(name), std::move(value));
+  }
+  if (const std::string list_path = absl::GetFlag(FLAGS_file_list);
+      !list_path.empty()) {
+    absl::StatusOr<std::string> list = ReadTextFile(list_path, "file list");
+    if (!list.ok()) {
+      std::cerr << "ctxhash: " << list.status().message() << "\n";
+      return kExitError;
+    }
+    options.spec.file_list.emplace();
+    for (absl::string_view line : absl::StrSplit(*list, '\n')) {
+      if (!line.empty()) options.spec.file_list->emplace_back(line);
+    }
+  }
+
+  absl::StatusOr<ContextResult> result = ComputeContext(options);
+  absl::Status status = result.status();
+  if (status.ok()) {
+    status = WriteOutputs(*result, OutputPaths{absl::GetFlag(FLAGS_manifest),
+                                               absl::GetFlag(FLAGS_tar),
+                                               absl::GetFlag(FLAGS_hash_out)});
+  }
+  if (!status.ok()) {
+    std::cerr << "ctxhash: " << status.message() << "\n";
+    return kExitError;
+  }
+  std::cout << result->hash << "\n";
+  std::cout.flush();
+  return std::cout ? 0 : kExitError;
+}
+
+}  // namespace
+}  // namespace imagegraph
+
+int main(int argc, char** argv) { return imagegraph::Run(argc, argv); }

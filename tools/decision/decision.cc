@@ -1,0 +1,281 @@
+#include "tools/decision/decision.h"
+
+#include <algorithm>
+#include <atomic>
+#include <deque>
+#include <thread>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/util/json_util.h"
+#include "tools/common/status_macros.h"
+#include "tools/index/namespaces.h"
+
+namespace imagegraph {
+namespace {
+
+using ::imagegraph::decision::GraphImage;
+using ::imagegraph::decision::PlannedImage;
+
+// Kahn's algorithm; among ready images the one listed first goes first, so
+// the order is stable.
+absl::StatusOr<std::vector<std::string>> ComputeTopologicalOrder(
+    const DecisionGraph& graph, absl::string_view source) {
+  absl::flat_hash_map<std::string, int> pending_parents;
+  absl::flat_hash_map<std::string, std::vector<std::string>> children;
+  for (const GraphImage& image : graph.images()) {
+    pending_parents[image.label()] = image.parents_size();
+    for (const std::string& parent : image.parents()) {
+      children[parent].push_back(image.label());
+    }
+  }
+  std::deque<std::string> ready;
+  for (const GraphImage& image : graph.images()) {
+    if (image.parents_size() == 0) ready.push_back(image.label());
+  }
+  std::vector<std::string> order;
+  while (!ready.empty()) {
+    std::string label = ready.front();
+    ready.pop_front();
+    order.push_back(label);
+    for (const std::string& child : children[label]) {
+      if (--pending_parents[child] == 0) ready.push_back(child);
+    }
+  }
+  if (order.size() != static_cast<size_t>(graph.images_size())) {
+    std::vector<std::string> stuck;
+    for (const GraphImage& image : graph.images()) {
+      if (pending_parents[image.label()] > 0) stuck.push_back(image.label());
+    }
+    return absl::InvalidArgumentError(absl::StrCat(
+        source, ": the graph has a cycle among ", absl::StrJoin(stuck, ", "),
+        "; remove one of the FROM edges between them"));
+  }
+  return order;
+}
+
+}  // namespace
+
+absl::StatusOr<DecisionGraph> ParseGraph(absl::string_view json,
+                                         absl::string_view source) {
+  DecisionGraph graph;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  auto parsed = google::protobuf::util::JsonStringToMessage(std::string(json),
+                                                            &graph, options);
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": not a graph JSON document (", parsed.ToString(),
+                     "); pass the output of //images:graph"));
+  }
+  absl::flat_hash_set<std::string> labels;
+  // Name or label -> label: the graph may refer to images either way.
+  absl::flat_hash_map<std::string, std::string> label_of;
+  for (const GraphImage& image : graph.images()) {
+    if (image.label().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          source, ": an image (name \"", image.name(), "\") has no label"));
+    }
+    if (!labels.insert(image.label()).second ||
+        !label_of.emplace(image.name(), image.label()).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(source, ": image ", image.label(), " (", image.name(),
+                       ") is listed twice"));
+    }
+    absl::Status name = ValidateImageName(image.name());
+    if (!name.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          source, ": image ", image.label(), ": ", name.message()));
+    }
+    if (image.context_hash().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          source, ": image ", image.label(),
+          " has no context hash; make the graph with its context hashes "
+          "(bazel build //images:graph)"));
+    }
+    absl::Status hash = ValidateContextHash(image.context_hash());
+    if (!hash.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          source, ": image ", image.label(), ": ", hash.message()));
+    }
+  }
+  for (const std::string& label : labels) label_of.emplace(label, label);
+  for (GraphImage& image : *graph.mutable_images()) {
+    for (std::string& parent : *image.mutable_parents()) {
+      auto resolved = label_of.find(parent);
+      if (resolved == label_of.end()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            source, ": image ", image.label(), " names parent ", parent,
+            ", which is not in the graph; regenerate the graph"));
+      }
+      parent = resolved->second;
+    }
+  }
+  for (std::string& entry : *graph.mutable_topological_order()) {
+    auto resolved = label_of.find(entry);
+    if (resolved == label_of.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(source, ": topological_order names ", entry,
+                       ", which is not in the graph; regenerate the graph"));
+    }
+    entry = resolved->second;
+  }
+  IG_ASSIGN_OR_RETURN(std::vector<std::string> order,
+                      ComputeTopologicalOrder(graph, source));
+  if (graph.topological_order_size() == 0) {
+    for (std::string& label : order)
+      graph.add_topological_order(std::move(label));
+  } else {
+    // A given order must list every image once, parents first.
+    absl::flat_hash_map<std::string, int> position;
+    for (int i = 0; i < graph.topological_order_size(); ++i) {
+      const std::string& label = graph.topological_order(i);
+      if (!labels.contains(label) || !position.emplace(label, i).second) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(source, ": topological_order lists ", label,
+                         " twice or names an image not in the graph"));
+      }
+    }
+    for (const GraphImage& image : graph.images()) {
+      auto own = position.find(image.label());
+      if (own == position.end()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(source, ": topological_order misses ", image.label()));
+      }
+      for (const std::string& parent : image.parents()) {
+        if (position[parent] > own->second) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(source, ": topological_order lists ", image.label(),
+                           " before its parent ", parent));
+        }
+      }
+    }
+  }
+  return graph;
+}
+
+absl::StatusOr<DecisionPlan> Decide(const DecisionGraph& graph, Index& index,
+                                    std::vector<std::string>* warnings,
+                                    int jobs) {
+  absl::flat_hash_map<std::string, const GraphImage*> by_label;
+  for (const GraphImage& image : graph.images()) {
+    by_label[image.label()] = &image;
+  }
+  const int count = graph.topological_order_size();
+  // Lookups are independent: run them on `jobs` threads (the decision is
+  // bound by file-system or network latency, not CPU), then decide in order.
+  struct Lookup {
+    absl::StatusOr<std::optional<IndexHit>> hit = std::nullopt;
+    std::vector<std::string> warnings;
+  };
+  std::vector<Lookup> lookups(count);
+  std::atomic<int> next{0};
+  auto worker = [&] {
+    for (int i = next++; i < count; i = next++) {
+      const GraphImage& image = *by_label.at(graph.topological_order(i));
+      lookups[i].hit = index.LookupByHash(image.name(), image.context_hash(),
+                                          &lookups[i].warnings);
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 1; t < std::max(1, std::min(jobs, count)); ++t) {
+    threads.emplace_back(worker);
+  }
+  worker();
+  for (std::thread& thread : threads) thread.join();
+
+  absl::flat_hash_map<std::string, bool> builds;  // label -> must build
+  DecisionPlan plan;
+  plan.set_level(index.level());
+  plan.set_index(index.backend().Describe());
+  for (int i = 0; i < count; ++i) {
+    const std::string& label = graph.topological_order(i);
+    const GraphImage& image = *by_label.at(label);
+    if (warnings != nullptr) {
+      warnings->insert(warnings->end(), lookups[i].warnings.begin(),
+                       lookups[i].warnings.end());
+    }
+    IG_ASSIGN_OR_RETURN(std::optional<IndexHit> hit, std::move(lookups[i].hit));
+    PlannedImage* planned = plan.add_images();
+    planned->set_label(image.label());
+    planned->set_name(image.name());
+    planned->set_context_hash(image.context_hash());
+    *planned->mutable_parents() = image.parents();
+    std::vector<std::string> building_parents;
+    for (const std::string& parent : image.parents()) {
+      if (builds[parent]) building_parents.push_back(parent);
+    }
+    if (hit.has_value()) {
+      builds[label] = false;
+      planned->set_action("reuse");
+      planned->set_namespace_(hit->ns);
+      *planned->mutable_entry() = std::move(hit->entry);
+      planned->set_reason(absl::StrCat(
+          "indexed at level ", planned->entry().level(),
+          building_parents.empty()
+              ? ""
+              : absl::StrCat(" (parent ", absl::StrJoin(building_parents, ", "),
+                             " builds, but this context hash is indexed)")));
+      plan.set_reuse_count(plan.reuse_count() + 1);
+    } else {
+      builds[label] = true;
+      planned->set_action("build");
+      planned->set_reason(absl::StrCat("context hash not indexed at levels ",
+                                       kMaxLevel, "..", index.level()));
+      plan.set_build_count(plan.build_count() + 1);
+    }
+  }
+  return plan;
+}
+
+absl::StatusOr<std::string> PlanToJson(const DecisionPlan& plan) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  auto status =
+      google::protobuf::util::MessageToJsonString(plan, &json, options);
+  if (!status.ok()) {
+    return absl::InternalError(
+        absl::StrCat("cannot encode the plan: ", status.ToString()));
+  }
+  return json;
+}
+
+std::string FormatPlanTable(const DecisionPlan& plan) {
+  std::vector<std::vector<std::string>> rows = {
+      {"ACTION", "IMAGE", "CONTEXT HASH", "LEVEL", "IMAGE ID", "REASON"}};
+  for (const PlannedImage& image : plan.images()) {
+    const bool reuse = image.action() == "reuse";
+    std::string image_id = reuse ? image.entry().image_id() : "-";
+    if (image_id.size() > 19) image_id = image_id.substr(0, 19);
+    rows.push_back({image.action(), image.name(),
+                    image.context_hash().substr(0, 12),
+                    reuse ? absl::StrCat(image.entry().level()) : "-", image_id,
+                    image.reason()});
+  }
+  std::vector<size_t> widths(rows[0].size(), 0);
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      widths[i] = std::max(widths[i], row[i].size());
+    }
+  }
+  std::string table;
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      absl::StrAppend(&line, row[i]);
+      if (i + 1 < row.size()) line.append(widths[i] - row[i].size() + 2, ' ');
+    }
+    absl::StrAppend(&table, line, "\n");
+  }
+  absl::StrAppend(&table, plan.images_size(), " images: ", plan.reuse_count(),
+                  " reused, ", plan.build_count(), " to build (level ",
+                  plan.level(), ", ", plan.index(), ")\n");
+  return table;
+}
+
+}  // namespace imagegraph

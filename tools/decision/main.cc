@@ -1,0 +1,141 @@
+// decision: plans which images of the graph are reused from the index and
+// which must build.
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "tools/decision/decision.h"
+#include "tools/index/file_util.h"
+#include "tools/index/index.h"
+
+ABSL_FLAG(std::string, graph, "",
+          "The graph JSON (the output of //images:graph). Default, under "
+          "bazel run: bazel-bin/images/graph.json of the workspace.");
+ABSL_FLAG(int, level, 0,
+          "The requester's trust level, 1..3: lookups try level 3 down to it. "
+          "0: the graph's level, else 1.");
+ABSL_FLAG(std::string, index, "",
+          "The index: a directory, or registry://HOST:PORT/REPO. Default: "
+          "${XDG_CACHE_HOME:-~/.cache}/imagegraph/index.");
+ABSL_FLAG(int, jobs, 8,
+          "Lookups to run at once (they wait on disk or network, not CPU).");
+ABSL_FLAG(std::string, json_out, "",
+          "Where to write the plan as JSON (written atomically).");
+
+namespace imagegraph {
+namespace {
+
+constexpr char kUsage[] = R"(which images to reuse and which to build.
+
+Usage:
+  bazel run //tools/decision -- [--level=N] [--index=...] [--graph=PATH]
+      [--json_out=PATH] [--jobs=N]
+
+Looks every image of the graph up by its context hash in the index (level 3
+first, then each lower level down to --level) and prints a table, in
+topological order: "reuse" with the indexed entry, or "build". With
+--json_out, also writes the plan as JSON.
+
+Exit codes: 0 success, 1 error (index unreadable, output not writable),
+2 bad usage or a bad graph.)";
+
+// `bazel run` starts tools in their runfiles; relative paths are meant
+// relative to where the user typed the command.
+std::string FromUserDirectory(const std::string& path) {
+  const char* cwd = std::getenv("BUILD_WORKING_DIRECTORY");
+  if (path.empty() || path[0] == '/' || cwd == nullptr ||
+      absl::StrContains(path, "://")) {
+    return path;
+  }
+  return absl::StrCat(cwd, "/", path);
+}
+
+int Run() {
+  std::string graph_path = FromUserDirectory(absl::GetFlag(FLAGS_graph));
+  const char* workspace = std::getenv("BUILD_WORKSPACE_DIRECTORY");
+  if (graph_path.empty() && workspace != nullptr) {
+    graph_path = absl::StrCat(workspace, "/bazel-bin/images/graph.json");
+    if (!PathExists(graph_path)) {
+      std::cerr << "decision: " << graph_path
+                << " does not exist: run `bazel build //images:graph` first, "
+                   "or pass --graph=PATH\n";
+      return 2;
+    }
+  }
+  if (graph_path.empty()) {
+    std::cerr << "decision: --graph is required: pass the graph JSON, e.g. "
+                 "--graph=bazel-bin/images/graph.json\n";
+    return 2;
+  }
+  absl::StatusOr<std::string> json = ReadFileContents(graph_path);
+  if (!json.ok()) {
+    std::cerr << "decision: cannot read the graph: " << json.status().message()
+              << "\n";
+    return 2;
+  }
+  absl::StatusOr<DecisionGraph> graph = ParseGraph(*json, graph_path);
+  if (!graph.ok()) {
+    std::cerr << "decision: " << graph.status().message() << "\n";
+    return 2;
+  }
+  int level = absl::GetFlag(FLAGS_level);
+  if (level == 0) level = graph->level() > 0 ? graph->level() : 1;
+  absl::StatusOr<std::unique_ptr<Index>> index =
+      Index::Open(FromUserDirectory(absl::GetFlag(FLAGS_index)), level);
+  if (!index.ok()) {
+    std::cerr << "decision: " << index.status().message() << "\n";
+    return 2;
+  }
+  std::vector<std::string> warnings;
+  absl::StatusOr<DecisionPlan> plan =
+      Decide(*graph, **index, &warnings, absl::GetFlag(FLAGS_jobs));
+  for (const std::string& warning : warnings) {
+    std::cerr << "decision: warning: " << warning << "\n";
+  }
+  if (!plan.ok()) {
+    std::cerr << "decision: " << plan.status().message() << "\n";
+    return 1;
+  }
+  const std::string json_out = FromUserDirectory(absl::GetFlag(FLAGS_json_out));
+  if (!json_out.empty()) {
+    absl::StatusOr<std::string> plan_json = PlanToJson(*plan);
+    absl::Status written = plan_json.ok()
+                               ? ReplaceFileAtomically(json_out, *plan_json)
+                               : plan_json.status();
+    if (!written.ok()) {
+      std::cerr << "decision: " << written.message() << "\n";
+      return 1;
+    }
+  }
+  std::cout << FormatPlanTable(*plan);
+  return 0;
+}
+
+}  // namespace
+}  // namespace imagegraph
+
+int main(int argc, char** argv) {
+  // --help lists this tool's flags (defined in main.cc), not abseil's.
+  absl::FlagsUsageConfig usage_config;
+  usage_config.contains_help_flags = [](absl::string_view path) {
+    return absl::EndsWith(path, "main.cc");
+  };
+  usage_config.contains_helpshort_flags = usage_config.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage_config);
+  absl::SetProgramUsageMessage(imagegraph::kUsage);
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  if (positional.size() > 1) {
+    std::cerr << "decision: unexpected argument \"" << positional[1]
+              << "\"; every input is a flag, see --help\n";
+    return 2;
+  }
+  return imagegraph::Run();
+}

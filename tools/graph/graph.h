@@ -1,0 +1,70 @@
+// The image graph: images with their parents, children, context hashes,
+// index namespaces and registry references, in build order; and its JSON,
+// DOT and text renderings.
+#ifndef IMAGEGRAPH_TOOLS_GRAPH_GRAPH_H_
+#define IMAGEGRAPH_TOOLS_GRAPH_GRAPH_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "tools/graph/graph.pb.h"
+#include "tools/imagegen/image_tree.h"
+
+namespace imagegraph {
+
+inline constexpr int kDefaultIndexLevel = 3;
+
+struct GraphNode {
+  std::string name;
+  std::string label;
+  std::string folder;
+  std::vector<std::string> parents;  // Dockerfile order
+  std::string context_hash;          // "" when not computed
+  std::string registry;
+  std::string version;        // "" means latest
+  std::string pinned_digest;  // HASH, "" when absent
+  std::string image_id;       // "" unless built
+};
+
+// Builds the graph document. Every parent must be a node; a cycle is an
+// error naming it.
+absl::StatusOr<ImageGraph> BuildGraph(const std::vector<GraphNode>& nodes,
+                                      int level);
+
+// The nodes of a scanned tree (context hashes empty).
+std::vector<GraphNode> NodesFromTree(const ImageTree& tree);
+
+// Fills each node's context hash (context hash v1, parents first) by reading
+// the tree from disk. `nodes` must come from NodesFromTree(tree).
+absl::Status ComputeContextHashes(const ImageTree& tree,
+                                  std::vector<GraphNode>* nodes);
+
+// Images whose context a changed path (relative to the repository root, as
+// `git diff --name-only` prints it) touches directly: a file of the folder
+// that .dockerignore keeps (present or deleted), its Dockerfile,
+// .dockerignore, build-args or extra-files, a file an include pulls in, or the
+// kind.yml.
+absl::flat_hash_set<std::string> DirectlyAffected(
+    const ImageTree& tree, const std::vector<std::string>& changed_paths);
+
+// `names` and every image below them.
+absl::flat_hash_set<std::string> WithDescendants(
+    const ImageGraph& graph, const absl::flat_hash_set<std::string>& names);
+
+// The graph restricted to `names` (order kept).
+ImageGraph Subgraph(const ImageGraph& graph,
+                    const absl::flat_hash_set<std::string>& names);
+
+absl::StatusOr<std::string> GraphToJson(const ImageGraph& graph);
+// Graphviz: one box per image showing its name and short hash, edges from
+// parent to child.
+std::string GraphToDot(const ImageGraph& graph);
+// One line per image in build order: name, short hash, parents.
+std::string GraphToText(const ImageGraph& graph);
+
+}  // namespace imagegraph
+
+#endif  // IMAGEGRAPH_TOOLS_GRAPH_GRAPH_H_

@@ -1,0 +1,79 @@
+#include "tools/graph/graph_input.h"
+
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/json_util.h"
+#include "tools/common/file_util.h"
+#include "tools/common/status_macros.h"
+#include "tools/graph/graph.pb.h"
+
+namespace imagegraph {
+namespace {
+
+// The first line of a small file, trimmed; `fallback` when no file is named.
+absl::StatusOr<std::string> ReadFirstLine(const std::string& path,
+                                          const std::string& fallback) {
+  if (path.empty()) return fallback;
+  IG_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+  return std::string(
+      absl::StripAsciiWhitespace(text.substr(0, text.find('\n'))));
+}
+
+absl::Status ParseJson(const std::string& text, const std::string& path,
+                       google::protobuf::Message* message) {
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  auto status =
+      google::protobuf::util::JsonStringToMessage(text, message, options);
+  if (!status.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": not the expected JSON: ", status.ToString()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<GraphNode>> ReadGraphInput(absl::string_view path) {
+  const std::string input_path(path);
+  IG_ASSIGN_OR_RETURN(std::string text, ReadFileToString(input_path));
+  GraphInput input;
+  IG_RETURN_IF_ERROR(ParseJson(text, input_path, &input));
+  std::vector<GraphNode> nodes;
+  for (const GraphInput::Image& image : input.images()) {
+    GraphNode node;
+    node.name = image.name();
+    node.label = image.label();
+    node.folder = image.folder();
+    node.parents.assign(image.parents().begin(), image.parents().end());
+    IG_ASSIGN_OR_RETURN(node.context_hash,
+                        ReadFirstLine(image.context_hash_file(), ""));
+    IG_ASSIGN_OR_RETURN(node.registry,
+                        ReadFirstLine(image.registry_file(), image.registry()));
+    IG_ASSIGN_OR_RETURN(node.version,
+                        ReadFirstLine(image.version_file(), image.version()));
+    IG_ASSIGN_OR_RETURN(node.pinned_digest,
+                        ReadFirstLine(image.hash_file(), image.hash()));
+    if (!image.metadata_file().empty()) {
+      IG_ASSIGN_OR_RETURN(std::string metadata,
+                          ReadFileToString(image.metadata_file()));
+      BuiltImage built;
+      IG_RETURN_IF_ERROR(ParseJson(metadata, image.metadata_file(), &built));
+      node.image_id = built.image_id();
+    }
+    nodes.push_back(std::move(node));
+  }
+  return nodes;
+}
+
+absl::StatusOr<ImageGraph> ReadGraphJson(absl::string_view path) {
+  const std::string graph_path(path);
+  IG_ASSIGN_OR_RETURN(std::string text, ReadFileToString(graph_path));
+  ImageGraph graph;
+  IG_RETURN_IF_ERROR(ParseJson(text, graph_path, &graph));
+  return graph;
+}
+
+}  // namespace imagegraph

@@ -1,0 +1,226 @@
+// graph: prints the image graph, or the images that changed files affect,
+// in build order.
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "tools/common/file_util.h"
+#include "tools/graph/graph.h"
+#include "tools/graph/graph_input.h"
+#include "tools/imagegen/image_tree.h"
+
+ABSL_FLAG(std::string, format, "text",
+          "Output: json, dot, text, or labels (one Bazel label per line, in "
+          "build order).");
+ABSL_FLAG(std::string, root, "images",
+          "The image tree, relative to the "
+          "repository root.");
+ABSL_FLAG(std::string, workspace, "",
+          "Repository root; default $BUILD_WORKSPACE_DIRECTORY (set by bazel "
+          "run), else the current directory.");
+ABSL_FLAG(std::string, kind_yml, "",
+          "A taskgraph kind.yml relative to the root (default ROOT/kind.yml "
+          "when present).");
+ABSL_FLAG(int, level, 3, "Index level of the namespaces (1-3).");
+ABSL_FLAG(bool, hashes, true,
+          "Compute context hashes (json, dot and text show them).");
+ABSL_FLAG(std::string, input, "",
+          "Instead of reading the tree, read a GraphInput JSON (what the "
+          "image_graph rule writes) and the files it names.");
+ABSL_FLAG(std::string, graph_json, "",
+          "Render a graph document the image_graph rule built (graph.json) "
+          "instead of reading the tree.");
+ABSL_FLAG(std::string, output, "",
+          "Write the result to this file (atomically) instead of stdout.");
+
+namespace imagegraph {
+namespace {
+
+constexpr int kExitUsage = 2;
+constexpr int kExitError = 3;
+
+int Fail(const absl::Status& status) {
+  std::cerr << "graph: " << status.message() << "\n";
+  return kExitError;
+}
+
+// --affected-by=PATH may repeat (absl flags keep only the last value of a
+// flag, and do not allow '-' in names), so it is taken out of argv here.
+// "-" reads paths from stdin, one per line.
+std::vector<char*> TakeAffectedBy(int argc, char** argv,
+                                  std::vector<std::string>* paths,
+                                  bool* given) {
+  std::vector<char*> rest;
+  for (int i = 0; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    bool matched = false;
+    for (absl::string_view flag : {"--affected-by", "--affected_by"}) {
+      if (arg == flag && i + 1 < argc) {
+        paths->push_back(argv[++i]);
+        matched = true;
+      } else if (absl::StartsWith(arg, absl::StrCat(flag, "="))) {
+        paths->push_back(std::string(arg.substr(flag.size() + 1)));
+        matched = true;
+      }
+      if (matched) break;
+    }
+    if (matched) {
+      *given = true;
+    } else {
+      rest.push_back(argv[i]);
+    }
+  }
+  std::vector<std::string> expanded;
+  for (const std::string& path : *paths) {
+    if (path != "-") {
+      expanded.push_back(path);
+      continue;
+    }
+    std::string line;
+    while (std::getline(std::cin, line)) {
+      absl::string_view trimmed = absl::StripAsciiWhitespace(line);
+      if (!trimmed.empty()) expanded.emplace_back(trimmed);
+    }
+  }
+  *paths = std::move(expanded);
+  return rest;
+}
+
+int Run(const std::vector<std::string>& affected_by, bool affected_mode) {
+  const std::string format = absl::GetFlag(FLAGS_format);
+  if (format != "json" && format != "dot" && format != "text" &&
+      format != "labels") {
+    std::cerr << "graph: --format=" << format
+              << " is not one of json, dot, text, labels\n";
+    return kExitUsage;
+  }
+  const int level = absl::GetFlag(FLAGS_level);
+  if (level < 1 || level > 3) {
+    std::cerr << "graph: --level=" << level << " is not 1, 2 or 3\n";
+    return kExitUsage;
+  }
+
+  std::vector<GraphNode> nodes;
+  std::optional<ImageTree> tree;
+  absl::StatusOr<ImageGraph> graph;
+  if (!absl::GetFlag(FLAGS_graph_json).empty()) {
+    if (affected_mode || !absl::GetFlag(FLAGS_input).empty()) {
+      std::cerr << "graph: --graph_json renders a built graph; it does not "
+                   "combine with --affected-by or --input\n";
+      return kExitUsage;
+    }
+    graph = ReadGraphJson(absl::GetFlag(FLAGS_graph_json));
+  } else if (!absl::GetFlag(FLAGS_input).empty()) {
+    if (affected_mode) {
+      std::cerr << "graph: --affected-by reads the tree; it does not combine "
+                   "with --input\n";
+      return kExitUsage;
+    }
+    absl::StatusOr<std::vector<GraphNode>> read =
+        ReadGraphInput(absl::GetFlag(FLAGS_input));
+    if (!read.ok()) return Fail(read.status());
+    nodes = *std::move(read);
+  } else {
+    std::string root = absl::GetFlag(FLAGS_workspace);
+    if (root.empty()) {
+      const char* workspace = std::getenv("BUILD_WORKSPACE_DIRECTORY");
+      root = workspace != nullptr ? workspace : ".";
+    }
+    ImageTreeOptions options;
+    options.root = root;
+    options.images_dir = absl::GetFlag(FLAGS_root);
+    options.kind_yml = absl::GetFlag(FLAGS_kind_yml);
+    // Which images a path reaches needs no file listing, only the graph.
+    options.list_files = !affected_mode;
+    absl::StatusOr<ImageTree> scanned = ScanImageTree(options);
+    if (!scanned.ok()) return Fail(scanned.status());
+    tree = *std::move(scanned);
+    nodes = NodesFromTree(*tree);
+    // Hashes are not needed to answer which images a change affects.
+    if (absl::GetFlag(FLAGS_hashes) && format != "labels" &&
+        !(affected_mode && format == "text")) {
+      if (absl::Status hashed = ComputeContextHashes(*tree, &nodes);
+          !hashed.ok()) {
+        return Fail(hashed);
+      }
+    }
+  }
+  if (absl::GetFlag(FLAGS_graph_json).empty()) graph = BuildGraph(nodes, level);
+  if (!graph.ok()) return Fail(graph.status());
+
+  std::string text;
+  if (affected_mode) {
+    for (const std::string& path : affected_by) graph->add_affected_by(path);
+    ImageGraph affected = Subgraph(
+        *graph, WithDescendants(*graph, DirectlyAffected(*tree, affected_by)));
+    if (format == "text") {
+      for (const std::string& name : affected.topological_order()) {
+        absl::StrAppend(&text, name, "\n");
+      }
+    } else {
+      *graph = std::move(affected);
+    }
+  }
+  if (format == "labels") {
+    for (const GraphImage& image : graph->images()) {
+      absl::StrAppend(&text, image.label(), "\n");
+    }
+  } else if (text.empty() && !(affected_mode && format == "text")) {
+    if (format == "json") {
+      absl::StatusOr<std::string> json = GraphToJson(*graph);
+      if (!json.ok()) return Fail(json.status());
+      text = *std::move(json);
+    } else if (format == "dot") {
+      text = GraphToDot(*graph);
+    } else {
+      text = GraphToText(*graph);
+    }
+  }
+  const std::string output = absl::GetFlag(FLAGS_output);
+  if (output.empty()) {
+    std::cout << text;
+    return 0;
+  }
+  if (absl::Status written = WriteFileAtomically(output, text); !written.ok()) {
+    return Fail(written);
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace imagegraph
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Prints the image graph of a tree, or the images that changed files "
+      "affect (with their descendants) in build order.\n"
+      "  bazel run //tools/graph -- --format=json|dot|text [--root=images]\n"
+      "  git diff --name-only origin/main | bazel run //tools/graph -- "
+      "--affected-by=-\n"
+      "  bazel run //tools/graph -- --affected-by=images/recipes/x.sh "
+      "[--affected-by=PATH ...]\n"
+      "--affected-by takes paths relative to the repository root; '-' reads "
+      "them from stdin. With --format=text it prints one image name per "
+      "line; json and dot show the affected part of the graph.\n"
+      "  bazel run //tools/graph -- --graph_json=bazel-bin/images/graph.json "
+      "--format=dot\n"
+      "Exit codes: 0 done, 2 bad flags, 3 the tree or input has an error "
+      "(message on stderr).");
+  std::vector<std::string> affected_by;
+  bool affected_mode = false;
+  std::vector<char*> args =
+      imagegraph::TakeAffectedBy(argc, argv, &affected_by, &affected_mode);
+  int rest_argc = static_cast<int>(args.size());
+  absl::ParseCommandLine(rest_argc, args.data());
+  return imagegraph::Run(affected_by, affected_mode);
+}

@@ -1,0 +1,123 @@
+#include "tools/imagebuild/image_metadata.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/util/json_util.h"
+#include "openssl/sha.h"
+#include "tools/common/file_util.h"
+#include "tools/imagebuild/image_manifest.pb.h"
+
+namespace imagegraph {
+
+std::string JsonQuote(absl::string_view text) {
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          absl::StrAppendFormat(&out, "\\u%04x", c);
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += "\"";
+  return out;
+}
+
+std::string ImageMetadataToJson(const ImageMetadata& m) {
+  std::vector<std::string> layers;
+  for (const LayerInfo& layer : m.layers) {
+    layers.push_back(absl::StrCat("    {\"digest\": ", JsonQuote(layer.digest),
+                                  ", \"size\": ", layer.size, "}"));
+  }
+  std::vector<std::string> tags;
+  for (const std::string& tag : m.tags) tags.push_back("    " + JsonQuote(tag));
+  return absl::StrCat(
+      "{\n", "  \"name\": ", JsonQuote(m.name), ",\n",
+      "  \"image_id\": ", JsonQuote(m.image_id), ",\n",
+      "  \"manifest_digest\": ", JsonQuote(m.manifest_digest), ",\n",
+      "  \"layers\": [", layers.empty() ? "" : "\n",
+      absl::StrJoin(layers, ",\n"), layers.empty() ? "" : "\n  ", "],\n",
+      "  \"size\": ", m.size, ",\n",
+      "  \"context_hash\": ", JsonQuote(m.context_hash), ",\n", "  \"tags\": [",
+      tags.empty() ? "" : "\n", absl::StrJoin(tags, ",\n"),
+      tags.empty() ? "" : "\n  ", "],\n",
+      "  \"tarball_sha256\": ", JsonQuote(m.tarball_sha256), ",\n",
+      "  \"tarball_size\": ", m.tarball_size, "\n", "}\n");
+}
+
+absl::StatusOr<std::vector<LayerInfo>> LayersFromManifestJson(
+    absl::string_view manifest_json) {
+  ImageManifest manifest;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  auto status = google::protobuf::util::JsonStringToMessage(
+      std::string(manifest_json), &manifest, options);
+  if (!status.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot parse the image manifest buildah reported: ",
+                     status.ToString()));
+  }
+  if (manifest.schema_version() != 2) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unexpected image manifest schemaVersion ",
+                     manifest.schema_version(), " (expected 2)"));
+  }
+  std::vector<LayerInfo> layers;
+  for (const ManifestDescriptor& layer : manifest.layers()) {
+    layers.push_back({layer.digest(), layer.size()});
+  }
+  return layers;
+}
+
+absl::StatusOr<std::string> Sha256OfFile(absl::string_view path_view) {
+  std::string path(path_view);
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoToStatus(path, "cannot open", errno);
+  SHA256_CTX ctx;
+  SHA256_Init(&ctx);
+  std::vector<char> buffer(1 << 20);
+  while (true) {
+    ssize_t n = read(fd, buffer.data(), buffer.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int error = errno;
+      close(fd);
+      return ErrnoToStatus(path, "cannot read", error);
+    }
+    if (n == 0) break;
+    SHA256_Update(&ctx, buffer.data(), n);
+  }
+  close(fd);
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256_Final(digest, &ctx);
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+}
+
+}  // namespace imagegraph

@@ -1,0 +1,62 @@
+// NAME.image.json: what a build produced, for the load/push/index tools and
+// for CI.
+//
+//   {
+//     "name": "decision",
+//     "image_id": "sha256:<hex>",          the config digest (docker/podman ID)
+//     "manifest_digest": "sha256:<hex>",   the manifest digest buildah reports
+//                                          for the image in its storage
+//     "layers": [{"digest": "sha256:<hex>", "size": <bytes>}, ...],
+//                                          uncompressed layers, base first
+//     "size": <bytes>,                     sum of the layer sizes
+//     "context_hash": "<hex>",
+//     "tags": ["REGISTRY/NAME:VERSION", "REGISTRY/NAME:<context hash>"],
+//     "tarball_sha256": "<hex>",           of NAME.tar.zst as written
+//     "tarball_size": <bytes>
+//   }
+#ifndef IMAGEGRAPH_TOOLS_IMAGEBUILD_IMAGE_METADATA_H_
+#define IMAGEGRAPH_TOOLS_IMAGEBUILD_IMAGE_METADATA_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace imagegraph {
+
+struct LayerInfo {
+  std::string digest;
+  int64_t size = 0;
+};
+
+struct ImageMetadata {
+  std::string name;
+  std::string image_id;
+  std::string manifest_digest;
+  std::vector<LayerInfo> layers;
+  int64_t size = 0;
+  std::string context_hash;
+  std::vector<std::string> tags;
+  std::string tarball_sha256;
+  int64_t tarball_size = 0;
+};
+
+// The JSON document above (keys in that order, two-space indent, trailing
+// newline).
+std::string ImageMetadataToJson(const ImageMetadata& metadata);
+
+// The layers of a manifest in JSON (Docker v2s2 or OCI).
+absl::StatusOr<std::vector<LayerInfo>> LayersFromManifestJson(
+    absl::string_view manifest_json);
+
+// A JSON string literal (with quotes) for `text`.
+std::string JsonQuote(absl::string_view text);
+
+// Lowercase hex sha256 of a file's contents.
+absl::StatusOr<std::string> Sha256OfFile(absl::string_view path);
+
+}  // namespace imagegraph
+
+#endif  // IMAGEGRAPH_TOOLS_IMAGEBUILD_IMAGE_METADATA_H_

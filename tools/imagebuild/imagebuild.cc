@@ -1,0 +1,686 @@
+#include "tools/imagebuild/imagebuild.h"
+
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <deque>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "tools/common/file_util.h"
+#include "tools/common/status_macros.h"
+#include "tools/common/subprocess.h"
+#include "tools/dockerfile/dockerfile.h"
+
+namespace imagegraph {
+namespace {
+
+constexpr int kFailureOutputLines = 20;
+constexpr absl::string_view kLocalRepository = "localhost/imagegraph";
+
+bool IsLowerHex(absl::string_view text, size_t length) {
+  return text.size() == length &&
+         std::all_of(text.begin(), text.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+void Progress(absl::string_view name, absl::string_view message) {
+  std::string line = absl::StrCat("imagebuild: ", name, ": ", message, "\n");
+  fwrite(line.data(), 1, line.size(), stderr);
+  fflush(stderr);
+}
+
+// buildah with a private storage under the build's temporary directory.
+class Buildah {
+ public:
+  Buildah(std::string binary, const std::string& temp_root)
+      : binary_(std::move(binary)),
+        root_(temp_root + "/storage/root"),
+        runroot_(temp_root + "/storage/run"),
+        tmpdir_(temp_root + "/tmp") {}
+
+  absl::Status Prepare() {
+    if (mkdir(tmpdir_.c_str(), 0700) != 0) {
+      return ErrnoToStatus(tmpdir_, "cannot create", errno);
+    }
+    return absl::OkStatus();
+  }
+
+  // Runs `buildah <storage flags> args...` and returns how it went.
+  absl::StatusOr<SubprocessResult> Run(const std::vector<std::string>& args,
+                                       SubprocessOptions options = {}) const {
+    std::vector<std::string> argv = {binary_,     "--root", root_,
+                                     "--runroot", runroot_, "--storage-driver",
+                                     "vfs"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    // buildah stages layers and archives in TMPDIR; keep them in the
+    // directory that is removed afterwards.
+    options.extra_env.push_back("TMPDIR=" + tmpdir_);
+    IG_ASSIGN_OR_RETURN(SubprocessResult result, RunSubprocess(argv, options));
+    return result;
+  }
+
+  // Runs buildah and returns its stdout; a non-zero exit is an error
+  // carrying the last lines of its output.
+  absl::StatusOr<std::string> RunForOutput(
+      const std::vector<std::string>& args) const {
+    IG_ASSIGN_OR_RETURN(SubprocessResult result, Run(args));
+    if (result.exit_code != 0) {
+      return absl::InternalError(
+          absl::StrCat("buildah ", absl::StrJoin(args, " "), " failed (exit ",
+                       result.exit_code, "):\n",
+                       LastLines(result.stderr_text + result.stdout_text,
+                                 kFailureOutputLines)));
+    }
+    return result.stdout_text;
+  }
+
+  // Pulls a docker-archive into the storage; returns the image ID.
+  absl::StatusOr<std::string> PullArchive(const std::string& archive) const {
+    IG_ASSIGN_OR_RETURN(
+        std::string out,
+        RunForOutput({"pull", "--quiet", "docker-archive:" + archive}));
+    std::string id(absl::StripAsciiWhitespace(out));
+    if (id.find('\n') != std::string::npos) id = id.substr(id.rfind('\n') + 1);
+    if (!IsLowerHex(id, 64)) {
+      return absl::InternalError(absl::StrCat("buildah pull of ", archive,
+                                              " printed no image ID: ", out));
+    }
+    return id;
+  }
+
+  absl::Status Tag(const std::string& image, const std::string& tag) const {
+    return RunForOutput({"tag", image, tag}).status();
+  }
+
+ private:
+  std::string binary_;
+  std::string root_;
+  std::string runroot_;
+  std::string tmpdir_;
+};
+
+// Decompresses a zstd tarball to `scratch_path` and returns that path, or
+// returns a plain tarball's own path.
+absl::StatusOr<std::string> PlainArchive(const std::string& tarball,
+                                         const std::string& scratch_path) {
+  IG_ASSIGN_OR_RETURN(bool compressed, IsZstdFile(tarball));
+  if (!compressed) return tarball;
+  IG_RETURN_IF_ERROR(DecompressFileZstd(tarball, scratch_path).status());
+  return scratch_path;
+}
+
+struct Replacement {
+  size_t offset;
+  size_t length;
+  std::string text;
+};
+
+// Replaces every pinned external reference with the local tag of its loaded
+// archive. `refs` come from resolving the original text; `text` is that text
+// after the in-tree rewrite, which changes no line numbers.
+absl::StatusOr<std::string> RewritePinnedReferences(
+    const std::string& text, const std::string& path,
+    const std::vector<ImageReference>& refs,
+    const absl::flat_hash_map<std::string, std::string>& base_tags) {
+  IG_ASSIGN_OR_RETURN(Dockerfile dockerfile, ParseDockerfile(path, text));
+  std::vector<Replacement> replacements;
+  for (const ImageReference& ref : refs) {
+    if (ref.kind != ImageReference::Kind::kPinned) continue;
+    const std::string digest = ref.pinned.substr(ref.pinned.find('@') + 1);
+    const std::string& local = base_tags.at(digest);
+    size_t offset = std::string::npos;
+    size_t length = 0;
+    if (!ref.from_copy) {
+      for (const Stage& stage : dockerfile.stages) {
+        if (stage.line == ref.line) {
+          offset = stage.base_offset;
+          length = stage.base.size();
+        }
+      }
+    } else {
+      for (const Instruction& instruction : dockerfile.instructions) {
+        const InstructionFlag* from = instruction.FindFlag("from");
+        if (instruction.line == ref.line && from != nullptr) {
+          offset = from->value_offset;
+          length = from->value.size();
+        }
+      }
+    }
+    if (offset == std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ":", ref.line, ": the reference ", ref.written,
+          " is split by a line continuation; write it on one line"));
+    }
+    replacements.push_back({offset, length, local});
+  }
+  std::sort(replacements.begin(), replacements.end(),
+            [](const Replacement& a, const Replacement& b) {
+              return a.offset > b.offset;
+            });
+  std::string rewritten = text;
+  for (const Replacement& r : replacements) {
+    rewritten.replace(r.offset, r.length, r.text);
+  }
+  return rewritten;
+}
+
+// Follows `buildah build` output: STEP lines become progress, and the output
+// of the current step is kept for the error message.
+class BuildOutputTracker {
+ public:
+  explicit BuildOutputTracker(std::string name) : name_(std::move(name)) {}
+
+  void OnLine(absl::string_view line) {
+    if (absl::StartsWith(line, "STEP ")) {
+      step_ = std::string(line);
+      step_output_.clear();
+      Progress(name_, line);
+      return;
+    }
+    // buildah's own summary lines repeat the failure; the step's output is
+    // what explains it.
+    if (absl::StartsWith(line, "subprocess exited with status") ||
+        absl::StartsWith(line, "Error: building at STEP")) {
+      if (absl::StartsWith(line, "Error: ")) error_ = std::string(line);
+      return;
+    }
+    if (absl::StartsWith(line, "Error: ")) error_ = std::string(line);
+    step_output_.emplace_back(line);
+    if (step_output_.size() > kFailureOutputLines) step_output_.pop_front();
+  }
+
+  const std::string& step() const { return step_; }
+  const std::string& error() const { return error_; }
+  std::string StepOutput() const { return absl::StrJoin(step_output_, "\n"); }
+
+ private:
+  std::string name_;
+  std::string step_;
+  std::string error_;
+  std::deque<std::string> step_output_;
+};
+
+// The Dockerfile line of buildah's "STEP k/n: ..." (steps count instructions
+// from the first FROM on), when the keyword agrees.
+int StepLine(const Dockerfile& dockerfile, absl::string_view step) {
+  int number = 0;
+  if (!absl::ConsumePrefix(&step, "STEP ")) return 0;
+  size_t slash = step.find('/');
+  if (slash == absl::string_view::npos ||
+      !absl::SimpleAtoi(step.substr(0, slash), &number) || number < 1) {
+    return 0;
+  }
+  size_t colon = step.find(": ");
+  absl::string_view keyword =
+      colon == absl::string_view::npos ? "" : step.substr(colon + 2);
+  keyword = keyword.substr(0, keyword.find(' '));
+  if (dockerfile.stages.empty()) return 0;
+  size_t index = dockerfile.stages.front().instruction + number - 1;
+  if (index >= dockerfile.instructions.size()) return 0;
+  const Instruction& instruction = dockerfile.instructions[index];
+  return absl::EqualsIgnoreCase(instruction.keyword, keyword) ? instruction.line
+                                                              : 0;
+}
+
+absl::StatusOr<std::string> ReadContextHash(const std::string& path) {
+  IG_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+  std::string hash(absl::StripAsciiWhitespace(text));
+  if (!IsLowerHex(hash, 64)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": expected a context hash (64 lowercase hex digits), found \"",
+        hash.substr(0, 80), "\""));
+  }
+  return hash;
+}
+
+absl::Status CheckInputFile(const std::string& path, absl::string_view flag) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    return absl::NotFoundError(
+        absl::StrCat(path, ": no such file (given by --", flag, ")"));
+  }
+  return absl::OkStatus();
+}
+
+class ImageBuilder {
+ public:
+  ImageBuilder(const BuildRequest& request, std::string temp_root,
+               std::string buildah_binary)
+      : request_(request),
+        temp_root_(std::move(temp_root)),
+        buildah_(std::move(buildah_binary), temp_root_) {}
+
+  absl::StatusOr<ImageMetadata> Run();
+
+ private:
+  absl::Status ExtractContext();
+  absl::Status LoadDockerfile();
+  absl::Status LoadParents();
+  absl::Status LoadBases();
+  absl::StatusOr<std::string> RewrittenDockerfile();
+  absl::Status BuildWithBuildah(const std::string& dockerfile_path);
+  absl::StatusOr<ImageMetadata> Export();
+
+  const BuildRequest& request_;
+  std::string temp_root_;
+  Buildah buildah_;
+  std::string context_dir_;
+  std::string dockerfile_label_;
+  std::string context_hash_;
+  std::vector<std::string> tags_;
+  Dockerfile dockerfile_;
+  ResolveOptions resolve_options_;
+  std::vector<ImageReference> refs_;
+  absl::flat_hash_map<std::string, std::string> parent_tags_;
+  absl::flat_hash_map<std::string, std::string> base_tags_;
+};
+
+absl::Status ImageBuilder::ExtractContext() {
+  context_dir_ = temp_root_ + "/context";
+  if (mkdir(context_dir_.c_str(), 0755) != 0) {
+    return ErrnoToStatus(context_dir_, "cannot create", errno);
+  }
+  IG_ASSIGN_OR_RETURN(SubprocessResult tar,
+                      RunSubprocess({"tar", "--extract", "--no-same-owner",
+                                     "--file=" + request_.context_tar,
+                                     "--directory=" + context_dir_}));
+  if (tar.exit_code != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        request_.context_tar,
+        ": cannot extract the context: ", LastLines(tar.stderr_text, 5)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ImageBuilder::LoadDockerfile() {
+  dockerfile_label_ = absl::StrCat(request_.name, "/", request_.dockerfile);
+  const std::string path = absl::StrCat(context_dir_, "/", request_.dockerfile);
+  auto text = ReadFileToString(path);
+  if (!text.ok()) {
+    return absl::NotFoundError(absl::StrCat(
+        request_.context_tar, ": the context has no ", request_.dockerfile,
+        " (--dockerfile names a path inside the context)"));
+  }
+  IG_ASSIGN_OR_RETURN(dockerfile_, ParseDockerfile(dockerfile_label_, *text));
+
+  resolve_options_.registry = request_.registry;
+  for (const std::string& name : request_.in_tree_names) {
+    resolve_options_.in_tree_names.insert(name);
+  }
+  for (const ParentImage& parent : request_.parents) {
+    resolve_options_.in_tree_names.insert(parent.name);
+  }
+  if (request_.parents.size() == 1) {
+    resolve_options_.docker_image_parent = request_.parents.front().name;
+  }
+  for (const auto& [key, value] : request_.build_args) {
+    resolve_options_.build_args[key] = value;
+  }
+  IG_ASSIGN_OR_RETURN(refs_,
+                      ResolveImageReferences(dockerfile_, resolve_options_));
+
+  absl::flat_hash_set<std::string> declared;
+  for (const ParentImage& parent : request_.parents) {
+    declared.insert(parent.name);
+  }
+  for (const ImageReference& ref : refs_) {
+    const std::string where =
+        absl::StrCat(dockerfile_label_, ":", ref.line, ": ",
+                     ref.from_copy ? "COPY --from=" : "FROM ", ref.written);
+    if (ref.kind == ImageReference::Kind::kParentArg &&
+        ref.in_tree_name.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, " needs exactly one declared parent, but image ",
+                       request_.name, " declares ", request_.parents.size(),
+                       ": list the parent image in the `parents` attribute of ",
+                       request_.name));
+    }
+    if ((ref.kind == ImageReference::Kind::kInTree ||
+         ref.kind == ImageReference::Kind::kParentArg) &&
+        !declared.contains(ref.in_tree_name)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, " names the in-tree image ", ref.in_tree_name,
+          ", which is not a parent of ", request_.name,
+          ": add \":", ref.in_tree_name,
+          "\" to the `parents` attribute of the ", request_.name, " target"));
+    }
+    if (ref.kind == ImageReference::Kind::kPinned) {
+      const std::string digest = ref.pinned.substr(ref.pinned.find('@') + 1);
+      bool given = std::any_of(
+          request_.bases.begin(), request_.bases.end(),
+          [&](const ExternalBase& base) { return base.digest == digest; });
+      if (!given) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            where,
+            " is an external base but no archive of it was given: add "
+            "its docker-archive target to the `bases` attribute of the ",
+            request_.name, " target, keyed to \"", ref.pinned, "\""));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ImageBuilder::LoadParents() {
+  for (const ParentImage& parent : request_.parents) {
+    Progress(request_.name, absl::StrCat("loading parent ", parent.name));
+    IG_RETURN_IF_ERROR(CheckInputFile(parent.tarball, "parent"));
+    IG_ASSIGN_OR_RETURN(
+        std::string archive,
+        PlainArchive(parent.tarball, absl::StrCat(temp_root_, "/parent-",
+                                                  parent.name, ".tar")));
+    auto id = buildah_.PullArchive(archive);
+    if (!id.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "parent ", parent.name, ": ", parent.tarball,
+          " is not a loadable docker-archive: ", id.status().message()));
+    }
+    if (archive != parent.tarball) IG_RETURN_IF_ERROR(RemoveTree(archive));
+    // Named by content, so the rewritten Dockerfile is the same everywhere.
+    const std::string tag =
+        absl::StrCat(kLocalRepository, "/", parent.name, ":", *id);
+    IG_RETURN_IF_ERROR(buildah_.Tag(*id, tag));
+    parent_tags_[parent.name] = tag;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ImageBuilder::LoadBases() {
+  for (const ExternalBase& base : request_.bases) {
+    if (base_tags_.contains(base.digest)) continue;
+    Progress(request_.name, absl::StrCat("loading base ", base.reference));
+    IG_RETURN_IF_ERROR(CheckInputFile(base.tarball, "base"));
+    IG_ASSIGN_OR_RETURN(
+        std::string archive,
+        PlainArchive(base.tarball,
+                     absl::StrCat(temp_root_, "/base-",
+                                  base.digest.substr(7, 12), ".tar")));
+    auto id = buildah_.PullArchive(archive);
+    if (!id.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "base ", base.reference, ": ", base.tarball,
+          " is not a loadable docker-archive: ", id.status().message()));
+    }
+    if (archive != base.tarball) IG_RETURN_IF_ERROR(RemoveTree(archive));
+    IG_ASSIGN_OR_RETURN(
+        std::string manifest_digest,
+        buildah_.RunForOutput({"inspect", "--type", "image", "--format",
+                               "{{.FromImageDigest}}", *id}));
+    manifest_digest = std::string(absl::StripAsciiWhitespace(manifest_digest));
+    const std::string image_id = "sha256:" + *id;
+    if (base.digest == image_id || base.digest == manifest_digest) {
+      Progress(request_.name, absl::StrCat("verified base ", base.reference));
+    } else {
+      // A docker-archive keeps the image configuration but not the registry
+      // manifest, so a manifest digest can only be checked when fetching.
+      Progress(request_.name,
+               absl::StrCat("note: base ", base.reference, " loaded as image ",
+                            image_id,
+                            "; a docker-archive does not carry the registry "
+                            "manifest, so its digest was checked when it was "
+                            "fetched, not here"));
+    }
+    const std::string tag =
+        absl::StrCat(kLocalRepository, "/base:", base.digest.substr(7));
+    IG_RETURN_IF_ERROR(buildah_.Tag(*id, tag));
+    base_tags_[base.digest] = tag;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ImageBuilder::RewrittenDockerfile() {
+  IG_ASSIGN_OR_RETURN(
+      std::string in_tree_rewritten,
+      RewriteInTreeReferences(dockerfile_, resolve_options_, parent_tags_));
+  IG_ASSIGN_OR_RETURN(
+      std::string rewritten,
+      RewritePinnedReferences(in_tree_rewritten, dockerfile_label_, refs_,
+                              base_tags_));
+  // Outside the context, so that `COPY .` copies the Dockerfile as written.
+  const std::string path = temp_root_ + "/Dockerfile.local";
+  IG_RETURN_IF_ERROR(WriteFileAtomically(path, rewritten));
+  return path;
+}
+
+absl::Status ImageBuilder::BuildWithBuildah(
+    const std::string& dockerfile_path) {
+  std::vector<std::string> args = {
+      "build",
+      "--isolation",
+      "chroot",
+      // OCI format: the Docker format records a random container ID and
+      // hostname in the configuration, which would change the image ID.
+      "--format",
+      "oci",
+      "--timestamp",
+      "0",
+      "--identity-label=false",
+      "--pull=never",
+      "--layers=false",
+      "--file",
+      dockerfile_path,
+  };
+  for (const auto& [key, value] : request_.build_args) {
+    args.push_back("--build-arg");
+    args.push_back(absl::StrCat(key, "=", value));
+  }
+  for (const std::string& tag : tags_) {
+    args.push_back("--tag");
+    args.push_back(tag);
+  }
+  args.push_back(context_dir_);
+
+  BuildOutputTracker tracker(request_.name);
+  SubprocessOptions options;
+  options.merge_stderr_into_stdout = true;
+  options.on_stdout_line = [&tracker](absl::string_view line) {
+    tracker.OnLine(line);
+  };
+  IG_ASSIGN_OR_RETURN(SubprocessResult result, buildah_.Run(args, options));
+  if (result.exit_code == 0) return absl::OkStatus();
+
+  std::string where = dockerfile_label_;
+  int line = StepLine(dockerfile_, tracker.step());
+  if (line > 0) absl::StrAppend(&where, ":", line);
+  // buildah ends with `Error: building at STEP "...": exit status N`; the
+  // step is already named, so keep only the reason.
+  std::string reason = tracker.error();
+  size_t reason_start = reason.rfind("\": ");
+  if (absl::StartsWith(reason, "Error: building at STEP") &&
+      reason_start != std::string::npos) {
+    reason = reason.substr(reason_start + 3);
+  } else if (reason.empty()) {
+    reason = absl::StrCat("buildah exited with ", result.exit_code);
+  }
+  std::string output = tracker.StepOutput();
+  if (output.empty()) {
+    output = LastLines(result.stdout_text, kFailureOutputLines);
+  }
+  return absl::AbortedError(absl::StrCat(
+      where, ": ", tracker.step().empty() ? "the build" : tracker.step(),
+      " failed (", reason, "); last lines of its output:\n  ",
+      absl::StrReplaceAll(output, {{"\n", "\n  "}})));
+}
+
+absl::StatusOr<ImageMetadata> ImageBuilder::Export() {
+  const std::string& hash_tag = tags_[1];
+  IG_ASSIGN_OR_RETURN(
+      std::string inspect,
+      buildah_.RunForOutput({"inspect", "--type", "image", "--format",
+                             "{{.FromImageID}}\n{{.FromImageDigest}}\n"
+                             "{{.Manifest}}",
+                             hash_tag}));
+  std::vector<std::string> fields =
+      absl::StrSplit(inspect, absl::MaxSplits('\n', 2));
+  if (fields.size() != 3 || !IsLowerHex(fields[0], 64)) {
+    return absl::InternalError(
+        absl::StrCat("unexpected buildah inspect output: ", inspect));
+  }
+  ImageMetadata metadata;
+  metadata.name = request_.name;
+  metadata.image_id = "sha256:" + fields[0];
+  metadata.manifest_digest = fields[1];
+  IG_ASSIGN_OR_RETURN(metadata.layers, LayersFromManifestJson(fields[2]));
+  for (const LayerInfo& layer : metadata.layers) metadata.size += layer.size;
+  metadata.context_hash = context_hash_;
+  metadata.tags = tags_;
+
+  Progress(request_.name, "exporting docker-archive");
+  const std::string archive = temp_root_ + "/image.tar";
+  // Pushing the hash tag to an archive named by the version tag records both
+  // tags in the archive.
+  IG_RETURN_IF_ERROR(buildah_
+                         .RunForOutput({"push", "--quiet", hash_tag,
+                                        absl::StrCat("docker-archive:", archive,
+                                                     ":", tags_[0])})
+                         .status());
+
+  Progress(
+      request_.name,
+      absl::StrCat("compressing (zstd level ", request_.zstd.level, ", ",
+                   ResolveZstdThreads(request_.zstd.threads), " threads)"));
+  IG_ASSIGN_OR_RETURN(
+      ZstdStats stats,
+      CompressFileZstd(archive, request_.output, request_.zstd));
+  metadata.tarball_size = static_cast<int64_t>(stats.output_bytes);
+  auto sha = Sha256OfFile(request_.output);
+  if (!sha.ok()) {
+    unlink(request_.output.c_str());
+    return sha.status();
+  }
+  metadata.tarball_sha256 = *sha;
+  absl::Status written =
+      WriteFileAtomically(request_.metadata, ImageMetadataToJson(metadata));
+  if (!written.ok()) {
+    unlink(request_.output.c_str());
+    return written;
+  }
+  return metadata;
+}
+
+absl::StatusOr<ImageMetadata> ImageBuilder::Run() {
+  IG_ASSIGN_OR_RETURN(context_hash_,
+                      ReadContextHash(request_.context_hash_file));
+  tags_ = ImageTags(request_.registry, request_.name, request_.version,
+                    context_hash_);
+  IG_RETURN_IF_ERROR(CheckInputFile(request_.context_tar, "context_tar"));
+  Progress(request_.name, absl::StrCat("extracting context (hash ",
+                                       context_hash_.substr(0, 12), ")"));
+  IG_RETURN_IF_ERROR(ExtractContext());
+  IG_RETURN_IF_ERROR(LoadDockerfile());
+  IG_RETURN_IF_ERROR(buildah_.Prepare());
+  IG_RETURN_IF_ERROR(LoadParents());
+  IG_RETURN_IF_ERROR(LoadBases());
+  IG_ASSIGN_OR_RETURN(std::string dockerfile_path, RewrittenDockerfile());
+  IG_RETURN_IF_ERROR(BuildWithBuildah(dockerfile_path));
+  return Export();
+}
+
+}  // namespace
+
+absl::StatusOr<ParentImage> ParseParentFlag(absl::string_view value) {
+  size_t eq = value.find('=');
+  if (eq == absl::string_view::npos || eq == 0 || eq + 1 == value.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--parent=", value,
+                     ": expected NAME=PATH (the parent image's name and "
+                     "its .tar.zst)"));
+  }
+  return ParentImage{std::string(value.substr(0, eq)),
+                     std::string(value.substr(eq + 1))};
+}
+
+absl::StatusOr<ExternalBase> ParseBaseFlag(absl::string_view value) {
+  constexpr absl::string_view kMarker = "@sha256:";
+  size_t at = value.find(kMarker);
+  size_t hex_start = at + kMarker.size();
+  if (at == absl::string_view::npos || at == 0 ||
+      value.size() < hex_start + 64 ||
+      !IsLowerHex(value.substr(hex_start, 64), 64) ||
+      value.size() < hex_start + 66 || value[hex_start + 64] != '=') {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--base=", value,
+        ": expected REPOSITORY@sha256:<64 lowercase hex digits>=PATH (the "
+        "pinned reference as the Dockerfile names it, and its "
+        "docker-archive)"));
+  }
+  return ExternalBase{std::string(value.substr(0, hex_start + 64)),
+                      std::string(value.substr(at + 1, 7 + 64)),
+                      std::string(value.substr(hex_start + 65))};
+}
+
+absl::StatusOr<std::pair<std::string, std::string>> ParseBuildArgFlag(
+    absl::string_view value) {
+  size_t eq = value.find('=');
+  if (eq == absl::string_view::npos || eq == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--build_arg=", value, ": expected KEY=VALUE"));
+  }
+  return std::make_pair(std::string(value.substr(0, eq)),
+                        std::string(value.substr(eq + 1)));
+}
+
+std::vector<std::string> ImageTags(absl::string_view registry,
+                                   absl::string_view name,
+                                   absl::string_view version,
+                                   absl::string_view context_hash) {
+  std::string repository = registry.empty() ? absl::StrCat("localhost/", name)
+                                            : absl::StrCat(registry, "/", name);
+  return {absl::StrCat(repository, ":", version.empty() ? "latest" : version),
+          absl::StrCat(repository, ":", context_hash)};
+}
+
+absl::StatusOr<ImageMetadata> BuildImage(const BuildRequest& request) {
+  if (request.name.empty())
+    return absl::InvalidArgumentError("--name is required");
+  if (request.output.empty() || request.metadata.empty()) {
+    return absl::InvalidArgumentError("--output and --metadata are required");
+  }
+  auto buildah = FindExecutable(request.buildah);
+  if (!buildah.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "buildah is not installed (", buildah.status().message(),
+        "): install it with `apt-get install buildah`, or run ./bazelw, "
+        "which installs everything the build needs"));
+  }
+  auto start = std::chrono::steady_clock::now();
+  IG_ASSIGN_OR_RETURN(ScopedTempDirectory temp,
+                      ScopedTempDirectory::Create(
+                          absl::StrCat("imagebuild-", request.name, ".")));
+  ImageBuilder builder(request, temp.path(), *buildah);
+  absl::StatusOr<ImageMetadata> result = builder.Run();
+  absl::Status removed = temp.Remove();
+  if (!removed.ok()) {
+    Progress(request.name, absl::StrCat("warning: could not remove the "
+                                        "temporary directory: ",
+                                        removed.message()));
+  }
+  if (result.ok()) {
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
+    Progress(request.name,
+             absl::StrFormat("built %s in %.1fs", result->image_id, seconds));
+  }
+  return result;
+}
+
+}  // namespace imagegraph

@@ -1,0 +1,72 @@
+// Builds one image of the tree from its context tar with buildah, in a
+// private temporary storage, and writes NAME.tar.zst (docker-archive, zstd)
+// and NAME.image.json.
+#ifndef IMAGEGRAPH_TOOLS_IMAGEBUILD_IMAGEBUILD_H_
+#define IMAGEGRAPH_TOOLS_IMAGEBUILD_IMAGEBUILD_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "tools/imagebuild/image_metadata.h"
+#include "tools/imagebuild/zstd_stream.h"
+
+namespace imagegraph {
+
+// A direct in-tree parent and the tarball this tool made for it.
+struct ParentImage {
+  std::string name;
+  std::string tarball;  // docker-archive, zstd-compressed or plain
+};
+
+// An external base pinned by digest and its docker-archive tarball.
+struct ExternalBase {
+  std::string reference;  // REPOSITORY@sha256:<hex>
+  std::string digest;     // sha256:<hex>
+  std::string tarball;    // docker-archive, zstd-compressed or plain
+};
+
+struct BuildRequest {
+  std::string name;
+  std::string context_tar;
+  std::string context_hash_file;
+  std::string dockerfile = "Dockerfile";  // path inside the context
+  std::vector<ParentImage> parents;
+  std::vector<ExternalBase> bases;
+  std::vector<std::pair<std::string, std::string>> build_args;
+  std::string registry;  // "" tags the image localhost/NAME
+  std::string version;   // "" means "latest"
+  std::vector<std::string> in_tree_names;
+  std::string output;
+  std::string metadata;
+  ZstdOptions zstd;
+  std::string buildah = "buildah";
+};
+
+// `NAME=PATH` of --parent.
+absl::StatusOr<ParentImage> ParseParentFlag(absl::string_view value);
+// `REPOSITORY@sha256:<64 hex>=PATH` of --base.
+absl::StatusOr<ExternalBase> ParseBaseFlag(absl::string_view value);
+// `KEY=VALUE` of --build_arg.
+absl::StatusOr<std::pair<std::string, std::string>> ParseBuildArgFlag(
+    absl::string_view value);
+
+// The two tags of a build: REPOSITORY:VERSION and REPOSITORY:<context hash>,
+// where REPOSITORY is REGISTRY/NAME (localhost/NAME without a registry).
+std::vector<std::string> ImageTags(absl::string_view registry,
+                                   absl::string_view name,
+                                   absl::string_view version,
+                                   absl::string_view context_hash);
+
+// Runs the whole build. On success both outputs exist; on any error neither
+// does, and the message names what failed and how to fix it. The temporary
+// directory (context, buildah storage, archives) is removed either way.
+// Progress lines go to stderr.
+absl::StatusOr<ImageMetadata> BuildImage(const BuildRequest& request);
+
+}  // namespace imagegraph
+
+#endif  // IMAGEGRAPH_TOOLS_IMAGEBUILD_IMAGEBUILD_H_

@@ -1,0 +1,147 @@
+// imagebuild: builds one image of the tree from its context tar with buildah
+// and writes NAME.tar.zst (docker-archive, zstd) and NAME.image.json.
+#include <cstdio>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "tools/common/subprocess.h"
+#include "tools/imagebuild/imagebuild.h"
+
+ABSL_FLAG(std::string, name, "", "Image name (the image folder's name).");
+ABSL_FLAG(std::string, context_tar, "", "The context tar made by ctxhash.");
+ABSL_FLAG(std::string, context_hash_file, "",
+          "File holding the context hash (hex).");
+ABSL_FLAG(std::string, dockerfile, "Dockerfile",
+          "Path of the Dockerfile inside the context.");
+ABSL_FLAG(std::vector<std::string>, parent, {},
+          "NAME=PATH.tar.zst of a direct in-tree parent (repeatable).");
+ABSL_FLAG(std::vector<std::string>, base, {},
+          "REPOSITORY@sha256:<hex>=PATH.tar[.zst]: an external base pinned by "
+          "digest and its docker-archive (repeatable).");
+ABSL_FLAG(std::vector<std::string>, build_arg, {},
+          "KEY=VALUE build argument (repeatable).");
+ABSL_FLAG(std::string, registry, "",
+          "Registry: tags are REGISTRY/NAME:VERSION and "
+          "REGISTRY/NAME:<context hash> (localhost/NAME:... without one).");
+ABSL_FLAG(std::string, version, "latest", "Version tag.");
+ABSL_FLAG(std::vector<std::string>, in_tree, {},
+          "Name of an in-tree image of the tree, for FROM resolution "
+          "(repeatable).");
+ABSL_FLAG(std::string, output, "", "Output NAME.tar.zst.");
+ABSL_FLAG(std::string, metadata, "", "Output NAME.image.json.");
+ABSL_FLAG(int, zstd_level, 3, "zstd compression level.");
+ABSL_FLAG(int, zstd_threads, 0, "zstd worker threads (0 = all cores).");
+ABSL_FLAG(std::string, buildah, "buildah", "The buildah binary.");
+
+namespace {
+
+constexpr char kUsage[] =
+    R"(imagebuild --name=NAME --context_tar=X.context.tar --context_hash_file=X.context_hash
+  [--dockerfile=Dockerfile] [--parent=NAME=PATH.tar.zst]... [--base=REF@sha256:...=PATH.tar]...
+  [--build_arg=K=V]... [--registry=REG] [--version=V] [--in_tree=NAME]...
+  --output=NAME.tar.zst --metadata=NAME.image.json
+  [--zstd_level=3] [--zstd_threads=0] [--buildah=PATH]
+
+Builds one image with buildah (chroot isolation, vfs storage in a private
+temporary directory, timestamp 0, no identity label: deterministic Dockerfiles
+give the same image ID anywhere). In-tree FROM / COPY --from references are
+rewritten to the parents' loaded images. Writes the docker-archive, zstd
+compressed, and the image metadata (JSON); progress goes to stderr.
+
+Exit codes: 0 built; 1 any error, including SIGINT/SIGTERM (message on
+stderr; no output and no temporary files left behind); 2 bad command line.)";
+
+// absl's vector flags keep only the last occurrence; these may repeat, so
+// they are collected here and removed before absl parses the rest.
+std::vector<std::string> TakeRepeated(std::vector<char*>* args,
+                                      const std::string& flag) {
+  std::vector<std::string> values;
+  const std::string prefix = "--" + flag + "=";
+  std::vector<char*> rest;
+  for (size_t i = 0; i < args->size(); ++i) {
+    std::string arg = (*args)[i];
+    if (absl::StartsWith(arg, prefix)) {
+      values.push_back(arg.substr(prefix.size()));
+    } else if (arg == "--" + flag && i + 1 < args->size()) {
+      values.push_back((*args)[++i]);
+    } else {
+      rest.push_back((*args)[i]);
+    }
+  }
+  *args = rest;
+  return values;
+}
+
+int Fail(const std::string& message, int code) {
+  fprintf(stderr, "imagebuild: %s\n", message.c_str());
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(kUsage);
+  // Cancellation (Bazel sends SIGTERM) must still remove the temporary
+  // storage, which holds hundreds of megabytes.
+  imagegraph::InstallInterruptHandler();
+  std::vector<char*> args(argv, argv + argc);
+  std::vector<std::string> parents = TakeRepeated(&args, "parent");
+  std::vector<std::string> bases = TakeRepeated(&args, "base");
+  std::vector<std::string> build_args = TakeRepeated(&args, "build_arg");
+  std::vector<std::string> in_tree = TakeRepeated(&args, "in_tree");
+  std::vector<char*> positional =
+      absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
+  if (positional.size() > 1) {
+    return Fail(absl::StrCat("unexpected argument: ", positional[1]), 2);
+  }
+
+  imagegraph::BuildRequest request;
+  request.name = absl::GetFlag(FLAGS_name);
+  request.context_tar = absl::GetFlag(FLAGS_context_tar);
+  request.context_hash_file = absl::GetFlag(FLAGS_context_hash_file);
+  request.dockerfile = absl::GetFlag(FLAGS_dockerfile);
+  request.registry = absl::GetFlag(FLAGS_registry);
+  request.version = absl::GetFlag(FLAGS_version);
+  request.in_tree_names = in_tree;
+  request.output = absl::GetFlag(FLAGS_output);
+  request.metadata = absl::GetFlag(FLAGS_metadata);
+  request.zstd.level = absl::GetFlag(FLAGS_zstd_level);
+  request.zstd.threads = absl::GetFlag(FLAGS_zstd_threads);
+  request.buildah = absl::GetFlag(FLAGS_buildah);
+  const std::pair<const char*, const std::string*> required_flags[] = {
+      {"name", &request.name},
+      {"context_tar", &request.context_tar},
+      {"context_hash_file", &request.context_hash_file},
+      {"output", &request.output},
+      {"metadata", &request.metadata}};
+  for (const auto& [flag, value] : required_flags) {
+    if (value->empty()) {
+      return Fail(absl::StrCat("--", flag, " is required (see --help)"), 2);
+    }
+  }
+  for (const std::string& value : parents) {
+    auto parent = imagegraph::ParseParentFlag(value);
+    if (!parent.ok()) return Fail(std::string(parent.status().message()), 2);
+    request.parents.push_back(*parent);
+  }
+  for (const std::string& value : bases) {
+    auto base = imagegraph::ParseBaseFlag(value);
+    if (!base.ok()) return Fail(std::string(base.status().message()), 2);
+    request.bases.push_back(*base);
+  }
+  for (const std::string& value : build_args) {
+    auto arg = imagegraph::ParseBuildArgFlag(value);
+    if (!arg.ok()) return Fail(std::string(arg.status().message()), 2);
+    request.build_args.push_back(*arg);
+  }
+
+  auto metadata = imagegraph::BuildImage(request);
+  if (!metadata.ok()) return Fail(std::string(metadata.status().message()), 1);
+  return 0;
+}

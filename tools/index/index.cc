@@ -1,0 +1,170 @@
+#include "tools/index/index.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "tools/common/status_macros.h"
+#include "tools/index/local_backend.h"
+#include "tools/index/namespaces.h"
+#include "tools/index/registry_backend.h"
+
+namespace imagegraph {
+namespace {
+
+absl::Status ValidateImageId(absl::string_view image_id) {
+  bool ok = !image_id.empty() && image_id.size() <= 200;
+  for (char c : image_id) {
+    ok = ok && (absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+                c == ':' || c == '-' || c == '_' || c == '.');
+  }
+  if (!ok) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("image ID \"", image_id,
+                     "\" is invalid: pass the ID from NAME.image.json, e.g. "
+                     "sha256:<64 hex digits>"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+Index::Index(std::unique_ptr<IndexBackend> backend, int level)
+    : backend_(std::move(backend)), level_(level) {}
+
+absl::StatusOr<std::unique_ptr<Index>> Index::Open(absl::string_view spec,
+                                                   int level) {
+  IG_RETURN_IF_ERROR(ValidateLevel(level));
+  std::unique_ptr<IndexBackend> backend;
+  if (absl::StartsWith(spec, "registry")) {
+    IG_ASSIGN_OR_RETURN(backend, RegistryBackend::Create(spec));
+  } else if (spec.empty()) {
+    backend = std::make_unique<LocalBackend>(DefaultLocalIndexDirectory());
+  } else if (absl::StrContains(spec, "://")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("index \"", spec,
+                     "\" is not supported: use a directory path or "
+                     "registry://HOST:PORT/REPO"));
+  } else {
+    backend = std::make_unique<LocalBackend>(std::string(spec));
+  }
+  return std::make_unique<Index>(std::move(backend), level);
+}
+
+absl::StatusOr<std::vector<std::string>> Index::InsertNamespaces(
+    const InsertImageRequest& request) const {
+  IG_RETURN_IF_ERROR(ValidateImageName(request.name));
+  IG_RETURN_IF_ERROR(ValidateContextHash(request.context_hash));
+  std::vector<std::string> namespaces = {
+      HashNamespace(level_, request.name, request.context_hash),
+      LatestNamespace(level_, request.name),
+      PushdateNamespace(level_, request.name, request.now),
+  };
+  for (const std::string& ns : request.extra_namespaces) {
+    IG_RETURN_IF_ERROR(ValidateNamespace(ns));
+    absl::StatusOr<int> ns_level = NamespaceLevel(ns);
+    if (!ns_level.ok() || *ns_level != level_) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "namespace \"", ns, "\" is not a level-", level_,
+          " namespace: a writer at level ", level_,
+          " may write only namespaces starting with ", LevelPrefix(level_),
+          " (run with --level matching the namespace, if you are trusted to)"));
+    }
+    namespaces.push_back(ns);
+  }
+  return namespaces;
+}
+
+absl::StatusOr<IndexEntry> Index::InsertImage(
+    const InsertImageRequest& request) {
+  IG_ASSIGN_OR_RETURN(std::vector<std::string> namespaces,
+                      InsertNamespaces(request));
+  IG_RETURN_IF_ERROR(ValidateImageId(request.image_id));
+  IndexEntry entry;
+  entry.set_image_id(request.image_id);
+  entry.set_context_hash(request.context_hash);
+  entry.set_level(level_);
+  entry.set_name(request.name);
+  entry.set_indexed_at(absl::ToUnixSeconds(request.now));
+  entry.set_revision(request.revision);
+  entry.set_metadata_json(request.metadata_json);
+  return backend_->Insert(request.artifact_path, entry, namespaces);
+}
+
+absl::StatusOr<std::optional<IndexEntry>> Index::Find(absl::string_view ns) {
+  IG_RETURN_IF_ERROR(ValidateNamespace(ns));
+  return backend_->Find(ns);
+}
+
+absl::StatusOr<std::vector<std::string>> Index::List(absl::string_view prefix) {
+  return backend_->List(prefix);
+}
+
+namespace {
+
+// The entry under `ns` when it agrees with its namespace; a disagreeing one
+// is reported in `warnings` and treated as absent.
+absl::StatusOr<std::optional<IndexEntry>> FindConsistent(
+    IndexBackend& backend, const std::string& ns, absl::string_view name,
+    absl::string_view context_hash, int level,
+    std::vector<std::string>* warnings) {
+  IG_ASSIGN_OR_RETURN(std::optional<IndexEntry> entry, backend.Find(ns));
+  if (!entry.has_value()) return std::nullopt;
+  if (entry->context_hash() != context_hash || entry->name() != name ||
+      entry->level() != level) {
+    if (warnings != nullptr) {
+      warnings->push_back(
+          absl::StrCat(backend.Describe(), ": entry ", ns, " records name \"",
+                       entry->name(), "\", level ", entry->level(),
+                       " and context hash ", entry->context_hash(),
+                       ", which disagree with its namespace; ignored"));
+    }
+    return std::nullopt;
+  }
+  return entry;
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<IndexHit>> Index::LookupByHash(
+    absl::string_view name, absl::string_view context_hash,
+    std::vector<std::string>* warnings) {
+  IG_RETURN_IF_ERROR(ValidateImageName(name));
+  IG_RETURN_IF_ERROR(ValidateContextHash(context_hash));
+  for (int level = kMaxLevel; level >= level_; --level) {
+    std::string ns = HashNamespace(level, name, context_hash);
+    IG_ASSIGN_OR_RETURN(
+        std::optional<IndexEntry> entry,
+        FindConsistent(*backend_, ns, name, context_hash, level, warnings));
+    if (entry.has_value()) return IndexHit{std::move(ns), *std::move(entry)};
+  }
+  return std::nullopt;
+}
+
+absl::StatusOr<std::optional<IndexHit>> Index::FetchByHash(
+    absl::string_view name, absl::string_view context_hash,
+    const std::string& dest_path, std::vector<std::string>* warnings) {
+  IG_RETURN_IF_ERROR(ValidateImageName(name));
+  IG_RETURN_IF_ERROR(ValidateContextHash(context_hash));
+  for (int level = kMaxLevel; level >= level_; --level) {
+    std::string ns = HashNamespace(level, name, context_hash);
+    IG_ASSIGN_OR_RETURN(
+        std::optional<IndexEntry> entry,
+        FindConsistent(*backend_, ns, name, context_hash, level, warnings));
+    if (!entry.has_value()) continue;
+    absl::Status fetched = backend_->Fetch(*entry, dest_path);
+    if (fetched.ok()) return IndexHit{std::move(ns), *std::move(entry)};
+    if (warnings != nullptr) {
+      warnings->push_back(absl::StrCat("cannot reuse ", ns, ": ",
+                                       fetched.message(),
+                                       "; the image will be built"));
+    }
+  }
+  return std::nullopt;
+}
+
+absl::Status Index::Fetch(const IndexEntry& entry,
+                          const std::string& dest_path) {
+  return backend_->Fetch(entry, dest_path);
+}
+
+}  // namespace imagegraph

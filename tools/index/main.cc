@@ -1,0 +1,240 @@
+// index: insert, find, look up and browse images in an image index.
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/time.h"
+#include "google/protobuf/util/json_util.h"
+#include "tools/index/file_util.h"
+#include "tools/index/index.h"
+
+ABSL_FLAG(std::string, index, "",
+          "The index: a directory, or registry://HOST:PORT/REPO. Default: "
+          "${XDG_CACHE_HOME:-~/.cache}/imagegraph/index.");
+ABSL_FLAG(int, level, 1,
+          "The requester's trust level, 1..3. Inserts write only level-N "
+          "namespaces; lookups try level 3 down to N.");
+ABSL_FLAG(std::string, name, "", "insert, lookup: the image name.");
+ABSL_FLAG(std::string, context_hash, "",
+          "insert, lookup: the image's context hash (64 hex digits).");
+ABSL_FLAG(std::string, image_id, "", "insert: the image ID.");
+ABSL_FLAG(std::string, revision, "",
+          "insert: the source revision the image was built from.");
+ABSL_FLAG(std::string, metadata, "",
+          "insert: the build's NAME.image.json, stored in the entry.");
+ABSL_FLAG(std::vector<std::string>, namespace, {},
+          "insert: an extra namespace to write (repeatable, or "
+          "comma-separated); each must be of the writer's level.");
+
+namespace imagegraph {
+namespace {
+
+constexpr int kExitError = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitNotFound = 3;
+
+constexpr char kUsage[] = R"(the image index.
+
+Usage:
+  index [--index=DIR|registry://HOST:PORT/REPO] [--level=N] COMMAND ...
+
+Commands:
+  insert --name=NAME --context_hash=H --image_id=ID [--revision=R]
+         [--metadata=NAME.image.json] [--namespace=NS ...] ARTIFACT_PATH
+      Stores the artifact and records it under
+      docker.images.v2.level-N.NAME.hash.H, .latest and .pushdate.<now>,
+      plus every --namespace. Prints the entry (JSON).
+  find NAMESPACE...
+      Prints the entry stored under exactly each NAMESPACE, one JSON line
+      each ("null" for a missing one, and exit code 3).
+  lookup --name=NAME --context_hash=H [OUT_PATH]
+      Finds the image by context hash, trying level 3 first, then each lower
+      level down to --level. Prints {"namespace": ..., "entry": ...}. With
+      OUT_PATH, also copies the tarball there after verifying its digest; an
+      entry whose tarball is missing or corrupt is skipped with a warning
+      (exit code 3 when none is usable: build the image).
+  list PREFIX
+      Prints every namespace starting with PREFIX, one per line.
+  fetch NAMESPACE OUT_PATH
+      Copies the artifact of NAMESPACE's entry to OUT_PATH, verifying its
+      sha256 digest.
+
+Exit codes: 0 success, 1 error, 2 bad usage or input (including a namespace
+of another level), 3 no such entry (find, lookup, fetch).)";
+
+int Fail(const absl::Status& status) {
+  std::cerr << "index: " << status.message() << "\n";
+  return absl::IsInvalidArgument(status) ? kExitUsage : kExitError;
+}
+
+int Usage(absl::string_view message) {
+  std::cerr << "index: " << message << "\nRun index --help for usage.\n";
+  return kExitUsage;
+}
+
+std::string EntryJson(const IndexEntry& entry) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(entry, &json, options);
+  return json;
+}
+
+// absl keeps only the last occurrence of a repeated flag; --namespace
+// accumulates every occurrence.
+std::vector<std::string> CollectNamespaceFlags(int argc, char** argv) {
+  std::vector<std::string> namespaces;
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (arg == "--") break;
+    std::string value;
+    if (absl::ConsumePrefix(&arg, "--namespace=")) {
+      value = std::string(arg);
+    } else if (arg == "--namespace" && i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      continue;
+    }
+    for (absl::string_view ns : absl::StrSplit(value, ',', absl::SkipEmpty())) {
+      namespaces.emplace_back(ns);
+    }
+  }
+  return namespaces;
+}
+
+int Run(const std::vector<std::string>& args,
+        const std::vector<std::string>& extra_namespaces) {
+  if (args.empty())
+    return Usage("missing command (insert, find, lookup, list, fetch)");
+  const std::string& command = args[0];
+  absl::StatusOr<std::unique_ptr<Index>> opened =
+      Index::Open(absl::GetFlag(FLAGS_index), absl::GetFlag(FLAGS_level));
+  if (!opened.ok()) return Usage(opened.status().message());
+  Index& index = **opened;
+
+  if (command == "insert") {
+    if (args.size() != 2) {
+      return Usage("insert takes exactly one ARTIFACT_PATH after the flags");
+    }
+    InsertImageRequest request;
+    request.name = absl::GetFlag(FLAGS_name);
+    request.context_hash = absl::GetFlag(FLAGS_context_hash);
+    request.image_id = absl::GetFlag(FLAGS_image_id);
+    request.revision = absl::GetFlag(FLAGS_revision);
+    request.artifact_path = args[1];
+    request.extra_namespaces = extra_namespaces;
+    if (!absl::GetFlag(FLAGS_metadata).empty()) {
+      absl::StatusOr<std::string> metadata =
+          ReadFileContents(absl::GetFlag(FLAGS_metadata));
+      if (!metadata.ok()) return Fail(metadata.status());
+      request.metadata_json = *std::move(metadata);
+    }
+    absl::StatusOr<std::vector<std::string>> namespaces =
+        index.InsertNamespaces(request);
+    if (!namespaces.ok()) return Usage(namespaces.status().message());
+    absl::StatusOr<IndexEntry> entry = index.InsertImage(request);
+    if (!entry.ok()) return Fail(entry.status());
+    for (const std::string& ns : *namespaces) {
+      std::cerr << "index: inserted " << ns << "\n";
+    }
+    std::cout << EntryJson(*entry) << "\n";
+    return 0;
+  }
+  if (command == "find") {
+    if (args.size() < 2) return Usage("find takes one or more NAMESPACEs");
+    int exit_code = 0;
+    for (size_t i = 1; i < args.size(); ++i) {
+      absl::StatusOr<std::optional<IndexEntry>> entry = index.Find(args[i]);
+      if (!entry.ok()) return Fail(entry.status());
+      if (!entry->has_value()) {
+        std::cerr << "index: no entry " << args[i] << " in "
+                  << index.backend().Describe() << "\n";
+        std::cout << "null\n";
+        exit_code = kExitNotFound;
+        continue;
+      }
+      std::cout << EntryJson(**entry) << "\n";
+    }
+    return exit_code;
+  }
+  if (command == "lookup") {
+    if (args.size() > 2) {
+      return Usage("lookup takes at most one OUT_PATH after the flags");
+    }
+    std::vector<std::string> warnings;
+    absl::StatusOr<std::optional<IndexHit>> hit =
+        args.size() == 2
+            ? index.FetchByHash(absl::GetFlag(FLAGS_name),
+                                absl::GetFlag(FLAGS_context_hash), args[1],
+                                &warnings)
+            : index.LookupByHash(absl::GetFlag(FLAGS_name),
+                                 absl::GetFlag(FLAGS_context_hash), &warnings);
+    for (const std::string& warning : warnings) {
+      std::cerr << "index: warning: " << warning << "\n";
+    }
+    if (!hit.ok()) return Fail(hit.status());
+    if (!hit->has_value()) {
+      std::cerr << "index: " << absl::GetFlag(FLAGS_name)
+                << " with context hash " << absl::GetFlag(FLAGS_context_hash)
+                << " is not " << (args.size() == 2 ? "reusable" : "indexed")
+                << " at levels 3 down to " << index.level() << " in "
+                << index.backend().Describe() << "\n";
+      return kExitNotFound;
+    }
+    std::cout << "{\"namespace\":\"" << (*hit)->ns
+              << "\",\"entry\":" << EntryJson((*hit)->entry) << "}\n";
+    return 0;
+  }
+  if (command == "list") {
+    if (args.size() != 2) return Usage("list takes exactly one PREFIX");
+    absl::StatusOr<std::vector<std::string>> namespaces = index.List(args[1]);
+    if (!namespaces.ok()) return Fail(namespaces.status());
+    for (const std::string& ns : *namespaces) std::cout << ns << "\n";
+    return 0;
+  }
+  if (command == "fetch") {
+    if (args.size() != 3) return Usage("fetch takes NAMESPACE and OUT_PATH");
+    absl::StatusOr<std::optional<IndexEntry>> entry = index.Find(args[1]);
+    if (!entry.ok()) return Fail(entry.status());
+    if (!entry->has_value()) {
+      std::cerr << "index: no entry " << args[1] << " in "
+                << index.backend().Describe() << "\n";
+      return kExitNotFound;
+    }
+    absl::Status fetched = index.Fetch(**entry, args[2]);
+    if (!fetched.ok()) return Fail(fetched);
+    std::cout << EntryJson(**entry) << "\n";
+    return 0;
+  }
+  return Usage(absl::StrCat("unknown command \"", command,
+                            "\": use insert, find, lookup, list or fetch"));
+}
+
+}  // namespace
+}  // namespace imagegraph
+
+int main(int argc, char** argv) {
+  // --help lists this tool's flags (defined in main.cc), not abseil's.
+  absl::FlagsUsageConfig usage_config;
+  usage_config.contains_help_flags = [](absl::string_view path) {
+    return absl::EndsWith(path, "main.cc");
+  };
+  usage_config.contains_helpshort_flags = usage_config.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage_config);
+  absl::SetProgramUsageMessage(imagegraph::kUsage);
+  std::vector<std::string> extra_namespaces =
+      imagegraph::CollectNamespaceFlags(argc, argv);
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  std::vector<std::string> args(positional.begin() + 1, positional.end());
+  return imagegraph::Run(args, extra_namespaces);
+}

@@ -1,0 +1,43 @@
+// Index namespaces:
+//   docker.images.v2.level-{level}.{name}.latest
+//   docker.images.v2.level-{level}.{name}.pushdate.{YYYY}.{MM}-{DD}-{YYYYMMDDHHMMSS}
+//   docker.images.v2.level-{level}.{name}.hash.{context_hash}
+#ifndef IMAGEGRAPH_TOOLS_INDEX_NAMESPACES_H_
+#define IMAGEGRAPH_TOOLS_INDEX_NAMESPACES_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace imagegraph {
+
+inline constexpr int kMinLevel = 1;
+inline constexpr int kMaxLevel = 3;  // The trusted level.
+
+// "docker.images.v2.level-{level}."
+std::string LevelPrefix(int level);
+std::string LatestNamespace(int level, absl::string_view name);
+std::string PushdateNamespace(int level, absl::string_view name,
+                              absl::Time when);
+std::string HashNamespace(int level, absl::string_view name,
+                          absl::string_view context_hash);
+
+// An image name is lowercase letters, digits, '.', '_' and '-', starting with
+// a letter or digit (what Docker allows in a repository path component).
+absl::Status ValidateImageName(absl::string_view name);
+absl::Status ValidateLevel(int level);
+absl::Status ValidateContextHash(absl::string_view context_hash);
+
+// A namespace is dot-separated, non-empty components of [A-Za-z0-9_-] (so it
+// is also a valid registry tag character set), at most 255 characters.
+absl::Status ValidateNamespace(absl::string_view ns);
+
+// The level of a docker.images.v2.level-N.* namespace.
+absl::StatusOr<int> NamespaceLevel(absl::string_view ns);
+
+}  // namespace imagegraph
+
+#endif  // IMAGEGRAPH_TOOLS_INDEX_NAMESPACES_H_

@@ -1,0 +1,340 @@
+#include "tools/index/registry_backend.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "google/protobuf/util/json_util.h"
+#include "tools/common/sha256.h"
+#include "tools/common/status_macros.h"
+#include "tools/index/file_util.h"
+#include "tools/index/http_client.h"
+
+namespace imagegraph {
+namespace {
+
+constexpr size_t kMaxTagLength = 128;
+constexpr size_t kTagPrefixLength = 111;  // + '-' + 16 hex digits = 128
+constexpr absl::string_view kManifestMediaType =
+    "application/vnd.oci.image.manifest.v1+json";
+
+bool IsLoopback(absl::string_view host) {
+  absl::string_view name = host;
+  if (absl::StartsWith(name, "[")) {
+    name = name.substr(0, name.find(']') + 1);
+  } else {
+    name = name.substr(0, name.find(':'));
+  }
+  return name == "127.0.0.1" || name == "localhost" || name == "[::1]";
+}
+
+template <typename Message>
+absl::StatusOr<std::string> ToJson(const Message& message) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = false;
+  auto status =
+      google::protobuf::util::MessageToJsonString(message, &json, options);
+  if (!status.ok()) {
+    return absl::InternalError(
+        absl::StrCat("JSON encoding failed: ", status.ToString()));
+  }
+  return json;
+}
+
+template <typename Message>
+absl::Status FromJson(absl::string_view json, Message* message,
+                      absl::string_view what) {
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  auto status = google::protobuf::util::JsonStringToMessage(std::string(json),
+                                                            message, options);
+  if (!status.ok()) {
+    return absl::DataLossError(
+        absl::StrCat(what, " is not valid: ", status.ToString()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status HttpError(const HttpRequest& request,
+                       const HttpResponse& response) {
+  return absl::UnavailableError(
+      absl::StrCat(request.method, " ", request.url, " returned HTTP ",
+                   response.status, ": ", response.body.substr(0, 400)));
+}
+
+}  // namespace
+
+std::string RegistryTagForNamespace(absl::string_view ns) {
+  if (ns.size() <= kMaxTagLength) return std::string(ns);
+  return absl::StrCat(ns.substr(0, kTagPrefixLength), "-",
+                      Sha256Hex(ns).substr(0, 16));
+}
+
+absl::StatusOr<std::unique_ptr<RegistryBackend>> RegistryBackend::Create(
+    absl::string_view spec) {
+  absl::string_view rest = spec;
+  std::string scheme;
+  if (absl::ConsumePrefix(&rest, "registry+http://")) {
+    scheme = "http";
+  } else if (absl::ConsumePrefix(&rest, "registry+https://")) {
+    scheme = "https";
+  } else if (!absl::ConsumePrefix(&rest, "registry://")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("index \"", spec,
+                     "\" is not a registry: use registry://HOST:PORT/REPO"));
+  }
+  size_t slash = rest.find('/');
+  if (slash == absl::string_view::npos || slash == 0 ||
+      slash + 1 >= rest.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("registry index \"", spec,
+                     "\" needs a host and a repository: use "
+                     "registry://HOST:PORT/REPO, e.g. "
+                     "registry://127.0.0.1:5000/imagegraph/index"));
+  }
+  std::string host(rest.substr(0, slash));
+  std::string repo(rest.substr(slash + 1));
+  for (char c : repo) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '/' ||
+          c == '.' || c == '_' || c == '-')) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "registry index \"", spec, "\": repository \"", repo,
+          "\" may contain only lowercase letters, digits, '/', '.', '_', '-'"));
+    }
+  }
+  if (scheme.empty()) scheme = IsLoopback(host) ? "http" : "https";
+  std::string base_url = absl::StrCat(scheme, "://", host);
+  return std::unique_ptr<RegistryBackend>(new RegistryBackend(
+      std::move(base_url), std::move(host), std::move(repo)));
+}
+
+RegistryBackend::RegistryBackend(std::string base_url, std::string host,
+                                 std::string repo)
+    : base_url_(std::move(base_url)),
+      host_(std::move(host)),
+      repo_(std::move(repo)) {}
+
+std::string RegistryBackend::Describe() const {
+  return absl::StrCat("registry index ", host_, "/", repo_);
+}
+
+std::string RegistryBackend::Url(absl::string_view path) const {
+  return absl::StrCat(base_url_, "/v2/", repo_, "/", path);
+}
+
+absl::Status RegistryBackend::EnsureBlob(absl::string_view digest,
+                                         const std::string& body,
+                                         const std::string& body_file) {
+  HttpRequest head;
+  head.method = "HEAD";
+  head.url = Url(absl::StrCat("blobs/", digest));
+  IG_ASSIGN_OR_RETURN(HttpResponse exists, PerformHttpRequest(head));
+  if (exists.status == 200) return absl::OkStatus();
+
+  HttpRequest start;
+  start.method = "POST";
+  start.url = Url("blobs/uploads/");
+  IG_ASSIGN_OR_RETURN(HttpResponse started, PerformHttpRequest(start));
+  auto location = started.headers.find("location");
+  if (started.status != 202 || location == started.headers.end()) {
+    return HttpError(start, started);
+  }
+  HttpRequest put;
+  put.method = "PUT";
+  put.url = location->second;
+  if (absl::StartsWith(put.url, "/")) put.url = base_url_ + put.url;
+  absl::StrAppend(&put.url, absl::StrContains(put.url, "?") ? "&" : "?",
+                  "digest=", digest);
+  put.headers.push_back("Content-Type: application/octet-stream");
+  put.body = body;
+  put.body_file = body_file;
+  IG_ASSIGN_OR_RETURN(HttpResponse stored, PerformHttpRequest(put));
+  if (stored.status != 201) return HttpError(put, stored);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> RegistryBackend::GetBlob(absl::string_view digest) {
+  HttpRequest get;
+  get.url = Url(absl::StrCat("blobs/", digest));
+  get.follow_redirects = true;
+  IG_ASSIGN_OR_RETURN(HttpResponse response, PerformHttpRequest(get));
+  if (response.status != 200) return HttpError(get, response);
+  if (absl::StrCat("sha256:", Sha256Hex(response.body)) != digest) {
+    return absl::DataLossError(absl::StrCat(Describe(), ": blob ", digest,
+                                            " does not match its digest"));
+  }
+  return std::move(response.body);
+}
+
+absl::StatusOr<std::optional<std::string>> RegistryBackend::GetManifest(
+    absl::string_view tag) {
+  HttpRequest get;
+  get.url = Url(absl::StrCat("manifests/", tag));
+  get.headers.push_back(absl::StrCat("Accept: ", kManifestMediaType));
+  IG_ASSIGN_OR_RETURN(HttpResponse response, PerformHttpRequest(get));
+  if (response.status == 404) return std::nullopt;
+  if (response.status != 200) return HttpError(get, response);
+  return std::move(response.body);
+}
+
+absl::StatusOr<std::vector<std::string>> RegistryBackend::ListTags() {
+  std::vector<std::string> tags;
+  std::string url = Url("tags/list?n=1000");
+  while (!url.empty()) {
+    HttpRequest get;
+    get.url = url;
+    IG_ASSIGN_OR_RETURN(HttpResponse response, PerformHttpRequest(get));
+    // A repository nobody pushed to yet has no tags.
+    if (response.status == 404) break;
+    if (response.status != 200) return HttpError(get, response);
+    index::RegistryTagList page;
+    IG_RETURN_IF_ERROR(FromJson(response.body, &page, "tag list of " + url));
+    tags.insert(tags.end(), page.tags().begin(), page.tags().end());
+    url.clear();
+    // Link: </v2/REPO/tags/list?last=X&n=1000>; rel="next"
+    auto link = response.headers.find("link");
+    if (link != response.headers.end() &&
+        absl::StrContains(link->second, "rel=\"next\"")) {
+      size_t open = link->second.find('<');
+      size_t close = link->second.find('>');
+      if (open != std::string::npos && close != std::string::npos) {
+        url = absl::StrCat(base_url_,
+                           link->second.substr(open + 1, close - open - 1));
+      }
+    }
+  }
+  return tags;
+}
+
+absl::StatusOr<IndexEntry> RegistryBackend::Insert(
+    const std::string& artifact_path, const IndexEntry& entry,
+    const std::vector<std::string>& namespaces) {
+  IG_ASSIGN_OR_RETURN(std::string artifact_hex, Sha256FileHex(artifact_path));
+  const std::string artifact_digest = absl::StrCat("sha256:", artifact_hex);
+  IG_RETURN_IF_ERROR(EnsureBlob(artifact_digest, "", artifact_path));
+
+  IndexEntry stored = entry;
+  stored.set_digest(artifact_digest);
+  struct stat st;
+  if (stat(artifact_path.c_str(), &st) == 0) stored.set_size_bytes(st.st_size);
+  stored.set_location(absl::StrCat(host_, "/", repo_, "@", artifact_digest));
+  IG_ASSIGN_OR_RETURN(std::string entry_json, ToJson(stored));
+  const std::string entry_digest =
+      absl::StrCat("sha256:", Sha256Hex(entry_json));
+  IG_RETURN_IF_ERROR(EnsureBlob(entry_digest, entry_json, ""));
+
+  for (const std::string& ns : namespaces) {
+    // Written by hand: proto3 JSON would quote the int64 sizes, which
+    // registries reject. Every string here is a digest, a media type or a
+    // validated namespace, none of which needs escaping.
+    const std::string manifest_json = absl::StrCat(
+        R"({"schemaVersion":2,"mediaType":")", kManifestMediaType,
+        R"(","config":{"mediaType":")", kEntryMediaType, R"(","digest":")",
+        entry_digest, R"(","size":)", entry_json.size(),
+        R"(},"layers":[{"mediaType":")", kArtifactMediaType, R"(","digest":")",
+        artifact_digest, R"(","size":)", stored.size_bytes(),
+        R"(}],"annotations":{")", kNamespaceAnnotation, R"(":")", ns, R"("}})");
+    HttpRequest put;
+    put.method = "PUT";
+    put.url = Url(absl::StrCat("manifests/", RegistryTagForNamespace(ns)));
+    put.headers.push_back(absl::StrCat("Content-Type: ", kManifestMediaType));
+    put.body = manifest_json;
+    IG_ASSIGN_OR_RETURN(HttpResponse response, PerformHttpRequest(put));
+    if (response.status != 201) return HttpError(put, response);
+  }
+  return stored;
+}
+
+absl::StatusOr<std::optional<IndexEntry>> RegistryBackend::Find(
+    absl::string_view ns) {
+  IG_ASSIGN_OR_RETURN(std::optional<std::string> manifest_json,
+                      GetManifest(RegistryTagForNamespace(ns)));
+  if (!manifest_json.has_value()) return std::nullopt;
+  index::OciManifest manifest;
+  IG_RETURN_IF_ERROR(FromJson(*manifest_json, &manifest,
+                              absl::StrCat(Describe(), ": manifest of ", ns)));
+  auto annotated =
+      manifest.annotations().find(std::string(kNamespaceAnnotation));
+  if (manifest.config().media_type() != kEntryMediaType ||
+      annotated == manifest.annotations().end()) {
+    return absl::DataLossError(
+        absl::StrCat(Describe(), ": tag ", RegistryTagForNamespace(ns),
+                     " is not an index entry (config media type \"",
+                     manifest.config().media_type(),
+                     "\"); use a repository that holds only index entries"));
+  }
+  // A shortened tag shared by two long namespaces holds only one of them.
+  if (annotated->second != ns) return std::nullopt;
+  IG_ASSIGN_OR_RETURN(std::string entry_json,
+                      GetBlob(manifest.config().digest()));
+  IndexEntry entry;
+  IG_RETURN_IF_ERROR(FromJson(entry_json, &entry,
+                              absl::StrCat(Describe(), ": entry of ", ns)));
+  return entry;
+}
+
+absl::StatusOr<std::vector<std::string>> RegistryBackend::List(
+    absl::string_view prefix) {
+  IG_ASSIGN_OR_RETURN(std::vector<std::string> tags, ListTags());
+  std::vector<std::string> namespaces;
+  const absl::string_view short_prefix = prefix.substr(0, kTagPrefixLength);
+  for (const std::string& tag : tags) {
+    if (tag.size() < kMaxTagLength) {
+      if (absl::StartsWith(tag, prefix)) namespaces.push_back(tag);
+      continue;
+    }
+    // A full-length tag may be a shortened namespace: its manifest names it.
+    if (!absl::StartsWith(tag, short_prefix)) continue;
+    IG_ASSIGN_OR_RETURN(std::optional<std::string> manifest_json,
+                        GetManifest(tag));
+    if (!manifest_json.has_value()) continue;
+    index::OciManifest manifest;
+    IG_RETURN_IF_ERROR(FromJson(*manifest_json, &manifest,
+                                absl::StrCat(Describe(), ": manifest ", tag)));
+    auto annotated =
+        manifest.annotations().find(std::string(kNamespaceAnnotation));
+    if (annotated != manifest.annotations().end() &&
+        absl::StartsWith(annotated->second, prefix)) {
+      namespaces.push_back(annotated->second);
+    }
+  }
+  std::sort(namespaces.begin(), namespaces.end());
+  return namespaces;
+}
+
+absl::Status RegistryBackend::Fetch(const IndexEntry& entry,
+                                    const std::string& dest_path) {
+  const std::string temp = TemporarySibling(dest_path);
+  HttpRequest get;
+  get.url = Url(absl::StrCat("blobs/", entry.digest()));
+  get.follow_redirects = true;
+  get.response_file = temp;
+  absl::StatusOr<HttpResponse> response = PerformHttpRequest(get);
+  if (!response.ok() || response->status != 200) {
+    unlink(temp.c_str());
+    if (!response.ok()) return response.status();
+    return HttpError(get, *response);
+  }
+  if (absl::StrCat("sha256:", response->body_sha256_hex) != entry.digest()) {
+    unlink(temp.c_str());
+    return absl::DataLossError(absl::StrCat(
+        Describe(), ": artifact ", entry.digest(), " of ", entry.name(),
+        " has sha256:", response->body_sha256_hex,
+        " when downloaded; the registry's copy is corrupt, insert again"));
+  }
+  if (rename(temp.c_str(), dest_path.c_str()) != 0) {
+    unlink(temp.c_str());
+    return absl::InternalError(
+        absl::StrCat(dest_path, ": cannot move the downloaded artifact here"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace imagegraph
