@@ -31,6 +31,7 @@ trap cleanup EXIT
 for kind in big small mixed; do
   [[ -f "${WORK}/${kind}/Dockerfile" ]] || python3 "${HERE}/make_tree.py" "${WORK}/${kind}" "${kind}"
 done
+sync  # no writeback of the fresh trees during the timed runs
 
 # The contenders; each prints one hash.
 run_ctxhash() { "${CTXHASH}" --root="${WORK}" --context="$1" "${@:2}"; }

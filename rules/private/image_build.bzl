@@ -84,6 +84,16 @@ def _image_build_impl(ctx):
     args.add("--output=" + tarball.path)
     args.add("--metadata=" + metadata.path)
     args.add("--zstd_level=%d" % ctx.attr._zstd_level[BuildSettingInfo].value)
+    index_level = ctx.attr._index_level[BuildSettingInfo].value
+    if index_level < 1 or index_level > 3:
+        fail("%s: //rules:index_level is %d; set --//rules:index_level to 1, 2 or 3 (3 is the trusted level)" % (owner, index_level))
+    index = ctx.attr._index[BuildSettingInfo].value
+
+    # "default" stays symbolic: the tool resolves the user's cache directory
+    # when it runs, so the command line (and the cache key) is the same on
+    # every machine.
+    args.add("--index=" + index)
+    args.add("--index_level=%d" % index_level)
 
     inputs = [context.context_tar, context.context_hash, ctx.file.registry] + base_archives
     inputs += [p.tarball for p in context.parents]
@@ -146,7 +156,12 @@ image_build = rule(
 
 Outputs NAME.tar.zst (docker-archive, zstd) and NAME.image.json. The build's
 inputs are the context tar, the parents' tarballs and the pinned bases only, so
-a file that `.dockerignore` drops never causes a rebuild.""",
+a file that `.dockerignore` drops never causes a rebuild.
+
+With an index configured (`--//rules:index`, default the user's cache
+directory), the action first looks the context hash up there and, when an
+entry's tarball verifies, writes it instead of building; built images are
+inserted. The action itself still runs on a hit: it copies instead of builds.""",
     attrs = {
         "context": attr.label(
             mandatory = True,
@@ -183,6 +198,16 @@ a file that `.dockerignore` drops never causes a rebuild.""",
             default = Label("//tools/imagebuild:imagebuild"),
             executable = True,
             cfg = "exec",
+        ),
+        "_index": attr.label(
+            default = Label("//rules:index"),
+            providers = [BuildSettingInfo],
+            doc = "The image index to reuse from and insert into (--//rules:index).",
+        ),
+        "_index_level": attr.label(
+            default = Label("//rules:index_level"),
+            providers = [BuildSettingInfo],
+            doc = "The builder's index level, 1..3 (--//rules:index_level).",
         ),
         "_zstd_level": attr.label(
             default = Label("//rules:zstd_level"),

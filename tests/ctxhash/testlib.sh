@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the ctxhash shell tests. Source it; it sets CTXHASH.
 set -euo pipefail
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every bad input gives exit 1, a message that names the problem and the fix,
 # no output file, and no temporary directory left behind.
+# shellcheck source=tests/imagebuild/testlib.sh
 source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/imagebuild/testlib.sh"
 
 out="${WORK}/out"
@@ -65,6 +66,7 @@ make_busybox_context "${WORK}/orphan" <<'DOCKERFILE'
 FROM registry.test/bb:1.0
 RUN true
 DOCKERFILE
+# shellcheck disable=SC2016 # backquotes are part of the message
 expect_failure orphan "orphan/Dockerfile:1: FROM registry.test/bb:1.0 names the in-tree image bb" \
   'add ":bb" to the `parents` attribute of the orphan target' -- --in_tree=bb
 
@@ -73,6 +75,7 @@ digest="sha256:$(printf base | sha256sum | cut -c1-64)"
 make_busybox_context "${WORK}/nobase" <<DOCKERFILE
 FROM mirror.test/busybox@${digest}
 DOCKERFILE
+# shellcheck disable=SC2016
 expect_failure nobase "nobase/Dockerfile:1: FROM mirror.test/busybox@${digest} is an external base" \
   '`bases` attribute' --
 

@@ -3,6 +3,7 @@
 # podman with both tags, its command runs, the metadata matches the archive,
 # and in-tree parents (FROM, REGISTRY/NAME:TAG, $DOCKER_IMAGE_PARENT,
 # COPY --from) and a pinned external base resolve to the loaded images.
+# shellcheck source=tests/imagebuild/testlib.sh
 source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/imagebuild/testlib.sh"
 
 out="${WORK}/out"

@@ -3,6 +3,7 @@
 # separate temporary storages, from context tars at different paths and with
 # the tool's temporary directory at different paths, gives the same image ID,
 # and the same compressed archive byte for byte.
+# shellcheck source=tests/imagebuild/testlib.sh
 source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/imagebuild/testlib.sh"
 
 dockerfile='FROM scratch

@@ -93,9 +93,9 @@ private_podman() {
 run_in_image() {
   local id="$1" image="$2"
   shift 2
-  local container output attempt
+  local container output _
   container="$(private_buildah "${id}" from --pull=never "${image}")"
-  for attempt in 1 2 3 4 5; do
+  for _ in 1 2 3 4 5; do
     output="$(private_buildah "${id}" run --isolation chroot "${container}" -- "$@")"
     [[ -z "${output}" ]] || break
   done

@@ -71,6 +71,32 @@ std::string ImageMetadataToJson(const ImageMetadata& m) {
       "  \"tarball_size\": ", m.tarball_size, "\n", "}\n");
 }
 
+absl::StatusOr<ImageMetadata> ImageMetadataFromJson(absl::string_view json,
+                                                    absl::string_view source) {
+  ImageMetadataRecord record;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  auto status = google::protobuf::util::JsonStringToMessage(std::string(json),
+                                                            &record, options);
+  if (!status.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        source, ": not an image metadata document: ", status.ToString()));
+  }
+  ImageMetadata metadata;
+  metadata.name = record.name();
+  metadata.image_id = record.image_id();
+  metadata.manifest_digest = record.manifest_digest();
+  for (const ImageMetadataRecord::Layer& layer : record.layers()) {
+    metadata.layers.push_back({layer.digest(), layer.size()});
+  }
+  metadata.size = record.size();
+  metadata.context_hash = record.context_hash();
+  metadata.tags.assign(record.tags().begin(), record.tags().end());
+  metadata.tarball_sha256 = record.tarball_sha256();
+  metadata.tarball_size = record.tarball_size();
+  return metadata;
+}
+
 absl::StatusOr<std::vector<LayerInfo>> LayersFromManifestJson(
     absl::string_view manifest_json) {
   ImageManifest manifest;

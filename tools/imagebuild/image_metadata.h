@@ -47,6 +47,11 @@ struct ImageMetadata {
 // newline).
 std::string ImageMetadataToJson(const ImageMetadata& metadata);
 
+// Parses NAME.image.json (as ImageMetadataToJson writes it; unknown keys
+// are ignored). `source` names the document in errors.
+absl::StatusOr<ImageMetadata> ImageMetadataFromJson(absl::string_view json,
+                                                    absl::string_view source);
+
 // The layers of a manifest in JSON (Docker v2s2 or OCI).
 absl::StatusOr<std::vector<LayerInfo>> LayersFromManifestJson(
     absl::string_view manifest_json);

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <deque>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -654,6 +655,21 @@ absl::StatusOr<ImageMetadata> BuildImage(const BuildRequest& request) {
   if (request.output.empty() || request.metadata.empty()) {
     return absl::InvalidArgumentError("--output and --metadata are required");
   }
+  IG_ASSIGN_OR_RETURN(std::optional<std::string> index_spec,
+                      ResolveIndexSpec(request.index));
+  const ProgressFn progress = [&request](absl::string_view message) {
+    Progress(request.name, message);
+  };
+  if (index_spec.has_value()) {
+    IG_ASSIGN_OR_RETURN(std::string context_hash,
+                        ReadContextHash(request.context_hash_file));
+    std::optional<ImageMetadata> reused = ReuseFromIndex(
+        *index_spec, request.index.level, request.name, context_hash,
+        ImageTags(request.registry, request.name, request.version,
+                  context_hash),
+        request.output, request.metadata, progress);
+    if (reused.has_value()) return *std::move(reused);
+  }
   auto buildah = FindExecutable(request.buildah);
   if (!buildah.ok()) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -679,6 +695,10 @@ absl::StatusOr<ImageMetadata> BuildImage(const BuildRequest& request) {
             .count();
     Progress(request.name,
              absl::StrFormat("built %s in %.1fs", result->image_id, seconds));
+    if (index_spec.has_value()) {
+      InsertIntoIndex(*index_spec, request.index, *result, request.output,
+                      request.metadata, progress);
+    }
   }
   return result;
 }

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "tools/imagebuild/image_metadata.h"
+#include "tools/imagebuild/index_reuse.h"
 #include "tools/imagebuild/zstd_stream.h"
 
 namespace imagegraph {
@@ -44,6 +45,9 @@ struct BuildRequest {
   std::string metadata;
   ZstdOptions zstd;
   std::string buildah = "buildah";
+  // Off unless set: an indexed image with the same context hash is reused
+  // instead of built, and a built image is indexed.
+  IndexSettings index;
 };
 
 // `NAME=PATH` of --parent.
@@ -61,10 +65,13 @@ std::vector<std::string> ImageTags(absl::string_view registry,
                                    absl::string_view version,
                                    absl::string_view context_hash);
 
-// Runs the whole build. On success both outputs exist; on any error neither
-// does, and the message names what failed and how to fix it. The temporary
-// directory (context, buildah storage, archives) is removed either way.
-// Progress lines go to stderr.
+// Runs the whole build. With an index configured, first looks the context
+// hash up there: a verified hit is written to both outputs and buildah is
+// never run (nor looked for); after a real build the image is inserted.
+// Index problems are warnings. On success both outputs exist; on any error
+// neither does, and the message names what failed and how to fix it. The
+// temporary directory (context, buildah storage, archives) is removed either
+// way. Progress lines go to stderr.
 absl::StatusOr<ImageMetadata> BuildImage(const BuildRequest& request);
 
 }  // namespace imagegraph

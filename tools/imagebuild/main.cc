@@ -8,6 +8,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "tools/common/subprocess.h"
@@ -38,6 +39,16 @@ ABSL_FLAG(std::string, metadata, "", "Output NAME.image.json.");
 ABSL_FLAG(int, zstd_level, 3, "zstd compression level.");
 ABSL_FLAG(int, zstd_threads, 0, "zstd worker threads (0 = all cores).");
 ABSL_FLAG(std::string, buildah, "buildah", "The buildah binary.");
+ABSL_FLAG(std::string, index, "",
+          "The image index to reuse images from and insert built images "
+          "into: empty or `off` (no index), `default` "
+          "(${XDG_CACHE_HOME:-$HOME/.cache}/imagegraph/index), an absolute "
+          "directory, or registry://HOST:PORT/REPO.");
+ABSL_FLAG(int, index_level, 1,
+          "The build's index level (1..3): lookups try level 3 down to this "
+          "one; inserts write this level's namespaces.");
+ABSL_FLAG(std::string, revision, "",
+          "The source revision recorded in index entries this build inserts.");
 
 namespace {
 
@@ -47,6 +58,7 @@ constexpr char kUsage[] =
   [--build_arg=K=V]... [--registry=REG] [--version=V] [--in_tree=NAME]...
   --output=NAME.tar.zst --metadata=NAME.image.json
   [--zstd_level=3] [--zstd_threads=0] [--buildah=PATH]
+  [--index=off|default|DIR|registry://HOST:PORT/REPO] [--index_level=1] [--revision=R]
 
 Builds one image with buildah (chroot isolation, vfs storage in a private
 temporary directory, timestamp 0, no identity label: deterministic Dockerfiles
@@ -54,7 +66,13 @@ give the same image ID anywhere). In-tree FROM / COPY --from references are
 rewritten to the parents' loaded images. Writes the docker-archive, zstd
 compressed, and the image metadata (JSON); progress goes to stderr.
 
-Exit codes: 0 built; 1 any error, including SIGINT/SIGTERM (message on
+With --index, the image is first looked up by its context hash (level 3 down
+to --index_level): an entry whose tarball verifies is written to the outputs
+and nothing is built (buildah is not even looked for); a corrupt or
+mismatching one is a warning and the image is built. A built image is then
+indexed (hash, latest and pushdate routes). Index problems are warnings.
+
+Exit codes: 0 built or reused; 1 any error, including SIGINT/SIGTERM (message on
 stderr; no output and no temporary files left behind); 2 bad command line.)";
 
 // absl's vector flags keep only the last occurrence; these may repeat, so
@@ -87,6 +105,12 @@ int Fail(const std::string& message, int code) {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsage);
+  // --help lists this file's flags (absl matches the program name otherwise).
+  absl::FlagsUsageConfig usage_config;
+  usage_config.contains_help_flags = [](absl::string_view path) {
+    return absl::EndsWith(path, "tools/imagebuild/main.cc");
+  };
+  absl::SetFlagsUsageConfig(usage_config);
   // Cancellation (Bazel sends SIGTERM) must still remove the temporary
   // storage, which holds hundreds of megabytes.
   imagegraph::InstallInterruptHandler();
@@ -114,6 +138,9 @@ int main(int argc, char** argv) {
   request.zstd.level = absl::GetFlag(FLAGS_zstd_level);
   request.zstd.threads = absl::GetFlag(FLAGS_zstd_threads);
   request.buildah = absl::GetFlag(FLAGS_buildah);
+  request.index.spec = absl::GetFlag(FLAGS_index);
+  request.index.level = absl::GetFlag(FLAGS_index_level);
+  request.index.revision = absl::GetFlag(FLAGS_revision);
   const std::pair<const char*, const std::string*> required_flags[] = {
       {"name", &request.name},
       {"context_tar", &request.context_tar},
@@ -141,6 +168,9 @@ int main(int argc, char** argv) {
     request.build_args.push_back(*arg);
   }
 
+  if (auto spec = imagegraph::ResolveIndexSpec(request.index); !spec.ok()) {
+    return Fail(std::string(spec.status().message()), 2);
+  }
   auto metadata = imagegraph::BuildImage(request);
   if (!metadata.ok()) return Fail(std::string(metadata.status().message()), 1);
   return 0;

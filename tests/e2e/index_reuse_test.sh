@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# A nested Bazel on the fixture with a local image index in TEST_TMPDIR:
+#  1. a build inserts every image into the index (hash, latest, pushdate);
+#  2. after `bazel clean --expunge`, with no disk cache and no usable buildah
+#     (a PATH whose `buildah` only records that it was called and fails),
+#     every image is reused from the index with the same image ID;
+#  3. a corrupt artifact in the index's store is a warning naming it, and
+#     that image is rebuilt (same image ID) and indexed again, which repairs
+#     the store: the next expunged build reuses every image again;
+#  4. --@imagegraph//rules:index=off builds everything and leaves the index
+#     untouched.
+# On an index hit Bazel still runs the ImageBuild action (counted from the
+# execution log as in the other tests), but the action performs no build: it
+# copies the verified tarball and restores the image metadata.
+source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/e2e/lib.sh"
+
+repo="${TEST_TMPDIR}/imagegraph"
+ws="${TEST_TMPDIR}/ws"
+root="${TEST_TMPDIR}/bazel_root"
+index_dir="${TEST_TMPDIR}/index"
+index_cli="${runfiles_root}/tools/index/index"
+images=(base leaf mid other)
+make_imagegraph_repo "${repo}"
+make_fixture "${ws}" "${repo}"
+
+cleanup() {
+  nested_bazel "${ws}" "${root}" shutdown >/dev/null 2>&1 || true
+  rm -rf "${root}" "${ws}" "${index_dir}"
+}
+trap cleanup EXIT
+
+# A PATH with every tool of this machine except buildah, whose stand-in
+# leaves a marker and fails: a build that needed buildah would fail loudly.
+no_buildah_bin="${TEST_TMPDIR}/no-buildah-bin"
+buildah_marker="${TEST_TMPDIR}/buildah-was-called"
+mkdir -p "${no_buildah_bin}"
+for dir in /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do
+  for tool in "${dir}"/*; do
+    name="$(basename "${tool}")"
+    [[ -x "${tool}" && ! -d "${tool}" && "${name}" != buildah && ! -e "${no_buildah_bin}/${name}" ]] &&
+      ln -s "${tool}" "${no_buildah_bin}/${name}"
+  done
+done
+cat >"${no_buildah_bin}/buildah" <<SCRIPT
+#!/bin/sh
+echo "buildah \$*" >>"${buildah_marker}"
+echo "buildah is not available in this test" >&2
+exit 1
+SCRIPT
+chmod 755 "${no_buildah_bin}/buildah"
+
+step=0
+out=""
+# build WHAT EXPECTED_IMAGES ARGS...: builds every image with the given
+# Bazel flags and checks which images ran an ImageBuild action.
+build() {
+  local what="$1" expected="$2"
+  shift 2
+  step=$((step + 1))
+  local log="${TEST_TMPDIR}/exec${step}.json"
+  out="${TEST_TMPDIR}/build${step}.out"
+  nested_bazel "${ws}" "${root}" build --disk_cache= -j 2 \
+    --execution_log_json_file="${log}" "$@" //images:all >"${out}" 2>&1 ||
+    { cat "${out}" >&2; fail "${what}: the build failed"; }
+  local ran
+  ran="$(built_images "${log}")"
+  [[ "${ran}" == "${expected}" ]] ||
+    fail "${what}: ImageBuild ran for [${ran}], expected [${expected}]"
+}
+
+expunge() {
+  nested_bazel "${ws}" "${root}" clean --expunge >/dev/null 2>&1 || fail "bazel clean --expunge failed"
+}
+
+image_id_of() {
+  jq -r .image_id "${ws}/bazel-bin/images/$1.image.json"
+}
+
+hash_of() {
+  tr -d '[:space:]' <"${ws}/bazel-bin/images/$1.context_hash"
+}
+
+# expect_reused IMAGE...: the last build reused each image with its first ID.
+expect_reused() {
+  local image id
+  for image in "$@"; do
+    id="$(image_id_of "${image}")"
+    [[ "${id}" == "${first_ids[${image}]}" ]] ||
+      fail "step ${step}: ${image} has image ID ${id}, the first build gave ${first_ids[${image}]}"
+    grep -qF "imagebuild: ${image}: reused ${id} from the index (context $(hash_of "${image}" | cut -c1-12))" "${out}" ||
+      { cat "${out}" >&2; fail "step ${step}: ${image} was not reported reused"; }
+    if grep -q "imagebuild: ${image}: built " "${out}"; then
+      fail "step ${step}: ${image} was built although it is indexed"
+    fi
+    [[ "$(sha256sum <"${ws}/bazel-bin/images/${image}.tar.zst" | cut -d' ' -f1)" == \
+      "$(jq -r .tarball_sha256 "${ws}/bazel-bin/images/${image}.image.json")" ]] ||
+      fail "step ${step}: ${image}.tar.zst does not match its image.json"
+  done
+}
+
+index_flag="--@imagegraph//rules:index=${index_dir}"
+
+# 1. Build and index.
+build "the first build" "base leaf mid other" "${index_flag}"
+declare -A first_ids
+for image in "${images[@]}"; do
+  first_ids[${image}]="$(image_id_of "${image}")"
+  [[ "${first_ids[${image}]}" =~ ^sha256:[0-9a-f]{64}$ ]] || fail "${image}: bad image_id '${first_ids[${image}]}'"
+  grep -qF "imagebuild: ${image}: built ${first_ids[${image}]}" "${out}" || fail "${image} was not built"
+  grep -qF "imagebuild: ${image}: indexed in local index ${index_dir} at level 1" "${out}" ||
+    { cat "${out}" >&2; fail "${image} was not reported indexed"; }
+  hash="$(hash_of "${image}")"
+  for ns in "docker.images.v2.level-1.${image}.hash.${hash}" "docker.images.v2.level-1.${image}.latest"; do
+    entry="$("${index_cli}" --index="${index_dir}" find "${ns}")" || fail "index find ${ns} failed"
+    [[ "$(jq -r .image_id <<<"${entry}")" == "${first_ids[${image}]}" ]] ||
+      fail "${ns} holds ${entry}, expected image ${first_ids[${image}]}"
+    [[ "$(jq -r .context_hash <<<"${entry}")" == "${hash}" ]] || fail "${ns}: wrong context hash in ${entry}"
+  done
+  pushdates="$("${index_cli}" --index="${index_dir}" list "docker.images.v2.level-1.${image}.pushdate.")"
+  [[ "$(wc -l <<<"${pushdates}")" == 1 && "${pushdates}" =~ \.pushdate\.[0-9]{4}\.[0-9]{2}-[0-9]{2}-[0-9]{14}$ ]] ||
+    fail "${image}: expected one pushdate namespace, found: ${pushdates}"
+done
+echo "ok: the first build built and indexed ${images[*]}"
+
+# 2. Expunged, no disk cache, no buildah: everything comes from the index.
+expunge
+build "the build without buildah" "base leaf mid other" "${index_flag}" \
+  --action_env=PATH="${no_buildah_bin}"
+[[ ! -e "${buildah_marker}" ]] || fail "buildah was called: $(cat "${buildah_marker}")"
+# The ImageBuild actions really ran with that PATH.
+action_paths="$(jq -r 'select(.mnemonic == "ImageBuild") | .environmentVariables[] | select(.name == "PATH") | .value' \
+  "${TEST_TMPDIR}/exec${step}.json" | sort -u)"
+[[ "${action_paths}" == "${no_buildah_bin}" ]] || fail "ImageBuild actions ran with PATH '${action_paths}'"
+expect_reused "${images[@]}"
+echo "ok: after clean --expunge, without buildah, every image was reused with its first image ID"
+
+# 3. A corrupt artifact: a warning that names it, and that image is rebuilt.
+leaf_artifact="${index_dir}/cas/sha256/$(jq -r .tarball_sha256 "${ws}/bazel-bin/images/leaf.image.json")"
+[[ -f "${leaf_artifact}" ]] || fail "leaf's artifact ${leaf_artifact} is not in the index store"
+chmod u+w "${leaf_artifact}"
+echo "not a docker archive" >"${leaf_artifact}"
+expunge
+build "the build with a corrupt artifact" "base leaf mid other" "${index_flag}"
+grep -F "imagebuild: leaf: warning: " "${out}" | grep -qF "${leaf_artifact}" ||
+  { cat "${out}" >&2; fail "no warning naming the corrupt artifact ${leaf_artifact}"; }
+grep -qF "imagebuild: leaf: built ${first_ids[leaf]}" "${out}" ||
+  { cat "${out}" >&2; fail "leaf was not rebuilt with its first image ID ${first_ids[leaf]}"; }
+expect_reused base mid other
+echo "ok: the corrupt artifact was reported ($(grep -m1 -F "imagebuild: leaf: warning: " "${out}")) and leaf rebuilt"
+
+expunge
+build "the build after the repair" "base leaf mid other" "${index_flag}" \
+  --action_env=PATH="${no_buildah_bin}"
+[[ ! -e "${buildah_marker}" ]] || fail "buildah was called: $(cat "${buildah_marker}")"
+expect_reused "${images[@]}"
+echo "ok: rebuilding leaf repaired its artifact; every image reused again"
+
+# 4. Indexing off: everything builds and the index is left as it was.
+snapshot() { find "${index_dir}" -printf '%P %s %T@\n' | sort; }
+before="$(snapshot)"
+build "the build with the index off" "base leaf mid other" --@imagegraph//rules:index=off
+for image in "${images[@]}"; do
+  grep -qF "imagebuild: ${image}: built ${first_ids[${image}]}" "${out}" ||
+    fail "index off: ${image} was not built with its first image ID"
+done
+if grep -qE "imagebuild: [a-z]+: (reused |indexed in |context [0-9a-f]+ is not in )" "${out}"; then
+  fail "index off: the build used the index: $(grep -E 'reused |indexed in |is not in ' "${out}")"
+fi
+[[ "$(snapshot)" == "${before}" ]] || fail "index off: the index directory changed"
+echo "ok: --@imagegraph//rules:index=off built every image without touching the index"
+# Bad settings fail with a message that says the fix.
+expect_failure() {
+  local needle="$1"
+  shift
+  local bad_out
+  if bad_out="$(nested_bazel "${ws}" "${root}" build --disk_cache= "$@" //images:base 2>&1)"; then
+    fail "building with $* succeeded; it must fail"
+  fi
+  grep -qF -- "${needle}" <<<"${bad_out}" || { echo "${bad_out}" >&2; fail "$*: no '${needle}' in the error"; }
+  echo "ok: $* fails with: $(grep -m1 -F -- "${needle}" <<<"${bad_out}")"
+}
+expect_failure "//rules:index_level is 4; set --//rules:index_level to 1, 2 or 3" \
+  --@imagegraph//rules:index_level=4
+expect_failure "--index=relative/index: an index directory must be an absolute path" \
+  --@imagegraph//rules:index=relative/index
+echo "PASS"
