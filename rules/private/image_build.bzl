@@ -94,6 +94,10 @@ def _image_build_impl(ctx):
     # every machine.
     args.add("--index=" + index)
     args.add("--index_level=%d" % index_level)
+    buildah = ctx.attr._buildah[BuildSettingInfo].value
+    if not buildah:
+        fail("%s: //rules:buildah is empty; set --//rules:buildah to a program name in PATH or an absolute path" % owner)
+    args.add("--buildah=" + buildah)
 
     inputs = [context.context_tar, context.context_hash, ctx.file.registry] + base_archives
     inputs += [p.tarball for p in context.parents]
@@ -193,6 +197,11 @@ inserted. The action itself still runs on a hit: it copies instead of builds."""
         ),
         "hash_name": attr.string(
             doc = "Optional analysis-time copy of the pinned digest for ImageInfo.hash (tools read the file).",
+        ),
+        "_buildah": attr.label(
+            default = Label("//rules:buildah"),
+            providers = [BuildSettingInfo],
+            doc = "The buildah binary the build runs (--//rules:buildah).",
         ),
         "_imagebuild": attr.label(
             default = Label("//tools/imagebuild:imagebuild"),

@@ -2,9 +2,11 @@
 # A nested Bazel on the fixture with a local image index in TEST_TMPDIR:
 #  1. a build inserts every image into the index (hash, latest, pushdate);
 #  2. after `bazel clean --expunge`, with no disk cache and no usable buildah
-#     (a PATH whose `buildah` only records that it was called and fails),
+#     (//rules:buildah names a stand-in that only records that it was called
+#     and fails),
 #     every image is reused from the index with the same image ID;
-#  3. a corrupt artifact in the index's store is a warning naming it, and
+#  3. a corrupt artifact in the index's store is a warning naming it (and
+#     without buildah that image's build fails: the guard works), and
 #     that image is rebuilt (same image ID) and indexed again, which repairs
 #     the store: the next expunged build reuses every image again;
 #  4. --@imagegraph//rules:index=off builds everything and leaves the index
@@ -29,25 +31,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A PATH with every tool of this machine except buildah, whose stand-in
-# leaves a marker and fails: a build that needed buildah would fail loudly.
-no_buildah_bin="${TEST_TMPDIR}/no-buildah-bin"
+# A stand-in for buildah that leaves a marker and fails: a build that needed
+# buildah would fail loudly. The image rule runs it through //rules:buildah.
 buildah_marker="${TEST_TMPDIR}/buildah-was-called"
-mkdir -p "${no_buildah_bin}"
-for dir in /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do
-  for tool in "${dir}"/*; do
-    name="$(basename "${tool}")"
-    [[ -x "${tool}" && ! -d "${tool}" && "${name}" != buildah && ! -e "${no_buildah_bin}/${name}" ]] &&
-      ln -s "${tool}" "${no_buildah_bin}/${name}"
-  done
-done
-cat >"${no_buildah_bin}/buildah" <<SCRIPT
+fake_buildah="${TEST_TMPDIR}/fake-buildah"
+cat >"${fake_buildah}" <<SCRIPT
 #!/bin/sh
 echo "buildah \$*" >>"${buildah_marker}"
 echo "buildah is not available in this test" >&2
 exit 1
 SCRIPT
-chmod 755 "${no_buildah_bin}/buildah"
+chmod 755 "${fake_buildah}"
+no_buildah="--@imagegraph//rules:buildah=${fake_buildah}"
 
 step=0
 out=""
@@ -125,12 +120,12 @@ echo "ok: the first build built and indexed ${images[*]}"
 # 2. Expunged, no disk cache, no buildah: everything comes from the index.
 expunge
 build "the build without buildah" "base leaf mid other" "${index_flag}" \
-  --action_env=PATH="${no_buildah_bin}"
+  "${no_buildah}"
 [[ ! -e "${buildah_marker}" ]] || fail "buildah was called: $(cat "${buildah_marker}")"
-# The ImageBuild actions really ran with that PATH.
-action_paths="$(jq -r 'select(.mnemonic == "ImageBuild") | .environmentVariables[] | select(.name == "PATH") | .value' \
-  "${TEST_TMPDIR}/exec${step}.json" | sort -u)"
-[[ "${action_paths}" == "${no_buildah_bin}" ]] || fail "ImageBuild actions ran with PATH '${action_paths}'"
+# The ImageBuild actions really were given the stand-in.
+given="$(jq -r 'select(.mnemonic == "ImageBuild") | .commandArgs[] | select(startswith("--buildah="))' \
+  "${TEST_TMPDIR}/exec${step}.json" | sort | uniq -c | sed 's/^ *//')"
+[[ "${given}" == "4 --buildah=${fake_buildah}" ]] || fail "ImageBuild actions were given [${given}]"
 expect_reused "${images[@]}"
 echo "ok: after clean --expunge, without buildah, every image was reused with its first image ID"
 
@@ -140,6 +135,14 @@ leaf_artifact="${index_dir}/cas/sha256/$(jq -r .tarball_sha256 "${ws}/bazel-bin/
 chmod u+w "${leaf_artifact}"
 echo "not a docker archive" >"${leaf_artifact}"
 expunge
+# First without buildah: leaf now needs a real build, so the stand-in is
+# called and the build fails (the guard of steps 2 and 3 works).
+if nested_bazel "${ws}" "${root}" build --disk_cache= -j 2 "${index_flag}" "${no_buildah}" \
+  //images:leaf >"${TEST_TMPDIR}/guard.out" 2>&1; then
+  fail "leaf built without buildah although its artifact is corrupt"
+fi
+[[ -s "${buildah_marker}" ]] || { cat "${TEST_TMPDIR}/guard.out" >&2; fail "the buildah stand-in was not called"; }
+rm -f "${buildah_marker}"
 build "the build with a corrupt artifact" "base leaf mid other" "${index_flag}"
 grep -F "imagebuild: leaf: warning: " "${out}" | grep -qF "${leaf_artifact}" ||
   { cat "${out}" >&2; fail "no warning naming the corrupt artifact ${leaf_artifact}"; }
@@ -150,7 +153,7 @@ echo "ok: the corrupt artifact was reported ($(grep -m1 -F "imagebuild: leaf: wa
 
 expunge
 build "the build after the repair" "base leaf mid other" "${index_flag}" \
-  --action_env=PATH="${no_buildah_bin}"
+  "${no_buildah}"
 [[ ! -e "${buildah_marker}" ]] || fail "buildah was called: $(cat "${buildah_marker}")"
 expect_reused "${images[@]}"
 echo "ok: rebuilding leaf repaired its artifact; every image reused again"
