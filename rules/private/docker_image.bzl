@@ -37,7 +37,8 @@ def docker_image(
       srcs: the folder's context files, Dockerfile included; default: every file
         below the folder. `.dockerignore` is applied when hashing.
       includes: files pulled in by the Dockerfile's `# %include` lines.
-      parents: in-tree parent image targets, in the order the Dockerfile names them.
+      parents: in-tree parent image targets, in any order; exactly the in-tree images
+        that the Dockerfile names (`FROM`, `COPY --from`).
       build_args: build arguments, dict NAME -> value; they enter the context hash.
       extra_files: Bazel-built files placed into the context, dict label -> path
         inside the image folder (e.g. {"//tools/index:index": "bin/index"}).
@@ -88,6 +89,7 @@ def docker_image(
         parents = parents,
         build_args = build_args,
         extra_files = extra_files,
+        registry = registry,
         tags = tags,
         visibility = visibility,
     )

@@ -92,6 +92,10 @@ def _image_context_impl(ctx):
         args.add("--parent_hash_file=%s=%s" % (parent.name, parent.context_hash.path))
     for key in sorted(ctx.attr.build_args.keys()):
         args.add("--build_arg=%s=%s" % (key, ctx.attr.build_args[key]))
+    registry_inputs = []
+    if ctx.file.registry:
+        args.add("--registry_file=" + ctx.file.registry.path)
+        registry_inputs.append(ctx.file.registry)
     args.add("--manifest=" + manifest.path)
     args.add("--tar=" + context_tar.path)
     args.add("--hash_out=" + context_hash.path)
@@ -102,7 +106,7 @@ def _image_context_impl(ctx):
         command = '"$@" >/dev/null',
         arguments = [ctx.executable._ctxhash.path, args],
         tools = [ctx.attr._ctxhash[DefaultInfo].files_to_run],
-        inputs = inputs + [file_list] + [p.context_hash for p in parents],
+        inputs = inputs + [file_list] + registry_inputs + [p.context_hash for p in parents],
         outputs = [context_hash, manifest, context_tar],
         mnemonic = "ImageContext",
         progress_message = "Hashing the context of image %s (%s)" % (ctx.label, folder),
@@ -167,7 +171,11 @@ is `image_name`. Provides ImageInfo with `tarball = None`.""",
         ),
         "parents": attr.label_list(
             providers = [ImageInfo],
-            doc = "In-tree parent images, in the order the Dockerfile first names them; their context hashes enter this hash.",
+            doc = "In-tree parent images, in any order. Each must be named by the Dockerfile (`FROM` or `COPY --from`), and every in-tree image the Dockerfile names must be listed; their context hashes enter this hash in the order the Dockerfile first names them.",
+        ),
+        "registry": attr.label(
+            allow_single_file = True,
+            doc = "File holding the image's registry (one line), so that `FROM REGISTRY/NAME[:TAG]` names the in-tree image NAME. Without it only bare names do.",
         ),
         "build_args": attr.string_dict(
             doc = "Build arguments (`--build-arg K=V`); they enter the hash.",

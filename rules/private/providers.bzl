@@ -11,7 +11,7 @@ ImageInfo = provider(
         "context_tar": "File: the deterministic context tarball, exactly the hashed entries.",
         "tarball": "File or None: the image as a zstd-compressed docker-archive (NAME.tar.zst); None for a context-only target.",
         "metadata": "File or None: NAME.image.json (image ID, manifest digest, layers, context hash, tags); None for a context-only target.",
-        "parents": "list of ImageInfo: the direct in-tree parents, in Dockerfile order.",
+        "parents": "list of ImageInfo: the direct in-tree parents, in the order of the `parents` attribute (the context hash orders them by the Dockerfile).",
         "transitive_parents": "depset of Label: every in-tree ancestor image target.",
         "registry": "string: the registry name when known at analysis time (the `registry_name` attribute), else \"\"; the REGISTRY file is authoritative.",
         "version": "string: the version tag when known at analysis time (the `version_name` attribute), else \"\"; the VERSION file is authoritative.",

@@ -21,6 +21,27 @@ expect_error() {
   expect_eq "${name}: no output left behind" "" "$(ls -A "${out}")"
 }
 
+# expect_error_start NAME START ROOT CONTEXT [FLAGS...]: like expect_error
+# with exit code 1, for messages whose tail is the Dockerfile parser's
+# wording: stderr must start with START.
+expect_error_start() {
+  local name="$1" start="$2" root="$3" context="$4"
+  shift 4
+  local out
+  out="$(new_dir)"
+  local rc=0
+  "${CTXHASH}" --root="${root}" --context="${context}" \
+    --manifest="${out}/m" --tar="${out}/t.tar" --hash_out="${out}/h" "$@" \
+    >"${out}.stdout" 2>"${out}.stderr" || rc=$?
+  expect_eq "${name}: exit code" 1 "${rc}"
+  local message
+  message="$(head -n 1 "${out}.stderr")"
+  [[ "${message}" == "${start}"* ]] && pass "${name}: message" ||
+    fail "${name}: message [${message}] does not start with [${start}]"
+  expect_eq "${name}: nothing on stdout" "" "$(cat "${out}.stdout")"
+  expect_eq "${name}: no output left behind" "" "$(ls -A "${out}")"
+}
+
 # new_repo: a repository with img/Dockerfile holding printf FORMAT $1.
 new_repo() {
   repo="$(new_dir)"
@@ -194,6 +215,59 @@ expect_eq "undeclared include: message" \
   'ctxhash: img/Dockerfile:2: %include lib/a.sh is not among the target'"'"'s declared inputs; add it to the `includes` attribute of the image target' \
   "$(cat "${out}.err")"
 expect_eq "undeclared include: no output" "" "$(ls -A "${out}")"
+
+# The Dockerfile against the declared parents.
+new_repo 'FROM scratch AS build\nRUN true\nFROM base-build\nCOPY --from=build /x /x\n'
+expect_error "undeclared FROM" 1 \
+  "ctxhash: ${repo}/img/Dockerfile:3: FROM base-build is not a declared parent; if base-build is an image folder of the tree, add \":base-build\" to the parents attribute (bazel run //images:update does it), otherwise pin it by digest (NAME@sha256:...)" \
+  "${repo}" img
+
+new_repo 'FROM base\nCOPY --from=tools /t /t\n'
+expect_error "undeclared COPY --from" 1 \
+  "ctxhash: ${repo}/img/Dockerfile:2: COPY --from=tools is not a declared parent; if tools is an image folder of the tree, add \":tools\" to the parents attribute (bazel run //images:update does it), otherwise pin it by digest (NAME@sha256:...)" \
+  "${repo}" img --parent="base=$(sha_of_text base)"
+
+new_repo 'FROM base\n'
+expect_error "declared parent never named" 1 \
+  "ctxhash: ${repo}/img/Dockerfile: parent \"y\" is declared but the Dockerfile never names it; remove \":y\" from the parents attribute" \
+  "${repo}" img --parent="y=$(sha_of_text y)" --parent="base=$(sha_of_text base)"
+
+# A Dockerfile syntax error surfaces with file:line (the wording is the
+# parser's).
+new_repo 'FROM scratch\nFROB x\n'
+expect_error_start "Dockerfile syntax error" \
+  "ctxhash: ${repo}/img/Dockerfile:2: unknown instruction \"FROB\"" "${repo}" img
+
+# REGISTRY/NAME[:TAG] names an in-tree image only with the image's registry:
+# the CLI reads the folder's REGISTRY, else the tree's one level up; Bazel
+# mode reads --registry_file.
+repo="$(new_dir)"
+put "${repo}/images/img/Dockerfile" 'FROM localhost:5000/tree/base:1.0\n'
+expect_error_start "registry form without a registry" \
+  "ctxhash: ${repo}/images/img/Dockerfile:1: FROM localhost:5000/tree/base:1.0 is not pinned" \
+  "${repo}" images/img --parent="base=$(sha_of_text base)"
+put "${repo}/images/REGISTRY" 'localhost:5000/tree\n'
+tree_hash="$("${CTXHASH}" --root="${repo}" --context=images/img --parent="base=$(sha_of_text base)")"
+[[ "${tree_hash}" =~ ^[0-9a-f]{64}$ ]] && pass "the tree's REGISTRY makes the registry form in-tree" ||
+  fail "the tree's REGISTRY: got [${tree_hash}]"
+put "${repo}/images/img/REGISTRY" 'localhost:5000/own\n'
+expect_error_start "the folder's REGISTRY wins" \
+  "ctxhash: ${repo}/images/img/Dockerfile:1: FROM localhost:5000/tree/base:1.0 is not pinned" \
+  "${repo}" images/img --parent="base=$(sha_of_text base)"
+rm "${repo}/images/img/REGISTRY"
+printf 'images/img/Dockerfile\n' >"${repo}/list"
+printf '%s\n' "$(sha_of_text base)" >"${repo}/base.hash"
+bazel_hash="$(cd "${repo}" && "${CTXHASH}" --root=. --context=images/img --file_list=list \
+  --parent_hash_file=base=base.hash --registry_file=images/REGISTRY)"
+expect_eq "Bazel mode with --registry_file agrees with the CLI" "${tree_hash}" "${bazel_hash}"
+err="$(cd "${repo}" && "${CTXHASH}" --root=. --context=images/img --file_list=list \
+  --parent_hash_file=base=base.hash 2>&1 >/dev/null || true)"
+[[ "${err}" == "ctxhash: images/img/Dockerfile:1: FROM localhost:5000/tree/base:1.0 is not pinned: "* ]] &&
+  pass "Bazel mode reads no REGISTRY it was not given" || fail "Bazel mode without --registry_file: [${err}]"
+err="$(cd "${repo}" && "${CTXHASH}" --root=. --context=images/img --file_list=list \
+  --parent_hash_file=base=base.hash --registry_file=images/NOREGISTRY 2>&1 >/dev/null || true)"
+expect_eq "missing --registry_file" \
+  "ctxhash: images/NOREGISTRY: cannot read: No such file or directory" "${err}"
 
 # Usage errors exit 2.
 new_repo 'FROM scratch\n'

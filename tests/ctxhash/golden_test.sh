@@ -84,13 +84,14 @@ expected="$(
 )"
 check "include of a file and a directory" "${repo}" img "${expected}"
 
-# 5. Parent lines (in the given order) and build arguments (sorted by name).
+# 5. Parent lines (in the order the Dockerfile first names the parents, not
+#    the order of the flags) and build arguments (sorted by name).
 repo="$(new_dir)"
-put "${repo}/img/Dockerfile" 'FROM base\n'
+put "${repo}/img/Dockerfile" 'FROM zeta-base\nCOPY --from=alpha-tools /bin/t /bin/t\nCOPY --from=zeta-base /x /x\n'
 p1="$(printf 'parent one' | sha256sum | cut -d' ' -f1)"
 p2="$(printf 'parent two' | sha256sum | cut -d' ' -f1)"
 expected="$(
-  printf '%s 644 Dockerfile\n' "$(printf 'FROM base\n' | sha256sum | cut -d' ' -f1)"
+  printf '%s 644 Dockerfile\n' "$(printf 'FROM zeta-base\nCOPY --from=alpha-tools /bin/t /bin/t\nCOPY --from=zeta-base /x /x\n' | sha256sum | cut -d' ' -f1)"
   printf 'parent %s zeta-base\n' "${p1}"
   printf 'parent %s alpha-tools\n' "${p2}"
   printf 'arg A=1\n'
@@ -100,6 +101,9 @@ expected="$(
 )"
 check "parents and build args" "${repo}" img "${expected}" \
   --parent="zeta-base=${p1}" --parent="alpha-tools=${p2}" \
+  --build_arg=VERSION= --build-arg="B=x=y z" --build_arg=A=1
+check "parents given in the other order" "${repo}" img "${expected}" \
+  --parent="alpha-tools=${p2}" --parent="zeta-base=${p1}" \
   --build_arg=VERSION= --build-arg="B=x=y z" --build_arg=A=1
 
 # 6. The worked example of docs/context-hash.md, whose printed numbers must

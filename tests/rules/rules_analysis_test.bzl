@@ -65,7 +65,7 @@ build_action_test = _make_analysis_test(
     config_settings = {"//rules:zstd_level": 19},
 )
 
-# The context action: parents' hash files (in order) and build args on its command line.
+# The context action: parents' hash files, build args and the registry file on its command line.
 def _context_action_test_impl(ctx):
     env = analysistest.begin(ctx)
     action = _action(env, "ImageContext")
@@ -77,6 +77,12 @@ def _context_action_test_impl(ctx):
         asserts.equals(env, 1, len(parents))
         asserts.true(env, parents[0].startswith("base=") and parents[0].endswith("/base.context_hash"), str(parents))
         asserts.equals(env, ["A=1", "B=two"], _flag_values(argv, "--build_arg"))
+        asserts.equals(env, ["tests/rules/testdata/REGISTRY"], _flag_values(argv, "--registry_file"))
+        asserts.true(
+            env,
+            "tests/rules/testdata/REGISTRY" in [f.path for f in action.inputs.to_list()],
+            "the registry file is not an input of the context action",
+        )
         asserts.equals(
             env,
             ["img.context.manifest", "img.context.tar", "img.context_hash"],
@@ -146,6 +152,7 @@ def rules_analysis_test_suite(name):
         build_args = {"B": "two", "A": "1"},
         dockerfile = "testdata/img/Dockerfile",
         parents = [":base"],
+        registry = "testdata/REGISTRY",
         srcs = ["testdata/img/hello.txt"],
         tags = ["manual"],
     )

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -16,6 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "tools/common/status_macros.h"
+#include "tools/ctxhash/parent_order.h"
 #include "tools/ctxhash/tar_writer.h"
 
 namespace imagegraph {
@@ -131,9 +133,27 @@ absl::StatusOr<ContextResult> ComputeContext(const ContextOptions& options) {
   }
   ContextResult result;
   IG_ASSIGN_OR_RETURN(result.entries, CollectEntries(options.spec));
+  std::vector<ParentHash> parents = options.parents;
+  if (options.order_parents_by_dockerfile) {
+    // The Dockerfile is always an entry: .dockerignore never drops it.
+    const auto dockerfile = std::find_if(
+        result.entries.begin(), result.entries.end(),
+        [](const ContextEntry& entry) { return entry.path == "Dockerfile"; });
+    if (dockerfile == result.entries.end()) {
+      return absl::InternalError(absl::StrCat(
+          DockerfileDisplayPath(options.spec), ": not among the entries"));
+    }
+    DockerfileParents input;
+    input.dockerfile_path = DockerfileDisplayPath(options.spec);
+    IG_ASSIGN_OR_RETURN(input.dockerfile_text,
+                        ReadWholeFile(dockerfile->source));
+    input.registry = options.registry;
+    input.declared = options.parents;
+    input.build_args = options.build_args;
+    IG_ASSIGN_OR_RETURN(parents, OrderParentsByDockerfile(input));
+  }
   IG_RETURN_IF_ERROR(HashEntries(&result.entries, options.jobs));
-  result.manifest =
-      BuildManifest(result.entries, options.parents, options.build_args);
+  result.manifest = BuildManifest(result.entries, parents, options.build_args);
   result.hash = Sha256Hex(result.manifest);
   return result;
 }

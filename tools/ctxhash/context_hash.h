@@ -17,8 +17,16 @@ namespace imagegraph {
 
 struct ContextOptions {
   ContextSpec spec;
-  std::vector<ParentHash> parents;  // in the order the Dockerfile names them
+  // The in-tree parents: in any order when `order_parents_by_dockerfile`,
+  // else in the order the Dockerfile first names them.
+  std::vector<ParentHash> parents;
   std::vector<std::pair<std::string, std::string>> build_args;
+  // Resolve the Dockerfile's references against `parents` (see
+  // parent_order.h): every declared parent must be named and every in-tree
+  // reference declared; parent lines then follow the Dockerfile.
+  bool order_parents_by_dockerfile = false;
+  // The image's registry for that resolution ("" for none).
+  std::string registry;
   int jobs = 0;  // hashing threads; 0: one per core
 };
 

@@ -42,6 +42,8 @@ absl::Status ErrnoError(absl::string_view path, absl::string_view what,
       absl::StrCat(path, ": ", what, ": ", std::strerror(err)));
 }
 
+}  // namespace
+
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return ErrnoError(path, "cannot read", errno);
@@ -61,6 +63,8 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
   close(fd);
   return text;
 }
+
+namespace {
 
 bool IsValidUtf8(absl::string_view s) {
   size_t i = 0;
@@ -438,6 +442,14 @@ absl::StatusOr<std::vector<ContextEntry>> CollectFromFileList(
 
 std::string ContextDirectory(const ContextSpec& spec) {
   return JoinFs(spec.root, spec.context);
+}
+
+std::string DockerfileDisplayPath(const ContextSpec& spec) {
+  // Bazel mode names the folder as the target knows it, not the (possibly
+  // staged) root it was found under; the CLI names the path it read.
+  return JoinFs(
+      spec.file_list.has_value() ? spec.context : ContextDirectory(spec),
+      "Dockerfile");
 }
 
 absl::Status ValidateEntryPath(absl::string_view path,

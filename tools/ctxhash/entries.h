@@ -48,6 +48,13 @@ absl::StatusOr<std::vector<ContextEntry>> CollectEntries(
 // The image folder's path as shown in messages and used for reading.
 std::string ContextDirectory(const ContextSpec& spec);
 
+// The image folder's Dockerfile as messages name it.
+std::string DockerfileDisplayPath(const ContextSpec& spec);
+
+// The whole content of the file at `path` (opened without blocking on a
+// FIFO); errors name the path.
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path);
+
 // Checks that `path` can be a line of the manifest: valid UTF-8, no newline.
 absl::Status ValidateEntryPath(absl::string_view path,
                                absl::string_view display);

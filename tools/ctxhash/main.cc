@@ -23,12 +23,15 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "tools/ctxhash/context_hash.h"
+#include "tools/ctxhash/parent_order.h"
 
 ABSL_FLAG(std::string, root, ".", "Repository root R.");
 ABSL_FLAG(std::string, context, "",
           "Image folder F, relative to R unless absolute.");
 ABSL_FLAG(std::string, file_list, "",
           "Bazel mode: file listing every declared input, one per line.");
+ABSL_FLAG(std::string, registry_file, "",
+          "File whose first line is the image's registry.");
 ABSL_FLAG(std::string, manifest, "", "Write the manifest here.");
 ABSL_FLAG(std::string, tar, "", "Write the context tar here.");
 ABSL_FLAG(std::string, hash_out, "", "Write the hash (and a newline) here.");
@@ -44,24 +47,34 @@ constexpr char kUsage[] = R"(computes the context hash of an image folder.
 
 CLI mode:
   ctxhash --root=R --context=F [--parent=NAME=HASH]... [--build_arg=K=V]...
-          [--manifest=OUT] [--tar=OUT] [--hash_out=OUT] [--jobs=N]
+          [--registry_file=PATH] [--manifest=OUT] [--tar=OUT] [--hash_out=OUT]
+          [--jobs=N]
 Bazel mode (reads only the listed files, never lists directories):
   ctxhash --root=R --context=F --file_list=LIST
           [--parent_hash_file=NAME=PATH]... [--build_arg=K=V]...
-          --manifest=OUT --tar=OUT --hash_out=OUT
+          [--registry_file=PATH] --manifest=OUT --tar=OUT --hash_out=OUT
 
 Flags (dashes and underscores are interchangeable: --build-arg, --hash-out):
   --root=R                  repository root (default: .)
   --context=F               image folder, relative to R unless absolute
-  --parent=NAME=HASH        an in-tree parent and its context hash; repeat in
-                            the order the Dockerfile names the parents
+  --parent=NAME=HASH        an in-tree parent and its context hash; repeat
+                            for each, in any order: parent lines follow the
+                            order the Dockerfile first names them
   --parent_hash_file=NAME=PATH  like --parent, the hash read from PATH
   --build_arg=K=V           a build argument the target sets; repeatable
+  --registry_file=PATH      the image's registry (first line), so that FROM
+                            REGISTRY/NAME[:TAG] names an in-tree image; CLI
+                            default: F/REGISTRY, else REGISTRY in the folder
+                            above F; Bazel mode default: none
   --file_list=LIST          Bazel mode: one declared input path per line
   --manifest=OUT            write the exact hashed text to OUT
   --tar=OUT                 write the deterministic context tar to OUT
   --hash_out=OUT            write the hash and a newline to OUT
   --jobs=N                  hashing threads (default 0: one per core)
+
+The Dockerfile is parsed and its FROM / COPY --from references resolved:
+every declared parent must be named, and every reference must be scratch, a
+build stage, an image pinned by digest (NAME@sha256:...) or a declared parent.
 
 Prints the context hash (lowercase hex) and a newline on stdout. Outputs are
 written to temporary files and renamed into place only on success.
@@ -134,8 +147,8 @@ int Run(int argc, char** argv) {
     const bool known = name == "parent" || name == "parent_hash_file" ||
                        name == "build_arg" || name == "root" ||
                        name == "context" || name == "file_list" ||
-                       name == "manifest" || name == "tar" ||
-                       name == "hash_out" || name == "jobs";
+                       name == "registry_file" || name == "manifest" ||
+                       name == "tar" || name == "hash_out" || name == "jobs";
     absl::CommandLineFlag* flag =
         known ? absl::FindCommandLineFlag(name) : nullptr;
     if (!known) return UsageError(absl::StrCat("unknown flag --", name));
@@ -200,6 +213,21 @@ int Run(int argc, char** argv) {
     }
     options.build_args.emplace_back(std::move(name), std::move(value));
   }
+  // Both modes check the declared parents against the Dockerfile; the
+  // registry only decides which references name in-tree images.
+  options.order_parents_by_dockerfile = true;
+  absl::StatusOr<std::string> registry = std::string();
+  if (const std::string registry_file = absl::GetFlag(FLAGS_registry_file);
+      !registry_file.empty()) {
+    registry = ReadRegistryFile(registry_file);
+  } else if (absl::GetFlag(FLAGS_file_list).empty()) {
+    registry = FindFolderRegistry(options.spec);
+  }
+  if (!registry.ok()) {
+    std::cerr << "ctxhash: " << registry.status().message() << "\n";
+    return kExitError;
+  }
+  options.registry = *std::move(registry);
   if (const std::string list_path = absl::GetFlag(FLAGS_file_list);
       !list_path.empty()) {
     absl::StatusOr<std::string> list = ReadTextFile(list_path, "file list");

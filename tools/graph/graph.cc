@@ -153,6 +153,9 @@ absl::Status ComputeContextHashes(const ImageTree& tree,
       options.parents.push_back({parent, by_name.at(parent)->context_hash});
     }
     options.build_args = image->build_args;
+    // The same checks and parent order as the ImageContext action.
+    options.order_parents_by_dockerfile = true;
+    options.registry = image->registry;
     IG_ASSIGN_OR_RETURN(ContextResult result, ComputeContext(options));
     by_name.at(name)->context_hash = result.hash;
   }

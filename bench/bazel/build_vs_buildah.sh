@@ -1,0 +1,234 @@
+#!/usr/bin/env bash
+# `bazel build` of a 3-layer busybox image vs `buildah build` of the same
+# Dockerfile run directly, printed as the Markdown that docs/benchmarks.md
+# records.
+#
+# The Bazel side is a workspace in a temporary directory that uses this
+# repository's rules through local_repository, with the tools prebuilt
+# (`-c opt`, as Bazel builds tools for the exec configuration), so only the
+# image's own actions run: after one warm-up build, every timed run is
+# `bazel clean` followed by `bazel build //:img` on the warm server, with
+# the image index off and no disk cache. The buildah side builds the same
+# folder with the same flags imagebuild passes, into a fresh storage that is
+# then removed; a second buildah contender also exports the docker-archive
+# and compresses it with `zstd -T0 -3`, which is what the Bazel output holds.
+#
+# Usage: bench/bazel/build_vs_buildah.sh [RUNS]   (default 5; medians)
+# Run as root from anywhere in the repository. Environment:
+#   BAZEL_OUTPUT_BASE  output base for ./bazelw when building the tools
+#                      (default: Bazel's own)
+set -euo pipefail
+
+RUNS="${1:-5}"
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "${ROOT}"
+
+outer_bazel() {
+  if [[ -n "${BAZEL_OUTPUT_BASE:-}" ]]; then
+    ./bazelw --output_base="${BAZEL_OUTPUT_BASE}" "$@"
+  else
+    ./bazelw "$@"
+  fi
+}
+
+outer_bazel build -c opt --experimental_convenience_symlinks=ignore \
+  //tools/ctxhash //tools/imagebuild //tools/imagepush >&2
+BIN="$(outer_bazel info -c opt bazel-bin 2>/dev/null)"
+
+WORK="$(mktemp -d /tmp/bazel-bench.XXXXXX)"
+REPO="${WORK}/imagegraph"
+WS="${WORK}/ws"
+USER_ROOT="${WORK}/bazel_root"
+cleanup() {
+  (cd "${WS}" 2>/dev/null && bazel --output_user_root="${USER_ROOT}" --nohome_rc shutdown) >/dev/null 2>&1 || true
+  rm -rf "${WORK}"
+}
+trap cleanup EXIT
+
+# --- the imagegraph repository: the rules and the prebuilt tools -------------
+mkdir -p "${REPO}/rules/private" "${REPO}/tools"
+echo 'workspace(name = "imagegraph")' >"${REPO}/WORKSPACE"
+: >"${REPO}/BUILD.bazel"
+find rules -maxdepth 1 -type f -exec cp {} "${REPO}/rules/" \;
+find rules/private -maxdepth 1 -type f -exec cp {} "${REPO}/rules/private/" \;
+# A Starlark wrapper, not sh_binary: that one would need a C++ toolchain.
+cat >"${REPO}/tools/prebuilt.bzl" <<'BZL'
+"""A prebuilt executable file as a Bazel executable target."""
+
+def _prebuilt_binary_impl(ctx):
+    out = ctx.actions.declare_file(ctx.label.name)
+    ctx.actions.symlink(output = out, target_file = ctx.file.src, is_executable = True)
+    return [DefaultInfo(executable = out)]
+
+prebuilt_binary = rule(
+    implementation = _prebuilt_binary_impl,
+    executable = True,
+    attrs = {"src": attr.label(allow_single_file = True, mandatory = True)},
+)
+BZL
+: >"${REPO}/tools/BUILD.bazel"
+for tool in ctxhash imagebuild imagepush; do
+  mkdir -p "${REPO}/tools/${tool}"
+  cp "${BIN}/tools/${tool}/${tool}" "${REPO}/tools/${tool}/${tool}.bin"
+  chmod 755 "${REPO}/tools/${tool}/${tool}.bin"
+  cat >"${REPO}/tools/${tool}/BUILD.bazel" <<BUILD
+load("//tools:prebuilt.bzl", "prebuilt_binary")
+
+prebuilt_binary(
+    name = "${tool}",
+    src = "${tool}.bin",
+    visibility = ["//visibility:public"],
+)
+BUILD
+done
+
+# --- the workspace with one image ------------------------------------------------
+mkdir -p "${WS}/img"
+cat >"${WS}/WORKSPACE" <<WORKSPACE
+workspace(name = "bench")
+
+local_repository(
+    name = "imagegraph",
+    path = "${REPO}",
+)
+
+local_repository(
+    name = "bazel_skylib",
+    path = "/usr/share/bazel/tools/skylib",
+)
+WORKSPACE
+cat >"${WS}/.bazelrc" <<'BAZELRC'
+build --spawn_strategy=processwrapper-sandbox
+build --color=no --curses=no
+build --disk_cache=
+# Every run really builds: no image is reused from an index.
+build --@imagegraph//rules:index=off
+BAZELRC
+cat >"${WS}/BUILD.bazel" <<'BUILD'
+load("@imagegraph//rules:defs.bzl", "docker_image")
+
+docker_image(
+    name = "img",
+    dockerfile = "img/Dockerfile",
+    registry = "REGISTRY",
+)
+BUILD
+echo "bench.invalid" >"${WS}/REGISTRY"
+cp /bin/busybox "${WS}/img/busybox"
+echo "hello" >"${WS}/img/index.html"
+cat >"${WS}/img/Dockerfile" <<'DOCKERFILE'
+FROM scratch
+COPY busybox /bin/busybox
+RUN ["/bin/busybox", "--install", "-s", "/bin"]
+COPY index.html /srv/index.html
+CMD ["/bin/httpd", "-f", "-h", "/srv"]
+DOCKERFILE
+
+nested_bazel() {
+  (cd "${WS}" && bazel --output_user_root="${USER_ROOT}" --nohome_rc "$@")
+}
+
+# --- measuring -------------------------------------------------------------------
+now() { date +%s.%N; }
+calc() { awk "BEGIN { print $1 }"; }
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+fmt() { printf '%.2f' "$1"; }
+
+# CPU seconds (user + system, reaped children included) of process PID.
+cpu_of() {
+  awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print ($12 + $13 + $14 + $15) / hz }' "/proc/$1/stat"
+}
+
+# timed NAME SERVER_PID CMD...: runs CMD and appends "<wall s> <cpu s>" to
+# NAME.times. CPU is that of CMD and its children, plus that of the Bazel
+# server SERVER_PID (its own work and the actions it ran) if not empty.
+timed() {
+  local name="$1" server="$2"
+  shift 2
+  local start end times server_before=0 server_after=0
+  [[ -n "${server}" ]] && server_before="$(cpu_of "${server}")"
+  local TIMEFORMAT='%U %S'
+  start="$(now)"
+  times="$({ time "$@" >/dev/null 2>"${WORK}/${name}.err"; } 2>&1)" ||
+    { cat "${WORK}/${name}.err" >&2; echo "${name} failed" >&2; exit 1; }
+  end="$(now)"
+  [[ -n "${server}" ]] && server_after="$(cpu_of "${server}")"
+  awk -v a="${start}" -v b="${end}" -v t="${times}" -v s0="${server_before}" -v s1="${server_after}" \
+    'BEGIN { split(t, c, " "); print b - a, c[1] + c[2] + s1 - s0 }' >>"${WORK}/${name}.times"
+}
+wall() { awk '{ print $1 }' "${WORK}/$1.times" | median; }
+best() { awk '{ print $1 }' "${WORK}/$1.times" | sort -g | head -n 1; }
+cpu() { awk '{ print $2 }' "${WORK}/$1.times" | median; }
+
+BUILDAH_BUILD=(build --quiet --isolation chroot --format oci --timestamp 0 --identity-label=false
+  --pull=never --layers=false -t bench/img:1)
+
+contender_buildah() {
+  local storage="${WORK}/storage"
+  buildah --root "${storage}/root" --runroot "${storage}/run" --storage-driver vfs \
+    "${BUILDAH_BUILD[@]}" "${WS}/img"
+  rm -rf "${storage}"
+}
+
+contender_buildah_export() {
+  local storage="${WORK}/storage"
+  buildah --root "${storage}/root" --runroot "${storage}/run" --storage-driver vfs \
+    "${BUILDAH_BUILD[@]}" "${WS}/img"
+  buildah --root "${storage}/root" --runroot "${storage}/run" --storage-driver vfs \
+    push --quiet bench/img:1 "docker-archive:${WORK}/img.tar:bench/img:1"
+  zstd -q -T0 -3 --rm "${WORK}/img.tar" -o "${WORK}/img.tar.zst"
+  rm -rf "${storage}" "${WORK}/img.tar.zst"
+}
+
+contender_bazel() {
+  nested_bazel build -j 2 //:img
+}
+
+# Warm-up: starts the server, loads the packages and checks every contender.
+nested_bazel build -j 2 //:img >&2
+server_pid="$(nested_bazel info server_pid 2>/dev/null)"
+contender_buildah >/dev/null
+contender_buildah_export >/dev/null
+
+CONTENDERS=(buildah buildah_export bazel)
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+for ((i = 0; i < RUNS; i++)); do
+  for name in "${CONTENDERS[@]}"; do
+    if [[ "${name}" == bazel ]]; then
+      nested_bazel clean >/dev/null 2>&1  # outside the timing
+      timed bazel "${server_pid}" contender_bazel
+    else
+      timed "${name}" "" "contender_${name}"
+    fi
+  done
+done
+load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
+# The last Bazel run's spawns: every one of them ran (no cache).
+nested_bazel clean
+nested_bazel build -j 2 --execution_log_json_file="${WORK}/exec.json" //:img >/dev/null 2>&1
+spawns="$(jq -r '.mnemonic' "${WORK}/exec.json" | sort | uniq -c | awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2 }')"
+
+# --- report ------------------------------------------------------------------------
+row() {
+  local label="$1" name="$2"
+  echo "| ${label} | $(fmt "$(wall "${name}")") | $(fmt "$(best "${name}")") | $(fmt "$(cpu "${name}")") |"
+}
+ratio_row() {
+  local label="$1" a="$2" b="$3"
+  echo "| ${label} | **$(fmt "$(calc "$(wall "${a}") / $(wall "${b}")")")** | $(fmt "$(calc "$(best "${a}") / $(best "${b}")")") | $(fmt "$(calc "$(cpu "${a}") / $(cpu "${b}")")") |"
+}
+cat <<REPORT
+Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GiB;
+bazel $(dpkg-query -W -f '${Version}' bazel-bootstrap), buildah $(buildah --version | awk '{print $3}'), zstd $(zstd --version | grep -o 'v[0-9.]*');
+median of ${RUNS} runs; load average ${load_before} before, ${load_after} after.
+Command: \`bench/bazel/build_vs_buildah.sh ${RUNS}\`
+Bazel spawns per build: ${spawns}.
+
+| 3-layer busybox image | median wall s | best wall s | CPU s |
+| --- | ---: | ---: | ---: |
+REPORT
+row '`buildah build`' buildah
+row '`buildah build` + `buildah push docker-archive:` + `zstd -T0 -3`' buildah_export
+row '`bazel build //:img` after `bazel clean` (warm server)' bazel
+ratio_row 'bazel / buildah build (target <= 1.3)' bazel buildah
+ratio_row 'bazel / buildah build + archive + zstd' bazel buildah_export
