@@ -3,9 +3,10 @@
 # that docs/benchmarks.md records:
 #   1. nothing changed: `bazel build //images/...` again;
 #   2. a file that .dockerignore drops changed (images/decision/README.md,
-#      one line appended): the context action of that image runs again, its
-#      hash comes out unchanged, so no image builds. The file is restored
-#      (byte for byte, mode kept) after every run and on exit.
+#      one line appended): images/BUILD.bazel leaves such files out of the
+#      image's srcs, so no action reads it and nothing runs; the execution
+#      log of each run counts the ImageBuild spawns (expected 0). The file is
+#      restored (byte for byte, mode kept) after every run and on exit.
 # Each case is timed RUNS times (default 10); the table gives the median.
 #
 # Usage: bench/bazel/null_build.sh [RUNS]
@@ -53,8 +54,10 @@ timed() {
     { cat "${WORK}/${name}.out" >&2; echo "bazel build //images/... failed" >&2; exit 1; }
   end="$(now)"
   awk -v a="${start}" -v b="${end}" 'BEGIN { print b - a }' >>"${WORK}/${name}.times"
-  # "INFO: 3 processes: 1 internal, 2 processwrapper-sandbox." (none: "0 processes")
-  sed -n 's/^INFO: \([0-9]*\) process.*/\1/p' "${WORK}/${name}.out" | tail -n 1 >>"${WORK}/${name}.actions"
+  # Spawns Bazel ran, from "INFO: 3 processes: 1 internal, 2 processwrapper-sandbox.":
+  # all but the internal ones (Bazel's own bookkeeping, such as build info).
+  grep '^INFO: [0-9]* process' "${WORK}/${name}.out" | tail -n 1 | sed 's/^[^:]*: [^:]*:\{0,1\}//' |
+    tr ',' '\n' | awk '$2 != "internal." && $2 != "internal" { n += $1 } END { print n + 0 }' >>"${WORK}/${name}.actions"
 }
 
 echo "first build of //images/... (builds what is missing)" >&2
@@ -81,13 +84,13 @@ best() { sort -g "${WORK}/$1.times" | head -n 1; }
 targets="$(bazel query '//images/...' 2>/dev/null | wc -l)"
 images="$(bazel query 'kind("image_build rule", //images/...)' 2>/dev/null | wc -l)"
 cat <<REPORT
-Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(bazel --version);
+Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), bazel $(dpkg-query -W -f '${Version}' bazel-bootstrap);
 //images/...: ${targets} targets, ${images} images; median of ${RUNS} runs;
 load average ${load_before} before, ${load_after} after.
 Command: \`bench/bazel/null_build.sh ${RUNS}\`
-Spawns of one run of the second case (execution log): $(cat "${WORK}/dropped.spawns").
+Spawns of one run of the second case (execution log): $(grep . "${WORK}/dropped.spawns" || echo none).
 
-| \`bazel build //images/...\`, warm server | median wall s | best wall s | actions executed | ImageBuild runs | target |
+| \`bazel build //images/...\`, warm server | median wall s | best wall s | spawns run | ImageBuild runs | target |
 | --- | ---: | ---: | ---: | ---: | --- |
 | nothing changed | **$(fmt "$(median <"${WORK}/null.times")")** | $(fmt "$(best null)") | $(range null.actions) | 0 | < 1 s |
 | \`${DROPPED}\` changed (dropped by .dockerignore) | **$(fmt "$(median <"${WORK}/dropped.times")")** | $(fmt "$(best dropped)") | $(range dropped.actions) | $(range dropped.imagebuilds) | |

@@ -98,8 +98,8 @@ for kind in big small mixed; do
     "$(calc "${w_pipe} / ${w_all}")" "$(calc "${w_py} / ${w_all}")"
 done
 echo
-read -r big_mib < <(mib_of big)
-read -r mixed_mib < <(mib_of mixed)
+big_mib="$(mib_of big)"
+mixed_mib="$(mib_of mixed)"
 big_rate="$(calc "${big_mib} / ${fast[big]}")"
 big_cpu_rate="$(calc "${big_mib} / ${cpu[big]}")"
 mixed_rate="$(calc "${mixed_mib} / ${fast[mixed]}")"

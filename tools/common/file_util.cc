@@ -78,8 +78,9 @@ absl::Status RemoveDirectoryContents(int dir_fd, const std::string& path) {
     std::string child = absl::StrCat(path, "/", name);
     if (is_dir) {
       // Storage drivers leave directories without write or search
-      // permission; restore them so the contents can go.
-      fchmodat(fd, name.c_str(), 0700, 0);
+      // permission; restore them so the contents can go. A failure shows up
+      // as the openat or unlinkat error below, which names the path.
+      if (fchmodat(fd, name.c_str(), 0700, 0) != 0) errno = 0;
       int child_fd =
           openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
       if (child_fd < 0) {
