@@ -50,41 +50,9 @@ cleanup() {
 trap cleanup EXIT
 
 # --- the imagegraph repository: the rules and the prebuilt tools -------------
-mkdir -p "${REPO}/rules/private" "${REPO}/tools"
-echo 'workspace(name = "imagegraph")' >"${REPO}/WORKSPACE"
-: >"${REPO}/BUILD.bazel"
-find rules -maxdepth 1 -type f -exec cp {} "${REPO}/rules/" \;
-find rules/private -maxdepth 1 -type f -exec cp {} "${REPO}/rules/private/" \;
-# A Starlark wrapper, not sh_binary: that one would need a C++ toolchain.
-cat >"${REPO}/tools/prebuilt.bzl" <<'BZL'
-"""A prebuilt executable file as a Bazel executable target."""
-
-def _prebuilt_binary_impl(ctx):
-    out = ctx.actions.declare_file(ctx.label.name)
-    ctx.actions.symlink(output = out, target_file = ctx.file.src, is_executable = True)
-    return [DefaultInfo(executable = out)]
-
-prebuilt_binary = rule(
-    implementation = _prebuilt_binary_impl,
-    executable = True,
-    attrs = {"src": attr.label(allow_single_file = True, mandatory = True)},
-)
-BZL
-: >"${REPO}/tools/BUILD.bazel"
-for tool in ctxhash imagebuild imagepush; do
-  mkdir -p "${REPO}/tools/${tool}"
-  cp "${BIN}/tools/${tool}/${tool}" "${REPO}/tools/${tool}/${tool}.bin"
-  chmod 755 "${REPO}/tools/${tool}/${tool}.bin"
-  cat >"${REPO}/tools/${tool}/BUILD.bazel" <<BUILD
-load("//tools:prebuilt.bzl", "prebuilt_binary")
-
-prebuilt_binary(
-    name = "${tool}",
-    src = "${tool}.bin",
-    visibility = ["//visibility:public"],
-)
-BUILD
-done
+# shellcheck source=tests/lib/imagegraph_repo.sh
+source tests/lib/imagegraph_repo.sh
+make_imagegraph_repo "${REPO}" "$(pwd)" "${BIN}"
 
 # --- the workspace with one image ------------------------------------------------
 mkdir -p "${WS}/img"

@@ -22,7 +22,7 @@ root="${TEST_TMPDIR}/bazel_root"
 index_dir="${TEST_TMPDIR}/index"
 index_cli="${runfiles_root}/tools/index/index"
 images=(base leaf mid other)
-make_imagegraph_repo "${repo}"
+make_imagegraph_repo "${repo}" "${runfiles_root}" "${runfiles_root}"
 make_fixture "${ws}" "${repo}"
 
 cleanup() {

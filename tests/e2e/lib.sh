@@ -14,51 +14,7 @@ fail() {
   exit 1
 }
 
-# make_imagegraph_repo DIR: a repository named imagegraph holding the rules
-# and the prebuilt ctxhash, imagebuild and imagepush binaries.
-make_imagegraph_repo() {
-  local dir="$1"
-  mkdir -p "${dir}/rules/private" "${dir}/tools/ctxhash" "${dir}/tools/imagebuild" "${dir}/tools/imagepush"
-  echo 'workspace(name = "imagegraph")' >"${dir}/WORKSPACE"
-  : >"${dir}/BUILD.bazel"
-  local file
-  for file in "${runfiles_root}"/rules/*; do
-    [[ -f "${file}" ]] && cp -L "${file}" "${dir}/rules/"
-  done
-  for file in "${runfiles_root}"/rules/private/*; do
-    cp -L "${file}" "${dir}/rules/private/"
-  done
-  # A Starlark wrapper, not sh_binary: that one would need a C++ toolchain.
-  cat >"${dir}/tools/prebuilt.bzl" <<'BZL'
-"""A prebuilt executable file as a Bazel executable target."""
-
-def _prebuilt_binary_impl(ctx):
-    out = ctx.actions.declare_file(ctx.label.name)
-    ctx.actions.symlink(output = out, target_file = ctx.file.src, is_executable = True)
-    return [DefaultInfo(executable = out)]
-
-prebuilt_binary = rule(
-    implementation = _prebuilt_binary_impl,
-    executable = True,
-    attrs = {"src": attr.label(allow_single_file = True, mandatory = True)},
-)
-BZL
-  : >"${dir}/tools/BUILD.bazel"
-  local tool
-  for tool in ctxhash imagebuild imagepush; do
-    cp -L "${runfiles_root}/tools/${tool}/${tool}" "${dir}/tools/${tool}/${tool}.bin"
-    chmod 755 "${dir}/tools/${tool}/${tool}.bin"
-    cat >"${dir}/tools/${tool}/BUILD.bazel" <<BUILD
-load("//tools:prebuilt.bzl", "prebuilt_binary")
-
-prebuilt_binary(
-    name = "${tool}",
-    src = "${tool}.bin",
-    visibility = ["//visibility:public"],
-)
-BUILD
-  done
-}
+source "${runfiles_root}/tests/lib/imagegraph_repo.sh"
 
 # make_fixture DEST IMAGEGRAPH_REPO: copies the fixture workspace to DEST.
 make_fixture() {

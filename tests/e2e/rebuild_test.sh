@@ -8,7 +8,7 @@ repo="${TEST_TMPDIR}/imagegraph"
 ws="${TEST_TMPDIR}/ws"
 root="${TEST_TMPDIR}/bazel_root"
 storage="${TEST_TMPDIR}/containers"
-make_imagegraph_repo "${repo}"
+make_imagegraph_repo "${repo}" "${runfiles_root}" "${runfiles_root}"
 make_fixture "${ws}" "${repo}"
 
 cleanup() {

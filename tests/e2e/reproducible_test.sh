@@ -4,7 +4,7 @@
 source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/e2e/lib.sh"
 
 repo="${TEST_TMPDIR}/imagegraph"
-make_imagegraph_repo "${repo}"
+make_imagegraph_repo "${repo}" "${runfiles_root}" "${runfiles_root}"
 checkouts=("${TEST_TMPDIR}/one/ws" "${TEST_TMPDIR}/two/somewhere/else/checkout")
 roots=("${TEST_TMPDIR}/root_one" "${TEST_TMPDIR}/root_two")
 

@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # End to end: image_pull in a nested workspace with a fresh output base
 # pulls a base image by digest from a real registry on 127.0.0.1 (and from a
-# local OCI layout), the archive loads with podman and serves as the base of
-# a real buildah build; wrong pins, unpinned references and a blob tampered in
-# the registry's storage fail with clear messages.
+# local OCI layout), the archive loads with podman and serves, through the
+# `bases` attribute, as the base of a docker_image target built by the nested
+# Bazel; wrong pins, unpinned references and a blob tampered in the registry's
+# storage fail with clear messages.
 set -euo pipefail
 
 here="${TEST_SRCDIR}/${TEST_WORKSPACE}/tests"
 source "${here}/lib/registry.sh"
 source "${here}/push/fixture.sh"
+source "${here}/lib/imagegraph_repo.sh"
 
-root="$(source_root)"
 export NESTED_WS="${TEST_TMPDIR}/ws"
 export NESTED_OUTPUT_BASE="${TEST_TMPDIR}/ob"
 registry_on_exit nested_bazel_shutdown
@@ -27,6 +28,7 @@ tamper="${REGISTRY_ADDR[tamper]}"
 
 fixtures="${TEST_TMPDIR}/fixtures"
 mkdir -p "${fixtures}" "${NESTED_WS}/child"
+make_imagegraph_repo "${TEST_TMPDIR}/imagegraph" "${TEST_SRCDIR}/${TEST_WORKSPACE}" "${TEST_SRCDIR}/${TEST_WORKSPACE}"
 make_busybox_image "${fixtures}" base "pinned base content"
 
 # The base as a registry would hold it, and as an offline OCI layout.
@@ -67,10 +69,15 @@ workspace(name = "fixture")
 
 local_repository(
     name = "imagegraph",
-    path = "${root}",
+    path = "${TEST_TMPDIR}/imagegraph",
 )
 
-load("@imagegraph//rules/private:image_pull.bzl", "image_pull")
+local_repository(
+    name = "bazel_skylib",
+    path = "/usr/share/bazel/tools/skylib",
+)
+
+load("@imagegraph//rules:repositories.bzl", "image_pull")
 
 image_pull(
     name = "base",
@@ -115,39 +122,27 @@ image_pull(
     oci_layout = "${fixtures}/layout",
 )
 WS
+# The index stays off: the child must really build in this output base.
 cat >"${NESTED_WS}/.bazelrc" <<'RC'
 build --color=no --curses=no --noshow_progress
+build --spawn_strategy=processwrapper-sandbox
+build --@imagegraph//rules:index=off
 RC
 archive_tag="${plain}/base:${digest/:/-}"
+base_ref="${plain}/base@${digest}"
+echo "${plain}/imagegraph" >"${NESTED_WS}/REGISTRY"
 cat >"${NESTED_WS}/child/Dockerfile" <<DOCKERFILE
-FROM ${archive_tag}
+FROM ${base_ref}
 RUN ["/bin/busybox", "sh", "-c", "/bin/busybox cat /marker.txt > /child.txt && echo built on the pinned base >> /child.txt"]
+CMD ["/bin/busybox", "cat", "/child.txt"]
 DOCKERFILE
-cat >"${NESTED_WS}/build_child.sh" <<'SH'
-#!/usr/bin/env bash
-# Builds child/Dockerfile on the pulled base with buildah; prints /child.txt.
-set -euo pipefail
-archive="$(readlink -f "$1")"; dockerfile_dir="$(dirname "$(readlink -f "$2")")"; out="$3"
-work="$(mktemp -d)"
-trap 'buildah --root "${work}/root" --runroot "${work}/runroot" --storage-driver vfs rm -a >/dev/null 2>&1 || true; rm -rf "${work}"' EXIT
-b=(buildah --root "${work}/root" --runroot "${work}/runroot" --storage-driver vfs)
-"${b[@]}" pull --quiet "docker-archive:${archive}" >/dev/null
-"${b[@]}" bud --quiet --isolation chroot -t child "${dockerfile_dir}" >/dev/null
-container="$("${b[@]}" from child)"
-"${b[@]}" run --isolation chroot "${container}" -- /bin/busybox cat /child.txt >"${out}"
-SH
-chmod +x "${NESTED_WS}/build_child.sh"
-cat >"${NESTED_WS}/BUILD.bazel" <<'BUILD'
-genrule(
+cat >"${NESTED_WS}/BUILD.bazel" <<BUILD
+load("@imagegraph//rules:defs.bzl", "docker_image")
+
+docker_image(
     name = "child",
-    srcs = [
-        "@base//:image",
-        "child/Dockerfile",
-    ],
-    outs = ["child.txt"],
-    cmd = "$(location build_child.sh) $(location @base//:image) $(location child/Dockerfile) $@",
-    tags = ["no-sandbox"],
-    tools = ["build_child.sh"],
+    bases = {"${base_ref}": "@base//:image"},
+    dockerfile = "child/Dockerfile",
 )
 BUILD
 
@@ -173,11 +168,43 @@ podman_out="$("${podman[@]}" load -i "${external}/base/image.tar" 2>&1)" || fail
 image_id="$(jq -r .image_id "${external}/base/image.json")"
 "${podman[@]}" images --no-trunc --format '{{.ID}}' | grep -q "${image_id#sha256:}" || fail "podman has no image ${image_id}"
 
-echo "== the pulled image is the base of a real build"
-build //:child
-[[ "${rc}" == 0 ]] || { cat "${err}" >&2; fail "building on the base exited ${rc}"; }
-expect_contains "${NESTED_WS}/bazel-bin/child.txt" "pinned base content"
-expect_contains "${NESTED_WS}/bazel-bin/child.txt" "built on the pinned base"
+echo "== the pulled image is the base of a docker_image build"
+exec_log="${TEST_TMPDIR}/exec_log.json"
+registry_reads() { registry_count_requests plain '(GET|HEAD)' '/v2/base/(manifests|blobs)/'; }
+reads_before="$(registry_reads)"
+[[ "${reads_before}" -gt 0 ]] || fail "the registry log shows no reads of the pulled base"
+build //:child --execution_log_json_file="${exec_log}"
+[[ "${rc}" == 0 ]] || { cat "${err}" >&2; fail "building //:child on the base exited ${rc}"; }
+# The build used the pulled archive, not the registry the FROM line names.
+[[ "$(registry_reads)" == "${reads_before}" ]] || fail "building //:child read the base from the registry"
+[[ -s "${NESTED_WS}/bazel-bin/child.tar.zst" ]] || fail "no child.tar.zst"
+[[ -s "${NESTED_WS}/bazel-bin/child.image.json" ]] || fail "no child.image.json"
+child_id="$(jq -r .image_id "${NESTED_WS}/bazel-bin/child.image.json")"
+[[ "${child_id}" == sha256:* ]] || fail "child.image.json has no image ID: ${child_id}"
+[[ "${child_id}" != "${image_id}" ]] || fail "the child is the base itself"
+built="$(jq -r 'select(.mnemonic == "ImageBuild") | .listedOutputs[]' "${exec_log}")"
+[[ "${built}" == *"/child.tar.zst"* ]] || { cat "${err}" >&2; fail "no ImageBuild spawn of child in the execution log: ${built}"; }
+expect_contains "${err}" "loading base ${base_ref}"
+
+# Run the image's own command in a private storage.
+storage="${TEST_TMPDIR}/run_storage"
+registry_on_exit 'buildah --root "${storage}/root" --runroot "${storage}/run" --storage-driver vfs rm --all >/dev/null 2>&1 || true; rm -rf "${storage}"'
+child_buildah=(buildah --root "${storage}/root" --runroot "${storage}/run" --storage-driver vfs)
+mkdir -p "${storage}"
+zstd -q -d "${NESTED_WS}/bazel-bin/child.tar.zst" -o "${storage}/child.tar"
+"${child_buildah[@]}" pull --quiet "docker-archive:${storage}/child.tar" >/dev/null
+rm -f "${storage}/child.tar"
+container="$("${child_buildah[@]}" from --quiet "${child_id}")"
+"${child_buildah[@]}" inspect --type image "${child_id}" >"${TEST_TMPDIR}/child_inspect.json"
+mapfile -t child_cmd < <(jq -r '.OCIv1.config.Cmd // [] | .[]' "${TEST_TMPDIR}/child_inspect.json")
+[[ "${#child_cmd[@]}" -gt 0 ]] || fail "the child image has no command"
+"${child_buildah[@]}" run --isolation chroot "${container}" -- "${child_cmd[@]}" >"${TEST_TMPDIR}/child_out" ||
+  fail "running the child's command ${child_cmd[*]} failed"
+expect_contains "${TEST_TMPDIR}/child_out" "pinned base content"
+expect_contains "${TEST_TMPDIR}/child_out" "built on the pinned base"
+"${child_buildah[@]}" rm --all >/dev/null
+"${child_buildah[@]}" rmi --all --force >/dev/null
+rm -rf "${storage}"
 
 echo "== offline seeding from an OCI layout"
 build @seeded//:image
