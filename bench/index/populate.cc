@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "tools/common/file_util.h"
 #include "tools/common/sha256.h"
 #include "tools/index/file_util.h"
 #include "tools/index/local_backend.h"
@@ -88,7 +89,7 @@ int Run() {
                : absl::StrCat(R"("//images:)", ImageName((i - 1) / 4), "\""),
         "]}"));
   }
-  absl::Status graph = ReplaceFileAtomically(
+  absl::Status graph = WriteFileAtomically(
       absl::GetFlag(FLAGS_graph_out),
       absl::StrCat("{\"images\": [\n", absl::StrJoin(records, ",\n"),
                    "\n]}\n"));

@@ -8,32 +8,8 @@ runfiles="$(pwd)"
 graph="${runfiles}/tools/graph/graph"
 rule_json="${runfiles}/tests/graph/images/graph.json"
 
-failures=0
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-
-run() {
-  set +e
-  "$@" >"${TEST_TMPDIR}/out" 2>"${TEST_TMPDIR}/err"
-  rc=$?
-  set -e
-  out="$(cat "${TEST_TMPDIR}/out")"
-  err="$(cat "${TEST_TMPDIR}/err")"
-}
-
-expect_eq() {
-  if [[ "$1" != "$2" ]]; then
-    fail "$3: got [$1], expected [$2]"
-  fi
-}
-
-expect_contains() {
-  if [[ "$1" != *"$2"* ]]; then
-    fail "$3: expected to find [$2] in: $1"
-  fi
-}
+# shellcheck source=tests/lib/checks.sh
+source "${runfiles}/tests/lib/checks.sh"
 
 # A workspace holding only the fixture tree.
 ws="${TEST_TMPDIR}/ws"
@@ -135,8 +111,4 @@ run "${graph}" "${tree[@]}" --affected-by=tests/graph/images/base/hello.txt
 expect_eq "${rc}" 3 "unpinned exit code"
 expect_contains "${err}" "tests/graph/images/base/Dockerfile:1: FROM ubuntu:24.04 is not pinned" "unpinned message"
 
-if ((failures > 0)); then
-  echo "${failures} check(s) failed" >&2
-  exit 1
-fi
-echo "all checks passed"
+finish_checks

@@ -10,34 +10,8 @@ imagegen="${runfiles}/tools/imagegen/imagegen"
 update="${runfiles}/tests/imagegen/fixture_update.sh"
 testdata="${runfiles}/tests/imagegen/testdata"
 
-failures=0
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-
-# Runs a command, capturing stdout/stderr in ${out}/${err} and its exit code
-# in ${rc}.
-run() {
-  set +e
-  "$@" >"${TEST_TMPDIR}/out" 2>"${TEST_TMPDIR}/err"
-  rc=$?
-  set -e
-  out="$(cat "${TEST_TMPDIR}/out")"
-  err="$(cat "${TEST_TMPDIR}/err")"
-}
-
-expect_rc() {
-  if [[ "${rc}" != "$1" ]]; then
-    fail "$2: exit code ${rc}, expected $1; stderr: ${err}"
-  fi
-}
-
-expect_contains() {
-  if [[ "$1" != *"$2"* ]]; then
-    fail "$3: expected to find [$2] in: $1"
-  fi
-}
+# shellcheck source=tests/lib/checks.sh
+source "${runfiles}/tests/lib/checks.sh"
 
 buildifier_clean() {
   if ! buildifier -mode=check -lint=warn "$@"; then
@@ -163,8 +137,4 @@ run "${imagegen}" --workspace="${tg}" --images=taskcluster/docker \
 expect_rc 3 "taskgraph without an arg"
 expect_contains "${err}" "taskcluster/docker/toolchain-build/Dockerfile:4: # %ARG TOOLCHAIN_VERSION has no value: add it under tasks: toolchain-build: args: in taskcluster/kinds/docker-image/kind.yml" "missing arg message"
 
-if ((failures > 0)); then
-  echo "${failures} check(s) failed" >&2
-  exit 1
-fi
-echo "all checks passed"
+finish_checks

@@ -156,7 +156,8 @@ absl::Status ScopedTempDirectory::Remove() {
 }
 
 absl::StatusOr<AtomicFileWriter> AtomicFileWriter::Open(absl::string_view path,
-                                                        int mode) {
+                                                        int mode,
+                                                        bool durable) {
   std::string destination(path);
   size_t slash = destination.rfind('/');
   std::string dir =
@@ -170,13 +171,15 @@ absl::StatusOr<AtomicFileWriter> AtomicFileWriter::Open(absl::string_view path,
                          "cannot create a temporary file beside it", errno);
   }
   fchmod(fd, mode);
-  return AtomicFileWriter(std::move(destination), std::move(temp_path), fd);
+  return AtomicFileWriter(std::move(destination), std::move(temp_path), fd,
+                          durable);
 }
 
 AtomicFileWriter::AtomicFileWriter(AtomicFileWriter&& other) noexcept
     : path_(std::move(other.path_)),
       temp_path_(std::move(other.temp_path_)),
-      fd_(other.fd_) {
+      fd_(other.fd_),
+      durable_(other.durable_) {
   other.fd_ = -1;
   other.temp_path_.clear();
 }
@@ -211,24 +214,46 @@ absl::Status AtomicFileWriter::Commit() {
     return absl::FailedPreconditionError(
         absl::StrCat(path_, ": commit after commit or abandon"));
   }
-  // No fsync: outputs need to be complete, not durable across a crash
-  // (Bazel re-runs an action whose output is missing or damaged), and a sync
-  // of a large archive costs more than writing it. Errors that surface only
-  // at close (some network file systems) are still caught below.
+  // Build outputs are not durable by default: they need to be complete, not
+  // to survive a crash (Bazel re-runs an action whose output is missing or
+  // damaged), and a sync of a large archive costs more than writing it.
+  // Errors that surface only at close (some network file systems) are still
+  // caught below.
   int fd = fd_;
   fd_ = -1;
+  if (durable_ && fsync(fd) != 0) {
+    int error = errno;
+    close(fd);
+    return ErrnoToStatus(path_, "cannot fsync the temporary file", error);
+  }
   if (close(fd) != 0) return ErrnoToStatus(path_, "cannot write", errno);
   if (rename(temp_path_.c_str(), path_.c_str()) != 0) {
     return ErrnoToStatus(path_, "cannot rename the temporary file over it",
                          errno);
   }
   temp_path_.clear();
+  if (durable_) return FsyncParentDirectory(path_);
+  return absl::OkStatus();
+}
+
+absl::Status FsyncParentDirectory(absl::string_view path) {
+  size_t slash = path.rfind('/');
+  std::string dir = slash == absl::string_view::npos ? "."
+                    : slash == 0                     ? "/"
+                                 : std::string(path.substr(0, slash));
+  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoToStatus(dir, "cannot open directory", errno);
+  int rc = fsync(fd);
+  int error = errno;
+  close(fd);
+  if (rc != 0) return ErrnoToStatus(dir, "cannot fsync directory", error);
   return absl::OkStatus();
 }
 
 absl::Status WriteFileAtomically(absl::string_view path,
-                                 absl::string_view contents, int mode) {
-  auto writer = AtomicFileWriter::Open(path, mode);
+                                 absl::string_view contents, int mode,
+                                 bool durable) {
+  auto writer = AtomicFileWriter::Open(path, mode, durable);
   if (!writer.ok()) return writer.status();
   absl::Status status = writer->Write(contents);
   if (!status.ok()) return status;

@@ -45,11 +45,14 @@ class ScopedTempDirectory {
 
 // Writes a file under a temporary name in the destination's directory and
 // renames it into place on Commit(); if never committed, the temporary file
-// is removed, so a failed write leaves nothing at either name.
+// is removed, so a failed write leaves nothing at either name. With
+// `durable`, Commit() also fsyncs the file before the rename and the
+// directory after it, so the new contents survive a crash.
 class AtomicFileWriter {
  public:
   static absl::StatusOr<AtomicFileWriter> Open(absl::string_view path,
-                                               int mode = 0644);
+                                               int mode = 0644,
+                                               bool durable = false);
   AtomicFileWriter(AtomicFileWriter&& other) noexcept;
   AtomicFileWriter& operator=(AtomicFileWriter&& other) = delete;
   AtomicFileWriter(const AtomicFileWriter&) = delete;
@@ -59,7 +62,8 @@ class AtomicFileWriter {
   // Appends bytes; errors name the destination path and the OS reason (for
   // example "No space left on device").
   absl::Status Write(absl::string_view data);
-  // Closes the file and renames it over the destination (without fsync).
+  // Closes the file and renames it over the destination (fsyncs only when
+  // opened `durable`).
   absl::Status Commit();
   // Removes the temporary file (also done by the destructor).
   void Abandon();
@@ -68,16 +72,25 @@ class AtomicFileWriter {
   const std::string& temp_path() const { return temp_path_; }
 
  private:
-  AtomicFileWriter(std::string path, std::string temp_path, int fd)
-      : path_(std::move(path)), temp_path_(std::move(temp_path)), fd_(fd) {}
+  AtomicFileWriter(std::string path, std::string temp_path, int fd,
+                   bool durable)
+      : path_(std::move(path)),
+        temp_path_(std::move(temp_path)),
+        fd_(fd),
+        durable_(durable) {}
   std::string path_;
   std::string temp_path_;
   int fd_ = -1;
+  bool durable_ = false;
 };
 
-// Writes `contents` to `path` atomically.
+// Writes `contents` to `path` atomically (and durably, see AtomicFileWriter).
 absl::Status WriteFileAtomically(absl::string_view path,
-                                 absl::string_view contents, int mode = 0644);
+                                 absl::string_view contents, int mode = 0644,
+                                 bool durable = false);
+
+// fsyncs the directory that holds `path`, making a rename into it durable.
+absl::Status FsyncParentDirectory(absl::string_view path);
 
 // The whole contents of a file.
 absl::StatusOr<std::string> ReadFileToString(absl::string_view path);

@@ -108,5 +108,21 @@ TEST(ReadFileToStringTest, MissingFileNamesPath) {
   EXPECT_THAT(contents.status().message(), HasSubstr("/nonexistent/ig.txt"));
 }
 
+TEST(AtomicFileWriterTest, DurableCommitReplacesAndLeavesNoTemporary) {
+  auto dir = ScopedTempDirectory::Create("file_util_test.");
+  ASSERT_TRUE(dir.ok());
+  const std::string target = dir->path() + "/entry.json";
+  ASSERT_TRUE(WriteFileAtomically(target, "old", 0644, /*durable=*/true).ok());
+  ASSERT_TRUE(WriteFileAtomically(target, "new", 0644, /*durable=*/true).ok());
+  EXPECT_EQ(*ReadFileToString(target), "new");
+  EXPECT_EQ(CountEntries(dir->path()), 1);
+}
+
+TEST(FsyncParentDirectoryTest, MissingDirectoryNamesIt) {
+  absl::Status status = FsyncParentDirectory("/nonexistent/ig-dir/file");
+  EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(status.message(), HasSubstr("/nonexistent/ig-dir"));
+}
+
 }  // namespace
 }  // namespace imagegraph

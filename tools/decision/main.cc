@@ -7,11 +7,11 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "tools/common/file_util.h"
+#include "tools/common/tool_usage.h"
 #include "tools/decision/decision.h"
 #include "tools/index/file_util.h"
 #include "tools/index/index.h"
@@ -75,7 +75,12 @@ int Run() {
                  "--graph=bazel-bin/images/graph.json\n";
     return 2;
   }
-  absl::StatusOr<std::string> json = ReadFileContents(graph_path);
+  absl::StatusOr<std::string> json = ReadFileToString(graph_path);
+  if (absl::IsNotFound(json.status())) {
+    std::cerr << "decision: cannot read the graph: " << graph_path
+              << ": no such file\n";
+    return 2;
+  }
   if (!json.ok()) {
     std::cerr << "decision: cannot read the graph: " << json.status().message()
               << "\n";
@@ -108,7 +113,8 @@ int Run() {
   if (!json_out.empty()) {
     absl::StatusOr<std::string> plan_json = PlanToJson(*plan);
     absl::Status written = plan_json.ok()
-                               ? ReplaceFileAtomically(json_out, *plan_json)
+                               ? WriteFileAtomically(json_out, *plan_json, 0644,
+                                                     /*durable=*/true)
                                : plan_json.status();
     if (!written.ok()) {
       std::cerr << "decision: " << written.message() << "\n";
@@ -123,14 +129,7 @@ int Run() {
 }  // namespace imagegraph
 
 int main(int argc, char** argv) {
-  // --help lists this tool's flags (defined in main.cc), not abseil's.
-  absl::FlagsUsageConfig usage_config;
-  usage_config.contains_help_flags = [](absl::string_view path) {
-    return absl::EndsWith(path, "main.cc");
-  };
-  usage_config.contains_helpshort_flags = usage_config.contains_help_flags;
-  absl::SetFlagsUsageConfig(usage_config);
-  absl::SetProgramUsageMessage(imagegraph::kUsage);
+  imagegraph::SetToolUsage(imagegraph::kUsage);
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   if (positional.size() > 1) {
     std::cerr << "decision: unexpected argument \"" << positional[1]

@@ -12,6 +12,7 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
+#include "tools/common/file_util.h"
 #include "tools/common/sha256.h"
 #include "tools/common/status_macros.h"
 
@@ -31,16 +32,6 @@ std::string DirectoryOf(const std::string& path) {
   return path.substr(0, slash);
 }
 
-absl::Status FsyncDirectory(const std::string& dir) {
-  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return ErrnoError("open directory", dir, errno);
-  int rc = fsync(fd);
-  int error = errno;
-  close(fd);
-  if (rc != 0) return ErrnoError("fsync directory", dir, error);
-  return absl::OkStatus();
-}
-
 absl::Status WriteAll(int fd, const char* data, size_t size,
                       const std::string& path) {
   while (size > 0) {
@@ -52,24 +43,6 @@ absl::Status WriteAll(int fd, const char* data, size_t size,
     data += n;
     size -= static_cast<size_t>(n);
   }
-  return absl::OkStatus();
-}
-
-// Finishes a temporary file: fsync (when durable), close, rename onto
-// `path`, fsync of the directory. Removes the temporary file on failure.
-absl::Status CommitTemporary(int fd, const std::string& temp,
-                             const std::string& path, bool durable) {
-  absl::Status status;
-  if (durable && fsync(fd) != 0) status = ErrnoError("fsync", temp, errno);
-  if (close(fd) != 0 && status.ok()) status = ErrnoError("close", temp, errno);
-  if (status.ok() && rename(temp.c_str(), path.c_str()) != 0) {
-    status = ErrnoError("rename to " + path, temp, errno);
-  }
-  if (!status.ok()) {
-    unlink(temp.c_str());
-    return status;
-  }
-  if (durable) return FsyncDirectory(DirectoryOf(path));
   return absl::OkStatus();
 }
 
@@ -100,20 +73,6 @@ std::string TemporarySibling(const std::string& path) {
   return absl::StrCat(dir, "/.", base, ".tmp.", getpid(), ".",
                       static_cast<long>(syscall(SYS_gettid)), ".",
                       counter.fetch_add(1));
-}
-
-absl::Status ReplaceFileAtomically(const std::string& path,
-                                   absl::string_view contents, bool durable) {
-  std::string temp = TemporarySibling(path);
-  int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoError("create", temp, errno);
-  absl::Status written = WriteAll(fd, contents.data(), contents.size(), temp);
-  if (!written.ok()) {
-    close(fd);
-    unlink(temp.c_str());
-    return written;
-  }
-  return CommitTemporary(fd, temp, path, durable);
 }
 
 absl::StatusOr<StagedFile> StageCopyHashing(const std::string& source,
@@ -168,37 +127,12 @@ absl::Status CommitStagedFile(const StagedFile& staged, const std::string& dest,
     unlink(staged.temp_path.c_str());
     return status;
   }
-  if (durable) return FsyncDirectory(DirectoryOf(dest));
+  if (durable) return FsyncParentDirectory(dest);
   return absl::OkStatus();
 }
 
 void DiscardStagedFile(const StagedFile& staged) {
   unlink(staged.temp_path.c_str());
-}
-
-absl::StatusOr<std::string> ReadFileContents(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT || errno == ENOTDIR) {
-      return absl::NotFoundError(absl::StrCat(path, ": no such file"));
-    }
-    return ErrnoError("open", path, errno);
-  }
-  std::string contents;
-  char block[16384];
-  while (true) {
-    ssize_t n = read(fd, block, sizeof(block));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int error = errno;
-      close(fd);
-      return ErrnoError("read", path, error);
-    }
-    if (n == 0) break;
-    contents.append(block, static_cast<size_t>(n));
-  }
-  close(fd);
-  return contents;
 }
 
 bool PathExists(const std::string& path) {

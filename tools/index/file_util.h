@@ -1,4 +1,5 @@
-// Small POSIX file helpers shared by the index backends.
+// File helpers of the index backends: directories and content-addressed
+// staging. Plain atomic writes and reads are in tools/common/file_util.h.
 #ifndef IMAGEGRAPH_TOOLS_INDEX_FILE_UTIL_H_
 #define IMAGEGRAPH_TOOLS_INDEX_FILE_UTIL_H_
 
@@ -8,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "tools/common/file_util.h"
 
 namespace imagegraph {
 
@@ -17,12 +19,6 @@ absl::Status MakeDirectories(const std::string& path);
 // A temporary path in the directory of `path`, unique across processes and
 // threads ("<dir>/.<base>.tmp.<pid>.<tid>.<counter>").
 std::string TemporarySibling(const std::string& path);
-
-// Writes `contents` to `path` atomically and durably: temporary sibling,
-// fsync, rename, fsync of the directory (when `durable`).
-absl::Status ReplaceFileAtomically(const std::string& path,
-                                   absl::string_view contents,
-                                   bool durable = true);
 
 // A copy of a file in a temporary path, with the sha256 of its bytes.
 struct StagedFile {
@@ -43,9 +39,6 @@ absl::Status CommitStagedFile(const StagedFile& staged, const std::string& dest,
                               bool durable = true);
 
 void DiscardStagedFile(const StagedFile& staged);
-
-// The whole file, or NotFoundError when it does not exist.
-absl::StatusOr<std::string> ReadFileContents(const std::string& path);
 
 bool PathExists(const std::string& path);
 

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tools/common/file_util.h"
 #include "tools/common/sha256.h"
 #include "tools/index/file_util.h"
 #include "tools/index/local_backend.h"
@@ -204,7 +205,7 @@ TEST_F(LocalIndexTest, FetchVerifiesTheDigest) {
   ASSERT_TRUE(entry.ok());
   const std::string out = root_ + "/fetched.tar";
   ASSERT_TRUE(index->Fetch(*entry, out).ok());
-  EXPECT_EQ(*ReadFileContents(out), "contents");
+  EXPECT_EQ(*ReadFileToString(out), "contents");
 
   // Corrupt the stored artifact: the fetch fails and leaves no output.
   const std::string stored = root_ + "/index/" + entry->location();
@@ -236,7 +237,7 @@ TEST_F(LocalIndexTest, FetchByHashSkipsCorruptArtifactsWithAWarning) {
   auto hit = level1->FetchByHash("base", std::string(64, 'a'), out, &warnings);
   ASSERT_TRUE(hit.ok() && hit->has_value());
   EXPECT_EQ((*hit)->entry.level(), 3);
-  EXPECT_EQ(*ReadFileContents(out), "high");
+  EXPECT_EQ(*ReadFileToString(out), "high");
   EXPECT_TRUE(warnings.empty());
 
   // The level-3 tarball is corrupted: a warning, then level 1 is used.
@@ -244,7 +245,7 @@ TEST_F(LocalIndexTest, FetchByHashSkipsCorruptArtifactsWithAWarning) {
   hit = level1->FetchByHash("base", std::string(64, 'a'), out, &warnings);
   ASSERT_TRUE(hit.ok() && hit->has_value());
   EXPECT_EQ((*hit)->entry.level(), 1);
-  EXPECT_EQ(*ReadFileContents(out), "low");
+  EXPECT_EQ(*ReadFileToString(out), "low");
   ASSERT_EQ(warnings.size(), 1u);
   EXPECT_THAT(warnings[0],
               HasSubstr("cannot reuse docker.images.v2.level-3.base.hash."));

@@ -14,6 +14,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/util/json_util.h"
+#include "tools/common/file_util.h"
 #include "tools/common/sha256.h"
 #include "tools/common/status_macros.h"
 #include "tools/index/file_util.h"
@@ -109,7 +110,7 @@ absl::Status LocalBackend::PutEntry(
   for (const std::string& ns : namespaces) {
     std::string path = EntryPath(ns);
     IG_RETURN_IF_ERROR(MakeDirectories(path.substr(0, path.rfind('/'))));
-    IG_RETURN_IF_ERROR(ReplaceFileAtomically(path, json, durable_));
+    IG_RETURN_IF_ERROR(WriteFileAtomically(path, json, 0644, durable_));
   }
   return absl::OkStatus();
 }
@@ -137,7 +138,7 @@ absl::StatusOr<IndexEntry> LocalBackend::Insert(
 absl::StatusOr<std::optional<IndexEntry>> LocalBackend::Find(
     absl::string_view ns) {
   const std::string path = EntryPath(ns);
-  absl::StatusOr<std::string> json = ReadFileContents(path);
+  absl::StatusOr<std::string> json = ReadFileToString(path);
   if (absl::IsNotFound(json.status())) return std::nullopt;
   if (!json.ok()) return json.status();
   IndexEntry entry;

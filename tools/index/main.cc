@@ -6,16 +6,14 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
 #include "absl/status/status.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
-#include "tools/index/file_util.h"
+#include "tools/common/file_util.h"
+#include "tools/common/tool_usage.h"
 #include "tools/index/index.h"
 
 ABSL_FLAG(std::string, index, "",
@@ -135,7 +133,7 @@ int Run(const std::vector<std::string>& args,
     request.extra_namespaces = extra_namespaces;
     if (!absl::GetFlag(FLAGS_metadata).empty()) {
       absl::StatusOr<std::string> metadata =
-          ReadFileContents(absl::GetFlag(FLAGS_metadata));
+          ReadFileToString(absl::GetFlag(FLAGS_metadata));
       if (!metadata.ok()) return Fail(metadata.status());
       request.metadata_json = *std::move(metadata);
     }
@@ -224,14 +222,7 @@ int Run(const std::vector<std::string>& args,
 }  // namespace imagegraph
 
 int main(int argc, char** argv) {
-  // --help lists this tool's flags (defined in main.cc), not abseil's.
-  absl::FlagsUsageConfig usage_config;
-  usage_config.contains_help_flags = [](absl::string_view path) {
-    return absl::EndsWith(path, "main.cc");
-  };
-  usage_config.contains_helpshort_flags = usage_config.contains_help_flags;
-  absl::SetFlagsUsageConfig(usage_config);
-  absl::SetProgramUsageMessage(imagegraph::kUsage);
+  imagegraph::SetToolUsage(imagegraph::kUsage);
   std::vector<std::string> extra_namespaces =
       imagegraph::CollectNamespaceFlags(argc, argv);
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);

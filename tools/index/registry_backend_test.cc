@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tools/common/file_util.h"
 #include "tools/common/sha256.h"
 #include "tools/index/file_util.h"
 #include "tools/index/http_client.h"
@@ -147,7 +148,7 @@ TEST_F(RegistryBackendTest, InsertFindListFetch) {
   const std::string out =
       absl::StrCat(std::getenv("TEST_TMPDIR"), "/fetched.tar");
   ASSERT_TRUE((*index)->Fetch(**latest, out).ok());
-  EXPECT_EQ(*ReadFileContents(out), contents);
+  EXPECT_EQ(*ReadFileToString(out), contents);
 
   // An entry whose digest the registry does not hold fails and leaves
   // nothing behind.
