@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -43,6 +44,8 @@ absl::Status ErrnoError(absl::string_view path, absl::string_view what,
 }
 
 }  // namespace
+
+DirectoryHandle::~DirectoryHandle() { close(fd_); }
 
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -111,7 +114,15 @@ bool InsideRoot(absl::string_view real_path, absl::string_view real_root) {
 class TreeWalker {
  public:
   explicit TreeWalker(std::string real_root)
-      : real_root_(std::move(real_root)) {}
+      : real_root_(std::move(real_root)) {
+    // Keeps at most half of the descriptors left after a reserve (for the
+    // files being hashed, the outputs and the caller) for directories.
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur > 256 &&
+        limit.rlim_cur != RLIM_INFINITY) {
+      max_kept_directories_ = (limit.rlim_cur - 256) / 2;
+    }
+  }
 
   // Resolves `path` (a symlink) to its real path inside the repository.
   absl::StatusOr<std::string> ResolveLink(const std::string& path) {
@@ -148,9 +159,26 @@ class TreeWalker {
   absl::Status WalkDirectory(const std::string& dir, const std::string& prefix,
                              const IgnoreMatcher* ignore,
                              std::vector<ContextEntry>* out) {
-    DIR* handle = opendir(dir.c_str());
-    if (handle == nullptr)
-      return ErrnoError(dir, "cannot list directory", errno);
+    // The flags opendir() uses.
+    const int fd =
+        open(dir.c_str(), O_RDONLY | O_NONBLOCK | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return ErrnoError(dir, "cannot list directory", errno);
+    // A second descriptor stays open for the files' opens while the
+    // descriptor budget lasts; without one they are opened by path.
+    std::shared_ptr<const DirectoryHandle> kept;
+    if (kept_directories_ < max_kept_directories_) {
+      const int kept_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+      if (kept_fd >= 0) {
+        kept = std::make_shared<const DirectoryHandle>(kept_fd);
+        ++kept_directories_;
+      }
+    }
+    DIR* handle = fdopendir(fd);
+    if (handle == nullptr) {
+      const int err = errno;
+      close(fd);
+      return ErrnoError(dir, "cannot list directory", err);
+    }
     struct stat dir_stat;
     if (fstat(dirfd(handle), &dir_stat) != 0) {
       const int err = errno;
@@ -178,7 +206,7 @@ class TreeWalker {
     absl::Status status = absl::OkStatus();
     for (const auto& [name, d_type] : children) {
       status = VisitChild(JoinFs(dir, name), absl::StrCat(prefix, name), d_type,
-                          ignore, out);
+                          ignore, kept, out);
       if (!status.ok()) break;
     }
     open_directories_.erase(id);
@@ -188,12 +216,13 @@ class TreeWalker {
   // Adds the include target `path` (file or directory) as `rel`.
   absl::Status VisitInclude(const std::string& path, const std::string& rel,
                             std::vector<ContextEntry>* out) {
-    return VisitChild(path, rel, DT_UNKNOWN, nullptr, out);
+    return VisitChild(path, rel, DT_UNKNOWN, nullptr, nullptr, out);
   }
 
  private:
   absl::Status VisitChild(const std::string& path, const std::string& rel,
                           unsigned char d_type, const IgnoreMatcher* ignore,
+                          const std::shared_ptr<const DirectoryHandle>& parent,
                           std::vector<ContextEntry>* out) {
     bool excluded = false;
     if (ignore != nullptr && rel != "Dockerfile" && ignore->Excludes(rel)) {
@@ -235,12 +264,22 @@ class TreeWalker {
     ContextEntry entry;
     entry.path = rel;
     entry.source = path;
+    if (parent != nullptr) {
+      // `path` is the parent's path joined with the name, the part of `rel`
+      // after its last slash.
+      const size_t slash = rel.rfind('/');
+      entry.name_size = static_cast<uint32_t>(
+          slash == rel.npos ? rel.size() : rel.size() - slash - 1);
+      entry.directory = parent;
+    }
     out->push_back(std::move(entry));
     return absl::OkStatus();
   }
 
   std::string real_root_;
   absl::flat_hash_set<std::pair<dev_t, ino_t>> open_directories_;
+  size_t kept_directories_ = 0;
+  size_t max_kept_directories_ = 0;
 };
 
 absl::StatusOr<IgnoreMatcher> LoadIgnore(const std::string& path) {
@@ -257,31 +296,61 @@ absl::Status NoDockerfile(absl::string_view context_dir) {
 // Sorts by path and drops the second of two entries that are the same file;
 // two different files at one path are an error.
 absl::Status SortAndDeduplicate(std::vector<ContextEntry>* entries) {
-  std::stable_sort(entries->begin(), entries->end(),
-                   [](const ContextEntry& a, const ContextEntry& b) {
-                     return a.path < b.path;
+  // Sorting positions instead of entries moves 4 bytes per step, not a
+  // whole entry.
+  std::vector<uint32_t> order(entries->size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [entries](uint32_t a, uint32_t b) {
+                     return (*entries)[a].path < (*entries)[b].path;
                    });
-  std::vector<ContextEntry> unique;
-  unique.reserve(entries->size());
-  for (ContextEntry& entry : *entries) {
-    if (!unique.empty() && unique.back().path == entry.path) {
-      const ContextEntry& kept = unique.back();
-      struct stat a, b;
-      if (stat(kept.source.c_str(), &a) != 0) {
-        return ErrnoError(kept.source, "cannot stat", errno);
+  // Moves the kept positions to the front of `order`, the dropped ones
+  // behind them.
+  std::vector<uint32_t> dropped;
+  size_t kept_count = 0;
+  for (const uint32_t position : order) {
+    const ContextEntry& entry = (*entries)[position];
+    if (kept_count > 0) {
+      const ContextEntry& kept = (*entries)[order[kept_count - 1]];
+      if (kept.path == entry.path) {
+        struct stat a, b;
+        if (stat(kept.source.c_str(), &a) != 0) {
+          return ErrnoError(kept.source, "cannot stat", errno);
+        }
+        if (stat(entry.source.c_str(), &b) != 0) {
+          return ErrnoError(entry.source, "cannot stat", errno);
+        }
+        if (a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+          dropped.push_back(position);
+          continue;
+        }
+        return absl::InvalidArgumentError(absl::StrCat(
+            entry.path, ": two different files at one path in the context (",
+            kept.source, " and ", entry.source,
+            "); rename the folder in the image folder or drop the %include"));
       }
-      if (stat(entry.source.c_str(), &b) != 0) {
-        return ErrnoError(entry.source, "cannot stat", errno);
-      }
-      if (a.st_dev == b.st_dev && a.st_ino == b.st_ino) continue;
-      return absl::InvalidArgumentError(absl::StrCat(
-          entry.path, ": two different files at one path in the context (",
-          kept.source, " and ", entry.source,
-          "); rename the folder in the image folder or drop the %include"));
     }
-    unique.push_back(std::move(entry));
+    order[kept_count++] = position;
   }
-  *entries = std::move(unique);
+  std::copy(dropped.begin(), dropped.end(), order.begin() + kept_count);
+  // Puts entry order[i] at i, in place: following each cycle of the
+  // permutation moves every entry once.
+  for (size_t start = 0; start < order.size(); ++start) {
+    if (order[start] == start) continue;
+    ContextEntry carried = std::move((*entries)[start]);
+    size_t hole = start;
+    for (;;) {
+      const size_t from = order[hole];
+      order[hole] = static_cast<uint32_t>(hole);
+      if (from == start) {
+        (*entries)[hole] = std::move(carried);
+        break;
+      }
+      (*entries)[hole] = std::move((*entries)[from]);
+      hole = from;
+    }
+  }
+  entries->resize(kept_count);
   return absl::OkStatus();
 }
 

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,9 +17,30 @@
 
 namespace imagegraph {
 
+// An open descriptor of a directory the walk listed, closed when the last
+// entry that refers to it goes away.
+class DirectoryHandle {
+ public:
+  explicit DirectoryHandle(int fd) : fd_(fd) {}
+  ~DirectoryHandle();
+  DirectoryHandle(const DirectoryHandle&) = delete;
+  DirectoryHandle& operator=(const DirectoryHandle&) = delete;
+
+  int fd() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
 struct ContextEntry {
   std::string path;    // path in the context (and the tar), UTF-8
   std::string source;  // filesystem path the content is read from
+
+  // When set, `source` ends with the file's name inside this directory (the
+  // last `name_size` bytes), and the file is opened relative to it: the
+  // kernel then resolves one name instead of the whole path.
+  std::shared_ptr<const DirectoryHandle> directory;
+  uint32_t name_size = 0;
 
   // Filled from the opened file when it is hashed.
   uint32_t mode = 0;  // 0644 or 0755

@@ -1,5 +1,6 @@
 #include "tools/ctxhash/entries.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <string>
@@ -48,6 +49,52 @@ TEST(CollectEntriesTest, TreeModeAppliesIgnoreAndIncludes) {
   EXPECT_EQ((*entries)[4].source, repo + "/recipes/a.sh");
 }
 
+// The last `name_size` bytes of the source: the name opened in `directory`.
+std::string OpenedName(const ContextEntry& entry) {
+  return entry.source.substr(entry.source.size() - entry.name_size);
+}
+
+TEST(CollectEntriesTest, WalkedFilesKeepTheirDirectoryOpen) {
+  const std::string repo = MakeRepo();
+  absl::StatusOr<std::vector<ContextEntry>> entries =
+      CollectEntries({repo, "img", std::nullopt});
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  ASSERT_EQ(Paths(*entries), kExpected);
+  const ContextEntry& main_c = (*entries)[2];
+  ASSERT_NE(main_c.directory, nullptr);
+  EXPECT_EQ(OpenedName(main_c), "main.c");
+  const ContextEntry& b_sh = (*entries)[5];
+  ASSERT_NE(b_sh.directory, nullptr);
+  EXPECT_EQ(OpenedName(b_sh), "b.sh");
+  EXPECT_NE(main_c.directory, b_sh.directory);
+  // An included single file is not listed from a directory: opened by path.
+  EXPECT_EQ((*entries)[6].directory, nullptr);
+}
+
+TEST(CollectEntriesTest, DirectoriesBeyondTheDescriptorBudgetUsePaths) {
+  const std::string repo = MakeTestDir();
+  WriteTestFile(repo + "/img/Dockerfile", "FROM scratch\n");
+  for (int i = 0; i < 40; ++i) {
+    WriteTestFile(absl::StrCat(repo, "/img/d", i, "/f"), "x");
+  }
+  struct rlimit saved;
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  struct rlimit low = saved;
+  low.rlim_cur = 300;  // room for (300 - 256) / 2 = 22 kept directories
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  absl::StatusOr<std::vector<ContextEntry>> entries =
+      CollectEntries({repo, "img", std::nullopt});
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  ASSERT_EQ(entries->size(), 41u);
+  int with_directory = 0;
+  for (const ContextEntry& entry : *entries) {
+    if (entry.directory != nullptr) ++with_directory;
+  }
+  // The image folder itself is the first kept directory.
+  EXPECT_EQ(with_directory, 1 + 21);
+}
+
 TEST(CollectEntriesTest, FileListModeReadsOnlyListedFiles) {
   const std::string repo = MakeRepo();
   ASSERT_EQ(chdir(repo.c_str()), 0);
@@ -59,6 +106,9 @@ TEST(CollectEntriesTest, FileListModeReadsOnlyListedFiles) {
       CollectEntries({".", "img", listed});
   ASSERT_TRUE(entries.ok()) << entries.status();
   EXPECT_EQ(Paths(*entries), kExpected);
+  for (const ContextEntry& entry : *entries) {
+    EXPECT_EQ(entry.directory, nullptr) << entry.path;
+  }
 
   listed.pop_back();  // tools/one.sh is no longer declared
   absl::StatusOr<std::vector<ContextEntry>> undeclared =

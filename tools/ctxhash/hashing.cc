@@ -88,7 +88,13 @@ std::string Sha256Hex(absl::string_view data) {
 
 absl::StatusOr<int> OpenEntry(ContextEntry* entry) {
   // O_NONBLOCK: opening a fifo must not wait for a writer.
-  const int fd = open(entry->source.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  constexpr int kFlags = O_RDONLY | O_CLOEXEC | O_NONBLOCK;
+  const int fd = entry->directory != nullptr
+                     ? openat(entry->directory->fd(),
+                              entry->source.c_str() + entry->source.size() -
+                                  entry->name_size,
+                              kFlags)
+                     : open(entry->source.c_str(), kFlags);
   if (fd < 0) {
     const int err = errno;
     if (err == ENOENT) {

@@ -25,9 +25,9 @@ struct ParentHash {
 // Lowercase hex sha256 of `data`.
 std::string Sha256Hex(absl::string_view data);
 
-// Opens `entry.source` for reading, checks that it is a regular file without
-// setuid/setgid, and fills mode, size, device, inode and mtime. Returns the
-// open descriptor.
+// Opens `entry.source` (relative to `entry.directory` when set) for reading,
+// checks that it is a regular file without setuid/setgid, and fills mode, size,
+// device, inode and mtime. Returns the open descriptor.
 absl::StatusOr<int> OpenEntry(ContextEntry* entry);
 
 // Fills every entry's sha256_hex (and the fields OpenEntry fills) using

@@ -1,8 +1,10 @@
 #include "tools/ctxhash/hashing.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -80,6 +82,29 @@ TEST(HashEntriesTest, MissingFileIsAnError) {
   EXPECT_EQ(status.message(),
             "/nonexistent/gone: does not exist (a dangling symlink, or removed "
             "while being read)");
+}
+
+TEST(HashEntriesTest, OpensRelativeToTheEntrysDirectory) {
+  const std::string dir = MakeTestDir();
+  WriteTestFile(dir + "/data.txt", "relative");
+  const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  std::vector<ContextEntry> entries(1);
+  entries[0].path = "data.txt";
+  // Only the name is looked up, in the directory: the rest of `source` is
+  // for messages.
+  entries[0].source = "/nonexistent/data.txt";
+  entries[0].directory = std::make_shared<const DirectoryHandle>(fd);
+  entries[0].name_size = 8;
+  ASSERT_TRUE(HashEntries(&entries, 1).ok());
+  EXPECT_EQ(entries[0].sha256_hex, Sha256Hex("relative"));
+
+  entries[0].source = "/nonexistent/missing";
+  entries[0].name_size = 7;
+  const absl::Status status = HashEntries(&entries, 1);
+  EXPECT_EQ(status.message(),
+            "/nonexistent/missing: does not exist (a dangling symlink, or "
+            "removed while being read)");
 }
 
 TEST(BuildManifestTest, LineFormatAndOrder) {
