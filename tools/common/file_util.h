@@ -70,6 +70,9 @@ class AtomicFileWriter {
 
   const std::string& path() const { return path_; }
   const std::string& temp_path() const { return temp_path_; }
+  // The open temporary file, for writers that stream into a descriptor
+  // (-1 after Commit or Abandon).
+  int fd() const { return fd_; }
 
  private:
   AtomicFileWriter(std::string path, std::string temp_path, int fd,

@@ -16,6 +16,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "tools/common/file_util.h"
 #include "tools/common/status_macros.h"
 #include "tools/ctxhash/parent_order.h"
 #include "tools/ctxhash/tar_writer.h"
@@ -23,78 +24,8 @@
 namespace imagegraph {
 namespace {
 
-// A file written under a temporary name in its destination directory and
-// renamed into place by Commit(); removed if never committed.
-class PendingOutput {
- public:
-  static absl::StatusOr<std::unique_ptr<PendingOutput>> Create(
-      const std::string& path) {
-    const size_t slash = path.rfind('/');
-    const std::string dir = slash == path.npos ? "" : path.substr(0, slash + 1);
-    const std::string base = slash == path.npos ? path : path.substr(slash + 1);
-    std::string temp = absl::StrCat(dir, ".", base, ".tmp.XXXXXX");
-    const int fd = mkostemp(temp.data(), O_CLOEXEC);
-    if (fd < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ": cannot create output: ", std::strerror(errno)));
-    }
-    fchmod(fd, 0644);
-    return std::unique_ptr<PendingOutput>(new PendingOutput(path, temp, fd));
-  }
-
-  ~PendingOutput() {
-    if (fd_ >= 0) close(fd_);
-    if (!committed_) unlink(temp_.c_str());
-  }
-
-  int fd() const { return fd_; }
-  const std::string& path() const { return path_; }
-
-  absl::Status WriteAll(absl::string_view data) {
-    while (!data.empty()) {
-      const ssize_t n = write(fd_, data.data(), data.size());
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return WriteError(errno);
-      }
-      data.remove_prefix(static_cast<size_t>(n));
-    }
-    return absl::OkStatus();
-  }
-
-  absl::Status Close() {
-    const int fd = fd_;
-    fd_ = -1;
-    if (close(fd) != 0) return WriteError(errno);
-    return absl::OkStatus();
-  }
-
-  absl::Status Commit() {
-    if (rename(temp_.c_str(), path_.c_str()) != 0) {
-      return absl::InternalError(absl::StrCat(
-          path_, ": cannot move output into place: ", std::strerror(errno)));
-    }
-    committed_ = true;
-    return absl::OkStatus();
-  }
-
- private:
-  PendingOutput(std::string path, std::string temp, int fd)
-      : path_(std::move(path)), temp_(std::move(temp)), fd_(fd) {}
-
-  absl::Status WriteError(int err) const {
-    return absl::InternalError(
-        absl::StrCat(path_, ": cannot write: ", std::strerror(err)));
-  }
-
-  std::string path_;
-  std::string temp_;
-  int fd_;
-  bool committed_ = false;
-};
-
 absl::Status WriteTar(const std::vector<ContextEntry>& entries,
-                      PendingOutput* out) {
+                      AtomicFileWriter* out) {
   TarWriter writer(out->fd(), out->path());
   for (const ContextEntry& hashed : entries) {
     ContextEntry now = hashed;
@@ -160,24 +91,34 @@ absl::StatusOr<ContextResult> ComputeContext(const ContextOptions& options) {
 
 absl::Status WriteOutputs(const ContextResult& result,
                           const OutputPaths& paths) {
-  std::vector<std::unique_ptr<PendingOutput>> pending;
+  // All outputs are written before any is moved into place, and a failure
+  // part-way through removes the ones already moved: never a partial set.
+  std::vector<AtomicFileWriter> pending;
   if (!paths.tar.empty()) {
-    IG_ASSIGN_OR_RETURN(auto out, PendingOutput::Create(paths.tar));
-    IG_RETURN_IF_ERROR(WriteTar(result.entries, out.get()));
+    IG_ASSIGN_OR_RETURN(AtomicFileWriter out,
+                        AtomicFileWriter::Open(paths.tar));
+    IG_RETURN_IF_ERROR(WriteTar(result.entries, &out));
     pending.push_back(std::move(out));
   }
   if (!paths.manifest.empty()) {
-    IG_ASSIGN_OR_RETURN(auto out, PendingOutput::Create(paths.manifest));
-    IG_RETURN_IF_ERROR(out->WriteAll(result.manifest));
+    IG_ASSIGN_OR_RETURN(AtomicFileWriter out,
+                        AtomicFileWriter::Open(paths.manifest));
+    IG_RETURN_IF_ERROR(out.Write(result.manifest));
     pending.push_back(std::move(out));
   }
   if (!paths.hash.empty()) {
-    IG_ASSIGN_OR_RETURN(auto out, PendingOutput::Create(paths.hash));
-    IG_RETURN_IF_ERROR(out->WriteAll(absl::StrCat(result.hash, "\n")));
+    IG_ASSIGN_OR_RETURN(AtomicFileWriter out,
+                        AtomicFileWriter::Open(paths.hash));
+    IG_RETURN_IF_ERROR(out.Write(absl::StrCat(result.hash, "\n")));
     pending.push_back(std::move(out));
   }
-  for (auto& out : pending) IG_RETURN_IF_ERROR(out->Close());
-  for (auto& out : pending) IG_RETURN_IF_ERROR(out->Commit());
+  for (size_t i = 0; i < pending.size(); ++i) {
+    absl::Status committed = pending[i].Commit();
+    if (!committed.ok()) {
+      for (size_t j = 0; j < i; ++j) unlink(pending[j].path().c_str());
+      return committed;
+    }
+  }
   return absl::OkStatus();
 }
 

@@ -76,7 +76,7 @@ TEST(WriteOutputsTest, WritesAllOrNothing) {
   const absl::Status status = WriteOutputs(
       *result, {out2 + "/m", out2 + "/t.tar", out2 + "/missing/dir/h"});
   ASSERT_FALSE(status.ok());
-  EXPECT_NE(status.message().find("/missing/dir/h: cannot create output"),
+  EXPECT_NE(status.message().find("/missing/dir/h: cannot create a temporary file beside it"),
             absl::string_view::npos);
   EXPECT_EQ(CountFiles(out2), 0);
 
