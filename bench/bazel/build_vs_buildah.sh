@@ -19,6 +19,10 @@
 # Run as root from anywhere in the repository. Environment:
 #   BAZEL_OUTPUT_BASE  output base for ./bazelw when building the tools
 #                      (default: Bazel's own)
+#   SETTLE_SECONDS     idle time before each timed run (default 0), so that
+#                      every run meets a rested filesystem: ext4 allocates
+#                      inodes slowly for a while after many deletions, and
+#                      every contender deletes a whole image storage
 # Backquotes in single-quoted report labels are Markdown, not commands.
 # shellcheck disable=SC2016
 set -euo pipefail
@@ -38,6 +42,9 @@ outer_bazel() {
 outer_bazel build -c opt --experimental_convenience_symlinks=ignore \
   //tools/ctxhash //tools/imagebuild //tools/imagepush >&2
 BIN="$(outer_bazel info -c opt bazel-bin 2>/dev/null)"
+# An idle Bazel server still collects garbage now and then; on 2 cores that
+# shows in the timings.
+outer_bazel shutdown 2>/dev/null
 
 WORK="$(mktemp -d /tmp/bazel-bench.XXXXXX)"
 REPO="${WORK}/imagegraph"
@@ -174,6 +181,9 @@ for ((i = 0; i < RUNS; i++)); do
   for name in "${CONTENDERS[@]}"; do
     if [[ "${name}" == bazel ]]; then
       nested_bazel clean >/dev/null 2>&1  # outside the timing
+    fi
+    sleep "${SETTLE_SECONDS:-0}"
+    if [[ "${name}" == bazel ]]; then
       timed bazel "${server_pid}" contender_bazel
       critical_path bazel
     elif [[ "${name}" == bazel_edit ]]; then
@@ -206,7 +216,7 @@ cat <<REPORT
 Machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GiB;
 bazel $(dpkg-query -W -f '${Version}' bazel-bootstrap), buildah $(buildah --version | awk '{print $3}'), zstd $(zstd --version | grep -o 'v[0-9.]*');
 median of ${RUNS} runs; load average ${load_before} before, ${load_after} after.
-Command: \`bench/bazel/build_vs_buildah.sh ${RUNS}\`
+Command: \`${SETTLE_SECONDS:+SETTLE_SECONDS=${SETTLE_SECONDS} }bench/bazel/build_vs_buildah.sh ${RUNS}\`
 Bazel spawns per build: ${spawns}.
 
 | 3-layer busybox image | median wall s | best wall s | CPU s |

@@ -33,10 +33,16 @@ bazel() {
   fi
 }
 
-bazel build -c opt //tools/imagebuild //bench/imagebuild:zstd_bench >&2
+# No convenience symlinks: with another output base they would point away
+# from the checkout's own build.
+bazel build -c opt --experimental_convenience_symlinks=ignore \
+  //tools/imagebuild //bench/imagebuild:zstd_bench >&2
 BIN="$(bazel info -c opt bazel-bin 2>/dev/null)"
 IMAGEBUILD="${BIN}/tools/imagebuild/imagebuild"
 ZSTD_BENCH="${BIN}/bench/imagebuild/zstd_bench"
+# An idle Bazel server still collects garbage now and then; on 2 cores that
+# shows in the timings.
+bazel shutdown 2>/dev/null
 
 WORK="$(mktemp -d /tmp/imagebuild-bench.XXXXXX)"
 trap 'rm -rf "${WORK}"' EXIT

@@ -97,30 +97,6 @@ absl::StatusOr<ImageMetadata> ImageMetadataFromJson(absl::string_view json,
   return metadata;
 }
 
-absl::StatusOr<std::vector<LayerInfo>> LayersFromManifestJson(
-    absl::string_view manifest_json) {
-  ImageManifest manifest;
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = true;
-  auto status = google::protobuf::util::JsonStringToMessage(
-      std::string(manifest_json), &manifest, options);
-  if (!status.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot parse the image manifest buildah reported: ",
-                     status.ToString()));
-  }
-  if (manifest.schema_version() != 2) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unexpected image manifest schemaVersion ",
-                     manifest.schema_version(), " (expected 2)"));
-  }
-  std::vector<LayerInfo> layers;
-  for (const ManifestDescriptor& layer : manifest.layers()) {
-    layers.push_back({layer.digest(), layer.size()});
-  }
-  return layers;
-}
-
 absl::StatusOr<std::string> Sha256OfFile(absl::string_view path_view) {
   std::string path(path_view);
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);

@@ -4,8 +4,8 @@
 //   {
 //     "name": "decision",
 //     "image_id": "sha256:<hex>",          the config digest (docker/podman ID)
-//     "manifest_digest": "sha256:<hex>",   the manifest digest buildah reports
-//                                          for the image in its storage
+//     "manifest_digest": "sha256:<hex>",   of the image's OCI manifest with
+//                                          uncompressed layers, no annotations
 //     "layers": [{"digest": "sha256:<hex>", "size": <bytes>}, ...],
 //                                          uncompressed layers, base first
 //     "size": <bytes>,                     sum of the layer sizes
@@ -51,10 +51,6 @@ std::string ImageMetadataToJson(const ImageMetadata& metadata);
 // are ignored). `source` names the document in errors.
 absl::StatusOr<ImageMetadata> ImageMetadataFromJson(absl::string_view json,
                                                     absl::string_view source);
-
-// The layers of a manifest in JSON (Docker v2s2 or OCI).
-absl::StatusOr<std::vector<LayerInfo>> LayersFromManifestJson(
-    absl::string_view manifest_json);
 
 // A JSON string literal (with quotes) for `text`.
 std::string JsonQuote(absl::string_view text);

@@ -50,30 +50,6 @@ TEST(ImageMetadataTest, QuotesControlCharacters) {
   EXPECT_EQ(JsonQuote("a\"b\\c\nd\x01"), "\"a\\\"b\\\\c\\nd\\u0001\"");
 }
 
-TEST(ImageMetadataTest, ReadsLayersOfDockerAndOciManifests) {
-  auto docker = LayersFromManifestJson(
-      R"({"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json",
-          "config":{"mediaType":"x","size":1528,"digest":"sha256:c"},
-          "layers":[{"mediaType":"y","size":2126848,"digest":"sha256:a5"},
-                    {"mediaType":"y","size":3,"digest":"sha256:b6"}]})");
-  ASSERT_TRUE(docker.ok()) << docker.status();
-  ASSERT_EQ(docker->size(), 2u);
-  EXPECT_EQ((*docker)[0].digest, "sha256:a5");
-  EXPECT_EQ((*docker)[0].size, 2126848);
-  EXPECT_EQ((*docker)[1].digest, "sha256:b6");
-  auto oci = LayersFromManifestJson(
-      R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",
-          "config":{"digest":"sha256:c","size":1},"layers":[],
-          "annotations":{"org.opencontainers.image.base.name":""}})");
-  ASSERT_TRUE(oci.ok()) << oci.status();
-  EXPECT_TRUE(oci->empty());
-  EXPECT_THAT(LayersFromManifestJson("not json").status().message(),
-              HasSubstr("cannot parse the image manifest"));
-  EXPECT_THAT(
-      LayersFromManifestJson(R"({"schemaVersion":1})").status().message(),
-      HasSubstr("schemaVersion 1"));
-}
-
 TEST(ImageMetadataTest, Sha256OfFileMatchesCoreutils) {
   const std::string path = std::string(getenv("TEST_TMPDIR")) + "/data.bin";
   ASSERT_TRUE(WriteFileAtomically(path, std::string(3 << 20, 'q')).ok());

@@ -28,6 +28,7 @@
 #include "tools/common/status_macros.h"
 #include "tools/common/subprocess.h"
 #include "tools/dockerfile/dockerfile.h"
+#include "tools/imagebuild/docker_archive.h"
 
 namespace imagegraph {
 namespace {
@@ -267,6 +268,7 @@ class ImageBuilder {
                std::string buildah_binary)
       : request_(request),
         temp_root_(std::move(temp_root)),
+        archive_(temp_root_ + "/image.tar"),
         buildah_(std::move(buildah_binary), temp_root_) {}
 
   absl::StatusOr<ImageMetadata> Run();
@@ -282,6 +284,8 @@ class ImageBuilder {
 
   const BuildRequest& request_;
   std::string temp_root_;
+  // The docker-archive buildah commits the image to.
+  std::string archive_;
   Buildah buildah_;
   std::string context_dir_;
   std::string dockerfile_label_;
@@ -483,10 +487,11 @@ absl::Status ImageBuilder::BuildWithBuildah(
     args.push_back("--build-arg");
     args.push_back(absl::StrCat(key, "=", value));
   }
-  for (const std::string& tag : tags_) {
-    args.push_back("--tag");
-    args.push_back(tag);
-  }
+  // Committing straight into the archive skips storing the image in the
+  // (temporary) storage and exporting it from there. buildah names one
+  // image per archive; Export() adds the other tags.
+  args.push_back("--tag");
+  args.push_back(absl::StrCat("docker-archive:", archive_, ":", tags_[0]));
   args.push_back(context_dir_);
 
   BuildOutputTracker tracker(request_.name);
@@ -522,37 +527,16 @@ absl::Status ImageBuilder::BuildWithBuildah(
 }
 
 absl::StatusOr<ImageMetadata> ImageBuilder::Export() {
-  const std::string& hash_tag = tags_[1];
-  IG_ASSIGN_OR_RETURN(
-      std::string inspect,
-      buildah_.RunForOutput({"inspect", "--type", "image", "--format",
-                             "{{.FromImageID}}\n{{.FromImageDigest}}\n"
-                             "{{.Manifest}}",
-                             hash_tag}));
-  std::vector<std::string> fields =
-      absl::StrSplit(inspect, absl::MaxSplits('\n', 2));
-  if (fields.size() != 3 || !IsLowerHex(fields[0], 64)) {
-    return absl::InternalError(
-        absl::StrCat("unexpected buildah inspect output: ", inspect));
-  }
+  IG_ASSIGN_OR_RETURN(DockerArchiveImage image, ReadDockerArchive(archive_));
+  IG_RETURN_IF_ERROR(SetDockerArchiveTags(archive_, tags_));
   ImageMetadata metadata;
   metadata.name = request_.name;
-  metadata.image_id = "sha256:" + fields[0];
-  metadata.manifest_digest = fields[1];
-  IG_ASSIGN_OR_RETURN(metadata.layers, LayersFromManifestJson(fields[2]));
+  metadata.image_id = image.config_digest;
+  metadata.manifest_digest = OciManifestDigest(image);
+  metadata.layers = image.layers;
   for (const LayerInfo& layer : metadata.layers) metadata.size += layer.size;
   metadata.context_hash = context_hash_;
   metadata.tags = tags_;
-
-  Progress(request_.name, "exporting docker-archive");
-  const std::string archive = temp_root_ + "/image.tar";
-  // Pushing the hash tag to an archive named by the version tag records both
-  // tags in the archive.
-  IG_RETURN_IF_ERROR(buildah_
-                         .RunForOutput({"push", "--quiet", hash_tag,
-                                        absl::StrCat("docker-archive:", archive,
-                                                     ":", tags_[0])})
-                         .status());
 
   Progress(
       request_.name,
@@ -560,7 +544,7 @@ absl::StatusOr<ImageMetadata> ImageBuilder::Export() {
                    ResolveZstdThreads(request_.zstd.threads), " threads)"));
   IG_ASSIGN_OR_RETURN(
       ZstdStats stats,
-      CompressFileZstd(archive, request_.output, request_.zstd));
+      CompressFileZstd(archive_, request_.output, request_.zstd));
   metadata.tarball_size = static_cast<int64_t>(stats.output_bytes);
   auto sha = Sha256OfFile(request_.output);
   if (!sha.ok()) {

@@ -1,0 +1,442 @@
+#include "tools/imagebuild/docker_archive.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "openssl/sha.h"
+#include "tools/common/file_util.h"
+#include "tools/common/status_macros.h"
+
+namespace imagegraph {
+namespace {
+
+constexpr size_t kBlock = 512;
+
+// One file of the archive: where its first header starts (extended headers
+// included) and where its data lies.
+struct TarEntry {
+  std::string name;
+  char type = '0';
+  int64_t header_offset = 0;  // the first of its headers
+  int64_t ustar_offset = 0;   // its own ustar header
+  int64_t data_offset = 0;
+  int64_t size = 0;
+};
+
+class ArchiveFile {
+ public:
+  static absl::StatusOr<ArchiveFile> Open(const std::string& path, int flags) {
+    int fd = open(path.c_str(), flags | O_CLOEXEC);
+    if (fd < 0) return ErrnoToStatus(path, "cannot open", errno);
+    return ArchiveFile(path, fd);
+  }
+  ArchiveFile(ArchiveFile&& other) noexcept
+      : path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)) {}
+  ArchiveFile(const ArchiveFile&) = delete;
+  ArchiveFile& operator=(const ArchiveFile&) = delete;
+  ~ArchiveFile() {
+    if (fd_ >= 0) close(fd_);
+  }
+
+  // Reads exactly `size` bytes at `offset`.
+  absl::StatusOr<std::string> ReadAt(int64_t offset, int64_t size) const {
+    std::string data(size, '\0');
+    int64_t done = 0;
+    while (done < size) {
+      ssize_t n = pread(fd_, data.data() + done, size - done, offset + done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return ErrnoToStatus(path_, "cannot read", errno);
+      if (n == 0) return Corrupt("it ends inside an entry");
+      done += n;
+    }
+    return data;
+  }
+
+  absl::Status WriteAt(int64_t offset, const std::string& data) const {
+    size_t done = 0;
+    while (done < data.size()) {
+      ssize_t n =
+          pwrite(fd_, data.data() + done, data.size() - done, offset + done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return ErrnoToStatus(path_, "cannot write", errno);
+      done += n;
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Truncate(int64_t size) const {
+    if (ftruncate(fd_, size) != 0) {
+      return ErrnoToStatus(path_, "cannot truncate", errno);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Corrupt(absl::string_view what) const {
+    return absl::DataLossError(absl::StrCat(
+        path_, ": not a docker-archive buildah would write: ", what,
+        " (report this with the buildah version)"));
+  }
+
+  // Every entry, in order, up to the end-of-archive blocks.
+  absl::StatusOr<std::vector<TarEntry>> Entries() const;
+
+ private:
+  ArchiveFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+
+  std::string path_;
+  int fd_;
+};
+
+// A numeric header field: octal text, or base-256 when its top bit is set.
+bool ParseNumber(absl::string_view field, int64_t* value) {
+  if (!field.empty() && (static_cast<unsigned char>(field[0]) & 0x80)) {
+    int64_t result = static_cast<unsigned char>(field[0]) & 0x7f;
+    for (size_t i = 1; i < field.size(); ++i) {
+      result = (result << 8) | static_cast<unsigned char>(field[i]);
+    }
+    *value = result;
+    return true;
+  }
+  field = absl::StripAsciiWhitespace(field.substr(0, field.find('\0')));
+  if (field.empty()) {
+    *value = 0;
+    return true;
+  }
+  int64_t result = 0;
+  for (char c : field) {
+    if (c < '0' || c > '7') return false;
+    result = result * 8 + (c - '0');
+  }
+  *value = result;
+  return true;
+}
+
+absl::string_view CString(absl::string_view field) {
+  return field.substr(0, field.find('\0'));
+}
+
+int64_t Padded(int64_t size) { return (size + kBlock - 1) / kBlock * kBlock; }
+
+// The "path" and "size" records of a PAX extended header.
+void ApplyPaxRecords(absl::string_view records, std::string* path,
+                     int64_t* size) {
+  while (!records.empty()) {
+    size_t space = records.find(' ');
+    int64_t length = 0;
+    if (space == absl::string_view::npos ||
+        !absl::SimpleAtoi(records.substr(0, space), &length) ||
+        length <= static_cast<int64_t>(space) ||
+        length > static_cast<int64_t>(records.size())) {
+      return;
+    }
+    absl::string_view record = records.substr(space + 1, length - space - 2);
+    records.remove_prefix(length);
+    if (absl::ConsumePrefix(&record, "path=")) {
+      *path = std::string(record);
+    } else if (absl::ConsumePrefix(&record, "size=")) {
+      absl::SimpleAtoi(record, size);
+    }
+  }
+}
+
+absl::StatusOr<std::vector<TarEntry>> ArchiveFile::Entries() const {
+  std::vector<TarEntry> entries;
+  int64_t offset = 0;
+  int64_t entry_start = 0;
+  std::string long_name;  // from a PAX or GNU long-name header
+  int64_t pax_size = -1;
+  while (true) {
+    IG_ASSIGN_OR_RETURN(std::string header, ReadAt(offset, kBlock));
+    if (header == std::string(kBlock, '\0')) break;
+    int64_t size = 0;
+    if (!ParseNumber(absl::string_view(header).substr(124, 12), &size)) {
+      return Corrupt(
+          absl::StrCat("bad size field in the header at byte ", offset));
+    }
+    const char type = header[156] == '\0' ? '0' : header[156];
+    const int64_t data_offset = offset + kBlock;
+    if (type == 'x' || type == 'L') {
+      IG_ASSIGN_OR_RETURN(std::string data, ReadAt(data_offset, size));
+      if (type == 'x') {
+        ApplyPaxRecords(data, &long_name, &pax_size);
+      } else {
+        long_name = std::string(CString(data));
+      }
+    } else if (type != 'g') {
+      TarEntry entry;
+      entry.type = type;
+      entry.header_offset = entry_start;
+      entry.ustar_offset = offset;
+      entry.data_offset = data_offset;
+      if (pax_size >= 0) size = pax_size;
+      entry.size = size;
+      absl::string_view fields(header);
+      if (!long_name.empty()) {
+        entry.name = long_name;
+      } else if (fields.substr(257, 5) == "ustar" &&
+                 !CString(fields.substr(345, 155)).empty()) {
+        entry.name = absl::StrCat(CString(fields.substr(345, 155)), "/",
+                                  CString(fields.substr(0, 100)));
+      } else {
+        entry.name = std::string(CString(fields.substr(0, 100)));
+      }
+      entries.push_back(std::move(entry));
+      long_name.clear();
+      pax_size = -1;
+    }
+    offset = data_offset + Padded(size);
+    if (type != 'x' && type != 'L') entry_start = offset;
+  }
+  return entries;
+}
+
+const TarEntry* FindEntry(const std::vector<TarEntry>& entries,
+                          absl::string_view name) {
+  for (const TarEntry& entry : entries) {
+    if (entry.name == name && entry.type == '0') return &entry;
+  }
+  return nullptr;
+}
+
+std::string Sha256Hex(absl::string_view data) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+         digest);
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+}
+
+absl::StatusOr<google::protobuf::ListValue> ParseManifestJson(
+    const ArchiveFile& archive, const std::vector<TarEntry>& entries) {
+  const TarEntry* entry = FindEntry(entries, "manifest.json");
+  if (entry == nullptr) return archive.Corrupt("it has no manifest.json");
+  IG_ASSIGN_OR_RETURN(std::string text,
+                      archive.ReadAt(entry->data_offset, entry->size));
+  google::protobuf::ListValue images;
+  auto parsed = google::protobuf::util::JsonStringToMessage(text, &images);
+  if (!parsed.ok() || images.values_size() != 1 ||
+      !images.values(0).has_struct_value()) {
+    return archive.Corrupt(absl::StrCat(
+        "manifest.json is not a list of exactly one image: ", text));
+  }
+  return images;
+}
+
+// A string field of the image object in manifest.json.
+std::string StringField(const google::protobuf::Struct& image,
+                        const std::string& key) {
+  auto it = image.fields().find(key);
+  return it == image.fields().end() ? "" : it->second.string_value();
+}
+
+std::vector<std::string> StringListField(const google::protobuf::Struct& image,
+                                         const std::string& key) {
+  std::vector<std::string> values;
+  auto it = image.fields().find(key);
+  if (it == image.fields().end()) return values;
+  for (const auto& value : it->second.list_value().values()) {
+    values.push_back(value.string_value());
+  }
+  return values;
+}
+
+// "sha256:<hex>" from an archive file name "<hex>.json" or "<hex>.tar".
+bool DigestFromFileName(absl::string_view name, absl::string_view suffix,
+                        std::string* digest) {
+  if (!absl::ConsumeSuffix(&name, suffix) || name.size() != 64 ||
+      !std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+      })) {
+    return false;
+  }
+  *digest = absl::StrCat("sha256:", name);
+  return true;
+}
+
+// Splits "REPOSITORY:TAG" at the colon after the last slash.
+std::pair<std::string, std::string> SplitTag(absl::string_view reference) {
+  size_t slash = reference.rfind('/');
+  size_t colon = reference.rfind(':');
+  if (colon == absl::string_view::npos ||
+      (slash != absl::string_view::npos && colon < slash)) {
+    return {std::string(reference), "latest"};
+  }
+  return {std::string(reference.substr(0, colon)),
+          std::string(reference.substr(colon + 1))};
+}
+
+// A copy of the ustar header `header` describing `size` bytes, with its
+// checksum recomputed.
+std::string PatchedHeader(std::string header, int64_t size) {
+  std::string size_field = absl::StrFormat("%011o", size);
+  memcpy(&header[124], size_field.c_str(), size_field.size() + 1);
+  memset(&header[148], ' ', 8);
+  unsigned int sum = 0;
+  for (unsigned char c : header) sum += c;
+  std::string checksum = absl::StrFormat("%06o", sum);
+  memcpy(&header[148], checksum.c_str(), checksum.size() + 1);
+  header[155] = ' ';
+  return header;
+}
+
+}  // namespace
+
+absl::StatusOr<DockerArchiveImage> ReadDockerArchive(const std::string& path) {
+  IG_ASSIGN_OR_RETURN(ArchiveFile archive, ArchiveFile::Open(path, O_RDONLY));
+  IG_ASSIGN_OR_RETURN(std::vector<TarEntry> entries, archive.Entries());
+  IG_ASSIGN_OR_RETURN(google::protobuf::ListValue images,
+                      ParseManifestJson(archive, entries));
+  const google::protobuf::Struct& image = images.values(0).struct_value();
+
+  DockerArchiveImage result;
+  const std::string config = StringField(image, "Config");
+  const TarEntry* config_entry = FindEntry(entries, config);
+  if (!DigestFromFileName(config, ".json", &result.config_digest) ||
+      config_entry == nullptr) {
+    return archive.Corrupt(
+        absl::StrCat("manifest.json names the configuration \"", config,
+                     "\", which is not a <sha256>.json file in the archive"));
+  }
+  IG_ASSIGN_OR_RETURN(
+      std::string config_json,
+      archive.ReadAt(config_entry->data_offset, config_entry->size));
+  if (absl::StrCat("sha256:", Sha256Hex(config_json)) != result.config_digest) {
+    return archive.Corrupt(
+        absl::StrCat("the content of ", config, " does not match its name"));
+  }
+  result.config_size = config_entry->size;
+
+  for (const std::string& layer : StringListField(image, "Layers")) {
+    const TarEntry* layer_entry = FindEntry(entries, layer);
+    LayerInfo info;
+    if (!DigestFromFileName(layer, ".tar", &info.digest) ||
+        layer_entry == nullptr) {
+      return archive.Corrupt(
+          absl::StrCat("manifest.json names the layer \"", layer,
+                       "\", which is not a <sha256>.tar file in the archive"));
+    }
+    info.size = layer_entry->size;
+    result.layers.push_back(std::move(info));
+  }
+  result.repo_tags = StringListField(image, "RepoTags");
+  return result;
+}
+
+absl::Status SetDockerArchiveTags(const std::string& path,
+                                  const std::vector<std::string>& tags) {
+  IG_ASSIGN_OR_RETURN(ArchiveFile archive, ArchiveFile::Open(path, O_RDWR));
+  IG_ASSIGN_OR_RETURN(std::vector<TarEntry> entries, archive.Entries());
+  IG_ASSIGN_OR_RETURN(google::protobuf::ListValue images,
+                      ParseManifestJson(archive, entries));
+  const google::protobuf::Struct& image = images.values(0).struct_value();
+  const TarEntry* manifest = FindEntry(entries, "manifest.json");
+  const TarEntry* repositories = FindEntry(entries, "repositories");
+
+  // The legacy layer ID that `repositories` maps every tag to.
+  std::string legacy_id;
+  if (repositories != nullptr) {
+    IG_ASSIGN_OR_RETURN(
+        std::string text,
+        archive.ReadAt(repositories->data_offset, repositories->size));
+    google::protobuf::Struct repos;
+    if (!google::protobuf::util::JsonStringToMessage(text, &repos).ok()) {
+      return archive.Corrupt(absl::StrCat("repositories is not JSON: ", text));
+    }
+    for (const auto& [repo, repo_tags] : repos.fields()) {
+      for (const auto& [tag, id] : repo_tags.struct_value().fields()) {
+        legacy_id = id.string_value();
+      }
+    }
+  }
+
+  // Both files are the archive's tail; everything before it stays.
+  std::vector<const TarEntry*> tail = {manifest};
+  if (repositories != nullptr) tail.push_back(repositories);
+  std::sort(tail.begin(), tail.end(), [](const TarEntry* a, const TarEntry* b) {
+    return a->header_offset < b->header_offset;
+  });
+  const int64_t tail_start = tail.front()->header_offset;
+  for (const TarEntry& entry : entries) {
+    if (entry.header_offset >= tail_start &&
+        std::find(tail.begin(), tail.end(), &entry) == tail.end()) {
+      return archive.Corrupt(
+          absl::StrCat(entry.name, " follows manifest.json or repositories"));
+    }
+  }
+
+  // Written here rather than by a JSON printer, whose key order is not
+  // promised: the archive must come out byte for byte the same every time.
+  std::vector<std::string> quoted_tags;
+  std::map<std::string, std::vector<std::string>> tags_by_repo;
+  for (const std::string& tag : tags) {
+    quoted_tags.push_back(JsonQuote(tag));
+    auto [repo, name] = SplitTag(tag);
+    tags_by_repo[repo].push_back(
+        absl::StrCat(JsonQuote(name), ":", JsonQuote(legacy_id)));
+  }
+  std::vector<std::string> quoted_layers;
+  for (const std::string& layer : StringListField(image, "Layers")) {
+    quoted_layers.push_back(JsonQuote(layer));
+  }
+  const std::string manifest_json =
+      absl::StrCat("[{\"Config\":", JsonQuote(StringField(image, "Config")),
+                   ",\"RepoTags\":[", absl::StrJoin(quoted_tags, ","),
+                   "],\"Layers\":[", absl::StrJoin(quoted_layers, ","), "]}]");
+  std::vector<std::string> repo_objects;
+  for (const auto& [repo, repo_tag_values] : tags_by_repo) {
+    repo_objects.push_back(absl::StrCat(
+        JsonQuote(repo), ":{", absl::StrJoin(repo_tag_values, ","), "}"));
+  }
+  const std::string repositories_json =
+      absl::StrCat("{", absl::StrJoin(repo_objects, ","), "}");
+
+  std::string new_tail;
+  for (const TarEntry* entry : tail) {
+    const std::string& content =
+        entry == manifest ? manifest_json : repositories_json;
+    IG_ASSIGN_OR_RETURN(std::string header,
+                        archive.ReadAt(entry->ustar_offset, kBlock));
+    absl::StrAppend(&new_tail, PatchedHeader(header, content.size()), content,
+                    std::string(Padded(content.size()) - content.size(), '\0'));
+  }
+  new_tail.append(2 * kBlock, '\0');  // end of archive
+  IG_RETURN_IF_ERROR(archive.Truncate(tail_start));
+  return archive.WriteAt(tail_start, new_tail);
+}
+
+std::string OciManifestDigest(const DockerArchiveImage& image) {
+  std::vector<std::string> layers;
+  for (const LayerInfo& layer : image.layers) {
+    layers.push_back(absl::StrCat(
+        "{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\","
+        "\"digest\":\"",
+        layer.digest, "\",\"size\":", layer.size, "}"));
+  }
+  const std::string manifest = absl::StrCat(
+      "{\"schemaVersion\":2,"
+      "\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+      "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\","
+      "\"digest\":\"",
+      image.config_digest, "\",\"size\":", image.config_size, "},\"layers\":[",
+      absl::StrJoin(layers, ","), "]}");
+  return absl::StrCat("sha256:", Sha256Hex(manifest));
+}
+
+}  // namespace imagegraph

@@ -1,0 +1,51 @@
+// Reading and re-tagging a docker-archive (the `docker save` layout) that
+// buildah wrote.
+//
+// imagebuild commits the built image straight into a docker-archive instead
+// of into buildah's storage, which saves re-extracting every new layer into
+// that storage and exporting it again. Two things then come from the archive
+// itself: what NAME.image.json records (image ID, layer digests and sizes),
+// and the tags, since buildah names only one image in an archive it commits
+// to while the image carries two (REGISTRY/NAME:VERSION and
+// REGISTRY/NAME:<context hash>).
+#ifndef IMAGEGRAPH_TOOLS_IMAGEBUILD_DOCKER_ARCHIVE_H_
+#define IMAGEGRAPH_TOOLS_IMAGEBUILD_DOCKER_ARCHIVE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "tools/imagebuild/image_metadata.h"
+
+namespace imagegraph {
+
+// The one image of a docker-archive.
+struct DockerArchiveImage {
+  std::string config_digest;  // "sha256:<hex>": the image ID
+  int64_t config_size = 0;
+  std::vector<LayerInfo> layers;  // uncompressed, base first
+  std::vector<std::string> repo_tags;
+};
+
+// Reads manifest.json of the archive at `path` and the sizes of the files it
+// names, and checks that the configuration's content matches its digest.
+// Archives holding other than exactly one image are an error.
+absl::StatusOr<DockerArchiveImage> ReadDockerArchive(const std::string& path);
+
+// Replaces the image's tags in the archive at `path` with `tags` (in that
+// order), in manifest.json and in the legacy `repositories` file. Both files
+// must be the archive's last entries, as buildah writes them; they are
+// rewritten in place, so the rest of the archive is not copied.
+absl::Status SetDockerArchiveTags(const std::string& path,
+                                  const std::vector<std::string>& tags);
+
+// The digest of the image's OCI manifest with uncompressed layers and no
+// annotations, built from what the archive holds: the same image gives the
+// same digest wherever it is built and whatever local names it had.
+std::string OciManifestDigest(const DockerArchiveImage& image);
+
+}  // namespace imagegraph
+
+#endif  // IMAGEGRAPH_TOOLS_IMAGEBUILD_DOCKER_ARCHIVE_H_

@@ -1,0 +1,246 @@
+#include "tools/imagebuild/docker_archive.h"
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tools/common/file_util.h"
+#include "tools/common/subprocess.h"
+
+namespace imagegraph {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+// Runs a command that must succeed and returns its stdout.
+std::string RunOrFail(const std::vector<std::string>& argv) {
+  auto result = RunSubprocess(argv);
+  EXPECT_TRUE(result.ok()) << result.status();
+  if (!result.ok()) return "";
+  EXPECT_EQ(result->exit_code, 0)
+      << absl::StrJoin(argv, " ") << ": " << result->stderr_text;
+  return result->stdout_text;
+}
+
+std::string Sha256Sum(const std::string& path) {
+  std::string out = RunOrFail({"sha256sum", path});
+  return out.substr(0, 64);
+}
+
+// A docker-archive in the layout buildah writes, made by GNU tar from files
+// on disk, with its digests computed by sha256sum.
+class ArchiveFixture {
+ public:
+  explicit ArchiveFixture(const std::string& name)
+      : dir_(absl::StrCat(getenv("TEST_TMPDIR"), "/", name)),
+        path_(dir_ + ".tar") {
+    mkdir(dir_.c_str(), 0755);
+  }
+
+  // Adds a file and returns its sha256 hex.
+  std::string AddBlob(const std::string& content, const std::string& suffix) {
+    const std::string staging = dir_ + "/staging";
+    EXPECT_TRUE(WriteFileAtomically(staging, content).ok());
+    const std::string hex = Sha256Sum(staging);
+    const std::string name = hex + suffix;
+    EXPECT_EQ(rename(staging.c_str(), (dir_ + "/" + name).c_str()), 0);
+    files_.push_back(name);
+    return hex;
+  }
+
+  void AddFile(const std::string& name, const std::string& content) {
+    EXPECT_TRUE(WriteFileAtomically(dir_ + "/" + name, content).ok());
+    files_.push_back(name);
+  }
+
+  // The standard image: two layers, a config, manifest.json, repositories.
+  void AddImage(const std::vector<std::string>& tags) {
+    layer1_ = AddBlob(std::string(3000, 'a'), ".tar");
+    layer2_ = AddBlob(std::string(700, 'b'), ".tar");
+    config_ = AddBlob(R"({"architecture":"amd64","os":"linux"})", ".json");
+    std::vector<std::string> quoted;
+    for (const std::string& tag : tags) quoted.push_back("\"" + tag + "\"");
+    AddFile("manifest.json",
+            absl::StrCat("[{\"Config\":\"", config_, ".json\",\"RepoTags\":[",
+                         absl::StrJoin(quoted, ","), "],\"Layers\":[\"",
+                         layer1_, ".tar\",\"", layer2_, ".tar\"]}]"));
+    AddFile("repositories", R"({"reg.test/x":{"1":"legacyid"}})");
+  }
+
+  // Writes the archive with files in the order added.
+  const std::string& Write(const std::string& format = "ustar") {
+    std::vector<std::string> argv = {"tar",        "--format=" + format,
+                                     "--owner=0",  "--group=0",
+                                     "--mtime=@0", "-cf",
+                                     path_,        "-C",
+                                     dir_};
+    argv.insert(argv.end(), files_.begin(), files_.end());
+    RunOrFail(argv);
+    return path_;
+  }
+
+  const std::string& dir() const { return dir_; }
+  const std::string& path() const { return path_; }
+  std::string layer1() const { return "sha256:" + layer1_; }
+  std::string layer2() const { return "sha256:" + layer2_; }
+  std::string config() const { return "sha256:" + config_; }
+
+ private:
+  std::string dir_;
+  std::string path_;
+  std::vector<std::string> files_;
+  std::string layer1_, layer2_, config_;
+};
+
+TEST(DockerArchiveTest, ReadsTheImage) {
+  ArchiveFixture fixture("read");
+  fixture.AddImage({"reg.test/x:1"});
+  auto image = ReadDockerArchive(fixture.Write());
+  ASSERT_TRUE(image.ok()) << image.status();
+  EXPECT_EQ(image->config_digest, fixture.config());
+  EXPECT_EQ(image->config_size, 37);
+  ASSERT_EQ(image->layers.size(), 2u);
+  EXPECT_EQ(image->layers[0].digest, fixture.layer1());
+  EXPECT_EQ(image->layers[0].size, 3000);
+  EXPECT_EQ(image->layers[1].digest, fixture.layer2());
+  EXPECT_EQ(image->layers[1].size, 700);
+  EXPECT_THAT(image->repo_tags, ElementsAre("reg.test/x:1"));
+}
+
+TEST(DockerArchiveTest, ReadsPaxAndGnuLongNames) {
+  for (const std::string format : {"pax", "gnu"}) {
+    ArchiveFixture fixture("long_" + format);
+    // A name over 100 bytes needs an extended header in either format.
+    fixture.AddFile(std::string(120, 'n'), "long");
+    fixture.AddImage({"reg.test/x:1"});
+    auto image = ReadDockerArchive(fixture.Write(format));
+    ASSERT_TRUE(image.ok()) << format << ": " << image.status();
+    EXPECT_EQ(image->layers[0].size, 3000) << format;
+    EXPECT_EQ(image->config_digest, fixture.config()) << format;
+  }
+}
+
+TEST(DockerArchiveTest, SetsTagsInPlace) {
+  ArchiveFixture fixture("tags");
+  fixture.AddImage({"reg.test/x:1"});
+  const std::string& path = fixture.Write();
+  const std::vector<std::string> tags = {"reg.test/x:1", "reg.test/x:abc",
+                                         "other:5000/y:2"};
+  ASSERT_TRUE(SetDockerArchiveTags(path, tags).ok());
+
+  // GNU tar reads the result; the layers are untouched.
+  const std::string out = fixture.dir() + "/out";
+  mkdir(out.c_str(), 0755);
+  RunOrFail({"tar", "-xf", path, "-C", out});
+  for (const std::string& layer : {fixture.layer1(), fixture.layer2()}) {
+    EXPECT_EQ(
+        "sha256:" + Sha256Sum(absl::StrCat(out, "/", layer.substr(7), ".tar")),
+        layer);
+  }
+  // An independent JSON reader sees the new tags.
+  EXPECT_EQ(RunOrFail({"python3", "-c",
+                       "import json,sys; m=json.load(open(sys.argv[1])); "
+                       "r=json.load(open(sys.argv[2])); "
+                       "print(m[0]['RepoTags'], len(m[0]['Layers']), r)",
+                       out + "/manifest.json", out + "/repositories"}),
+            "['reg.test/x:1', 'reg.test/x:abc', 'other:5000/y:2'] 2 "
+            "{'other:5000/y': {'2': 'legacyid'}, "
+            "'reg.test/x': {'1': 'legacyid', 'abc': 'legacyid'}}\n");
+  auto image = ReadDockerArchive(path);
+  ASSERT_TRUE(image.ok()) << image.status();
+  EXPECT_EQ(image->repo_tags, tags);
+
+  // Tagging again gives the same bytes: the archive stays reproducible.
+  const std::string first = *ReadFileToString(path);
+  ASSERT_TRUE(SetDockerArchiveTags(path, {"reg.test/x:1"}).ok());
+  ASSERT_TRUE(SetDockerArchiveTags(path, tags).ok());
+  EXPECT_EQ(*ReadFileToString(path), first);
+}
+
+TEST(DockerArchiveTest, RefusesEntriesAfterTheManifest) {
+  ArchiveFixture fixture("trailing");
+  fixture.AddImage({"reg.test/x:1"});
+  fixture.AddFile("extra", "x");
+  auto status = SetDockerArchiveTags(fixture.Write(), {"a/b:1"});
+  EXPECT_THAT(status.message(),
+              HasSubstr("extra follows manifest.json or repositories"));
+}
+
+TEST(DockerArchiveTest, ErrorsNameTheProblem) {
+  {
+    ArchiveFixture fixture("no_manifest");
+    fixture.AddBlob("x", ".tar");
+    EXPECT_THAT(ReadDockerArchive(fixture.Write()).status().message(),
+                HasSubstr("it has no manifest.json"));
+  }
+  {
+    ArchiveFixture fixture("two_images");
+    fixture.AddFile("manifest.json", R"([{"Config":"a"},{"Config":"b"}])");
+    EXPECT_THAT(ReadDockerArchive(fixture.Write()).status().message(),
+                HasSubstr("manifest.json is not a list of exactly one image"));
+  }
+  {
+    ArchiveFixture fixture("bad_config");
+    const std::string hex = fixture.AddBlob("{}", ".json");
+    const std::string config = fixture.dir() + "/" + hex + ".json";
+    ASSERT_TRUE(WriteFileAtomically(config, "{ }").ok());
+    fixture.AddFile("manifest.json", absl::StrCat("[{\"Config\":\"", hex,
+                                                  ".json\",\"Layers\":[]}]"));
+    EXPECT_THAT(ReadDockerArchive(fixture.Write()).status().message(),
+                HasSubstr("does not match its name"));
+  }
+  {
+    ArchiveFixture fixture("missing_layer");
+    const std::string hex = fixture.AddBlob("{}", ".json");
+    fixture.AddFile("manifest.json",
+                    absl::StrCat("[{\"Config\":\"", hex,
+                                 ".json\",\"Layers\":[\"gone.tar\"]}]"));
+    EXPECT_THAT(ReadDockerArchive(fixture.Write()).status().message(),
+                HasSubstr("names the layer \"gone.tar\", which is not"));
+  }
+  {
+    ArchiveFixture fixture("truncated");
+    fixture.AddImage({"reg.test/x:1"});
+    const std::string& path = fixture.Write();
+    ASSERT_EQ(truncate(path.c_str(), 2048), 0);
+    auto status = ReadDockerArchive(path).status();
+    EXPECT_THAT(status.message(), HasSubstr(path));
+    EXPECT_THAT(status.message(), HasSubstr("it ends inside an entry"));
+  }
+  EXPECT_THAT(ReadDockerArchive("/nonexistent.tar").status().message(),
+              HasSubstr("/nonexistent.tar"));
+}
+
+TEST(DockerArchiveTest, OciManifestDigestIsThatOfTheCanonicalManifest) {
+  DockerArchiveImage image;
+  image.config_digest = "sha256:" + std::string(64, 'c');
+  image.config_size = 929;
+  image.layers = {{"sha256:" + std::string(64, 'a'), 2127360}};
+  const std::string path =
+      std::string(getenv("TEST_TMPDIR")) + "/oci_manifest.json";
+  // The same manifest, written by Python's JSON encoder.
+  RunOrFail(
+      {"python3", "-c",
+       "import json,sys; open(sys.argv[1],'w').write(json.dumps({"
+       "'schemaVersion':2,"
+       "'mediaType':'application/vnd.oci.image.manifest.v1+json',"
+       "'config':{'mediaType':'application/vnd.oci.image.config.v1+json',"
+       "'digest':'sha256:'+'c'*64,'size':929},"
+       "'layers':[{'mediaType':'application/vnd.oci.image.layer.v1.tar',"
+       "'digest':'sha256:'+'a'*64,'size':2127360}]},separators=(',',':')))",
+       path});
+  EXPECT_EQ(OciManifestDigest(image), "sha256:" + Sha256Sum(path));
+  image.layers[0].size += 1;
+  EXPECT_NE(OciManifestDigest(image), "sha256:" + Sha256Sum(path));
+}
+
+}  // namespace
+}  // namespace imagegraph
