@@ -5,24 +5,6 @@ load(":providers.bzl", "ImageContextInfo", "ImageInfo", "ImageRegistryInfo")
 
 _SHA256_HEX = "0123456789abcdef"
 
-# The registry and version live in files that Starlark cannot read at analysis
-# time; this prelude reads them when the action runs and hands the strings on.
-_READ_REGISTRY_FILES = """set -eu
-tool="$1"; registry_file="$2"; version_file="$3"; image="$4"; shift 4
-registry="$(head -n 1 "$registry_file" | tr -d '[:space:]')"
-if [ -z "$registry" ]; then
-  echo "$registry_file: empty registry file; write one line such as localhost:5000/imagegraph" >&2
-  exit 1
-fi
-if [ -n "$version_file" ]; then
-  version="$(head -n 1 "$version_file" | tr -d '[:space:]')"
-else
-  version=latest
-  echo "warning: image $image has no VERSION file; tagging it 'latest'" >&2
-fi
-exec "$tool" --registry="$registry" --version="$version" "$@"
-"""
-
 def _check_base_reference(reference, owner):
     at = reference.find("@sha256:")
     digest = reference[at + len("@sha256:"):] if at > 0 else ""
@@ -56,11 +38,13 @@ def _image_build_impl(ctx):
     metadata = ctx.actions.declare_file(name + ".image.json")
 
     args = ctx.actions.args()
-    args.add(ctx.executable._imagebuild.path)
-    args.add(ctx.file.registry.path)
-    args.add(ctx.file.version.path if ctx.file.version else "")
-    args.add(name)
     args.add("--name=" + name)
+
+    # The registry and version live in files that Starlark cannot read at
+    # analysis time; imagebuild reads them (no VERSION file: tag "latest").
+    args.add("--registry_file=" + ctx.file.registry.path)
+    if ctx.file.version:
+        args.add("--version_file=" + ctx.file.version.path)
     args.add("--context_tar=" + context.context_tar.path)
     args.add("--context_hash_file=" + context.context_hash.path)
     args.add("--dockerfile=" + context.dockerfile.basename)
@@ -104,11 +88,10 @@ def _image_build_impl(ctx):
     if ctx.file.version:
         inputs.append(ctx.file.version)
 
-    ctx.actions.run_shell(
-        command = _READ_REGISTRY_FILES,
+    ctx.actions.run(
+        executable = ctx.executable._imagebuild,
         arguments = [args],
         inputs = inputs,
-        tools = [ctx.attr._imagebuild[DefaultInfo].files_to_run],
         outputs = [tarball, metadata],
         mnemonic = "ImageBuild",
         progress_message = "Building image %s" % ctx.label,

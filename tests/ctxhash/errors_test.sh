@@ -267,7 +267,12 @@ err="$(cd "${repo}" && "${CTXHASH}" --root=. --context=images/img --file_list=li
 err="$(cd "${repo}" && "${CTXHASH}" --root=. --context=images/img --file_list=list \
   --parent_hash_file=base=base.hash --registry_file=images/NOREGISTRY 2>&1 >/dev/null || true)"
 expect_eq "missing --registry_file" \
-  "ctxhash: images/NOREGISTRY: cannot read: No such file or directory" "${err}"
+  "ctxhash: images/NOREGISTRY: cannot open: No such file or directory" "${err}"
+printf '\n' >"${repo}/images/EMPTYREGISTRY"
+err="$(cd "${repo}" && "${CTXHASH}" --root=. --context=images/img --file_list=list \
+  --parent_hash_file=base=base.hash --registry_file=images/EMPTYREGISTRY 2>&1 >/dev/null || true)"
+expect_eq "empty --registry_file" \
+  "ctxhash: images/EMPTYREGISTRY:1: the first line is empty; it must hold the registry, e.g. localhost:5000/imagegraph" "${err}"
 
 # Usage errors exit 2.
 new_repo 'FROM scratch\n'

@@ -102,6 +102,21 @@ mkdir -p "${WORK}/emptybin"
 IMAGEBUILD_PATH="${WORK}/emptybin" expect_failure nobuildah "buildah is not installed" \
   "not found in PATH" "apt-get install buildah" --
 
+# REGISTRY and VERSION files (as the image rule passes them) that do not hold
+# exactly one line: the message names the file and line and what belongs there.
+make_busybox_context "${WORK}/settings" <<'DOCKERFILE'
+FROM scratch
+COPY busybox /bin/busybox
+DOCKERFILE
+printf '\n' >"${WORK}/REGISTRY.empty"
+expect_failure settings "${WORK}/REGISTRY.empty:1: the first line is empty; it must hold the registry, e.g. localhost:5000/imagegraph" \
+  -- --registry_file="${WORK}/REGISTRY.empty"
+printf '1.0\n1.1\n' >"${WORK}/VERSION.two"
+expect_failure settings "${WORK}/VERSION.two:2: unexpected second line; the file must hold one line only: the version tag" \
+  -- --version_file="${WORK}/VERSION.two"
+expect_failure settings "${WORK}/VERSION.none: cannot open: No such file or directory" \
+  -- --version_file="${WORK}/VERSION.none"
+
 # A parent archive that is not an image.
 head -c 1000 /dev/urandom >"${WORK}/garbage.tar.zst"
 make_busybox_context "${WORK}/badparent" <<'DOCKERFILE'

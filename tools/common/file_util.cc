@@ -12,7 +12,10 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace imagegraph {
 
@@ -279,6 +282,38 @@ absl::StatusOr<std::string> ReadFileToString(absl::string_view path_view) {
   }
   close(fd);
   return contents;
+}
+
+absl::StatusOr<std::string> ReadOneLineFile(absl::string_view path,
+                                            absl::string_view what,
+                                            absl::string_view display) {
+  absl::StatusOr<std::string> contents = ReadFileToString(path);
+  if (!contents.ok()) {
+    // The message is "PATH: reason" (ErrnoToStatus); name the file as asked.
+    absl::string_view message = contents.status().message();
+    if (display.empty() || !absl::ConsumePrefix(&message, path)) {
+      return contents.status();
+    }
+    return absl::Status(contents.status().code(),
+                        absl::StrCat(display, message));
+  }
+  if (display.empty()) display = path;
+  std::vector<absl::string_view> lines = absl::StrSplit(*contents, '\n');
+  absl::string_view first = absl::StripAsciiWhitespace(lines.front());
+  if (first.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        display, ":1: the first line is empty; it must hold ", what));
+  }
+  for (size_t i = 1; i < lines.size(); ++i) {
+    if (!absl::StripAsciiWhitespace(lines[i]).empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(display, ":", i + 1,
+                       ": unexpected second line; the file must hold one "
+                       "line only: ",
+                       what));
+    }
+  }
+  return std::string(first);
 }
 
 }  // namespace imagegraph

@@ -98,6 +98,15 @@ absl::Status FsyncParentDirectory(absl::string_view path);
 // The whole contents of a file.
 absl::StatusOr<std::string> ReadFileToString(absl::string_view path);
 
+// The one line of a settings file such as REGISTRY, VERSION or HASH, with
+// surrounding whitespace removed. An empty first line or a second non-empty
+// line is an error that names the file and line and says what the file must
+// hold (`what`, e.g. "the version tag, e.g. 1.4.2"). Messages call the file
+// `display` when it is given (e.g. a path relative to the workspace).
+absl::StatusOr<std::string> ReadOneLineFile(absl::string_view path,
+                                            absl::string_view what,
+                                            absl::string_view display = {});
+
 // "path: reason" for the current errno.
 absl::Status ErrnoToStatus(absl::string_view path, absl::string_view action,
                            int error);

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <string>
 
@@ -106,6 +107,31 @@ TEST(ReadFileToStringTest, MissingFileNamesPath) {
   auto contents = ReadFileToString("/nonexistent/ig.txt");
   EXPECT_EQ(contents.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(contents.status().message(), HasSubstr("/nonexistent/ig.txt"));
+}
+
+TEST(ReadOneLineFileTest, ReadsTheLineAndRejectsEmptyAndExtraLines) {
+  const std::string dir = getenv("TEST_TMPDIR");
+  const std::string path = dir + "/VERSION";
+  ASSERT_TRUE(WriteFileAtomically(path, "  1.4.2 \n\n").ok());
+  EXPECT_EQ(*ReadOneLineFile(path, "the version"), "1.4.2");
+
+  ASSERT_TRUE(WriteFileAtomically(path, "\n1.4.2\n").ok());
+  EXPECT_EQ(ReadOneLineFile(path, "the version tag").status().message(),
+            path + ":1: the first line is empty; it must hold the version tag");
+  ASSERT_TRUE(WriteFileAtomically(path, "1.4.2\n\n1.5\n").ok());
+  EXPECT_EQ(ReadOneLineFile(path, "the version tag").status().message(),
+            path +
+                ":3: unexpected second line; the file must hold one line "
+                "only: the version tag");
+  // Messages can name the file as the user knows it.
+  EXPECT_EQ(ReadOneLineFile(path, "the version tag", "images/a/VERSION")
+                .status()
+                .message(),
+            "images/a/VERSION:3: unexpected second line; the file must hold "
+            "one line only: the version tag");
+  EXPECT_EQ(
+      ReadOneLineFile(dir + "/NONE", "x", "images/a/NONE").status().message(),
+      "images/a/NONE: cannot open: No such file or directory");
 }
 
 TEST(AtomicFileWriterTest, DurableCommitReplacesAndLeavesNoTemporary) {

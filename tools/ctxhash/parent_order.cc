@@ -11,8 +11,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "tools/common/file_util.h"
 #include "tools/common/status_macros.h"
 #include "tools/dockerfile/dockerfile.h"
 
@@ -138,10 +138,7 @@ absl::StatusOr<std::vector<ParentHash>> OrderParentsByDockerfile(
 }
 
 absl::StatusOr<std::string> ReadRegistryFile(const std::string& path) {
-  IG_ASSIGN_OR_RETURN(const std::string text, ReadWholeFile(path));
-  const absl::string_view first_line =
-      absl::string_view(text).substr(0, text.find('\n'));
-  return std::string(absl::StripAsciiWhitespace(first_line));
+  return ReadOneLineFile(path, "the registry, e.g. localhost:5000/imagegraph");
 }
 
 absl::StatusOr<std::string> FindFolderRegistry(const ContextSpec& spec) {

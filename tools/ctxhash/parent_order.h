@@ -33,8 +33,7 @@ struct DockerfileParents {
 absl::StatusOr<std::vector<ParentHash>> OrderParentsByDockerfile(
     const DockerfileParents& input);
 
-// The registry written in `path`: its first line, whitespace trimmed ("" if
-// the file is empty).
+// The registry written in the one-line file `path` (see ReadOneLineFile).
 absl::StatusOr<std::string> ReadRegistryFile(const std::string& path);
 
 // CLI mode: the registry of the image folder of `spec`, read from

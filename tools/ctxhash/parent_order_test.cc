@@ -5,6 +5,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tools/ctxhash/context_hash.h"
 #include "tools/ctxhash/test_tree.h"
@@ -138,7 +139,7 @@ TEST(FindFolderRegistryTest, FolderFileThenTheTreeDefault) {
   const std::string repo = MakeTestDir();
   WriteTestFile(repo + "/images/a/Dockerfile", "FROM scratch\n");
   WriteTestFile(repo + "/images/b/Dockerfile", "FROM scratch\n");
-  WriteTestFile(repo + "/images/REGISTRY", "  tree.test:5000/ig \nignored\n");
+  WriteTestFile(repo + "/images/REGISTRY", "  tree.test:5000/ig \n\n");
   WriteTestFile(repo + "/images/b/REGISTRY", "own.test/b\n");
   absl::StatusOr<std::string> registry =
       FindFolderRegistry({repo, "images/a", std::nullopt});
@@ -151,6 +152,14 @@ TEST(FindFolderRegistryTest, FolderFileThenTheTreeDefault) {
   registry = FindFolderRegistry({repo, "other/c", std::nullopt});
   ASSERT_TRUE(registry.ok()) << registry.status();
   EXPECT_EQ(*registry, "");
+  // REGISTRY holds one line; a second is an error, not silently ignored.
+  WriteTestFile(repo + "/images/REGISTRY", "tree.test:5000/ig\nother.test\n");
+  registry = FindFolderRegistry({repo, "images/a", std::nullopt});
+  EXPECT_THAT(std::string(registry.status().message()),
+              ::testing::EndsWith("/images/REGISTRY:2: unexpected second "
+                                  "line; the file must hold one line only: "
+                                  "the registry, e.g. "
+                                  "localhost:5000/imagegraph"));
 }
 
 TEST(ComputeContextTest, ParentLinesFollowTheDockerfile) {

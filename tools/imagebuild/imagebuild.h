@@ -40,6 +40,10 @@ struct BuildRequest {
   std::vector<std::pair<std::string, std::string>> build_args;
   std::string registry;  // "" tags the image localhost/NAME
   std::string version;   // "" means "latest"
+  // One-line REGISTRY and VERSION files; when set, they give `registry` and
+  // `version` (the image rule passes files, which Starlark cannot read).
+  std::string registry_file;
+  std::string version_file;
   std::vector<std::string> in_tree_names;
   std::string output;
   std::string metadata;

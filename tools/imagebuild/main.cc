@@ -31,6 +31,10 @@ ABSL_FLAG(std::string, registry, "",
           "Registry: tags are REGISTRY/NAME:VERSION and "
           "REGISTRY/NAME:<context hash> (localhost/NAME:... without one).");
 ABSL_FLAG(std::string, version, "latest", "Version tag.");
+ABSL_FLAG(std::string, registry_file, "",
+          "A REGISTRY file: its one line takes the place of --registry.");
+ABSL_FLAG(std::string, version_file, "",
+          "A VERSION file: its one line takes the place of --version.");
 ABSL_FLAG(std::vector<std::string>, in_tree, {},
           "Name of an in-tree image of the tree, for FROM resolution "
           "(repeatable).");
@@ -55,7 +59,8 @@ namespace {
 constexpr char kUsage[] =
     R"(imagebuild --name=NAME --context_tar=X.context.tar --context_hash_file=X.context_hash
   [--dockerfile=Dockerfile] [--parent=NAME=PATH.tar.zst]... [--base=REF@sha256:...=PATH.tar]...
-  [--build_arg=K=V]... [--registry=REG] [--version=V] [--in_tree=NAME]...
+  [--build_arg=K=V]... [--registry=REG | --registry_file=F]
+  [--version=V | --version_file=F] [--in_tree=NAME]...
   --output=NAME.tar.zst --metadata=NAME.image.json
   [--zstd_level=3] [--zstd_threads=0] [--buildah=PATH]
   [--index=off|default|DIR|registry://HOST:PORT/REPO] [--index_level=1] [--revision=R]
@@ -132,6 +137,8 @@ int main(int argc, char** argv) {
   request.dockerfile = absl::GetFlag(FLAGS_dockerfile);
   request.registry = absl::GetFlag(FLAGS_registry);
   request.version = absl::GetFlag(FLAGS_version);
+  request.registry_file = absl::GetFlag(FLAGS_registry_file);
+  request.version_file = absl::GetFlag(FLAGS_version_file);
   request.in_tree_names = in_tree;
   request.output = absl::GetFlag(FLAGS_output);
   request.metadata = absl::GetFlag(FLAGS_metadata);

@@ -40,17 +40,12 @@ bool IsDirectory(const std::string& path) {
   return fs::is_directory(path, error);
 }
 
-// The first line of a one-line file such as REGISTRY, trimmed.
-absl::StatusOr<std::string> ReadOneLine(const std::string& path,
-                                        absl::string_view display) {
-  IG_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
-  std::string line(absl::StripAsciiWhitespace(text.substr(0, text.find('\n'))));
-  if (line.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(display, ": is empty; write one line"));
-  }
-  return line;
-}
+// What each settings file holds, for ReadOneLineFile's messages.
+constexpr absl::string_view kRegistryWhat =
+    "the registry, e.g. localhost:5000/imagegraph";
+constexpr absl::string_view kVersionWhat = "the version tag, e.g. 1.4.2";
+constexpr absl::string_view kHashWhat =
+    "the pinned digest, sha256:<64 hex digits>";
 
 bool IsBuildFileName(absl::string_view name) {
   return name == "BUILD" || name == "BUILD.bazel";
@@ -193,8 +188,9 @@ class Scanner {
     }
     const std::string registry = Join(images, "REGISTRY");
     if (IsRegularFile(registry)) {
-      IG_ASSIGN_OR_RETURN(tree_.registry,
-                          ReadOneLine(registry, Rel("REGISTRY")));
+      IG_ASSIGN_OR_RETURN(
+          tree_.registry,
+          ReadOneLineFile(registry, kRegistryWhat, Rel("REGISTRY")));
     }
     IG_RETURN_IF_ERROR(LoadKind());
 
@@ -216,8 +212,9 @@ class Scanner {
         IG_RETURN_IF_ERROR(ScanImage(name));
       } else if (IsRegularFile(Join(folder, "HASH"))) {
         const std::string display = Rel(Join(name, "HASH"));
-        IG_ASSIGN_OR_RETURN(std::string digest,
-                            ReadOneLine(Join(folder, "HASH"), display));
+        IG_ASSIGN_OR_RETURN(
+            std::string digest,
+            ReadOneLineFile(Join(folder, "HASH"), kHashWhat, display));
         if (!IsSha256(digest)) {
           return absl::InvalidArgumentError(absl::StrCat(
               display, ": \"", digest,
@@ -334,7 +331,8 @@ class Scanner {
       image.registry_file = Join(name, "REGISTRY");
       IG_ASSIGN_OR_RETURN(
           image.registry,
-          ReadOneLine(Join(folder, "REGISTRY"), Rel(image.registry_file)));
+          ReadOneLineFile(Join(folder, "REGISTRY"), kRegistryWhat,
+                          Rel(image.registry_file)));
     } else if (!tree_.registry.empty()) {
       image.registry_file = "REGISTRY";
       image.registry = tree_.registry;
@@ -346,13 +344,15 @@ class Scanner {
     }
     if (IsRegularFile(Join(folder, "VERSION"))) {
       image.version_file = Join(name, "VERSION");
-      IG_ASSIGN_OR_RETURN(image.version, ReadOneLine(Join(folder, "VERSION"),
-                                                     Rel(image.version_file)));
+      IG_ASSIGN_OR_RETURN(image.version,
+                          ReadOneLineFile(Join(folder, "VERSION"), kVersionWhat,
+                                          Rel(image.version_file)));
     }
     if (IsRegularFile(Join(folder, "HASH"))) {
       image.hash_file = Join(name, "HASH");
-      IG_ASSIGN_OR_RETURN(
-          image.hash, ReadOneLine(Join(folder, "HASH"), Rel(image.hash_file)));
+      IG_ASSIGN_OR_RETURN(image.hash,
+                          ReadOneLineFile(Join(folder, "HASH"), kHashWhat,
+                                          Rel(image.hash_file)));
       if (!IsSha256(image.hash)) {
         return absl::InvalidArgumentError(absl::StrCat(
             Rel(image.hash_file), ": \"", image.hash,

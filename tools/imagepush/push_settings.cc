@@ -72,27 +72,6 @@ std::string StripRegistry(absl::string_view registry) {
 
 }  // namespace
 
-absl::StatusOr<std::string> ReadOneLineFile(absl::string_view path,
-                                            absl::string_view what) {
-  IG_ASSIGN_OR_RETURN(std::string contents, ReadFileToString(path));
-  std::vector<absl::string_view> lines = absl::StrSplit(contents, '\n');
-  absl::string_view first = absl::StripAsciiWhitespace(lines.front());
-  if (first.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ":1: the first line is empty; it must hold ", what));
-  }
-  for (size_t i = 1; i < lines.size(); ++i) {
-    if (!absl::StripAsciiWhitespace(lines[i]).empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ":", i + 1,
-                       ": unexpected second line; the file must hold one "
-                       "line only: ",
-                       what));
-    }
-  }
-  return std::string(first);
-}
-
 absl::Status ValidateRegistry(absl::string_view registry) {
   // "host/path/" is fine; the slash is dropped by StripRegistry.
   while (absl::ConsumeSuffix(&registry, "/")) {
@@ -232,7 +211,7 @@ absl::StatusOr<PushSettings> ResolvePushSettings(const PushSources& sources) {
     IG_ASSIGN_OR_RETURN(
         settings.registry,
         ReadOneLineFile(sources.registry_file,
-                        "a registry like registry.example.com:5000/project"));
+                        "a registry like localhost:5000/imagegraph"));
     absl::Status valid = ValidateRegistry(settings.registry);
     if (!valid.ok()) {
       return absl::InvalidArgumentError(

@@ -14,13 +14,6 @@
 
 namespace imagegraph {
 
-// The first line of a one-line file (REGISTRY, VERSION, HASH), surrounding
-// whitespace removed. Errors name the file; an empty file is an error that
-// says what the file should hold (`what`, e.g. "a registry like
-// registry.example.com/project").
-absl::StatusOr<std::string> ReadOneLineFile(absl::string_view path,
-                                            absl::string_view what);
-
 // A registry, optionally with a repository prefix: "HOST[:PORT][/PATH...]".
 // No scheme, no tag, no digest; path components are lowercase
 // ([a-z0-9]+ separated by '.', '_', '__' or '-').
