@@ -184,4 +184,13 @@ status=0
 "${IMAGEBUILD}" --name=x 2>"${WORK}/stderr" || status=$?
 [[ "${status}" == 2 ]] || fail "missing flags: exit ${status}"
 expect_contains "${WORK}/stderr" "--context_tar is required"
+# An unknown or misspelled flag is a usage error too (absl alone exits 1).
+status=0
+"${IMAGEBUILD}" --name=x --zstd-levle=3 2>"${WORK}/stderr" || status=$?
+[[ "${status}" == 2 ]] || fail "unknown flag: exit ${status}"
+expect_contains "${WORK}/stderr" "imagebuild: unknown flag --zstd-levle (see --help)"
+status=0
+"${IMAGEBUILD}" --name=x --zstd-level=high 2>"${WORK}/stderr" || status=$?
+[[ "${status}" == 2 ]] || fail "bad flag value: exit ${status}"
+expect_contains "${WORK}/stderr" "imagebuild: --zstd-level: "
 echo PASS

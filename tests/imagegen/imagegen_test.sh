@@ -42,6 +42,10 @@ expect_contains "$(head -3 "${build}")" "bazel run //images:update" "header comm
 echo "== an up-to-date file passes the check; running again changes nothing"
 run "${imagegen}" --workspace="${ws}" --mode=check
 expect_rc 0 "check right after update"
+# A misspelled flag is a usage error (2), never "stale" (1).
+run "${imagegen}" --workspace="${ws}" --mode=check --worksapce=x
+expect_rc 2 "misspelled flag"
+expect_contains "${err}" "imagegen: unknown flag --worksapce (see --help)" "misspelled flag message"
 cp "${build}" "${TEST_TMPDIR}/first"
 run env BUILD_WORKSPACE_DIRECTORY="${ws}" "${update}"
 expect_contains "${err}" "is up to date" "second update"

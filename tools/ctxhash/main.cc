@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -22,6 +21,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "tools/common/command_line.h"
 #include "tools/ctxhash/context_hash.h"
 #include "tools/ctxhash/parent_order.h"
 
@@ -41,7 +41,6 @@ namespace imagegraph {
 namespace {
 
 constexpr int kExitError = 1;
-constexpr int kExitUsage = 2;
 
 constexpr char kUsage[] = R"(computes the context hash of an image folder.
 
@@ -120,57 +119,25 @@ int Run(int argc, char** argv) {
     std::cerr << "ctxhash: " << dir << ": cannot enter the working directory\n";
     return kExitError;
   }
-  // Repeatable flags are collected here: an absl flag keeps only the last
-  // occurrence, and values may contain commas.
-  std::vector<std::string> parents, parent_hash_files, build_args;
   for (int i = 1; i < argc; ++i) {
-    absl::string_view arg = argv[i];
+    const absl::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h" || arg == "--helpfull") {
       std::cout << "ctxhash: " << kUsage;
       return 0;
     }
-    if (!absl::ConsumePrefix(&arg, "--")) {
-      return UsageError(absl::StrCat("unexpected argument \"", arg,
-                                     "\"; every argument is a --flag"));
-    }
-    std::string name;
-    std::string value;
-    bool has_value = false;
-    if (const size_t eq = arg.find('='); eq != arg.npos) {
-      name = std::string(arg.substr(0, eq));
-      value = std::string(arg.substr(eq + 1));
-      has_value = true;
-    } else {
-      name = std::string(arg);
-    }
-    absl::StrReplaceAll({{"-", "_"}}, &name);
-    const bool known = name == "parent" || name == "parent_hash_file" ||
-                       name == "build_arg" || name == "root" ||
-                       name == "context" || name == "file_list" ||
-                       name == "registry_file" || name == "manifest" ||
-                       name == "tar" || name == "hash_out" || name == "jobs";
-    absl::CommandLineFlag* flag =
-        known ? absl::FindCommandLineFlag(name) : nullptr;
-    if (!known) return UsageError(absl::StrCat("unknown flag --", name));
-    if (!has_value) {
-      if (i + 1 >= argc) {
-        return UsageError(absl::StrCat("--", name, " needs a value"));
-      }
-      value = argv[++i];
-    }
-    if (name == "parent") {
-      parents.push_back(value);
-    } else if (name == "parent_hash_file") {
-      parent_hash_files.push_back(value);
-    } else if (name == "build_arg") {
-      build_args.push_back(value);
-    } else {
-      std::string error;
-      if (flag == nullptr || !flag->ParseFrom(value, &error)) {
-        return UsageError(absl::StrCat("--", name, ": ", error));
-      }
-    }
   }
+  absl::StatusOr<ToolArguments> arguments = ParseToolArguments(
+      argc, argv, {"parent", "parent_hash_file", "build_arg"});
+  if (!arguments.ok()) return UsageError(arguments.status().message());
+  if (!arguments->positional.empty()) {
+    return UsageError(absl::StrCat("unexpected argument \"",
+                                   arguments->positional[0],
+                                   "\"; every argument is a --flag"));
+  }
+  const std::vector<std::string>& parents = arguments->Repeated("parent");
+  const std::vector<std::string>& parent_hash_files =
+      arguments->Repeated("parent_hash_file");
+  const std::vector<std::string>& build_args = arguments->Repeated("build_arg");
   if (absl::GetFlag(FLAGS_context).empty()) {
     return UsageError("--context=F (the image folder) is required");
   }

@@ -6,10 +6,10 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "tools/common/command_line.h"
 #include "tools/common/file_util.h"
 #include "tools/common/tool_usage.h"
 #include "tools/decision/decision.h"
@@ -130,11 +130,12 @@ int Run() {
 
 int main(int argc, char** argv) {
   imagegraph::SetToolUsage(imagegraph::kUsage);
-  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
-  if (positional.size() > 1) {
-    std::cerr << "decision: unexpected argument \"" << positional[1]
+  const imagegraph::ToolArguments arguments =
+      imagegraph::ParseToolArgumentsOrExit("decision", argc, argv);
+  if (!arguments.positional.empty()) {
+    std::cerr << "decision: unexpected argument \"" << arguments.positional[0]
               << "\"; every input is a flag, see --help\n";
-    return 2;
+    return imagegraph::kExitUsage;
   }
   return imagegraph::Run();
 }

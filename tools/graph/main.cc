@@ -7,13 +7,13 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "tools/common/command_line.h"
 #include "tools/common/file_util.h"
 #include "tools/graph/graph.h"
 #include "tools/graph/graph_input.h"
@@ -54,34 +54,12 @@ int Fail(const absl::Status& status) {
   return kExitError;
 }
 
-// --affected-by=PATH may repeat (absl flags keep only the last value of a
-// flag, and do not allow '-' in names), so it is taken out of argv here.
-// "-" reads paths from stdin, one per line.
-std::vector<char*> TakeAffectedBy(int argc, char** argv,
-                                  std::vector<std::string>* paths,
-                                  bool* given) {
-  std::vector<char*> rest;
-  for (int i = 0; i < argc; ++i) {
-    absl::string_view arg = argv[i];
-    bool matched = false;
-    for (absl::string_view flag : {"--affected-by", "--affected_by"}) {
-      if (arg == flag && i + 1 < argc) {
-        paths->push_back(argv[++i]);
-        matched = true;
-      } else if (absl::StartsWith(arg, absl::StrCat(flag, "="))) {
-        paths->push_back(std::string(arg.substr(flag.size() + 1)));
-        matched = true;
-      }
-      if (matched) break;
-    }
-    if (matched) {
-      *given = true;
-    } else {
-      rest.push_back(argv[i]);
-    }
-  }
+// The --affected-by paths, with "-" replaced by the paths on stdin (one per
+// line).
+std::vector<std::string> ExpandAffectedBy(
+    const std::vector<std::string>& paths) {
   std::vector<std::string> expanded;
-  for (const std::string& path : *paths) {
+  for (const std::string& path : paths) {
     if (path != "-") {
       expanded.push_back(path);
       continue;
@@ -92,8 +70,7 @@ std::vector<char*> TakeAffectedBy(int argc, char** argv,
       if (!trimmed.empty()) expanded.emplace_back(trimmed);
     }
   }
-  *paths = std::move(expanded);
-  return rest;
+  return expanded;
 }
 
 int Run(const std::vector<std::string>& affected_by, bool affected_mode) {
@@ -216,11 +193,17 @@ int main(int argc, char** argv) {
       "--format=dot\n"
       "Exit codes: 0 done, 2 bad flags, 3 the tree or input has an error "
       "(message on stderr).");
-  std::vector<std::string> affected_by;
-  bool affected_mode = false;
-  std::vector<char*> args =
-      imagegraph::TakeAffectedBy(argc, argv, &affected_by, &affected_mode);
-  int rest_argc = static_cast<int>(args.size());
-  absl::ParseCommandLine(rest_argc, args.data());
-  return imagegraph::Run(affected_by, affected_mode);
+  // --affected-by may repeat.
+  const imagegraph::ToolArguments arguments =
+      imagegraph::ParseToolArgumentsOrExit("graph", argc, argv,
+                                           {"affected_by"});
+  if (!arguments.positional.empty()) {
+    std::cerr << "graph: unexpected argument \"" << arguments.positional[0]
+              << "\"; every input is a flag, see --help\n";
+    return imagegraph::kExitUsage;
+  }
+  const std::vector<std::string>& affected_by =
+      arguments.Repeated("affected_by");
+  return imagegraph::Run(imagegraph::ExpandAffectedBy(affected_by),
+                         !affected_by.empty());
 }

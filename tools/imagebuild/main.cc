@@ -6,11 +6,11 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "tools/common/command_line.h"
 #include "tools/common/subprocess.h"
 #include "tools/imagebuild/imagebuild.h"
 
@@ -80,27 +80,6 @@ indexed (hash, latest and pushdate routes). Index problems are warnings.
 Exit codes: 0 built or reused; 1 any error, including SIGINT/SIGTERM (message on
 stderr; no output and no temporary files left behind); 2 bad command line.)";
 
-// absl's vector flags keep only the last occurrence; these may repeat, so
-// they are collected here and removed before absl parses the rest.
-std::vector<std::string> TakeRepeated(std::vector<char*>* args,
-                                      const std::string& flag) {
-  std::vector<std::string> values;
-  const std::string prefix = "--" + flag + "=";
-  std::vector<char*> rest;
-  for (size_t i = 0; i < args->size(); ++i) {
-    std::string arg = (*args)[i];
-    if (absl::StartsWith(arg, prefix)) {
-      values.push_back(arg.substr(prefix.size()));
-    } else if (arg == "--" + flag && i + 1 < args->size()) {
-      values.push_back((*args)[++i]);
-    } else {
-      rest.push_back((*args)[i]);
-    }
-  }
-  *args = rest;
-  return values;
-}
-
 int Fail(const std::string& message, int code) {
   fprintf(stderr, "imagebuild: %s\n", message.c_str());
   return code;
@@ -119,16 +98,16 @@ int main(int argc, char** argv) {
   // Cancellation (Bazel sends SIGTERM) must still remove the temporary
   // storage, which holds hundreds of megabytes.
   imagegraph::InstallInterruptHandler();
-  std::vector<char*> args(argv, argv + argc);
-  std::vector<std::string> parents = TakeRepeated(&args, "parent");
-  std::vector<std::string> bases = TakeRepeated(&args, "base");
-  std::vector<std::string> build_args = TakeRepeated(&args, "build_arg");
-  std::vector<std::string> in_tree = TakeRepeated(&args, "in_tree");
-  std::vector<char*> positional =
-      absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
-  if (positional.size() > 1) {
-    return Fail(absl::StrCat("unexpected argument: ", positional[1]), 2);
+  const imagegraph::ToolArguments arguments =
+      imagegraph::ParseToolArgumentsOrExit(
+          "imagebuild", argc, argv, {"parent", "base", "build_arg", "in_tree"});
+  if (!arguments.positional.empty()) {
+    return Fail(absl::StrCat("unexpected argument: ", arguments.positional[0]),
+                imagegraph::kExitUsage);
   }
+  const std::vector<std::string>& parents = arguments.Repeated("parent");
+  const std::vector<std::string>& bases = arguments.Repeated("base");
+  const std::vector<std::string>& build_args = arguments.Repeated("build_arg");
 
   imagegraph::BuildRequest request;
   request.name = absl::GetFlag(FLAGS_name);
@@ -139,7 +118,7 @@ int main(int argc, char** argv) {
   request.version = absl::GetFlag(FLAGS_version);
   request.registry_file = absl::GetFlag(FLAGS_registry_file);
   request.version_file = absl::GetFlag(FLAGS_version_file);
-  request.in_tree_names = in_tree;
+  request.in_tree_names = arguments.Repeated("in_tree");
   request.output = absl::GetFlag(FLAGS_output);
   request.metadata = absl::GetFlag(FLAGS_metadata);
   request.zstd.level = absl::GetFlag(FLAGS_zstd_level);
@@ -156,27 +135,32 @@ int main(int argc, char** argv) {
       {"metadata", &request.metadata}};
   for (const auto& [flag, value] : required_flags) {
     if (value->empty()) {
-      return Fail(absl::StrCat("--", flag, " is required (see --help)"), 2);
+      return Fail(absl::StrCat("--", flag, " is required (see --help)"),
+                  imagegraph::kExitUsage);
     }
   }
   for (const std::string& value : parents) {
     auto parent = imagegraph::ParseParentFlag(value);
-    if (!parent.ok()) return Fail(std::string(parent.status().message()), 2);
+    if (!parent.ok())
+      return Fail(std::string(parent.status().message()),
+                  imagegraph::kExitUsage);
     request.parents.push_back(*parent);
   }
   for (const std::string& value : bases) {
     auto base = imagegraph::ParseBaseFlag(value);
-    if (!base.ok()) return Fail(std::string(base.status().message()), 2);
+    if (!base.ok())
+      return Fail(std::string(base.status().message()), imagegraph::kExitUsage);
     request.bases.push_back(*base);
   }
   for (const std::string& value : build_args) {
     auto arg = imagegraph::ParseBuildArgFlag(value);
-    if (!arg.ok()) return Fail(std::string(arg.status().message()), 2);
+    if (!arg.ok())
+      return Fail(std::string(arg.status().message()), imagegraph::kExitUsage);
     request.build_args.push_back(*arg);
   }
 
   if (auto spec = imagegraph::ResolveIndexSpec(request.index); !spec.ok()) {
-    return Fail(std::string(spec.status().message()), 2);
+    return Fail(std::string(spec.status().message()), imagegraph::kExitUsage);
   }
   auto metadata = imagegraph::BuildImage(request);
   if (!metadata.ok()) return Fail(std::string(metadata.status().message()), 1);

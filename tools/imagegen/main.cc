@@ -6,10 +6,10 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "tools/common/command_line.h"
 #include "tools/common/file_util.h"
 #include "tools/imagegen/build_file.h"
 #include "tools/imagegen/image_tree.h"
@@ -134,6 +134,12 @@ int main(int argc, char** argv) {
       "  imagegen --workspace=. --mode=check  fail when it is stale\n"
       "Exit codes: 0 done (or up to date), 1 stale (--mode=check), 2 bad "
       "flags, 3 the tree has an error (message on stderr).");
-  absl::ParseCommandLine(argc, argv);
+  const imagegraph::ToolArguments arguments =
+      imagegraph::ParseToolArgumentsOrExit("imagegen", argc, argv);
+  if (!arguments.positional.empty()) {
+    std::cerr << "imagegen: unexpected argument \"" << arguments.positional[0]
+              << "\"; every input is a flag, see --help\n";
+    return imagegraph::kExitUsage;
+  }
   return imagegraph::Run();
 }

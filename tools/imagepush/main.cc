@@ -8,11 +8,11 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
+#include "tools/common/command_line.h"
 #include "tools/imagepush/image_push.h"
 
 ABSL_FLAG(std::string, tarball, "", "The image, NAME.tar.zst (required).");
@@ -74,43 +74,23 @@ Exit codes:
   3  the pushed digest differs from HASH; HASH is unchanged (use
      --update-hash to accept the new digest))";
 
-// absl flag names use '_'; the documented spellings use '-'.
-std::vector<char*> NormalizeFlagNames(int argc, char** argv,
-                                      std::vector<std::string>* storage) {
-  storage->reserve(argc);
-  for (int i = 0; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (i > 0 && arg.rfind("--", 0) == 0 && arg != "--") {
-      size_t end = arg.find('=');
-      if (end == std::string::npos) end = arg.size();
-      std::replace(arg.begin() + 2, arg.begin() + end, '-', '_');
-    }
-    storage->push_back(arg);
-  }
-  std::vector<char*> result;
-  for (std::string& arg : *storage) result.push_back(arg.data());
-  return result;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsage);
-  std::vector<std::string> storage;
-  std::vector<char*> normalized = NormalizeFlagNames(argc, argv, &storage);
-  std::vector<char*> positional = absl::ParseCommandLine(
-      static_cast<int>(normalized.size()), normalized.data());
-  if (positional.size() > 1) {
+  const imagegraph::ToolArguments arguments =
+      imagegraph::ParseToolArgumentsOrExit("imagepush", argc, argv);
+  if (!arguments.positional.empty()) {
     absl::FPrintF(stderr, "imagepush: unexpected argument \"%s\"; see --help\n",
-                  positional[1]);
-    return 2;
+                  arguments.positional[0]);
+    return imagegraph::kExitUsage;
   }
   if (absl::GetFlag(FLAGS_tarball).empty() ||
       absl::GetFlag(FLAGS_name).empty()) {
     absl::FPrintF(stderr,
                   "imagepush: --tarball and --name are required; run it "
                   "through `bazel run //images:NAME.push`\n");
-    return 2;
+    return imagegraph::kExitUsage;
   }
 
   imagegraph::PushRequest request;

@@ -5,13 +5,13 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
+#include "tools/common/command_line.h"
 #include "tools/common/file_util.h"
 #include "tools/common/tool_usage.h"
 #include "tools/index/index.h"
@@ -86,28 +86,6 @@ std::string EntryJson(const IndexEntry& entry) {
   options.preserve_proto_field_names = true;
   (void)google::protobuf::util::MessageToJsonString(entry, &json, options);
   return json;
-}
-
-// absl keeps only the last occurrence of a repeated flag; --namespace
-// accumulates every occurrence.
-std::vector<std::string> CollectNamespaceFlags(int argc, char** argv) {
-  std::vector<std::string> namespaces;
-  for (int i = 1; i < argc; ++i) {
-    absl::string_view arg = argv[i];
-    if (arg == "--") break;
-    std::string value;
-    if (absl::ConsumePrefix(&arg, "--namespace=")) {
-      value = std::string(arg);
-    } else if (arg == "--namespace" && i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      continue;
-    }
-    for (absl::string_view ns : absl::StrSplit(value, ',', absl::SkipEmpty())) {
-      namespaces.emplace_back(ns);
-    }
-  }
-  return namespaces;
 }
 
 int Run(const std::vector<std::string>& args,
@@ -223,9 +201,14 @@ int Run(const std::vector<std::string>& args,
 
 int main(int argc, char** argv) {
   imagegraph::SetToolUsage(imagegraph::kUsage);
-  std::vector<std::string> extra_namespaces =
-      imagegraph::CollectNamespaceFlags(argc, argv);
-  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
-  std::vector<std::string> args(positional.begin() + 1, positional.end());
-  return imagegraph::Run(args, extra_namespaces);
+  const imagegraph::ToolArguments arguments =
+      imagegraph::ParseToolArgumentsOrExit("index", argc, argv, {"namespace"});
+  // --namespace repeats, and each may list several, comma-separated.
+  std::vector<std::string> extra_namespaces;
+  for (const std::string& value : arguments.Repeated("namespace")) {
+    for (absl::string_view ns : absl::StrSplit(value, ',', absl::SkipEmpty())) {
+      extra_namespaces.emplace_back(ns);
+    }
+  }
+  return imagegraph::Run(arguments.positional, extra_namespaces);
 }
