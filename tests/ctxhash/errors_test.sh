@@ -281,7 +281,7 @@ expect_error "missing --context" 2 "ctxhash: --context=F (the image folder) is r
 expect_error "malformed --build_arg" 2 "ctxhash: --build_arg=NOVALUE: expected K=V" \
   "${repo}" img --build-arg=NOVALUE
 expect_error "stray argument" 2 \
-  "ctxhash: unexpected argument \"extra\"; every argument is a --flag" "${repo}" img extra
+  "ctxhash: unexpected argument \"extra\"; every input is a flag" "${repo}" img extra
 help="$("${CTXHASH}" --help)"
 [[ "${help}" == *"Exit codes:"*"2  usage error"* ]] && pass "--help documents exit codes" ||
   fail "--help does not document exit codes: ${help}"

@@ -35,8 +35,8 @@ const std::vector<std::string>& ToolArguments::Repeated(
 }
 
 absl::StatusOr<ToolArguments> ParseToolArguments(
-    int argc, char** argv,
-    std::initializer_list<absl::string_view> repeatable) {
+    int argc, char** argv, std::initializer_list<absl::string_view> repeatable,
+    Positional positional) {
   ToolArguments result;
   const absl::flat_hash_set<absl::string_view> repeatable_set(repeatable);
   // What absl::ParseCommandLine gets: argv[0], the checked flags in their
@@ -107,6 +107,11 @@ absl::StatusOr<ToolArguments> ParseToolArguments(
     }
     for_absl.push_back(absl::StrCat("--", name, "=", value));
   }
+  if (positional == Positional::kNone && !result.positional.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unexpected argument \"", result.positional[0],
+                     "\"; every input is a flag"));
+  }
   // absl sets the same values again and handles --help and friends; with
   // every flag checked above, it has nothing left to reject.
   if (has_help || for_absl.size() > 1) {
@@ -119,9 +124,10 @@ absl::StatusOr<ToolArguments> ParseToolArguments(
 
 ToolArguments ParseToolArgumentsOrExit(
     absl::string_view tool, int argc, char** argv,
-    std::initializer_list<absl::string_view> repeatable) {
+    std::initializer_list<absl::string_view> repeatable,
+    Positional positional) {
   absl::StatusOr<ToolArguments> arguments =
-      ParseToolArguments(argc, argv, repeatable);
+      ParseToolArguments(argc, argv, repeatable, positional);
   if (!arguments.ok()) {
     std::string line = absl::StrCat(tool, ": ", arguments.status().message(),
                                     " (see --help)\n");

@@ -32,18 +32,24 @@ struct ToolArguments {
   const std::vector<std::string>& Repeated(absl::string_view flag) const;
 };
 
+// Whether a tool takes arguments other than flags.
+enum class Positional { kNone, kAllowed };
+
 // Checks argv[1..] against the flags absl knows and parses them: every other
 // flag's value is set, and absl's --help family is handled (it prints and
 // exits 0). Returns InvalidArgumentError for a usage error, with a message
-// such as "unknown flag --colour" or "--zstd_level: Illegal int value 'x'".
+// such as "unknown flag --colour", "--zstd-level: Illegal int value 'x'" or
+// (with Positional::kNone) "unexpected argument "x"; every input is a flag".
 absl::StatusOr<ToolArguments> ParseToolArguments(
-    int argc, char** argv, std::initializer_list<absl::string_view> repeatable);
+    int argc, char** argv, std::initializer_list<absl::string_view> repeatable,
+    Positional positional = Positional::kNone);
 
 // ParseToolArguments, and on a usage error prints "TOOL: MESSAGE (see
 // --help)" to stderr and exits kExitUsage.
 ToolArguments ParseToolArgumentsOrExit(
     absl::string_view tool, int argc, char** argv,
-    std::initializer_list<absl::string_view> repeatable = {});
+    std::initializer_list<absl::string_view> repeatable = {},
+    Positional positional = Positional::kNone);
 
 }  // namespace imagegraph
 

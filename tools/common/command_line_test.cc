@@ -23,7 +23,7 @@ absl::StatusOr<ToolArguments> Parse(std::vector<std::string> args) {
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
   return ParseToolArguments(static_cast<int>(argv.size()), argv.data(),
-                            {"test_item"});
+                            {"test_item"}, Positional::kAllowed);
 }
 
 TEST(ParseToolArgumentsTest, AcceptsDashedNamesAndBothValueForms) {
@@ -71,6 +71,13 @@ TEST(ParseToolArgumentsTest, UsageErrorsSayWhatIsWrong) {
               ::testing::StartsWith("--test_level: "));
   EXPECT_EQ(Parse({"--notest_level"}).status().message(),
             "unknown flag --notest_level");
+}
+
+TEST(ParseToolArgumentsTest, PositionalArgumentsOnlyWhenAllowed) {
+  std::vector<std::string> args = {"tool", "--test_level=4", "extra"};
+  std::vector<char*> argv = {args[0].data(), args[1].data(), args[2].data()};
+  EXPECT_EQ(ParseToolArguments(3, argv.data(), {}).status().message(),
+            "unexpected argument \"extra\"; every input is a flag");
 }
 
 TEST(ParseToolArgumentsOrExitTest, ExitsTwoWithTheToolsName) {

@@ -129,11 +129,6 @@ int Run(int argc, char** argv) {
   absl::StatusOr<ToolArguments> arguments = ParseToolArguments(
       argc, argv, {"parent", "parent_hash_file", "build_arg"});
   if (!arguments.ok()) return UsageError(arguments.status().message());
-  if (!arguments->positional.empty()) {
-    return UsageError(absl::StrCat("unexpected argument \"",
-                                   arguments->positional[0],
-                                   "\"; every argument is a --flag"));
-  }
   const std::vector<std::string>& parents = arguments->Repeated("parent");
   const std::vector<std::string>& parent_hash_files =
       arguments->Repeated("parent_hash_file");

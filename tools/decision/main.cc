@@ -132,10 +132,5 @@ int main(int argc, char** argv) {
   imagegraph::SetToolUsage(imagegraph::kUsage);
   const imagegraph::ToolArguments arguments =
       imagegraph::ParseToolArgumentsOrExit("decision", argc, argv);
-  if (!arguments.positional.empty()) {
-    std::cerr << "decision: unexpected argument \"" << arguments.positional[0]
-              << "\"; every input is a flag, see --help\n";
-    return imagegraph::kExitUsage;
-  }
   return imagegraph::Run();
 }

@@ -197,11 +197,6 @@ int main(int argc, char** argv) {
   const imagegraph::ToolArguments arguments =
       imagegraph::ParseToolArgumentsOrExit("graph", argc, argv,
                                            {"affected_by"});
-  if (!arguments.positional.empty()) {
-    std::cerr << "graph: unexpected argument \"" << arguments.positional[0]
-              << "\"; every input is a flag, see --help\n";
-    return imagegraph::kExitUsage;
-  }
   const std::vector<std::string>& affected_by =
       arguments.Repeated("affected_by");
   return imagegraph::Run(imagegraph::ExpandAffectedBy(affected_by),

@@ -101,10 +101,6 @@ int main(int argc, char** argv) {
   const imagegraph::ToolArguments arguments =
       imagegraph::ParseToolArgumentsOrExit(
           "imagebuild", argc, argv, {"parent", "base", "build_arg", "in_tree"});
-  if (!arguments.positional.empty()) {
-    return Fail(absl::StrCat("unexpected argument: ", arguments.positional[0]),
-                imagegraph::kExitUsage);
-  }
   const std::vector<std::string>& parents = arguments.Repeated("parent");
   const std::vector<std::string>& bases = arguments.Repeated("base");
   const std::vector<std::string>& build_args = arguments.Repeated("build_arg");

@@ -136,10 +136,5 @@ int main(int argc, char** argv) {
       "flags, 3 the tree has an error (message on stderr).");
   const imagegraph::ToolArguments arguments =
       imagegraph::ParseToolArgumentsOrExit("imagegen", argc, argv);
-  if (!arguments.positional.empty()) {
-    std::cerr << "imagegen: unexpected argument \"" << arguments.positional[0]
-              << "\"; every input is a flag, see --help\n";
-    return imagegraph::kExitUsage;
-  }
   return imagegraph::Run();
 }

@@ -80,11 +80,6 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsage);
   const imagegraph::ToolArguments arguments =
       imagegraph::ParseToolArgumentsOrExit("imagepush", argc, argv);
-  if (!arguments.positional.empty()) {
-    absl::FPrintF(stderr, "imagepush: unexpected argument \"%s\"; see --help\n",
-                  arguments.positional[0]);
-    return imagegraph::kExitUsage;
-  }
   if (absl::GetFlag(FLAGS_tarball).empty() ||
       absl::GetFlag(FLAGS_name).empty()) {
     absl::FPrintF(stderr,

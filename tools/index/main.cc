@@ -202,7 +202,8 @@ int Run(const std::vector<std::string>& args,
 int main(int argc, char** argv) {
   imagegraph::SetToolUsage(imagegraph::kUsage);
   const imagegraph::ToolArguments arguments =
-      imagegraph::ParseToolArgumentsOrExit("index", argc, argv, {"namespace"});
+      imagegraph::ParseToolArgumentsOrExit("index", argc, argv, {"namespace"},
+                                           imagegraph::Positional::kAllowed);
   // --namespace repeats, and each may list several, comma-separated.
   std::vector<std::string> extra_namespaces;
   for (const std::string& value : arguments.Repeated("namespace")) {
