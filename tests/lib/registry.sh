@@ -5,13 +5,16 @@
 #   source tests/lib/registry.sh
 #   registry_start plain                 # anonymous registry
 #   registry_start secure alice s3cret   # registry requiring htpasswd basic auth
+#   registry_start tokens alice s3cret token   # registry requiring a token
 #   echo "${REGISTRY_ADDR[plain]}"       # 127.0.0.1:PORT
 #
 # Functions:
-#   registry_start ID [USER PASSWORD]
+#   registry_start ID [USER PASSWORD [token]]
 #       Starts a registry named ID on a free loopback port with storage in a
 #       fresh temporary directory; with USER and PASSWORD it requires basic
-#       auth (bcrypt htpasswd from apache2-utils). Waits (at most 20 s) until
+#       auth (bcrypt htpasswd from apache2-utils), and with "token" after
+#       them a Bearer token from a token service (tests/lib/token_server.py,
+#       started beside it, which takes USER and PASSWORD). Waits (at most 20 s) until
 #       GET /v2/ answers, else prints the log and returns 1. Sets, keyed by ID:
 #         REGISTRY_ADDR[ID]     host:port to push to / pull from
 #         REGISTRY_STORAGE[ID]  the storage root (blobs under
@@ -37,6 +40,7 @@
 
 declare -gA REGISTRY_ADDR=() REGISTRY_STORAGE=() REGISTRY_LOG=() REGISTRY_PID=() REGISTRY_DIR=()
 declare -ga _REGISTRY_EXIT_HOOKS=()
+declare -gA _REGISTRY_TOKEN_PID=()
 
 registry_free_port() {
   python3 -c 'import socket
@@ -78,7 +82,7 @@ _registry_cleanup() {
 trap _registry_cleanup EXIT
 
 registry_start() {
-  local id="$1" user="${2:-}" password="${3:-}"
+  local id="$1" user="${2:-}" password="${3:-}" mode="${4:-basic}"
   if ! command -v docker-registry >/dev/null 2>&1; then
     echo "registry.sh: docker-registry is not installed (Debian package docker-registry; ./bazelw installs it)" >&2
     return 1
@@ -88,7 +92,11 @@ registry_start() {
   port="$(registry_free_port)"
   mkdir -p "${dir}/storage"
   local auth_section=""
-  if [[ -n "${user}" ]]; then
+  if [[ -n "${user}" && "${mode}" == token ]]; then
+    # Not in $(...): the service's pid must be kept in this shell.
+    _registry_start_token_server "${id}" "${dir}" "${user}" "${password}" || return 1
+    auth_section="$(cat "${dir}/auth.yml")"
+  elif [[ -n "${user}" ]]; then
     if ! command -v htpasswd >/dev/null 2>&1; then
       echo "registry.sh: htpasswd is not installed (Debian package apache2-utils)" >&2
       return 1
@@ -139,6 +147,40 @@ YAML
   return 1
 }
 
+# Starts the token service of registry ID in DIR and writes the registry's
+# auth section for it to DIR/auth.yml.
+_registry_start_token_server() {
+  local id="$1" dir="$2" user="$3" password="$4"
+  local server
+  server="$(dirname "${BASH_SOURCE[0]}")/token_server.py"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=imagegraph-token \
+    -keyout "${dir}/token.key" -out "${dir}/token.crt" >/dev/null 2>&1 || {
+    echo "registry.sh: openssl could not make the token signing key" >&2
+    return 1
+  }
+  python3 "${server}" "${dir}/token.port" "${dir}/token.key" "${dir}/token.crt" \
+    imagegraph-test-issuer "${user}" "${password}" >"${dir}/token.log" 2>&1 &
+  _REGISTRY_TOKEN_PID[${id}]=$!
+  local i
+  for ((i = 0; i < 100; i++)); do
+    [[ -s "${dir}/token.port" ]] && break
+    sleep 0.1
+  done
+  if [[ ! -s "${dir}/token.port" ]]; then
+    echo "registry.sh: the token service of ${id} did not start; its log:" >&2
+    cat "${dir}/token.log" >&2
+    return 1
+  fi
+  cat >"${dir}/auth.yml" <<AUTH
+auth:
+  token:
+    realm: http://127.0.0.1:$(cat "${dir}/token.port")/token
+    service: imagegraph-registry
+    issuer: imagegraph-test-issuer
+    rootcertbundle: ${dir}/token.crt
+AUTH
+}
+
 registry_stop() {
   local id="$1"
   local pid="${REGISTRY_PID[${id}]:-}"
@@ -146,6 +188,12 @@ registry_stop() {
     kill "${pid}" 2>/dev/null || true
     wait "${pid}" 2>/dev/null || true
     unset "REGISTRY_PID[${id}]"
+  fi
+  local token_pid="${_REGISTRY_TOKEN_PID[${id}]:-}"
+  if [[ -n "${token_pid}" ]]; then
+    kill "${token_pid}" 2>/dev/null || true
+    wait "${token_pid}" 2>/dev/null || true
+    unset "_REGISTRY_TOKEN_PID[${id}]"
   fi
 }
 

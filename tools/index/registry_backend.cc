@@ -111,15 +111,20 @@ absl::StatusOr<std::unique_ptr<RegistryBackend>> RegistryBackend::Create(
   }
   if (scheme.empty()) scheme = IsLoopback(host) ? "http" : "https";
   std::string base_url = absl::StrCat(scheme, "://", host);
-  return std::unique_ptr<RegistryBackend>(new RegistryBackend(
-      std::move(base_url), std::move(host), std::move(repo)));
+  IG_ASSIGN_OR_RETURN(std::optional<RegistryCredentials> credentials,
+                      FindRegistryCredentials(host, repo, RegistryAuthFiles()));
+  return std::unique_ptr<RegistryBackend>(
+      new RegistryBackend(std::move(base_url), std::move(host), std::move(repo),
+                          std::move(credentials)));
 }
 
 RegistryBackend::RegistryBackend(std::string base_url, std::string host,
-                                 std::string repo)
+                                 std::string repo,
+                                 std::optional<RegistryCredentials> credentials)
     : base_url_(std::move(base_url)),
       host_(std::move(host)),
-      repo_(std::move(repo)) {}
+      repo_(std::move(repo)),
+      auth_(host_, std::move(credentials)) {}
 
 std::string RegistryBackend::Describe() const {
   return absl::StrCat("registry index ", host_, "/", repo_);
@@ -135,13 +140,13 @@ absl::Status RegistryBackend::EnsureBlob(absl::string_view digest,
   HttpRequest head;
   head.method = "HEAD";
   head.url = Url(absl::StrCat("blobs/", digest));
-  IG_ASSIGN_OR_RETURN(HttpResponse exists, PerformHttpRequest(head));
+  IG_ASSIGN_OR_RETURN(HttpResponse exists, auth_.Perform(head));
   if (exists.status == 200) return absl::OkStatus();
 
   HttpRequest start;
   start.method = "POST";
   start.url = Url("blobs/uploads/");
-  IG_ASSIGN_OR_RETURN(HttpResponse started, PerformHttpRequest(start));
+  IG_ASSIGN_OR_RETURN(HttpResponse started, auth_.Perform(start));
   auto location = started.headers.find("location");
   if (started.status != 202 || location == started.headers.end()) {
     return HttpError(start, started);
@@ -155,7 +160,7 @@ absl::Status RegistryBackend::EnsureBlob(absl::string_view digest,
   put.headers.push_back("Content-Type: application/octet-stream");
   put.body = body;
   put.body_file = body_file;
-  IG_ASSIGN_OR_RETURN(HttpResponse stored, PerformHttpRequest(put));
+  IG_ASSIGN_OR_RETURN(HttpResponse stored, auth_.Perform(put));
   if (stored.status != 201) return HttpError(put, stored);
   return absl::OkStatus();
 }
@@ -164,7 +169,7 @@ absl::StatusOr<std::string> RegistryBackend::GetBlob(absl::string_view digest) {
   HttpRequest get;
   get.url = Url(absl::StrCat("blobs/", digest));
   get.follow_redirects = true;
-  IG_ASSIGN_OR_RETURN(HttpResponse response, PerformHttpRequest(get));
+  IG_ASSIGN_OR_RETURN(HttpResponse response, auth_.Perform(get));
   if (response.status != 200) return HttpError(get, response);
   if (absl::StrCat("sha256:", Sha256Hex(response.body)) != digest) {
     return absl::DataLossError(absl::StrCat(Describe(), ": blob ", digest,
@@ -178,7 +183,7 @@ absl::StatusOr<std::optional<std::string>> RegistryBackend::GetManifest(
   HttpRequest get;
   get.url = Url(absl::StrCat("manifests/", tag));
   get.headers.push_back(absl::StrCat("Accept: ", kManifestMediaType));
-  IG_ASSIGN_OR_RETURN(HttpResponse response, PerformHttpRequest(get));
+  IG_ASSIGN_OR_RETURN(HttpResponse response, auth_.Perform(get));
   if (response.status == 404) return std::nullopt;
   if (response.status != 200) return HttpError(get, response);
   return std::move(response.body);
@@ -190,7 +195,7 @@ absl::StatusOr<std::vector<std::string>> RegistryBackend::ListTags() {
   while (!url.empty()) {
     HttpRequest get;
     get.url = url;
-    IG_ASSIGN_OR_RETURN(HttpResponse response, PerformHttpRequest(get));
+    IG_ASSIGN_OR_RETURN(HttpResponse response, auth_.Perform(get));
     // A repository nobody pushed to yet has no tags.
     if (response.status == 404) break;
     if (response.status != 200) return HttpError(get, response);
@@ -246,7 +251,7 @@ absl::StatusOr<IndexEntry> RegistryBackend::Insert(
     put.url = Url(absl::StrCat("manifests/", RegistryTagForNamespace(ns)));
     put.headers.push_back(absl::StrCat("Content-Type: ", kManifestMediaType));
     put.body = manifest_json;
-    IG_ASSIGN_OR_RETURN(HttpResponse response, PerformHttpRequest(put));
+    IG_ASSIGN_OR_RETURN(HttpResponse response, auth_.Perform(put));
     if (response.status != 201) return HttpError(put, response);
   }
   return stored;
@@ -316,7 +321,7 @@ absl::Status RegistryBackend::Fetch(const IndexEntry& entry,
   get.url = Url(absl::StrCat("blobs/", entry.digest()));
   get.follow_redirects = true;
   get.response_file = temp;
-  absl::StatusOr<HttpResponse> response = PerformHttpRequest(get);
+  absl::StatusOr<HttpResponse> response = auth_.Perform(get);
   if (!response.ok() || response->status != 200) {
     unlink(temp.c_str());
     if (!response.ok()) return response.status();

@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "tools/index/backend.h"
+#include "tools/index/registry_auth.h"
 
 namespace imagegraph {
 
@@ -34,7 +35,8 @@ class RegistryBackend : public IndexBackend {
  public:
   // `spec` is registry://HOST[:PORT]/REPO (plain HTTP for 127.0.0.1,
   // localhost and [::1], HTTPS otherwise), registry+http://... or
-  // registry+https://...
+  // registry+https://... Credentials come from the container tools' auth
+  // files (see registry_auth.h) and are used when the registry asks.
   static absl::StatusOr<std::unique_ptr<RegistryBackend>> Create(
       absl::string_view spec);
 
@@ -49,7 +51,8 @@ class RegistryBackend : public IndexBackend {
                      const std::string& dest_path) override;
 
  private:
-  RegistryBackend(std::string base_url, std::string host, std::string repo);
+  RegistryBackend(std::string base_url, std::string host, std::string repo,
+                  std::optional<RegistryCredentials> credentials);
 
   // Uploads a blob unless the registry has it already.
   absl::Status EnsureBlob(absl::string_view digest, const std::string& body,
@@ -63,6 +66,7 @@ class RegistryBackend : public IndexBackend {
   std::string base_url_;  // e.g. http://127.0.0.1:5000
   std::string host_;      // e.g. 127.0.0.1:5000
   std::string repo_;      // e.g. imagegraph/index
+  RegistryAuthenticator auth_;
 };
 
 }  // namespace imagegraph

@@ -1,0 +1,254 @@
+#include "tools/index/registry_auth.h"
+
+#include <errno.h>
+
+#include <cstdlib>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "tools/common/file_util.h"
+#include "tools/common/status_macros.h"
+
+namespace imagegraph {
+namespace {
+
+// "https://HOST/v1/" (Docker's way of writing a key) -> "HOST".
+std::string NormalizeAuthKey(absl::string_view key) {
+  absl::ConsumePrefix(&key, "https://");
+  absl::ConsumePrefix(&key, "http://");
+  while (absl::ConsumeSuffix(&key, "/")) {
+  }
+  if (!absl::ConsumeSuffix(&key, "/v1")) absl::ConsumeSuffix(&key, "/v2");
+  return std::string(key);
+}
+
+std::string PercentEncode(absl::string_view text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' ||
+        c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      absl::StrAppend(&out, "%", absl::Hex(c, absl::kZeroPad2));
+    }
+  }
+  return out;
+}
+
+std::string LoginHint(absl::string_view host) {
+  return absl::StrCat(
+      "run `skopeo login ", host,
+      "` (or podman/docker login), or point REGISTRY_AUTH_FILE at an "
+      "auth.json that holds credentials for it");
+}
+
+}  // namespace
+
+std::vector<std::string> RegistryAuthFiles() {
+  std::vector<std::string> files;
+  if (const char* file = std::getenv("REGISTRY_AUTH_FILE");
+      file != nullptr && *file != '\0') {
+    files.push_back(file);
+  }
+  if (const char* runtime = std::getenv("XDG_RUNTIME_DIR");
+      runtime != nullptr && *runtime != '\0') {
+    files.push_back(absl::StrCat(runtime, "/containers/auth.json"));
+  }
+  if (const char* home = std::getenv("HOME");
+      home != nullptr && *home != '\0') {
+    files.push_back(absl::StrCat(home, "/.config/containers/auth.json"));
+    files.push_back(absl::StrCat(home, "/.docker/config.json"));
+  }
+  return files;
+}
+
+absl::StatusOr<std::optional<RegistryCredentials>> FindRegistryCredentials(
+    absl::string_view host, absl::string_view repo,
+    const std::vector<std::string>& files) {
+  // Most specific first: HOST/a/b/c, HOST/a/b, HOST/a, HOST.
+  std::vector<std::string> candidates;
+  std::string path = absl::StrCat(host, "/", repo);
+  while (true) {
+    candidates.push_back(path);
+    size_t slash = path.rfind('/');
+    if (slash == std::string::npos) break;
+    path.resize(slash);
+  }
+  for (const std::string& file : files) {
+    absl::StatusOr<std::string> text = ReadFileToString(file);
+    if (absl::IsNotFound(text.status())) continue;
+    if (!text.ok()) return text.status();
+    google::protobuf::Struct document;
+    if (!google::protobuf::util::JsonStringToMessage(*text, &document).ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          file, ": not a JSON auth file (as `skopeo login` writes it)"));
+    }
+    auto auths = document.fields().find("auths");
+    if (auths == document.fields().end()) continue;
+    absl::flat_hash_map<std::string, std::string> by_key;
+    for (const auto& [key, entry] : auths->second.struct_value().fields()) {
+      auto auth = entry.struct_value().fields().find("auth");
+      if (auth != entry.struct_value().fields().end() &&
+          !auth->second.string_value().empty()) {
+        by_key[NormalizeAuthKey(key)] = auth->second.string_value();
+      }
+    }
+    for (const std::string& candidate : candidates) {
+      auto found = by_key.find(candidate);
+      if (found != by_key.end()) {
+        return RegistryCredentials{found->second, file};
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<AuthChallenge> ParseAuthChallenge(absl::string_view header) {
+  header = absl::StripAsciiWhitespace(header);
+  size_t space = header.find(' ');
+  AuthChallenge challenge;
+  challenge.scheme = absl::AsciiStrToLower(header.substr(0, space));
+  if (challenge.scheme.empty()) return std::nullopt;
+  absl::string_view rest =
+      space == absl::string_view::npos ? "" : header.substr(space + 1);
+  // key=value or key="quoted, value", separated by commas.
+  while (true) {
+    rest = absl::StripLeadingAsciiWhitespace(rest);
+    if (rest.empty()) break;
+    size_t eq = rest.find('=');
+    if (eq == absl::string_view::npos) return std::nullopt;
+    std::string key =
+        absl::AsciiStrToLower(absl::StripAsciiWhitespace(rest.substr(0, eq)));
+    rest.remove_prefix(eq + 1);
+    std::string value;
+    if (absl::ConsumePrefix(&rest, "\"")) {
+      size_t i = 0;
+      for (; i < rest.size() && rest[i] != '"'; ++i) {
+        if (rest[i] == '\\' && i + 1 < rest.size()) ++i;
+        value += rest[i];
+      }
+      if (i == rest.size()) return std::nullopt;  // unterminated
+      rest.remove_prefix(i + 1);
+    } else {
+      size_t comma = rest.find(',');
+      value = std::string(absl::StripAsciiWhitespace(rest.substr(0, comma)));
+      rest.remove_prefix(comma == absl::string_view::npos ? rest.size()
+                                                          : comma);
+    }
+    challenge.params[key] = value;
+    rest = absl::StripLeadingAsciiWhitespace(rest);
+    if (!absl::ConsumePrefix(&rest, ",") && !rest.empty()) return std::nullopt;
+  }
+  return challenge;
+}
+
+absl::StatusOr<std::string> RegistryAuthenticator::Answer(
+    const AuthChallenge& challenge) {
+  if (challenge.scheme == "basic") {
+    if (!credentials_.has_value()) {
+      return absl::UnauthenticatedError(absl::StrCat(
+          "registry ", host_,
+          " requires a login and no credentials for it "
+          "are in ",
+          absl::StrJoin(RegistryAuthFiles(), ", "), ": ", LoginHint(host_)));
+    }
+    return absl::StrCat("Basic ", credentials_->basic);
+  }
+  if (challenge.scheme != "bearer") {
+    return absl::UnimplementedError(
+        absl::StrCat("registry ", host_, " asks for \"", challenge.scheme,
+                     "\" authentication; only Basic and Bearer are supported"));
+  }
+  auto realm = challenge.params.find("realm");
+  if (realm == challenge.params.end() || realm->second.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "registry ", host_, " asks for a token but names no realm to get it"));
+  }
+  HttpRequest token_request;
+  token_request.url = realm->second;
+  std::vector<std::string> query;
+  for (const char* key : {"service", "scope"}) {
+    auto param = challenge.params.find(key);
+    if (param != challenge.params.end()) {
+      query.push_back(absl::StrCat(key, "=", PercentEncode(param->second)));
+    }
+  }
+  if (!query.empty()) {
+    absl::StrAppend(&token_request.url,
+                    absl::StrContains(token_request.url, "?") ? "&" : "?",
+                    absl::StrJoin(query, "&"));
+  }
+  if (credentials_.has_value()) {
+    token_request.headers.push_back(
+        absl::StrCat("Authorization: Basic ", credentials_->basic));
+  }
+  IG_ASSIGN_OR_RETURN(HttpResponse response, PerformHttpRequest(token_request));
+  if (response.status == 401 || response.status == 403) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "the token service of registry ", host_, " (", realm->second,
+        ") refused ",
+        credentials_.has_value()
+            ? absl::StrCat("the credentials from ", credentials_->source)
+            : std::string("an anonymous request"),
+        " (HTTP ", response.status, "): ", LoginHint(host_)));
+  }
+  google::protobuf::Struct token;
+  if (response.status != 200 ||
+      !google::protobuf::util::JsonStringToMessage(response.body, &token)
+           .ok()) {
+    return absl::UnavailableError(absl::StrCat(
+        "the token service of registry ", host_, " (", realm->second,
+        ") answered HTTP ", response.status, " without a token"));
+  }
+  for (const char* key : {"token", "access_token"}) {
+    auto value = token.fields().find(key);
+    if (value != token.fields().end() &&
+        !value->second.string_value().empty()) {
+      return absl::StrCat("Bearer ", value->second.string_value());
+    }
+  }
+  return absl::UnavailableError(absl::StrCat("the token service of registry ",
+                                             host_, " (", realm->second,
+                                             ") answered without a token"));
+}
+
+absl::StatusOr<HttpResponse> RegistryAuthenticator::Perform(
+    HttpRequest request) {
+  const std::vector<std::string> headers = request.headers;
+  if (!authorization_.empty()) {
+    request.headers.push_back("Authorization: " + authorization_);
+  }
+  IG_ASSIGN_OR_RETURN(HttpResponse response, PerformHttpRequest(request));
+  if (response.status != 401) return response;
+  auto header = response.headers.find("www-authenticate");
+  std::optional<AuthChallenge> challenge;
+  if (header != response.headers.end()) {
+    challenge = ParseAuthChallenge(header->second);
+  }
+  // A 401 without a challenge we understand is the caller's to report.
+  if (!challenge.has_value()) return response;
+  IG_ASSIGN_OR_RETURN(authorization_, Answer(*challenge));
+  request.headers = headers;
+  request.headers.push_back("Authorization: " + authorization_);
+  IG_ASSIGN_OR_RETURN(response, PerformHttpRequest(request));
+  if (response.status == 401) {
+    authorization_.clear();
+    return absl::UnauthenticatedError(absl::StrCat(
+        "registry ", host_, " rejected ",
+        credentials_.has_value()
+            ? absl::StrCat("the credentials from ", credentials_->source)
+            : std::string("an anonymous token"),
+        " (HTTP 401): ", LoginHint(host_)));
+  }
+  return response;
+}
+
+}  // namespace imagegraph

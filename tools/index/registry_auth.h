@@ -1,0 +1,69 @@
+// Logging in to a registry the way the container tools do: credentials from
+// their auth files, and the registry's own challenge (HTTP 401 with
+// WWW-Authenticate) deciding between Basic and Bearer token authentication.
+//
+// Secrets never appear in a message: errors name the file the credentials
+// came from, never their content.
+#ifndef IMAGEGRAPH_TOOLS_INDEX_REGISTRY_AUTH_H_
+#define IMAGEGRAPH_TOOLS_INDEX_REGISTRY_AUTH_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "tools/index/http_client.h"
+
+namespace imagegraph {
+
+struct RegistryCredentials {
+  std::string basic;   // base64 of "user:password", as auth.json keeps it
+  std::string source;  // the file it came from, for messages
+};
+
+// The auth files searched, in order (containers-auth.json(5), then Docker's):
+// $REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json,
+// $HOME/.config/containers/auth.json, $HOME/.docker/config.json.
+std::vector<std::string> RegistryAuthFiles();
+
+// The credentials for `host` (HOST[:PORT]) and repository `repo` in the first
+// of `files` that has any: an entry for "HOST/REPO" or one of its parent
+// paths wins over one for "HOST" ("https://HOST" as Docker writes it is the
+// same). nullopt when no file has an entry; an unreadable or malformed file
+// is an error naming it.
+absl::StatusOr<std::optional<RegistryCredentials>> FindRegistryCredentials(
+    absl::string_view host, absl::string_view repo,
+    const std::vector<std::string>& files);
+
+// A parsed WWW-Authenticate challenge: `Basic realm="x"` or
+// `Bearer realm="https://auth/token",service="registry",scope="..."`.
+struct AuthChallenge {
+  std::string scheme;  // lowercase: "basic" or "bearer"
+  absl::flat_hash_map<std::string, std::string> params;  // keys lowercase
+};
+std::optional<AuthChallenge> ParseAuthChallenge(absl::string_view header);
+
+// Performs registry requests, answering an authentication challenge once per
+// request and keeping the Authorization it obtained for the next requests.
+class RegistryAuthenticator {
+ public:
+  RegistryAuthenticator(std::string host,
+                        std::optional<RegistryCredentials> credentials)
+      : host_(std::move(host)), credentials_(std::move(credentials)) {}
+
+  absl::StatusOr<HttpResponse> Perform(HttpRequest request);
+
+ private:
+  // The Authorization header that answers `challenge`.
+  absl::StatusOr<std::string> Answer(const AuthChallenge& challenge);
+
+  std::string host_;
+  std::optional<RegistryCredentials> credentials_;
+  std::string authorization_;  // "Basic ..." or "Bearer ...", once known
+};
+
+}  // namespace imagegraph
+
+#endif  // IMAGEGRAPH_TOOLS_INDEX_REGISTRY_AUTH_H_
