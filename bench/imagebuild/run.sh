@@ -8,6 +8,10 @@
 #      tar in, NAME.tar.zst + NAME.image.json out) vs `buildah build` of the
 #      same Dockerfile run directly with the same isolation, storage driver
 #      and determinism flags (into a fresh storage, which is then removed).
+#   3. the same on a Debian base (the image of 1., 170 MB): imagebuild with
+#      the base as its parent's NAME.tar.zst vs buildah loading the base's
+#      docker-archive into a fresh storage and building there, alone and
+#      followed by the export and compression that imagebuild's output has.
 #
 # Usage: bench/imagebuild/run.sh [RUNS]       (default 5 runs per contender)
 # Run as root from the repository root. Environment:
@@ -149,6 +153,67 @@ for ((i = 0; i < RUNS; i++)); do
     timed "${WORK}/${name}.times" "contender_${name}"
   done
 done
+
+# --- 3. end to end on a Debian base --------------------------------------------
+zstd -q -T0 -3 "${WORK}/image.tar" -o "${WORK}/debian.tar.zst"
+dctx="${WORK}/on-debian"
+mkdir -p "${dctx}"
+printf '#!/bin/sh\necho hello from app\n' >"${dctx}/app.sh"
+cat >"${dctx}/Dockerfile" <<'DOCKERFILE'
+FROM debian
+RUN useradd --create-home worker && echo "built" >/etc/motd
+COPY app.sh /usr/local/bin/app
+USER worker
+CMD ["app"]
+DOCKERFILE
+tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "${dctx}" \
+  -cf "${WORK}/on-debian.context.tar" .
+sha256sum "${WORK}/on-debian.context.tar" | cut -c1-64 >"${WORK}/on-debian.context_hash"
+
+# buildah_on_debian STORAGE: loads the base and builds the image there.
+buildah_on_debian() {
+  local storage="$1"
+  buildah --root "${storage}/root" --runroot "${storage}/run" --storage-driver vfs \
+    pull --quiet "docker-archive:${WORK}/image.tar" >/dev/null
+  buildah --root "${storage}/root" --runroot "${storage}/run" --storage-driver vfs \
+    tag bench/debian:1 debian
+  buildah --root "${storage}/root" --runroot "${storage}/run" --storage-driver vfs \
+    build --quiet --isolation chroot --timestamp 0 --identity-label=false \
+    --pull=never --layers=false -t bench/on-debian:1 "${dctx}" >/dev/null
+}
+
+contender_buildah_debian() {
+  buildah_on_debian "${WORK}/storage-debian-direct"
+  rm -rf "${WORK}/storage-debian-direct"
+}
+
+contender_buildah_debian_export() {
+  local storage="${WORK}/storage-debian-export"
+  buildah_on_debian "${storage}"
+  buildah --root "${storage}/root" --runroot "${storage}/run" --storage-driver vfs \
+    push --quiet bench/on-debian:1 "docker-archive:${WORK}/on-debian.tar:bench/on-debian:1"
+  zstd -q -T0 -3 --rm "${WORK}/on-debian.tar" -o "${WORK}/on-debian-cli.tar.zst"
+  rm -rf "${storage}" "${WORK}/on-debian-cli.tar.zst"
+}
+
+contender_imagebuild_debian() {
+  "${IMAGEBUILD}" --name=on-debian --context_tar="${WORK}/on-debian.context.tar" \
+    --context_hash_file="${WORK}/on-debian.context_hash" --registry=bench \
+    --version=1 --parent=debian="${WORK}/debian.tar.zst" \
+    --output="${WORK}/on-debian.tar.zst" \
+    --metadata="${WORK}/on-debian.image.json" 2>/dev/null
+  rm -f "${WORK}/on-debian.tar.zst" "${WORK}/on-debian.image.json"
+}
+
+DEBIAN_CONTENDERS=(buildah_debian buildah_debian_export imagebuild_debian)
+for name in "${DEBIAN_CONTENDERS[@]}"; do
+  "contender_${name}"  # warm-up
+done
+for ((i = 0; i < RUNS; i++)); do
+  for name in "${DEBIAN_CONTENDERS[@]}"; do
+    timed "${WORK}/${name}.times" "contender_${name}"
+  done
+done
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # --- report ---------------------------------------------------------------------
@@ -172,3 +237,15 @@ for name in "${E2E_CONTENDERS[@]}"; do
   echo "| ${name} | $(fmt "$(wall "${WORK}/${name}.times")") | $(fmt "$(best "${WORK}/${name}.times")") | $(fmt "$(cpu "${WORK}/${name}.times")") |"
 done
 echo "| imagebuild / buildah (target <= 1.3) | $(fmt "$(calc "$(wall "${WORK}/imagebuild.times") / $(wall "${WORK}/buildah.times")")") | $(fmt "$(calc "$(best "${WORK}/imagebuild.times") / $(best "${WORK}/buildah.times")")") | $(fmt "$(calc "$(cpu "${WORK}/imagebuild.times") / $(cpu "${WORK}/buildah.times")")") |"
+
+cat <<REPORT
+
+| \`RUN\` + \`COPY\` on a ${image_bytes}-byte Debian base | wall s | best wall s | CPU s |
+| --- | ---: | ---: | ---: |
+REPORT
+for name in "${DEBIAN_CONTENDERS[@]}"; do
+  echo "| ${name} | $(fmt "$(wall "${WORK}/${name}.times")") | $(fmt "$(best "${WORK}/${name}.times")") | $(fmt "$(cpu "${WORK}/${name}.times")") |"
+done
+for base in buildah_debian buildah_debian_export; do
+  echo "| imagebuild / ${base} | $(fmt "$(calc "$(wall "${WORK}/imagebuild_debian.times") / $(wall "${WORK}/${base}.times")")") | $(fmt "$(calc "$(best "${WORK}/imagebuild_debian.times") / $(best "${WORK}/${base}.times")")") | $(fmt "$(calc "$(cpu "${WORK}/imagebuild_debian.times") / $(cpu "${WORK}/${base}.times")")") |"
+done
