@@ -1,10 +1,9 @@
 """image_load: `bazel run NAME.load` loads an image into docker or podman, tagged."""
 
-load(":providers.bzl", "ImageInfo", "ImageRegistryInfo")
+load(":providers.bzl", "ImageInfo")
 
 def _image_load_impl(ctx):
     image = ctx.attr.image[ImageInfo]
-    registry = ctx.attr.image[ImageRegistryInfo]
     if image.tarball == None:
         fail("%s: image: %s is a context-only target; point at the image target (%s)" % (
             ctx.label,
@@ -17,33 +16,28 @@ def _image_load_impl(ctx):
         output = script,
         is_executable = True,
         substitutions = {
-            "{CONTEXT_HASH}": image.context_hash.short_path,
             "{LABEL}": str(ctx.label),
             "{METADATA}": image.metadata.short_path,
             "{NAME}": image.name,
-            "{REGISTRY}": registry.registry_file.short_path,
             "{TARBALL}": image.tarball.short_path,
-            "{VERSION}": registry.version_file.short_path if registry.version_file else "",
             "{WORKSPACE}": ctx.workspace_name,
         },
     )
-    files = [image.tarball, image.metadata, image.context_hash, registry.registry_file]
-    if registry.version_file:
-        files.append(registry.version_file)
     return [DefaultInfo(
         executable = script,
-        runfiles = ctx.runfiles(files = files),
+        runfiles = ctx.runfiles(files = [image.tarball, image.metadata]),
     )]
 
 image_load = rule(
     implementation = _image_load_impl,
     executable = True,
     doc = """An executable that loads an image into docker (when `docker info` succeeds) or else podman,
-and tags it REGISTRY/NAME:VERSION and REGISTRY/NAME:<context hash>. Needs zstd and jq.""",
+and tags it REGISTRY/NAME:VERSION and REGISTRY/NAME:<context hash>, the tags NAME.image.json
+records. Needs zstd and jq.""",
     attrs = {
         "image": attr.label(
             mandatory = True,
-            providers = [ImageInfo, ImageRegistryInfo],
+            providers = [ImageInfo],
             doc = "The image_build target to load.",
         ),
         "_template": attr.label(

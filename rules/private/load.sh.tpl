@@ -15,14 +15,7 @@ runfile() {
 }
 
 tarball="$(runfile "{TARBALL}")"
-context_hash="$(tr -d '[:space:]' <"$(runfile "{CONTEXT_HASH}")")"
-registry="$(head -n 1 "$(runfile "{REGISTRY}")" | tr -d '[:space:]')"
-version_file="{VERSION}"
-if [[ -n "${version_file}" ]]; then
-  version="$(head -n 1 "$(runfile "${version_file}")" | tr -d '[:space:]')"
-else
-  version=latest
-fi
+metadata="$(runfile "{METADATA}")"
 
 if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
   engine=docker
@@ -33,10 +26,13 @@ else
   exit 1
 fi
 
-image_id="$(jq -r '.image_id' "$(runfile "{METADATA}")")"
+# The build wrote the image's ID and its two tags (REGISTRY/NAME:VERSION and
+# REGISTRY/NAME:<context hash>, from the REGISTRY and VERSION files).
+image_id="$(jq -r '.image_id' "${metadata}")"
 image_id="${image_id#sha256:}"
-if [[ ! "${image_id}" =~ ^[0-9a-f]{64}$ ]]; then
-  echo "{LABEL}: {METADATA}: no image_id (sha256:<64 hex>) in the image metadata; rebuild the image" >&2
+mapfile -t tags < <(jq -r '.tags[]?' "${metadata}")
+if [[ ! "${image_id}" =~ ^[0-9a-f]{64}$ || "${#tags[@]}" != 2 ]]; then
+  echo "{LABEL}: {METADATA}: the image metadata lacks an image_id (sha256:<64 hex>) or its two tags; rebuild the image" >&2
   exit 1
 fi
 
@@ -46,7 +42,7 @@ load_output="$(zstd -dc <"${tarball}" | "${engine}" load 2>&1)" || {
   exit 1
 }
 
-for tag in "${registry}/{NAME}:${version}" "${registry}/{NAME}:${context_hash}"; do
+for tag in "${tags[@]}"; do
   "${engine}" tag "${image_id}" "${tag}"
   echo "Loaded {NAME} (image ${image_id:0:12}) into ${engine} as ${tag}"
 done
