@@ -44,6 +44,33 @@ digest="$(cat "${fixtures}/digest")"
 oci_digest="$(cat "${fixtures}/oci_digest")"
 zero="sha256:$(printf '%064d' 0)"
 
+# A multi-platform manifest list, as public bases are published: another
+# image for linux/arm64 first, the base for linux/amd64 second. Pinning the
+# list must give the image of this machine's platform.
+make_busybox_image "${fixtures}" other "the arm64 image"
+skopeo copy --quiet --dest-tls-verify=false \
+  "docker-archive:${fixtures}/other.tar" "docker://${plain}/base:other"
+list_digest="$(python3 - "${plain}" <<'PY'
+import hashlib, json, subprocess, sys, urllib.request
+registry = sys.argv[1]
+def entry(tag, arch):
+    raw = subprocess.run(["skopeo", "inspect", "--raw", "--tls-verify=false",
+                          f"docker://{registry}/base:{tag}"],
+                         check=True, capture_output=True).stdout
+    return {"mediaType": json.loads(raw)["mediaType"], "size": len(raw),
+            "digest": "sha256:" + hashlib.sha256(raw).hexdigest(),
+            "platform": {"architecture": arch, "os": "linux"}}
+media_type = "application/vnd.docker.distribution.manifest.list.v2+json"
+body = json.dumps({"schemaVersion": 2, "mediaType": media_type,
+                   "manifests": [entry("other", "arm64"), entry("1", "amd64")]}).encode()
+request = urllib.request.Request(f"http://{registry}/v2/base/manifests/multi",
+                                 data=body, method="PUT",
+                                 headers={"Content-Type": media_type})
+urllib.request.urlopen(request).close()
+print("sha256:" + hashlib.sha256(body).hexdigest())
+PY
+)"
+
 # Flip bytes of the base's layer blob in the tamper registry's storage.
 layer="$(skopeo inspect --raw --tls-verify=false "docker://${tamper}/base:1" | jq -r '.layers[0].digest')"
 layer_hex="${layer#sha256:}"
@@ -90,6 +117,12 @@ image_pull(
     # Never contacted: the layout provides everything.
     image = "127.0.0.1:9/base@${oci_digest}",
     oci_layout = "${fixtures}/layout",
+)
+
+image_pull(
+    name = "multi",
+    image = "${plain}/base@${list_digest}",
+    tls_verify = False,
 )
 
 image_pull(
@@ -205,6 +238,17 @@ expect_contains "${TEST_TMPDIR}/child_out" "built on the pinned base"
 "${child_buildah[@]}" rm --all >/dev/null
 "${child_buildah[@]}" rmi --all --force >/dev/null
 rm -rf "${storage}"
+
+echo "== a pinned multi-platform manifest list gives this platform's image"
+[[ "$(uname -m)" == x86_64 ]] || fail "this test assumes an amd64 machine"
+build @multi//:image
+[[ "${rc}" == 0 ]] || { cat "${err}" >&2; fail "pulling the manifest list exited ${rc}"; }
+[[ "$(jq -r .manifest_digest "${external}/multi/image.json")" == "${list_digest}" ]] ||
+  fail "multi: image.json does not record the list's digest"
+[[ "$(jq -r .image_id "${external}/multi/image.json")" == "${image_id}" ]] ||
+  fail "multi: pulled $(jq -r .image_id "${external}/multi/image.json"), not the amd64 base ${image_id}"
+[[ "$(jq -r .mediaType "${external}/multi/manifest.json")" == *manifest.list* ]] ||
+  fail "multi: manifest.json is not the pinned list"
 
 echo "== offline seeding from an OCI layout"
 build @seeded//:image
