@@ -94,7 +94,13 @@ def _image_build_impl(ctx):
         inputs = inputs,
         outputs = [tarball, metadata],
         mnemonic = "ImageBuild",
-        progress_message = "Building image %s" % ctx.label,
+        # The context hash is an output of the ImageContext action, so it
+        # cannot appear here (messages are fixed at analysis); imagebuild
+        # prints its first 12 digits as its first line instead.
+        progress_message = "Building image %s%s" % (
+            ctx.label,
+            " on " + ", ".join([p.name for p in context.parents]) if context.parents else "",
+        ),
         # buildah cannot work through the sandbox's symlinks and RUN steps may
         # reach the network; the result still goes to disk and remote caches.
         execution_requirements = {"no-sandbox": "1", "requires-network": "1"},
