@@ -3,6 +3,7 @@
 #ifndef IMAGEGRAPH_TOOLS_COMMON_FILE_UTIL_H_
 #define IMAGEGRAPH_TOOLS_COMMON_FILE_UTIL_H_
 
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -106,6 +107,11 @@ absl::StatusOr<std::string> ReadFileToString(absl::string_view path);
 absl::StatusOr<std::string> ReadOneLineFile(absl::string_view path,
                                             absl::string_view what,
                                             absl::string_view display = {});
+
+// The user's home directory: HOME when it is an absolute path, else the
+// password database's entry for this user (Bazel runs actions without HOME).
+// nullopt when neither gives one.
+std::optional<std::string> HomeDirectory();
 
 // "path: reason" for the current errno.
 absl::Status ErrnoToStatus(absl::string_view path, absl::string_view action,

@@ -1,6 +1,5 @@
 #include "tools/imagebuild/index_reuse.h"
 
-#include <pwd.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -55,22 +54,8 @@ absl::StatusOr<std::string> DefaultIndexDirectory() {
   if (xdg != nullptr && xdg[0] == '/') {
     return absl::StrCat(xdg, "/imagegraph/index");
   }
-  std::string home;
-  const char* home_env = std::getenv("HOME");
-  if (home_env != nullptr && home_env[0] == '/') {
-    home = home_env;
-  } else {
-    struct passwd entry;
-    struct passwd* found = nullptr;
-    std::vector<char> buffer(16384);
-    if (getpwuid_r(getuid(), &entry, buffer.data(), buffer.size(), &found) ==
-            0 &&
-        found != nullptr && found->pw_dir != nullptr &&
-        found->pw_dir[0] == '/') {
-      home = found->pw_dir;
-    }
-  }
-  if (home.empty()) {
+  const std::optional<std::string> home = HomeDirectory();
+  if (!home.has_value()) {
     return absl::NotFoundError(absl::StrCat(
         "cannot find the default index directory: neither XDG_CACHE_HOME nor "
         "HOME is set and user ",
@@ -78,7 +63,7 @@ absl::StatusOr<std::string> DefaultIndexDirectory() {
         " has no home directory in the password database; set "
         "--//rules:index to a directory"));
   }
-  return absl::StrCat(home, "/.cache/imagegraph/index");
+  return absl::StrCat(*home, "/.cache/imagegraph/index");
 }
 
 absl::StatusOr<std::optional<std::string>> ResolveIndexSpec(

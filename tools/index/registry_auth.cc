@@ -62,10 +62,10 @@ std::vector<std::string> RegistryAuthFiles() {
       runtime != nullptr && *runtime != '\0') {
     files.push_back(absl::StrCat(runtime, "/containers/auth.json"));
   }
-  if (const char* home = std::getenv("HOME");
-      home != nullptr && *home != '\0') {
-    files.push_back(absl::StrCat(home, "/.config/containers/auth.json"));
-    files.push_back(absl::StrCat(home, "/.docker/config.json"));
+  // imagebuild looks up its index from inside a Bazel action, without HOME.
+  if (const std::optional<std::string> home = HomeDirectory(); home) {
+    files.push_back(absl::StrCat(*home, "/.config/containers/auth.json"));
+    files.push_back(absl::StrCat(*home, "/.docker/config.json"));
   }
   return files;
 }

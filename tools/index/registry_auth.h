@@ -25,7 +25,8 @@ struct RegistryCredentials {
 
 // The auth files searched, in order (containers-auth.json(5), then Docker's):
 // $REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json,
-// $HOME/.config/containers/auth.json, $HOME/.docker/config.json.
+// $HOME/.config/containers/auth.json, $HOME/.docker/config.json (HOME as
+// HomeDirectory() finds it).
 std::vector<std::string> RegistryAuthFiles();
 
 // The credentials for `host` (HOST[:PORT]) and repository `repo` in the first

@@ -1,5 +1,8 @@
 #include "tools/index/registry_auth.h"
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <string>
 
@@ -73,6 +76,14 @@ TEST(RegistryAuthFilesTest, FollowsTheContainerToolsOrder) {
   EXPECT_THAT(RegistryAuthFiles(),
               ::testing::ElementsAre("/home/u/.config/containers/auth.json",
                                      "/home/u/.docker/config.json"));
+  // As in a Bazel action: no HOME; the password database names it.
+  unsetenv("HOME");
+  struct passwd* user = getpwuid(getuid());
+  ASSERT_NE(user, nullptr);
+  EXPECT_THAT(RegistryAuthFiles(),
+              ::testing::ElementsAre(
+                  absl::StrCat(user->pw_dir, "/.config/containers/auth.json"),
+                  absl::StrCat(user->pw_dir, "/.docker/config.json")));
 }
 
 TEST(ParseAuthChallengeTest, BearerWithCommasInQuotes) {
