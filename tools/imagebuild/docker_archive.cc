@@ -11,7 +11,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -20,8 +19,8 @@
 #include "absl/strings/strip.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
-#include "openssl/sha.h"
 #include "tools/common/file_util.h"
+#include "tools/common/sha256.h"
 #include "tools/common/status_macros.h"
 
 namespace imagegraph {
@@ -213,14 +212,6 @@ const TarEntry* FindEntry(const std::vector<TarEntry>& entries,
     if (entry.name == name && entry.type == '0') return &entry;
   }
   return nullptr;
-}
-
-std::string Sha256Hex(absl::string_view data) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
-         digest);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
 }
 
 absl::StatusOr<google::protobuf::ListValue> ParseManifestJson(
