@@ -39,10 +39,9 @@ absl::StatusOr<ToolArguments> ParseToolArguments(
     Positional positional) {
   ToolArguments result;
   const absl::flat_hash_set<absl::string_view> repeatable_set(repeatable);
-  // What absl::ParseCommandLine gets: argv[0], the checked flags in their
-  // canonical "--name=value" spelling, then "--" and the positionals.
-  std::vector<std::string> for_absl = {argc > 0 ? argv[0] : "tool"};
-  bool has_help = false;
+  // Every flag is set here; only absl's own flags (--help and friends,
+  // --flagfile) go on to absl::ParseCommandLine, after argv[0].
+  std::vector<std::string> absl_builtins = {argc > 0 ? argv[0] : "tool"};
   for (int i = 1; i < argc; ++i) {
     absl::string_view arg = argv[i];
     if (arg == "--") {
@@ -54,12 +53,12 @@ absl::StatusOr<ToolArguments> ParseToolArguments(
       continue;
     }
     arg.remove_prefix(arg[1] == '-' ? 2 : 1);
-    const std::string typed = absl::StrCat("--", arg.substr(0, arg.find('=')));
-    std::string name(arg.substr(0, arg.find('=')));
+    const size_t eq = arg.find('=');
+    const bool has_value = eq != absl::string_view::npos;
+    const std::string typed = absl::StrCat("--", arg.substr(0, eq));
+    std::string name(arg.substr(0, eq));
     absl::StrReplaceAll({{"-", "_"}}, &name);
-    const bool has_value = arg.find('=') != absl::string_view::npos;
-    std::string value =
-        has_value ? std::string(arg.substr(arg.find('=') + 1)) : "";
+    std::string value = has_value ? std::string(arg.substr(eq + 1)) : "";
 
     // The value: after '=', else the next argument.
     auto take_value = [&]() -> absl::Status {
@@ -73,8 +72,7 @@ absl::StatusOr<ToolArguments> ParseToolArguments(
     };
 
     if (IsAbslBuiltinFlag(name)) {
-      has_help = true;
-      for_absl.push_back(absl::StrCat("--", arg));
+      absl_builtins.push_back(absl::StrCat("--", arg));
       continue;
     }
     // A repeatable flag need not be an absl flag (it would keep one value).
@@ -88,8 +86,9 @@ absl::StatusOr<ToolArguments> ParseToolArguments(
     if (flag == nullptr && absl::StartsWith(name, "no") && !has_value) {
       absl::CommandLineFlag* positive =
           absl::FindCommandLineFlag(absl::string_view(name).substr(2));
-      if (positive != nullptr && positive->IsOfType<bool>()) {
-        for_absl.push_back("--" + name);
+      std::string error;
+      if (positive != nullptr && positive->IsOfType<bool>() &&
+          positive->ParseFrom("false", &error)) {
         continue;
       }
     }
@@ -105,18 +104,15 @@ absl::StatusOr<ToolArguments> ParseToolArguments(
     if (!flag->ParseFrom(value, &error)) {
       return absl::InvalidArgumentError(absl::StrCat(typed, ": ", error));
     }
-    for_absl.push_back(absl::StrCat("--", name, "=", value));
   }
   if (positional == Positional::kNone && !result.positional.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("unexpected argument \"", result.positional[0],
                      "\"; every input is a flag"));
   }
-  // absl sets the same values again and handles --help and friends; with
-  // every flag checked above, it has nothing left to reject.
-  if (has_help || for_absl.size() > 1) {
+  if (absl_builtins.size() > 1) {
     std::vector<char*> pointers;
-    for (std::string& text : for_absl) pointers.push_back(text.data());
+    for (std::string& text : absl_builtins) pointers.push_back(text.data());
     absl::ParseCommandLine(static_cast<int>(pointers.size()), pointers.data());
   }
   return result;
