@@ -56,6 +56,12 @@ elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { print b - a }'; }
 calc() { awk "BEGIN { print $1 }"; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 fmt() { printf '%.2f' "$1"; }
+# buildah_in STORAGE ARGS...: buildah with a private vfs storage under STORAGE.
+buildah_in() {
+  local storage="$1"
+  shift
+  buildah --root "${storage}/root" --runroot "${storage}/run" --storage-driver vfs "$@"
+}
 
 # --- 1. zstd ----------------------------------------------------------------
 rootfs="${BENCH_CACHE}/bookworm-minbase.tar"
@@ -69,11 +75,9 @@ mkdir -p "${WORK}/debian"
 cp "${rootfs}" "${WORK}/debian/rootfs.tar"
 printf 'FROM scratch\nADD rootfs.tar /\nCMD ["/bin/bash"]\n' >"${WORK}/debian/Dockerfile"
 storage="${WORK}/storage-debian"
-buildah --root "${storage}/root" --runroot "${storage}/run" --storage-driver vfs \
-  build --quiet --isolation chroot --timestamp 0 --identity-label=false \
+buildah_in "${storage}" build --quiet --isolation chroot --timestamp 0 --identity-label=false \
   --pull=never -t bench/debian:1 "${WORK}/debian" >/dev/null
-buildah --root "${storage}/root" --runroot "${storage}/run" --storage-driver vfs \
-  push --quiet bench/debian:1 "docker-archive:${WORK}/image.tar:bench/debian:1"
+buildah_in "${storage}" push --quiet bench/debian:1 "docker-archive:${WORK}/image.tar:bench/debian:1"
 rm -rf "${storage}" "${WORK}/debian"
 image_bytes="$(stat -c %s "${WORK}/image.tar")"
 cat "${WORK}/image.tar" >/dev/null  # both contenders read from the page cache
@@ -114,6 +118,44 @@ zstd -q -d -c "${WORK}/ours.tar.zst" | cmp - "${WORK}/image.tar"
 rm -f "${WORK}/cli.tar.zst" "${WORK}/ours.tar.zst"
 
 # --- 2. end to end ------------------------------------------------------------
+# The flags imagebuild passes to `buildah build`.
+BUILDAH_BUILD=(build --quiet --isolation chroot --timestamp 0 --identity-label=false
+  --pull=never --layers=false)
+
+# make_context NAME DIR: WORK/NAME.context.tar and .context_hash from DIR, as
+# ctxhash would hand them to imagebuild.
+make_context() {
+  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$2" \
+    -cf "${WORK}/$1.context.tar" .
+  sha256sum "${WORK}/$1.context.tar" | cut -c1-64 >"${WORK}/$1.context_hash"
+}
+
+# imagebuild_of NAME [FLAGS...]: builds image NAME from its context, as the
+# ImageBuild action does, then removes the outputs.
+imagebuild_of() {
+  local name="$1"
+  shift
+  "${IMAGEBUILD}" --name="${name}" --context_tar="${WORK}/${name}.context.tar" \
+    --context_hash_file="${WORK}/${name}.context_hash" --registry=bench \
+    --version=1 --output="${WORK}/${name}.tar.zst" \
+    --metadata="${WORK}/${name}.image.json" "$@" 2>/dev/null
+  rm -f "${WORK}/${name}.tar.zst" "${WORK}/${name}.image.json"
+}
+
+# run_contenders NAME...: one warm-up each, then RUNS interleaved timed runs
+# of every contender_NAME.
+run_contenders() {
+  local name i
+  for name in "$@"; do
+    "contender_${name}"
+  done
+  for ((i = 0; i < RUNS; i++)); do
+    for name in "$@"; do
+      timed "${WORK}/${name}.times" "contender_${name}"
+    done
+  done
+}
+
 ctx="${WORK}/busybox"
 mkdir -p "${ctx}"
 cp /bin/busybox "${ctx}/busybox"
@@ -124,35 +166,19 @@ RUN ["/bin/busybox", "--install", "-s", "/bin"]
 RUN mkdir -p /srv && echo "hello" > /srv/index.html
 CMD ["/bin/httpd", "-f", "-h", "/srv"]
 DOCKERFILE
-tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "${ctx}" \
-  -cf "${WORK}/busybox.context.tar" .
-sha256sum "${WORK}/busybox.context.tar" | cut -c1-64 >"${WORK}/busybox.context_hash"
+make_context busybox "${ctx}"
 
 contender_buildah() {
-  local storage="${WORK}/storage-direct"
-  buildah --root "${storage}/root" --runroot "${storage}/run" --storage-driver vfs \
-    build --quiet --isolation chroot --timestamp 0 --identity-label=false \
-    --pull=never --layers=false -t bench/busybox:1 "${ctx}" >/dev/null
-  rm -rf "${storage}"
+  buildah_in "${WORK}/storage-direct" "${BUILDAH_BUILD[@]}" -t bench/busybox:1 "${ctx}" >/dev/null
+  rm -rf "${WORK}/storage-direct"
 }
 
 contender_imagebuild() {
-  "${IMAGEBUILD}" --name=busybox --context_tar="${WORK}/busybox.context.tar" \
-    --context_hash_file="${WORK}/busybox.context_hash" --registry=bench \
-    --version=1 --output="${WORK}/busybox.tar.zst" \
-    --metadata="${WORK}/busybox.image.json" 2>/dev/null
-  rm -f "${WORK}/busybox.tar.zst" "${WORK}/busybox.image.json"
+  imagebuild_of busybox
 }
 
 E2E_CONTENDERS=(buildah imagebuild)
-for name in "${E2E_CONTENDERS[@]}"; do
-  "contender_${name}"  # warm-up
-done
-for ((i = 0; i < RUNS; i++)); do
-  for name in "${E2E_CONTENDERS[@]}"; do
-    timed "${WORK}/${name}.times" "contender_${name}"
-  done
-done
+run_contenders "${E2E_CONTENDERS[@]}"
 
 # --- 3. end to end on a Debian base --------------------------------------------
 zstd -q -T0 -3 "${WORK}/image.tar" -o "${WORK}/debian.tar.zst"
@@ -166,20 +192,13 @@ COPY app.sh /usr/local/bin/app
 USER worker
 CMD ["app"]
 DOCKERFILE
-tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "${dctx}" \
-  -cf "${WORK}/on-debian.context.tar" .
-sha256sum "${WORK}/on-debian.context.tar" | cut -c1-64 >"${WORK}/on-debian.context_hash"
+make_context on-debian "${dctx}"
 
 # buildah_on_debian STORAGE: loads the base and builds the image there.
 buildah_on_debian() {
-  local storage="$1"
-  buildah --root "${storage}/root" --runroot "${storage}/run" --storage-driver vfs \
-    pull --quiet "docker-archive:${WORK}/image.tar" >/dev/null
-  buildah --root "${storage}/root" --runroot "${storage}/run" --storage-driver vfs \
-    tag bench/debian:1 debian
-  buildah --root "${storage}/root" --runroot "${storage}/run" --storage-driver vfs \
-    build --quiet --isolation chroot --timestamp 0 --identity-label=false \
-    --pull=never --layers=false -t bench/on-debian:1 "${dctx}" >/dev/null
+  buildah_in "$1" pull --quiet "docker-archive:${WORK}/image.tar" >/dev/null
+  buildah_in "$1" tag bench/debian:1 debian
+  buildah_in "$1" "${BUILDAH_BUILD[@]}" -t bench/on-debian:1 "${dctx}" >/dev/null
 }
 
 contender_buildah_debian() {
@@ -190,30 +209,18 @@ contender_buildah_debian() {
 contender_buildah_debian_export() {
   local storage="${WORK}/storage-debian-export"
   buildah_on_debian "${storage}"
-  buildah --root "${storage}/root" --runroot "${storage}/run" --storage-driver vfs \
-    push --quiet bench/on-debian:1 "docker-archive:${WORK}/on-debian.tar:bench/on-debian:1"
+  buildah_in "${storage}" push --quiet bench/on-debian:1 \
+    "docker-archive:${WORK}/on-debian.tar:bench/on-debian:1"
   zstd -q -T0 -3 --rm "${WORK}/on-debian.tar" -o "${WORK}/on-debian-cli.tar.zst"
   rm -rf "${storage}" "${WORK}/on-debian-cli.tar.zst"
 }
 
 contender_imagebuild_debian() {
-  "${IMAGEBUILD}" --name=on-debian --context_tar="${WORK}/on-debian.context.tar" \
-    --context_hash_file="${WORK}/on-debian.context_hash" --registry=bench \
-    --version=1 --parent=debian="${WORK}/debian.tar.zst" \
-    --output="${WORK}/on-debian.tar.zst" \
-    --metadata="${WORK}/on-debian.image.json" 2>/dev/null
-  rm -f "${WORK}/on-debian.tar.zst" "${WORK}/on-debian.image.json"
+  imagebuild_of on-debian --parent=debian="${WORK}/debian.tar.zst"
 }
 
 DEBIAN_CONTENDERS=(buildah_debian buildah_debian_export imagebuild_debian)
-for name in "${DEBIAN_CONTENDERS[@]}"; do
-  "contender_${name}"  # warm-up
-done
-for ((i = 0; i < RUNS; i++)); do
-  for name in "${DEBIAN_CONTENDERS[@]}"; do
-    timed "${WORK}/${name}.times" "contender_${name}"
-  done
-done
+run_contenders "${DEBIAN_CONTENDERS[@]}"
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # --- report ---------------------------------------------------------------------
@@ -233,10 +240,20 @@ Command: \`bench/imagebuild/run.sh ${RUNS}\`
 | 3-layer busybox Dockerfile | wall s | best wall s | CPU s |
 | --- | ---: | ---: | ---: |
 REPORT
+# row NAME: the contender's median wall, best wall and median CPU seconds.
+row() {
+  local times="${WORK}/$1.times"
+  echo "| $1 | $(fmt "$(wall "${times}")") | $(fmt "$(best "${times}")") | $(fmt "$(cpu "${times}")") |"
+}
+# ratio_row LABEL A B: the same three figures of contender A over B's.
+ratio_row() {
+  local a="${WORK}/$2.times" b="${WORK}/$3.times"
+  echo "| $1 | $(fmt "$(calc "$(wall "${a}") / $(wall "${b}")")") | $(fmt "$(calc "$(best "${a}") / $(best "${b}")")") | $(fmt "$(calc "$(cpu "${a}") / $(cpu "${b}")")") |"
+}
 for name in "${E2E_CONTENDERS[@]}"; do
-  echo "| ${name} | $(fmt "$(wall "${WORK}/${name}.times")") | $(fmt "$(best "${WORK}/${name}.times")") | $(fmt "$(cpu "${WORK}/${name}.times")") |"
+  row "${name}"
 done
-echo "| imagebuild / buildah (target <= 1.3) | $(fmt "$(calc "$(wall "${WORK}/imagebuild.times") / $(wall "${WORK}/buildah.times")")") | $(fmt "$(calc "$(best "${WORK}/imagebuild.times") / $(best "${WORK}/buildah.times")")") | $(fmt "$(calc "$(cpu "${WORK}/imagebuild.times") / $(cpu "${WORK}/buildah.times")")") |"
+ratio_row "imagebuild / buildah (target <= 1.3)" imagebuild buildah
 
 cat <<REPORT
 
@@ -244,8 +261,8 @@ cat <<REPORT
 | --- | ---: | ---: | ---: |
 REPORT
 for name in "${DEBIAN_CONTENDERS[@]}"; do
-  echo "| ${name} | $(fmt "$(wall "${WORK}/${name}.times")") | $(fmt "$(best "${WORK}/${name}.times")") | $(fmt "$(cpu "${WORK}/${name}.times")") |"
+  row "${name}"
 done
 for base in buildah_debian buildah_debian_export; do
-  echo "| imagebuild / ${base} | $(fmt "$(calc "$(wall "${WORK}/imagebuild_debian.times") / $(wall "${WORK}/${base}.times")")") | $(fmt "$(calc "$(best "${WORK}/imagebuild_debian.times") / $(best "${WORK}/${base}.times")")") | $(fmt "$(calc "$(cpu "${WORK}/imagebuild_debian.times") / $(cpu "${WORK}/${base}.times")")") |"
+  ratio_row "imagebuild / ${base}" imagebuild_debian "${base}"
 done
