@@ -108,10 +108,8 @@ nested_bazel() {
 }
 
 # --- measuring -------------------------------------------------------------------
-now() { date +%s.%N; }
-calc() { awk "BEGIN { print $1 }"; }
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-fmt() { printf '%.2f' "$1"; }
+# shellcheck source=bench/lib/stats.sh
+source "${ROOT}/bench/lib/stats.sh"
 
 # CPU seconds (user + system, reaped children included) of process PID.
 cpu_of() {
@@ -141,9 +139,6 @@ critical_path() {
   sed -n 's/.*Critical Path: \([0-9.]*\)s.*/\1/p' "${WORK}/$1.err" | tail -n 1 >>"${WORK}/$1.critical"
 }
 critical() { median <"${WORK}/$1.critical"; }
-wall() { awk '{ print $1 }' "${WORK}/$1.times" | median; }
-best() { awk '{ print $1 }' "${WORK}/$1.times" | sort -g | head -n 1; }
-cpu() { awk '{ print $2 }' "${WORK}/$1.times" | median; }
 
 BUILDAH_BUILD=(build --quiet --isolation chroot --format oci --timestamp 0 --identity-label=false
   --pull=never --layers=false -t bench/img:1)
@@ -205,11 +200,11 @@ spawns="$(jq -r '.mnemonic' "${WORK}/exec.json" | sort | uniq -c | awk '{ printf
 
 # --- report ------------------------------------------------------------------------
 row() {
-  local label="$1" name="$2"
-  echo "| ${label} | $(fmt "$(wall "${name}")") | $(fmt "$(best "${name}")") | $(fmt "$(cpu "${name}")") |"
+  local label="$1" times="${WORK}/$2.times"
+  echo "| ${label} | $(fmt "$(wall "${times}")") | $(fmt "$(best "${times}")") | $(fmt "$(cpu "${times}")") |"
 }
 ratio_row() {
-  local label="$1" a="$2" b="$3"
+  local label="$1" a="${WORK}/$2.times" b="${WORK}/$3.times"
   echo "| ${label} | **$(fmt "$(calc "$(wall "${a}") / $(wall "${b}")")")** | $(fmt "$(calc "$(best "${a}") / $(best "${b}")")") | $(fmt "$(calc "$(cpu "${a}") / $(cpu "${b}")")") |"
 }
 cat <<REPORT

@@ -39,9 +39,8 @@ restore() {
 }
 trap 'restore; rm -rf "${WORK}"' EXIT
 
-now() { date +%s.%N; }
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-fmt() { printf '%.2f' "$1"; }
+# shellcheck source=bench/lib/stats.sh
+source "${ROOT}/bench/lib/stats.sh"
 
 # timed NAME ARGS...: `bazel build ARGS //images/...`, wall seconds appended
 # to NAME.times; the number of actions Bazel executed to NAME.actions.
@@ -80,7 +79,6 @@ done
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 range() { sort -g "${WORK}/$1" | sed -n '1p;$p' | paste -sd- | sed 's/^\([0-9]*\)-\1$/\1/'; }
-best() { sort -g "${WORK}/$1.times" | head -n 1; }
 targets="$(bazel query '//images/...' 2>/dev/null | wc -l)"
 images="$(bazel query 'kind("image_build rule", //images/...)' 2>/dev/null | wc -l)"
 cat <<REPORT
@@ -92,6 +90,6 @@ Spawns of one run of the second case (execution log): $(grep . "${WORK}/dropped.
 
 | \`bazel build //images/...\`, warm server | median wall s | best wall s | spawns run | ImageBuild runs | target |
 | --- | ---: | ---: | ---: | ---: | --- |
-| nothing changed | **$(fmt "$(median <"${WORK}/null.times")")** | $(fmt "$(best null)") | $(range null.actions) | 0 | < 1 s |
-| \`${DROPPED}\` changed (dropped by .dockerignore) | **$(fmt "$(median <"${WORK}/dropped.times")")** | $(fmt "$(best dropped)") | $(range dropped.actions) | $(range dropped.imagebuilds) | |
+| nothing changed | **$(fmt "$(median <"${WORK}/null.times")")** | $(fmt "$(best "${WORK}/null.times")") | $(range null.actions) | 0 | < 1 s |
+| \`${DROPPED}\` changed (dropped by .dockerignore) | **$(fmt "$(median <"${WORK}/dropped.times")")** | $(fmt "$(best "${WORK}/dropped.times")") | $(range dropped.actions) | $(range dropped.imagebuilds) | |
 REPORT

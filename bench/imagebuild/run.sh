@@ -51,11 +51,9 @@ bazel shutdown 2>/dev/null
 WORK="$(mktemp -d /tmp/imagebuild-bench.XXXXXX)"
 trap 'rm -rf "${WORK}"' EXIT
 
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { print b - a }'; }
-calc() { awk "BEGIN { print $1 }"; }
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-fmt() { printf '%.2f' "$1"; }
+# shellcheck source=bench/lib/stats.sh
+source "${ROOT}/bench/lib/stats.sh"
+
 # buildah_in STORAGE ARGS...: buildah with a private vfs storage under STORAGE.
 buildah_in() {
   local storage="$1"
@@ -91,9 +89,6 @@ timed() {
   { time "$@" >/dev/null 2>&1; } 2>>"${file}.raw"
   tail -n 1 "${file}.raw" | awk '{ print $1, $2 + $3 }' >>"${file}"
 }
-wall() { awk '{ print $1 }' "$1" | median; }
-best() { awk '{ print $1 }' "$1" | sort -g | head -n 1; }
-cpu() { awk '{ print $2 }' "$1" | median; }
 
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 # Each run writes a new file, as a Bazel action does (Bazel deletes outputs
