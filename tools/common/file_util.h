@@ -104,6 +104,14 @@ absl::StatusOr<std::string> ReadFileToString(absl::string_view path);
 // line is an error that names the file and line and says what the file must
 // hold (`what`, e.g. "the version tag, e.g. 1.4.2"). Messages call the file
 // `display` when it is given (e.g. a path relative to the workspace).
+// What REGISTRY, VERSION and HASH files hold, as ReadOneLineFile's `what`.
+inline constexpr absl::string_view kRegistryFileHolds =
+    "the registry, e.g. localhost:5000/imagegraph";
+inline constexpr absl::string_view kVersionFileHolds =
+    "the version tag, e.g. 1.4.2";
+inline constexpr absl::string_view kHashFileHolds =
+    "the pinned digest, sha256:<64 hex digits>";
+
 absl::StatusOr<std::string> ReadOneLineFile(absl::string_view path,
                                             absl::string_view what,
                                             absl::string_view display = {});

@@ -138,7 +138,7 @@ absl::StatusOr<std::vector<ParentHash>> OrderParentsByDockerfile(
 }
 
 absl::StatusOr<std::string> ReadRegistryFile(const std::string& path) {
-  return ReadOneLineFile(path, "the registry, e.g. localhost:5000/imagegraph");
+  return ReadOneLineFile(path, kRegistryFileHolds);
 }
 
 absl::StatusOr<std::string> FindFolderRegistry(const ContextSpec& spec) {

@@ -636,15 +636,12 @@ std::vector<std::string> ImageTags(absl::string_view registry,
 absl::StatusOr<ImageMetadata> BuildImage(const BuildRequest& given) {
   BuildRequest request = given;
   if (!request.registry_file.empty()) {
-    IG_ASSIGN_OR_RETURN(
-        request.registry,
-        ReadOneLineFile(request.registry_file,
-                        "the registry, e.g. localhost:5000/imagegraph"));
+    IG_ASSIGN_OR_RETURN(request.registry, ReadOneLineFile(request.registry_file,
+                                                          kRegistryFileHolds));
   }
   if (!request.version_file.empty()) {
-    IG_ASSIGN_OR_RETURN(
-        request.version,
-        ReadOneLineFile(request.version_file, "the version tag, e.g. 1.4.2"));
+    IG_ASSIGN_OR_RETURN(request.version, ReadOneLineFile(request.version_file,
+                                                         kVersionFileHolds));
   }
   if (request.name.empty())
     return absl::InvalidArgumentError("--name is required");

@@ -40,13 +40,6 @@ bool IsDirectory(const std::string& path) {
   return fs::is_directory(path, error);
 }
 
-// What each settings file holds, for ReadOneLineFile's messages.
-constexpr absl::string_view kRegistryWhat =
-    "the registry, e.g. localhost:5000/imagegraph";
-constexpr absl::string_view kVersionWhat = "the version tag, e.g. 1.4.2";
-constexpr absl::string_view kHashWhat =
-    "the pinned digest, sha256:<64 hex digits>";
-
 bool IsBuildFileName(absl::string_view name) {
   return name == "BUILD" || name == "BUILD.bazel";
 }
@@ -190,7 +183,7 @@ class Scanner {
     if (IsRegularFile(registry)) {
       IG_ASSIGN_OR_RETURN(
           tree_.registry,
-          ReadOneLineFile(registry, kRegistryWhat, Rel("REGISTRY")));
+          ReadOneLineFile(registry, kRegistryFileHolds, Rel("REGISTRY")));
     }
     IG_RETURN_IF_ERROR(LoadKind());
 
@@ -214,7 +207,7 @@ class Scanner {
         const std::string display = Rel(Join(name, "HASH"));
         IG_ASSIGN_OR_RETURN(
             std::string digest,
-            ReadOneLineFile(Join(folder, "HASH"), kHashWhat, display));
+            ReadOneLineFile(Join(folder, "HASH"), kHashFileHolds, display));
         if (!IsSha256(digest)) {
           return absl::InvalidArgumentError(absl::StrCat(
               display, ": \"", digest,
@@ -331,7 +324,7 @@ class Scanner {
       image.registry_file = Join(name, "REGISTRY");
       IG_ASSIGN_OR_RETURN(
           image.registry,
-          ReadOneLineFile(Join(folder, "REGISTRY"), kRegistryWhat,
+          ReadOneLineFile(Join(folder, "REGISTRY"), kRegistryFileHolds,
                           Rel(image.registry_file)));
     } else if (!tree_.registry.empty()) {
       image.registry_file = "REGISTRY";
@@ -344,14 +337,15 @@ class Scanner {
     }
     if (IsRegularFile(Join(folder, "VERSION"))) {
       image.version_file = Join(name, "VERSION");
-      IG_ASSIGN_OR_RETURN(image.version,
-                          ReadOneLineFile(Join(folder, "VERSION"), kVersionWhat,
-                                          Rel(image.version_file)));
+      IG_ASSIGN_OR_RETURN(
+          image.version,
+          ReadOneLineFile(Join(folder, "VERSION"), kVersionFileHolds,
+                          Rel(image.version_file)));
     }
     if (IsRegularFile(Join(folder, "HASH"))) {
       image.hash_file = Join(name, "HASH");
       IG_ASSIGN_OR_RETURN(image.hash,
-                          ReadOneLineFile(Join(folder, "HASH"), kHashWhat,
+                          ReadOneLineFile(Join(folder, "HASH"), kHashFileHolds,
                                           Rel(image.hash_file)));
       if (!IsSha256(image.hash)) {
         return absl::InvalidArgumentError(absl::StrCat(

@@ -210,8 +210,7 @@ absl::StatusOr<PushSettings> ResolvePushSettings(const PushSources& sources) {
   } else if (!sources.registry_file.empty()) {
     IG_ASSIGN_OR_RETURN(
         settings.registry,
-        ReadOneLineFile(sources.registry_file,
-                        "a registry like localhost:5000/imagegraph"));
+        ReadOneLineFile(sources.registry_file, kRegistryFileHolds));
     absl::Status valid = ValidateRegistry(settings.registry);
     if (!valid.ok()) {
       return absl::InvalidArgumentError(
@@ -232,8 +231,7 @@ absl::StatusOr<PushSettings> ResolvePushSettings(const PushSources& sources) {
 
   if (!sources.version_file.empty()) {
     IG_ASSIGN_OR_RETURN(
-        settings.tag,
-        ReadOneLineFile(sources.version_file, "the version tag, e.g. 1.4.2"));
+        settings.tag, ReadOneLineFile(sources.version_file, kVersionFileHolds));
     absl::Status valid = ValidateTag(settings.tag);
     if (!valid.ok()) {
       return absl::InvalidArgumentError(
@@ -252,10 +250,8 @@ absl::StatusOr<PushSettings> ResolvePushSettings(const PushSources& sources) {
     hash_path = sources.source_hash_path;
   }
   if (!hash_path.empty()) {
-    IG_ASSIGN_OR_RETURN(
-        std::string hash,
-        ReadOneLineFile(hash_path,
-                        "the pinned digest, sha256:<64 hex digits>"));
+    IG_ASSIGN_OR_RETURN(std::string hash,
+                        ReadOneLineFile(hash_path, kHashFileHolds));
     absl::Status valid = ValidateDigest(hash);
     if (!valid.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(
