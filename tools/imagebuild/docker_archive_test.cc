@@ -165,6 +165,17 @@ TEST(DockerArchiveTest, SetsTagsInPlace) {
   EXPECT_EQ(*ReadFileToString(path), first);
 }
 
+TEST(DockerArchiveTest, RefusesRepositoriesThatAreNotJson) {
+  ArchiveFixture fixture("bad_repositories");
+  fixture.AddBlob("{}", ".json");
+  fixture.AddFile("manifest.json", R"([{"Config":"x.json","Layers":[]}])");
+  fixture.AddFile("repositories", "not json");
+  auto status = SetDockerArchiveTags(fixture.Write(), {"a/b:1"});
+  EXPECT_THAT(status.message(), HasSubstr(fixture.path()));
+  EXPECT_THAT(status.message(),
+              HasSubstr("repositories is not JSON: not json"));
+}
+
 TEST(DockerArchiveTest, RefusesEntriesAfterTheManifest) {
   ArchiveFixture fixture("trailing");
   fixture.AddImage({"reg.test/x:1"});
