@@ -15,6 +15,8 @@
 #include "tools/common/file_util.h"
 #include "tools/common/status_macros.h"
 #include "tools/dockerfile/dockerfile.h"
+#include "tools/dockerfile/shell_word.h"
+#include "tools/tree/resolver.h"
 
 namespace imagegraph {
 namespace {

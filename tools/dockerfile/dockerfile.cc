@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "tools/common/status_macros.h"
+#include "tools/dockerfile/shell_word.h"
 
 namespace imagegraph {
 namespace {
@@ -51,17 +52,11 @@ const std::vector<std::string>* AllowedFlags(absl::string_view keyword) {
   return nullptr;
 }
 
-bool IsBlank(char c) { return c == ' ' || c == '\t'; }
-
-bool IsNameChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-}
-
 absl::string_view TrimBlanks(absl::string_view s) {
-  while (!s.empty() && (IsBlank(s.front()) || s.front() == '\r')) {
+  while (!s.empty() && (IsShellBlank(s.front()) || s.front() == '\r')) {
     s.remove_prefix(1);
   }
-  while (!s.empty() && (IsBlank(s.back()) || s.back() == '\r')) {
+  while (!s.empty() && (IsShellBlank(s.back()) || s.back() == '\r')) {
     s.remove_suffix(1);
   }
   return s;
@@ -123,200 +118,6 @@ struct MappedText {
   }
 };
 
-// A shell word of an instruction's arguments: raw text and position.
-struct RawWord {
-  std::string text;
-  size_t begin;  // in the instruction's logical text
-};
-
-// Splits on whitespace that is not quoted or escaped. Words keep their quotes.
-std::vector<RawWord> SplitWords(absl::string_view s, size_t base, char escape) {
-  std::vector<RawWord> words;
-  size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && IsBlank(s[i])) ++i;
-    if (i >= s.size()) break;
-    size_t begin = i;
-    char quote = 0;
-    while (i < s.size()) {
-      char c = s[i];
-      if (c == escape && quote != '\'' && i + 1 < s.size()) {
-        i += 2;
-        continue;
-      }
-      if (quote != 0) {
-        if (c == quote) quote = 0;
-      } else if (c == '\'' || c == '"') {
-        quote = c;
-      } else if (IsBlank(c)) {
-        break;
-      }
-      ++i;
-    }
-    words.push_back({std::string(s.substr(begin, i - begin)), base + begin});
-  }
-  return words;
-}
-
-// Expands variables in one shell word, Docker-style.
-class WordExpander {
- public:
-  WordExpander(absl::string_view word,
-               const absl::flat_hash_map<std::string, std::string>& variables,
-               char escape)
-      : word_(word), variables_(variables), escape_(escape) {}
-
-  absl::StatusOr<std::string> Expand() {
-    std::string out;
-    IG_RETURN_IF_ERROR(ProcessUntil(&out, /*in_braces=*/false));
-    return out;
-  }
-
- private:
-  absl::Status ProcessUntil(std::string* out, bool in_braces) {
-    while (pos_ < word_.size()) {
-      char c = word_[pos_];
-      if (in_braces && c == '}') return absl::OkStatus();
-      if (c == escape_) {
-        if (pos_ + 1 < word_.size()) {
-          out->push_back(word_[pos_ + 1]);
-          pos_ += 2;
-        } else {
-          out->push_back(c);
-          ++pos_;
-        }
-      } else if (c == '\'') {
-        size_t close = word_.find('\'', pos_ + 1);
-        if (close == kNpos) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("unterminated single quote in ", word_));
-        }
-        absl::StrAppend(out, word_.substr(pos_ + 1, close - pos_ - 1));
-        pos_ = close + 1;
-      } else if (c == '"') {
-        ++pos_;
-        IG_RETURN_IF_ERROR(ProcessDoubleQuoted(out));
-      } else if (c == '$') {
-        IG_RETURN_IF_ERROR(ProcessDollar(out));
-      } else {
-        out->push_back(c);
-        ++pos_;
-      }
-    }
-    if (in_braces) {
-      return absl::InvalidArgumentError(absl::StrCat("missing '}' in ", word_));
-    }
-    return absl::OkStatus();
-  }
-
-  absl::Status ProcessDoubleQuoted(std::string* out) {
-    while (pos_ < word_.size()) {
-      char c = word_[pos_];
-      if (c == '"') {
-        ++pos_;
-        return absl::OkStatus();
-      }
-      if (c == escape_ && pos_ + 1 < word_.size()) {
-        char next = word_[pos_ + 1];
-        if (next != '"' && next != '$' && next != escape_) out->push_back(c);
-        out->push_back(next);
-        pos_ += 2;
-      } else if (c == '$') {
-        IG_RETURN_IF_ERROR(ProcessDollar(out));
-      } else {
-        out->push_back(c);
-        ++pos_;
-      }
-    }
-    return absl::InvalidArgumentError(
-        absl::StrCat("unterminated double quote in ", word_));
-  }
-
-  const std::string* Lookup(const std::string& name) const {
-    auto it = variables_.find(name);
-    return it == variables_.end() ? nullptr : &it->second;
-  }
-
-  absl::Status ProcessDollar(std::string* out) {
-    ++pos_;  // '$'
-    if (pos_ >= word_.size()) {
-      out->push_back('$');
-      return absl::OkStatus();
-    }
-    if (word_[pos_] != '{') {
-      size_t begin = pos_;
-      while (pos_ < word_.size() && IsNameChar(word_[pos_])) ++pos_;
-      if (pos_ == begin) {
-        out->push_back('$');
-        return absl::OkStatus();
-      }
-      const std::string* value =
-          Lookup(std::string(word_.substr(begin, pos_ - begin)));
-      if (value != nullptr) out->append(*value);
-      return absl::OkStatus();
-    }
-    ++pos_;  // '{'
-    size_t begin = pos_;
-    while (pos_ < word_.size() && IsNameChar(word_[pos_])) ++pos_;
-    std::string name(word_.substr(begin, pos_ - begin));
-    if (name.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("bad substitution in ", word_,
-                       ": expected a variable name after ${"));
-    }
-    if (pos_ >= word_.size()) {
-      return absl::InvalidArgumentError(absl::StrCat("missing '}' in ", word_));
-    }
-    const std::string* value = Lookup(name);
-    if (word_[pos_] == '}') {
-      ++pos_;
-      if (value != nullptr) out->append(*value);
-      return absl::OkStatus();
-    }
-    bool colon = false;
-    if (word_[pos_] == ':') {
-      colon = true;
-      ++pos_;
-    }
-    if (pos_ >= word_.size()) {
-      return absl::InvalidArgumentError(absl::StrCat("missing '}' in ", word_));
-    }
-    char modifier = word_[pos_];
-    if (modifier != '-' && modifier != '+' && modifier != '?') {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "unsupported substitution in ", word_, ": ${", name, colon ? ":" : "",
-          std::string(1, modifier),
-          "...}; use ${NAME}, ${NAME:-default} or ${NAME:+alternative}"));
-    }
-    ++pos_;
-    std::string alternative;
-    IG_RETURN_IF_ERROR(ProcessUntil(&alternative, /*in_braces=*/true));
-    ++pos_;  // '}'
-    bool set = value != nullptr && (!colon || !value->empty());
-    switch (modifier) {
-      case '-':
-        out->append(set ? *value : alternative);
-        break;
-      case '+':
-        if (set) out->append(alternative);
-        break;
-      case '?':
-        if (!set) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              name, ": ", alternative.empty() ? "is not set" : alternative));
-        }
-        out->append(*value);
-        break;
-    }
-    return absl::OkStatus();
-  }
-
-  absl::string_view word_;
-  const absl::flat_hash_map<std::string, std::string>& variables_;
-  char escape_;
-  size_t pos_ = 0;
-};
-
 // `# name=value` at the top of the file.
 bool ParseDirective(absl::string_view line, std::string* name,
                     std::string* value) {
@@ -352,7 +153,7 @@ std::optional<std::string> PercentDirective(absl::string_view comment,
   if (!absl::ConsumePrefix(&s, "#")) return std::nullopt;
   s = TrimBlanks(s);
   if (!absl::ConsumePrefix(&s, marker)) return std::nullopt;
-  if (!s.empty() && !IsBlank(s.front())) return std::nullopt;
+  if (!s.empty() && !IsShellBlank(s.front())) return std::nullopt;
   return std::string(TrimBlanks(s));
 }
 
@@ -523,7 +324,7 @@ bool ParseHeredocWord(absl::string_view word, std::string* delimiter,
     return false;
   }
   for (char c : rest) {
-    if (!IsNameChar(c) && c != '.' && c != '-') return false;
+    if (!IsShellNameChar(c) && c != '.' && c != '-') return false;
   }
   *delimiter = std::string(rest);
   return true;
@@ -626,7 +427,7 @@ class Parser {
       std::vector<std::string> names =
           absl::StrSplit(*arg, absl::ByAnyChar(" \t"), absl::SkipEmpty());
       if (names.size() != 1 ||
-          !std::all_of(names[0].begin(), names[0].end(), IsNameChar)) {
+          !std::all_of(names[0].begin(), names[0].end(), IsShellNameChar)) {
         return Error(
             line, absl::StrCat("# %ARG takes one argument name, got \"", *arg,
                                "\": write # %ARG NAME"));
@@ -640,7 +441,7 @@ class Parser {
   // `*content_end` is where the content before it ends.
   bool ContinuationEnd(const PhysicalLine& line, size_t* content_end) const {
     size_t end = line.end;
-    while (end > line.begin && IsBlank(text_[end - 1])) --end;
+    while (end > line.begin && IsShellBlank(text_[end - 1])) --end;
     if (end > line.begin && text_[end - 1] == dockerfile_.escape) {
       *content_end = end - 1;
       return true;
@@ -655,7 +456,7 @@ class Parser {
     // The first line's leading whitespace is not part of the instruction.
     const PhysicalLine& first = lines_[*next];
     size_t begin = first.begin;
-    while (begin < first.end && IsBlank(text_[begin])) ++begin;
+    while (begin < first.end && IsShellBlank(text_[begin])) ++begin;
     size_t content_end;
     bool continues = ContinuationEnd(first, &content_end);
     logical.Append(text_, begin, std::max(begin, content_end));
@@ -678,7 +479,7 @@ class Parser {
     instruction.line = start_line;
     absl::string_view all = logical.text;
     size_t keyword_end = 0;
-    while (keyword_end < all.size() && !IsBlank(all[keyword_end])) {
+    while (keyword_end < all.size() && !IsShellBlank(all[keyword_end])) {
       ++keyword_end;
     }
     std::string written_keyword(all.substr(0, keyword_end));
@@ -692,9 +493,10 @@ class Parser {
                                 std::string(1, dockerfile_.escape), ")"));
     }
     size_t args_begin = keyword_end;
-    while (args_begin < all.size() && IsBlank(all[args_begin])) ++args_begin;
+    while (args_begin < all.size() && IsShellBlank(all[args_begin]))
+      ++args_begin;
     size_t args_end = all.size();
-    while (args_end > args_begin && IsBlank(all[args_end - 1])) --args_end;
+    while (args_end > args_begin && IsShellBlank(all[args_end - 1])) --args_end;
     instruction.arguments =
         std::string(all.substr(args_begin, args_end - args_begin));
     if (instruction.arguments.empty()) {
@@ -708,7 +510,7 @@ class Parser {
             AllowedFlags(instruction.keyword)) {
       while (rest_begin < args_end && all.substr(rest_begin, 2) == "--") {
         size_t word_end = rest_begin;
-        while (word_end < args_end && !IsBlank(all[word_end])) ++word_end;
+        while (word_end < args_end && !IsShellBlank(all[word_end])) ++word_end;
         absl::string_view word = all.substr(rest_begin, word_end - rest_begin);
         InstructionFlag flag;
         size_t equals = word.find('=');
@@ -735,7 +537,8 @@ class Parser {
         }
         instruction.flags.push_back(std::move(flag));
         rest_begin = word_end;
-        while (rest_begin < args_end && IsBlank(all[rest_begin])) ++rest_begin;
+        while (rest_begin < args_end && IsShellBlank(all[rest_begin]))
+          ++rest_begin;
       }
     }
     instruction.rest =
@@ -757,7 +560,7 @@ class Parser {
 
     // Here-documents follow the instruction line.
     std::vector<RawWord> words =
-        SplitWords(instruction.rest, rest_begin, dockerfile_.escape);
+        SplitShellWords(instruction.rest, rest_begin, dockerfile_.escape);
     if (!instruction.json_form &&
         (instruction.keyword == "RUN" || instruction.keyword == "COPY" ||
          instruction.keyword == "ADD")) {
@@ -902,7 +705,7 @@ class Parser {
       arg.name = word.text.substr(0, equals);
       if (equals != kNpos) arg.default_value = word.text.substr(equals + 1);
       if (arg.name.empty() ||
-          !std::all_of(arg.name.begin(), arg.name.end(), IsNameChar)) {
+          !std::all_of(arg.name.begin(), arg.name.end(), IsShellNameChar)) {
         return Error(instruction.line,
                      absl::StrCat("ARG \"", word.text,
                                   "\" is not NAME or NAME=default"));
@@ -916,86 +719,41 @@ class Parser {
   absl::string_view text_;
   std::vector<PhysicalLine> lines_;
 };
-
-// Splits an image reference into the part before the tag/digest, the tag and
-// the digest ("" when absent).
-struct ParsedReference {
-  std::string repository;
-  std::string tag;
-  std::string digest;
-};
-
-ParsedReference SplitReference(absl::string_view reference) {
-  ParsedReference parsed;
-  size_t at = reference.find('@');
-  if (at != kNpos) {
-    parsed.digest = std::string(reference.substr(at + 1));
-    reference = reference.substr(0, at);
-  }
-  size_t colon = reference.rfind(':');
-  size_t slash = reference.rfind('/');
-  if (colon != kNpos && (slash == kNpos || colon > slash)) {
-    parsed.tag = std::string(reference.substr(colon + 1));
-    reference = reference.substr(0, colon);
-  }
-  parsed.repository = std::string(reference);
-  return parsed;
-}
-
-bool IsSha256Digest(absl::string_view digest) {
-  if (!absl::ConsumePrefix(&digest, "sha256:") || digest.size() != 64) {
-    return false;
-  }
-  return std::all_of(digest.begin(), digest.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-  });
-}
-
-struct ResolvedReference {
-  ImageReference reference;
-  size_t offset;  // of the raw reference in the text (npos if split)
-  size_t length;
-};
-
-class Resolver {
+// Expands the ARG values into every FROM base and COPY --from value, with
+// Docker's scoping: ARGs before the first FROM are visible to FROM lines;
+// inside a stage only ARGs declared in it (a bare `ARG NAME` takes the global
+// value).
+class ReferenceExpander {
  public:
-  Resolver(const Dockerfile& dockerfile, const ResolveOptions& options)
-      : dockerfile_(dockerfile), options_(options) {}
+  ReferenceExpander(
+      const Dockerfile& dockerfile,
+      const absl::flat_hash_map<std::string, std::string>& build_args)
+      : dockerfile_(dockerfile), build_args_(build_args) {}
 
-  absl::StatusOr<std::vector<ResolvedReference>> Resolve() {
-    if (!options_.docker_image_parent.empty() &&
-        !options_.in_tree_names.empty() &&
-        !options_.in_tree_names.contains(options_.docker_image_parent)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          dockerfile_.path, ": the declared parent \"",
-          options_.docker_image_parent,
-          "\" is not an image folder of the tree: name one of its folders"));
-    }
+  absl::StatusOr<std::vector<ReferenceUse>> Expand() {
     absl::flat_hash_map<std::string, std::string> global_vars;
     for (const ArgDeclaration& arg : dockerfile_.global_args) {
       IG_RETURN_IF_ERROR(Declare(arg.line, arg.name, arg.default_value,
                                  /*globals=*/nullptr, &global_vars));
     }
-    std::vector<ResolvedReference> references;
+    std::vector<ReferenceUse> references;
     absl::flat_hash_map<std::string, std::string> stage_vars;
     int stage = -1;
-    for (size_t i = 0; i < dockerfile_.instructions.size(); ++i) {
-      const Instruction& instruction = dockerfile_.instructions[i];
+    for (const Instruction& instruction : dockerfile_.instructions) {
       if (instruction.keyword == "FROM") {
         ++stage;
         stage_vars.clear();
         const Stage& current = dockerfile_.stages[stage];
-        IG_ASSIGN_OR_RETURN(ResolvedReference resolved,
-                            ResolveOne(instruction.line, /*from_copy=*/false,
-                                       current.base, global_vars, stage));
-        resolved.offset = current.base_offset;
-        resolved.length = current.base.size();
-        references.push_back(std::move(resolved));
+        IG_ASSIGN_OR_RETURN(
+            ReferenceUse use,
+            ExpandOne(instruction.line, /*from_copy=*/false, current.base,
+                      current.base_offset, global_vars, stage));
+        references.push_back(std::move(use));
       } else if (stage < 0) {
         continue;
       } else if (instruction.keyword == "ARG") {
         for (const RawWord& word :
-             SplitWords(instruction.rest, 0, dockerfile_.escape)) {
+             SplitShellWords(instruction.rest, 0, dockerfile_.escape)) {
           size_t equals = word.text.find('=');
           std::optional<std::string> default_value;
           if (equals != kNpos) default_value = word.text.substr(equals + 1);
@@ -1007,40 +765,36 @@ class Resolver {
         const InstructionFlag* from = instruction.FindFlag("from");
         if (from == nullptr) continue;
         if (!from->has_value || from->value.empty()) {
-          return Error(instruction.line,
-                       "COPY --from needs a stage name, stage index or "
-                       "image: write COPY --from=<stage> ...");
+          return ErrorAt(dockerfile_.path, instruction.line,
+                         "COPY --from needs a stage name, stage index or "
+                         "image: write COPY --from=<stage> ...");
         }
-        IG_ASSIGN_OR_RETURN(ResolvedReference resolved,
-                            ResolveOne(instruction.line, /*from_copy=*/true,
-                                       from->value, stage_vars, stage));
-        resolved.offset = from->value_offset;
-        resolved.length = from->value.size();
-        references.push_back(std::move(resolved));
+        IG_ASSIGN_OR_RETURN(
+            ReferenceUse use,
+            ExpandOne(instruction.line, /*from_copy=*/true, from->value,
+                      from->value_offset, stage_vars, stage));
+        references.push_back(std::move(use));
       }
     }
     return references;
   }
 
  private:
-  absl::Status Error(int line, absl::string_view message) const {
-    return ErrorAt(dockerfile_.path, line, message);
-  }
-
   absl::Status Declare(
       int line, const std::string& name,
       const std::optional<std::string>& default_value,
       const absl::flat_hash_map<std::string, std::string>* globals,
       absl::flat_hash_map<std::string, std::string>* vars) {
-    auto build_arg = options_.build_args.find(name);
-    if (build_arg != options_.build_args.end()) {
+    auto build_arg = build_args_.find(name);
+    if (build_arg != build_args_.end()) {
       (*vars)[name] = build_arg->second;
     } else if (default_value.has_value()) {
       absl::StatusOr<std::string> value =
           ExpandWord(*default_value, *vars, dockerfile_.escape);
       if (!value.ok()) {
-        return Error(
-            line, absl::StrCat("ARG ", name, ": ", value.status().message()));
+        return ErrorAt(
+            dockerfile_.path, line,
+            absl::StrCat("ARG ", name, ": ", value.status().message()));
       }
       (*vars)[name] = *std::move(value);
     } else if (globals != nullptr && globals->contains(name)) {
@@ -1049,161 +803,64 @@ class Resolver {
     return absl::OkStatus();
   }
 
-  static bool IsParentArg(absl::string_view raw) {
-    return raw == "$DOCKER_IMAGE_PARENT" || raw == "${DOCKER_IMAGE_PARENT}";
-  }
-
-  std::string Describe(bool from_copy, absl::string_view raw,
-                       absl::string_view written) const {
-    std::string text = from_copy ? absl::StrCat("COPY --from=", written)
-                                 : absl::StrCat("FROM ", written);
-    if (raw != written) absl::StrAppend(&text, " (written ", raw, ")");
-    return text;
-  }
-
-  absl::StatusOr<ResolvedReference> ResolveOne(
-      int line, bool from_copy, const std::string& raw,
+  absl::StatusOr<ReferenceUse> ExpandOne(
+      int line, bool from_copy, const std::string& raw, size_t offset,
       const absl::flat_hash_map<std::string, std::string>& vars, int stage) {
-    ResolvedReference resolved;
-    ImageReference& ref = resolved.reference;
-    ref.line = line;
-    ref.from_copy = from_copy;
-    absl::StatusOr<std::string> written =
+    ReferenceUse use;
+    use.line = line;
+    use.from_copy = from_copy;
+    use.stage = stage;
+    use.raw = raw;
+    use.offset = offset;
+    use.length = raw.size();
+    absl::StatusOr<std::string> expanded =
         ExpandWord(raw, vars, dockerfile_.escape);
-    if (!written.ok()) {
-      return Error(line, absl::StrCat(from_copy ? "COPY --from=" : "FROM ", raw,
-                                      ": ", written.status().message()));
-    }
-    ref.written = *written;
-
-    if (IsParentArg(raw)) {
-      if (!options_.docker_image_parent.empty()) {
-        ref.kind = ImageReference::Kind::kParentArg;
-        ref.in_tree_name = options_.docker_image_parent;
-        if (ref.written.empty()) ref.written = raw;
-        return resolved;
-      }
-      if (ref.written.empty()) {
-        return Error(line,
+    if (!expanded.ok()) {
+      return ErrorAt(dockerfile_.path, line,
                      absl::StrCat(from_copy ? "COPY --from=" : "FROM ", raw,
-                                  " but the image declares no parent: set "
-                                  "parent: in kind.yml (or parents on the "
-                                  "docker_image target)"));
-      }
+                                  ": ", expanded.status().message()));
     }
-    if (ref.written.empty()) {
-      std::string hint =
-          from_copy ? "declare it with ARG in this stage"
-                    : "declare it with ARG NAME=<image> before the first FROM";
-      return Error(line, absl::StrCat(from_copy ? "COPY --from=" : "FROM ", raw,
-                                      " expands to an empty image name: ", hint,
-                                      " or pass it as a build argument"));
-    }
-    if (absl::EqualsIgnoreCase(ref.written, "scratch")) {
-      ref.kind = ImageReference::Kind::kScratch;
-      return resolved;
+    use.expanded = *std::move(expanded);
+    if (use.expanded.empty()) return use;
+    if (absl::EqualsIgnoreCase(use.expanded, "scratch")) {
+      use.target = ReferenceUse::Target::kScratch;
+      return use;
     }
     // Build stages: by name (case-insensitive) or, for COPY, by index.
-    std::string lower = absl::AsciiStrToLower(ref.written);
+    const std::string lower = absl::AsciiStrToLower(use.expanded);
     for (const Stage& other : dockerfile_.stages) {
       if (other.name.empty() || other.name != lower) continue;
       if (other.index >= stage) {
-        return Error(line, absl::StrCat(Describe(from_copy, raw, ref.written),
-                                        " names stage \"", other.name,
-                                        "\" which is not defined before this "
-                                        "stage: move it above (line ",
-                                        other.line, ")"));
+        return ErrorAt(
+            dockerfile_.path, line,
+            absl::StrCat(use.Describe(), " names stage \"", other.name,
+                         "\" which is not defined before this "
+                         "stage: move it above (line ",
+                         other.line, ")"));
       }
-      ref.kind = ImageReference::Kind::kStage;
-      return resolved;
+      use.target = ReferenceUse::Target::kStage;
+      use.stage_index = other.index;
+      return use;
     }
     int index;
-    if (from_copy && absl::SimpleAtoi(ref.written, &index)) {
+    if (from_copy && absl::SimpleAtoi(use.expanded, &index)) {
       if (index < 0 || index >= stage) {
-        return Error(line, absl::StrCat("COPY --from=", ref.written,
-                                        " names stage index ", ref.written,
-                                        ", which is not defined before this "
-                                        "stage: use the index of an earlier "
-                                        "stage (the first is 0)"));
+        return ErrorAt(dockerfile_.path, line,
+                       absl::StrCat("COPY --from=", use.expanded,
+                                    " names stage index ", use.expanded,
+                                    ", which is not defined before this "
+                                    "stage: use the index of an earlier "
+                                    "stage (the first is 0)"));
       }
-      ref.kind = ImageReference::Kind::kStage;
-      return resolved;
+      use.target = ReferenceUse::Target::kStage;
+      use.stage_index = index;
+      return use;
     }
-
-    ParsedReference parsed = SplitReference(ref.written);
-    if (!parsed.digest.empty()) {
-      if (!IsSha256Digest(parsed.digest)) {
-        return Error(line,
-                     absl::StrCat(Describe(from_copy, raw, ref.written),
-                                  " has an invalid digest \"", parsed.digest,
-                                  "\": expected @sha256:<64 lowercase hex "
-                                  "digits>"));
-      }
-      ref.kind = ImageReference::Kind::kPinned;
-      ref.pinned = ref.written;
-      return resolved;
-    }
-
-    // In-tree: NAME, or REGISTRY/NAME[:TAG] with the image's registry.
-    std::string name;
-    std::string registry;
-    if (parsed.tag.empty() && parsed.repository.find('/') == kNpos) {
-      name = parsed.repository;
-    } else {
-      size_t slash = parsed.repository.rfind('/');
-      if (slash != kNpos) {
-        registry = parsed.repository.substr(0, slash);
-        name = parsed.repository.substr(slash + 1);
-      }
-    }
-    if (!name.empty() && KnownRegistry(name, registry)) {
-      if (options_.in_tree_names.contains(name)) {
-        ref.kind = ImageReference::Kind::kInTree;
-        ref.in_tree_name = name;
-        return resolved;
-      }
-      auto pinned = options_.pinned_digests.find(name);
-      if (pinned != options_.pinned_digests.end()) {
-        if (registry.empty()) registry = RegistryOf(name);
-        ref.kind = ImageReference::Kind::kPinned;
-        ref.pinned = absl::StrCat(registry.empty() ? "" : registry + "/", name,
-                                  "@", pinned->second);
-        return resolved;
-      }
-    }
-
-    std::string message = absl::StrCat(
-        Describe(from_copy, raw, ref.written), " is not pinned: use ",
-        ref.written, "@sha256:<digest> (skopeo inspect docker://", ref.written,
-        " prints it), or name an in-tree image folder");
-    std::string bare =
-        parsed.repository.substr(parsed.repository.rfind('/') + 1);
-    if (options_.in_tree_names.contains(bare)) {
-      absl::StrAppend(&message, " (", bare, " is one: write ", bare, " or ",
-                      RegistryOf(bare).empty() ? "" : RegistryOf(bare) + "/",
-                      bare, ":<tag>)");
-    }
-    return Error(line, message);
-  }
-
-  std::string RegistryOf(const std::string& name) const {
-    auto it = options_.in_tree_registries.find(name);
-    return it != options_.in_tree_registries.end() ? it->second
-                                                   : options_.registry;
-  }
-
-  bool KnownRegistry(const std::string& name,
-                     const std::string& registry) const {
-    if (registry.empty()) return true;
-    if (!options_.registry.empty() && registry == options_.registry) {
-      return true;
-    }
-    auto it = options_.in_tree_registries.find(name);
-    return it != options_.in_tree_registries.end() && it->second == registry;
+    return use;
   }
 
   const Dockerfile& dockerfile_;
-  const ResolveOptions& options_;
+  const absl::flat_hash_map<std::string, std::string>& build_args_;
 };
 
 }  // namespace
@@ -1222,11 +879,11 @@ std::vector<std::string> Dockerfile::PercentArgNames() const {
   return names;
 }
 
-absl::StatusOr<std::string> ExpandWord(
-    absl::string_view word,
-    const absl::flat_hash_map<std::string, std::string>& variables,
-    char escape) {
-  return WordExpander(word, variables, escape).Expand();
+std::string ReferenceUse::Describe() const {
+  std::string text = from_copy ? absl::StrCat("COPY --from=", expanded)
+                               : absl::StrCat("FROM ", expanded);
+  if (raw != expanded) absl::StrAppend(&text, " (written ", raw, ")");
+  return text;
 }
 
 absl::StatusOr<Dockerfile> ParseDockerfile(absl::string_view path,
@@ -1234,125 +891,10 @@ absl::StatusOr<Dockerfile> ParseDockerfile(absl::string_view path,
   return Parser(path, text).Parse();
 }
 
-absl::StatusOr<std::vector<ImageReference>> ResolveImageReferences(
-    const Dockerfile& dockerfile, const ResolveOptions& options) {
-  IG_ASSIGN_OR_RETURN(std::vector<ResolvedReference> resolved,
-                      Resolver(dockerfile, options).Resolve());
-  std::vector<ImageReference> references;
-  references.reserve(resolved.size());
-  for (ResolvedReference& r : resolved) {
-    references.push_back(std::move(r.reference));
-  }
-  return references;
-}
-
-absl::StatusOr<std::vector<std::string>> InTreeParents(
-    const Dockerfile& dockerfile, const ResolveOptions& options) {
-  IG_ASSIGN_OR_RETURN(std::vector<ImageReference> references,
-                      ResolveImageReferences(dockerfile, options));
-  std::vector<std::string> parents;
-  absl::flat_hash_set<std::string> seen;
-  for (const ImageReference& ref : references) {
-    if (ref.kind != ImageReference::Kind::kInTree &&
-        ref.kind != ImageReference::Kind::kParentArg) {
-      continue;
-    }
-    if (seen.insert(ref.in_tree_name).second) {
-      parents.push_back(ref.in_tree_name);
-    }
-  }
-  return parents;
-}
-
-absl::StatusOr<std::string> RewriteInTreeReferences(
-    const Dockerfile& dockerfile, const ResolveOptions& options,
-    const absl::flat_hash_map<std::string, std::string>& local_refs) {
-  IG_ASSIGN_OR_RETURN(std::vector<ResolvedReference> resolved,
-                      Resolver(dockerfile, options).Resolve());
-  std::string out;
-  size_t copied = 0;
-  for (const ResolvedReference& r : resolved) {
-    const ImageReference& ref = r.reference;
-    if (ref.kind != ImageReference::Kind::kInTree &&
-        ref.kind != ImageReference::Kind::kParentArg) {
-      continue;
-    }
-    auto local = local_refs.find(ref.in_tree_name);
-    if (local == local_refs.end()) {
-      return ErrorAt(
-          dockerfile.path, ref.line,
-          absl::StrCat("no local reference for in-tree image \"",
-                       ref.in_tree_name, "\": add it to the image's parents"));
-    }
-    if (r.offset == kNpos) {
-      return ErrorAt(dockerfile.path, ref.line,
-                     absl::StrCat("cannot rewrite ", ref.written,
-                                  ": the reference is split by a line "
-                                  "continuation; write it on one line"));
-    }
-    out.append(dockerfile.text, copied, r.offset - copied);
-    out.append(local->second);
-    copied = r.offset + r.length;
-  }
-  out.append(dockerfile.text, copied, kNpos);
-  return out;
-}
-
-absl::Status CheckAcyclic(
-    const absl::flat_hash_map<std::string, std::vector<std::string>>& parents) {
-  enum class Color { kWhite, kGray, kBlack };
-  absl::flat_hash_map<std::string, Color> color;
-  std::vector<std::string> names;
-  names.reserve(parents.size());
-  for (const auto& [name, unused] : parents) names.push_back(name);
-  std::sort(names.begin(), names.end());
-
-  static const std::vector<std::string> kNone;
-  auto parents_of =
-      [&](const std::string& name) -> const std::vector<std::string>& {
-    auto it = parents.find(name);
-    return it == parents.end() ? kNone : it->second;
-  };
-
-  for (const std::string& root : names) {
-    if (color[root] != Color::kWhite) continue;
-    // Iterative DFS: path holds the gray chain, next_child the position in
-    // each node's parent list.
-    std::vector<std::string> path = {root};
-    std::vector<size_t> next_child = {0};
-    color[root] = Color::kGray;
-    while (!path.empty()) {
-      const std::string& node = path.back();
-      const std::vector<std::string>& edges = parents_of(node);
-      if (next_child.back() >= edges.size()) {
-        color[node] = Color::kBlack;
-        path.pop_back();
-        next_child.pop_back();
-        continue;
-      }
-      const std::string& parent = edges[next_child.back()++];
-      Color& c = color[parent];
-      if (c == Color::kGray) {
-        auto start = std::find(path.begin(), path.end(), parent);
-        std::vector<std::string> cycle(start, path.end());
-        // Start at the smallest name, so a cycle reads the same however
-        // it was found.
-        std::rotate(cycle.begin(), std::min_element(cycle.begin(), cycle.end()),
-                    cycle.end());
-        cycle.push_back(cycle.front());
-        return absl::FailedPreconditionError(absl::StrCat(
-            "the image graph has a cycle: ", absl::StrJoin(cycle, " -> "),
-            " (each image names the next in FROM or COPY --from); remove one "
-            "of these references"));
-      }
-      if (c == Color::kWhite) {
-        c = Color::kGray;
-        path.push_back(parent);
-        next_child.push_back(0);
-      }
-    }
-  }
-  return absl::OkStatus();
+absl::StatusOr<std::vector<ReferenceUse>> ExpandReferences(
+    const Dockerfile& dockerfile,
+    const absl::flat_hash_map<std::string, std::string>& build_args) {
+  return ReferenceExpander(dockerfile, build_args).Expand();
 }
 
 }  // namespace imagegraph

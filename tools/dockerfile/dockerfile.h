@@ -1,8 +1,8 @@
 // A Dockerfile parser for what the image graph needs: instructions with their
 // lines, parser directives, `# %include` and `# %ARG` comments, build stages,
-// and the resolution of every image reference (`FROM`, `COPY --from=`) to
-// scratch, a stage, an in-tree image folder or an external base pinned by
-// digest.
+// and every image reference (`FROM`, `COPY --from=`) with its ARGs expanded.
+// Knows nothing of image trees: what a reference names in a tree is decided
+// by tools/tree/resolver.
 #ifndef IMAGEGRAPH_TOOLS_DOCKERFILE_DOCKERFILE_H_
 #define IMAGEGRAPH_TOOLS_DOCKERFILE_DOCKERFILE_H_
 
@@ -12,42 +12,11 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace imagegraph {
-
-struct ImageReference {
-  enum class Kind { kScratch, kStage, kParentArg, kInTree, kPinned };
-  Kind kind;
-  int line;             // 1-based line of the FROM / COPY --from instruction
-  bool from_copy;       // true for COPY --from=
-  std::string written;  // the reference as written after ARG expansion
-  std::string in_tree_name;  // for kInTree / kParentArg: the in-tree image name
-                             // (for kParentArg: the declared parent)
-  std::string pinned;        // for kPinned: the full reference with @sha256:
-};
-
-struct ResolveOptions {
-  // Default registry (images/REGISTRY or the folder's).
-  std::string registry;
-  // Image folder names of the tree.
-  absl::flat_hash_set<std::string> in_tree_names;
-  // Declared parent for $DOCKER_IMAGE_PARENT ("" if none).
-  std::string docker_image_parent;
-  // Values the target sets (override ARG defaults).
-  absl::flat_hash_map<std::string, std::string> build_args;
-  // Registries of other in-tree images whose folder overrides REGISTRY:
-  // `R/NAME[:TAG]` is in-tree when R is `registry` or
-  // `in_tree_registries[NAME]`.
-  absl::flat_hash_map<std::string, std::string> in_tree_registries;
-  // Images of the tree that are not built here but pinned by their HASH file:
-  // name -> "sha256:<hex>". `[REGISTRY/]NAME[:TAG]` resolves to
-  // kPinned `REGISTRY/NAME@sha256:<hex>` (names in in_tree_names win).
-  absl::flat_hash_map<std::string, std::string> pinned_digests;
-};
 
 // A `--name=value` (or bare `--name`) flag of an instruction.
 struct InstructionFlag {
@@ -133,38 +102,39 @@ struct Dockerfile {
   std::vector<std::string> PercentArgNames() const;
 };
 
+// One image reference of a Dockerfile: the base of a FROM or the value of a
+// COPY --from, with ARG values applied.
+struct ReferenceUse {
+  enum class Target {
+    kImage,    // an image (anything that is not scratch or a stage)
+    kScratch,  // `scratch`
+    kStage,    // an earlier build stage, by name or (COPY) index
+  };
+  Target target = Target::kImage;
+  int line = 0;            // 1-based line of the FROM / COPY
+  bool from_copy = false;  // COPY --from= rather than FROM
+  int stage = 0;           // 0-based stage the instruction belongs to
+  int stage_index = -1;    // for kStage: the stage it names
+  std::string raw;         // as written, before ARG expansion
+  std::string expanded;    // after ARG expansion; may be empty
+  // Byte range of `raw` in the Dockerfile text (offset npos when a line
+  // continuation splits it).
+  size_t offset = std::string::npos;
+  size_t length = 0;
+
+  // "FROM x" or "COPY --from=x", with " (written $X)" when expanded.
+  std::string Describe() const;
+};
+
 absl::StatusOr<Dockerfile> ParseDockerfile(absl::string_view path,
                                            absl::string_view text);
 
-// All image references (FROM and COPY --from), resolved, in file order.
-// Errors name path:line.
-absl::StatusOr<std::vector<ImageReference>> ResolveImageReferences(
-    const Dockerfile& dockerfile, const ResolveOptions& options);
-
-// In-tree parent names in the order the Dockerfile first names them
-// (deduplicated).
-absl::StatusOr<std::vector<std::string>> InTreeParents(
-    const Dockerfile& dockerfile, const ResolveOptions& options);
-
-// Returns the Dockerfile text with every kInTree/kParentArg reference replaced
-// by local_refs.at(in_tree_name) (error if missing), everything else
-// byte-identical.
-absl::StatusOr<std::string> RewriteInTreeReferences(
-    const Dockerfile& dockerfile, const ResolveOptions& options,
-    const absl::flat_hash_map<std::string, std::string>& local_refs);
-
-// Finds a cycle in name -> parents; returns an error naming it
-// ("a -> b -> a") or OK.
-absl::Status CheckAcyclic(
-    const absl::flat_hash_map<std::string, std::vector<std::string>>& parents);
-
-// Expands `$VAR`, `${VAR}`, `${VAR:-word}`, `${VAR:+word}` (and the `-`/`+`
-// forms without colon) in one shell word, removing quotes and escapes as
-// Docker does. Unset variables expand to "".
-absl::StatusOr<std::string> ExpandWord(
-    absl::string_view word,
-    const absl::flat_hash_map<std::string, std::string>& variables,
-    char escape = '\\');
+// Every FROM base and COPY --from value, in file order, with the ARG
+// defaults and `build_args` expanded as Docker scopes them. Errors name
+// path:line: an expansion error, a stage named before it is defined.
+absl::StatusOr<std::vector<ReferenceUse>> ExpandReferences(
+    const Dockerfile& dockerfile,
+    const absl::flat_hash_map<std::string, std::string>& build_args);
 
 }  // namespace imagegraph
 

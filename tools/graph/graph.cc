@@ -15,6 +15,7 @@
 #include "tools/ctxhash/context_hash.h"
 #include "tools/ctxhash/ignore_matcher.h"
 #include "tools/dockerfile/dockerfile.h"
+#include "tools/tree/graph_order.h"
 
 namespace imagegraph {
 namespace {

@@ -29,6 +29,7 @@
 #include "tools/common/subprocess.h"
 #include "tools/dockerfile/dockerfile.h"
 #include "tools/imagebuild/docker_archive.h"
+#include "tools/tree/resolver.h"
 
 namespace imagegraph {
 namespace {

@@ -2,9 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <functional>
 #include <map>
-#include <queue>
 #include <set>
 #include <system_error>
 
@@ -17,6 +15,8 @@
 #include "absl/strings/strip.h"
 #include "tools/common/file_util.h"
 #include "tools/common/status_macros.h"
+#include "tools/tree/graph_order.h"
+#include "tools/tree/resolver.h"
 #include "yaml-cpp/yaml.h"
 
 namespace imagegraph {
@@ -418,7 +418,7 @@ class Scanner {
         options.in_tree_registries[image.name] = image.registry;
       }
     }
-    absl::flat_hash_map<std::string, std::vector<std::string>> graph;
+    ParentMap graph;
     for (ImageFolder& image : tree_.images) {
       if (!image.declared_parent.empty() &&
           !options.in_tree_names.contains(image.declared_parent)) {
@@ -555,30 +555,11 @@ absl::StatusOr<ImageTree> ScanImageTree(const ImageTreeOptions& options) {
 }
 
 std::vector<std::string> TopologicalOrder(const ImageTree& tree) {
-  absl::flat_hash_map<std::string, int> pending;
-  absl::flat_hash_map<std::string, std::vector<std::string>> children;
+  ParentMap parents;
   for (const ImageFolder& image : tree.images) {
-    pending[image.name] = static_cast<int>(image.parents.size());
-    for (const std::string& parent : image.parents) {
-      children[parent].push_back(image.name);
-    }
+    parents[image.name] = image.parents;
   }
-  std::priority_queue<std::string, std::vector<std::string>,
-                      std::greater<std::string>>
-      ready;
-  for (const auto& [name, count] : pending) {
-    if (count == 0) ready.push(name);
-  }
-  std::vector<std::string> order;
-  while (!ready.empty()) {
-    std::string name = ready.top();
-    ready.pop();
-    order.push_back(name);
-    for (const std::string& child : children[name]) {
-      if (--pending[child] == 0) ready.push(child);
-    }
-  }
-  return order;
+  return imagegraph::TopologicalOrder(parents);
 }
 
 }  // namespace imagegraph
