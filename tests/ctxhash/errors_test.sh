@@ -15,10 +15,10 @@ expect_error() {
   "${CTXHASH}" --root="${root}" --context="${context}" \
     --manifest="${out}/m" --tar="${out}/t.tar" --hash_out="${out}/h" "$@" \
     >"${out}.stdout" 2>"${out}.stderr" || rc=$?
-  expect_eq "${name}: exit code" "${code}" "${rc}"
-  expect_eq "${name}: message" "${message}" "$(head -n 1 "${out}.stderr")"
-  expect_eq "${name}: nothing on stdout" "" "$(cat "${out}.stdout")"
-  expect_eq "${name}: no output left behind" "" "$(ls -A "${out}")"
+  expect_eq "${rc}" "${code}" "${name}: exit code"
+  expect_eq "$(head -n 1 "${out}.stderr")" "${message}" "${name}: message"
+  expect_eq "$(cat "${out}.stdout")" "" "${name}: nothing on stdout"
+  expect_eq "$(ls -A "${out}")" "" "${name}: no output left behind"
 }
 
 # expect_error_start NAME START ROOT CONTEXT [FLAGS...]: like expect_error
@@ -33,13 +33,13 @@ expect_error_start() {
   "${CTXHASH}" --root="${root}" --context="${context}" \
     --manifest="${out}/m" --tar="${out}/t.tar" --hash_out="${out}/h" "$@" \
     >"${out}.stdout" 2>"${out}.stderr" || rc=$?
-  expect_eq "${name}: exit code" 1 "${rc}"
+  expect_eq "${rc}" 1 "${name}: exit code"
   local message
   message="$(head -n 1 "${out}.stderr")"
   [[ "${message}" == "${start}"* ]] && pass "${name}: message" ||
     fail "${name}: message [${message}] does not start with [${start}]"
-  expect_eq "${name}: nothing on stdout" "" "$(cat "${out}.stdout")"
-  expect_eq "${name}: no output left behind" "" "$(ls -A "${out}")"
+  expect_eq "$(cat "${out}.stdout")" "" "${name}: nothing on stdout"
+  expect_eq "$(ls -A "${out}")" "" "${name}: no output left behind"
 }
 
 # new_repo: a repository with img/Dockerfile holding printf FORMAT $1.
@@ -126,12 +126,12 @@ lines" 'x'
 out="$(new_dir)"
 rc=0
 "${CTXHASH}" --root="${repo}" --context=img --manifest="${out}/m" 2>"${out}.err" >/dev/null || rc=$?
-expect_eq "newline in a path: exit code" 1 "${rc}"
-expect_eq "newline in a path: message" \
+expect_eq "${rc}" 1 "newline in a path: exit code"
+expect_eq "$(cat "${out}.err")" \
   "ctxhash: ${repo}/img/two
 lines: path contains a newline, which the manifest cannot hold; rename it" \
-  "$(cat "${out}.err")"
-expect_eq "newline in a path: no output" "" "$(ls -A "${out}")"
+  "newline in a path: message"
+expect_eq "$(ls -A "${out}")" "" "newline in a path: no output"
 
 new_repo 'FROM scratch\n'
 bad_name="$(printf 'bad\377name')"
@@ -183,11 +183,11 @@ if [[ -f "${unreadable}" ]] && ! cat "${unreadable}" >/dev/null 2>&1; then
   (cd "${repo}" && "${CTXHASH}" --root=. --context=img --file_list=list \
     --manifest="${out}/m" --tar="${out}/t" --hash_out="${out}/h") \
     2>"${out}.err" >/dev/null || rc=$?
-  expect_eq "unreadable file: exit code" 1 "${rc}"
-  expect_eq "unreadable file: message" \
+  expect_eq "${rc}" 1 "unreadable file: exit code"
+  expect_eq "$(cat "${out}.err")" \
     "ctxhash: img/secret: cannot read: Permission denied; make the file readable or leave it out with .dockerignore" \
-    "$(cat "${out}.err")"
-  expect_eq "unreadable file: no output" "" "$(ls -A "${out}")"
+    "unreadable file: message"
+  expect_eq "$(ls -A "${out}")" "" "unreadable file: no output"
 else
   echo "SKIP unreadable file: ${unreadable} is missing or readable here"
 fi
@@ -200,21 +200,21 @@ out="$(new_dir)"
 rc=0
 (cd "${repo}" && "${CTXHASH}" --root=. --context=img --file_list=list \
   --manifest="${out}/m" --tar="${out}/t" --hash_out="${out}/h") 2>"${out}.err" >/dev/null || rc=$?
-expect_eq "missing listed file: exit code" 1 "${rc}"
-expect_eq "missing listed file: message" \
+expect_eq "${rc}" 1 "missing listed file: exit code"
+expect_eq "$(cat "${out}.err")" \
   "ctxhash: img/gone.txt: does not exist (a dangling symlink, or removed while being read)" \
-  "$(cat "${out}.err")"
-expect_eq "missing listed file: no output" "" "$(ls -A "${out}")"
+  "missing listed file: message"
+expect_eq "$(ls -A "${out}")" "" "missing listed file: no output"
 
 printf 'img/Dockerfile\n' >"${repo}/list"
 rc=0
 (cd "${repo}" && "${CTXHASH}" --root=. --context=img --file_list=list \
   --manifest="${out}/m" --tar="${out}/t" --hash_out="${out}/h") 2>"${out}.err" >/dev/null || rc=$?
-expect_eq "undeclared include: exit code" 1 "${rc}"
-expect_eq "undeclared include: message" \
+expect_eq "${rc}" 1 "undeclared include: exit code"
+expect_eq "$(cat "${out}.err")" \
   'ctxhash: img/Dockerfile:2: %include lib/a.sh is not among the target'"'"'s declared inputs; add it to the `includes` attribute of the image target' \
-  "$(cat "${out}.err")"
-expect_eq "undeclared include: no output" "" "$(ls -A "${out}")"
+  "undeclared include: message"
+expect_eq "$(ls -A "${out}")" "" "undeclared include: no output"
 
 # The Dockerfile against the declared parents.
 new_repo 'FROM scratch AS build\nRUN true\nFROM base-build\nCOPY --from=build /x /x\n'
@@ -259,20 +259,20 @@ printf 'images/img/Dockerfile\n' >"${repo}/list"
 printf '%s\n' "$(sha_of_text base)" >"${repo}/base.hash"
 bazel_hash="$(cd "${repo}" && "${CTXHASH}" --root=. --context=images/img --file_list=list \
   --parent_hash_file=base=base.hash --registry_file=images/REGISTRY)"
-expect_eq "Bazel mode with --registry_file agrees with the CLI" "${tree_hash}" "${bazel_hash}"
+expect_eq "${bazel_hash}" "${tree_hash}" "Bazel mode with --registry_file agrees with the CLI"
 err="$(cd "${repo}" && "${CTXHASH}" --root=. --context=images/img --file_list=list \
   --parent_hash_file=base=base.hash 2>&1 >/dev/null || true)"
 [[ "${err}" == "ctxhash: images/img/Dockerfile:1: FROM localhost:5000/tree/base:1.0 is not pinned: "* ]] &&
   pass "Bazel mode reads no REGISTRY it was not given" || fail "Bazel mode without --registry_file: [${err}]"
 err="$(cd "${repo}" && "${CTXHASH}" --root=. --context=images/img --file_list=list \
   --parent_hash_file=base=base.hash --registry_file=images/NOREGISTRY 2>&1 >/dev/null || true)"
-expect_eq "missing --registry_file" \
-  "ctxhash: images/NOREGISTRY: cannot open: No such file or directory" "${err}"
+expect_eq "${err}" \
+  "ctxhash: images/NOREGISTRY: cannot open: No such file or directory" "missing --registry_file"
 printf '\n' >"${repo}/images/EMPTYREGISTRY"
 err="$(cd "${repo}" && "${CTXHASH}" --root=. --context=images/img --file_list=list \
   --parent_hash_file=base=base.hash --registry_file=images/EMPTYREGISTRY 2>&1 >/dev/null || true)"
-expect_eq "empty --registry_file" \
-  "ctxhash: images/EMPTYREGISTRY:1: the first line is empty; it must hold the registry, e.g. localhost:5000/imagegraph" "${err}"
+expect_eq "${err}" \
+  "ctxhash: images/EMPTYREGISTRY:1: the first line is empty; it must hold the registry, e.g. localhost:5000/imagegraph" "empty --registry_file"
 
 # Usage errors exit 2.
 new_repo 'FROM scratch\n'
@@ -286,4 +286,3 @@ help="$("${CTXHASH}" --help)"
 [[ "${help}" == *"Exit codes:"*"2  usage error"* ]] && pass "--help documents exit codes" ||
   fail "--help does not document exit codes: ${help}"
 
-finish

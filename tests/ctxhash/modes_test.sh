@@ -38,12 +38,12 @@ bzl_hash="$(cd "${execroot}" && "${CTXHASH}" --root=. --context=images/app \
   --file_list=list --parent_hash_file=base=base.hash --build_arg=V=1 \
   --manifest="${bzl}/m" --tar="${bzl}/t.tar" --hash_out="${bzl}/h")"
 
-expect_eq "Bazel mode hash equals CLI hash" "${cli_hash}" "${bzl_hash}"
-expect_eq "hash file holds the printed hash" "${cli_hash}" "$(cat "${bzl}/h")"
+expect_eq "${bzl_hash}" "${cli_hash}" "Bazel mode hash equals CLI hash"
+expect_eq "$(cat "${bzl}/h")" "${cli_hash}" "hash file holds the printed hash"
 cmp -s "${cli}/m" "${bzl}/m" && pass "manifests identical" || fail "manifests differ"
 cmp -s "${cli}/t.tar" "${bzl}/t.tar" && pass "tars identical" || fail "tars differ"
-expect_eq "hash is sha256 of the manifest" "${cli_hash}" \
-  "$(sha256sum "${cli}/m" | cut -d' ' -f1)"
+expect_eq "$(sha256sum "${cli}/m" | cut -d' ' -f1)" "${cli_hash}" \
+  "hash is sha256 of the manifest"
 
 # A staged root below the execroot (how the rule places Bazel-built files):
 # listed paths start with the root, messages still name the image folder.
@@ -56,26 +56,26 @@ done <"${execroot}/all"
 printf '%s\n' "${parent}" >"${staged}/base.hash"
 staged_hash="$(cd "${staged}" && "${CTXHASH}" --root=out/stage --context=images/app \
   --file_list=list --parent_hash_file=base=base.hash --build_arg=V=1)"
-expect_eq "staged-root Bazel mode hash equals CLI hash" "${cli_hash}" "${staged_hash}"
+expect_eq "${staged_hash}" "${cli_hash}" "staged-root Bazel mode hash equals CLI hash"
 grep -v 'tools/x.sh' "${staged}/list" >"${staged}/short"
 err="$(cd "${staged}" && "${CTXHASH}" --root=out/stage --context=images/app \
   --file_list=short --parent_hash_file=base=base.hash 2>&1 >/dev/null || true)"
-expect_eq "staged-root undeclared include names the image folder" \
+expect_eq "${err}" \
   'ctxhash: images/app/Dockerfile:3: %include tools/x.sh is not among the target'"'"'s declared inputs; add it to the `includes` attribute of the image target' \
-  "${err}"
+  "staged-root undeclared include names the image folder"
 
 # The tar: sorted like the manifest, regular files only, root-owned, mtime 0.
-expect_eq "tar lists the manifest's paths in order" \
+expect_eq "$(tar -tf "${cli}/t.tar")" \
   "$(cut -d' ' -f3- "${cli}/m" | grep -v '^base$' | sed -n '/^parent /!p' | grep -v '^arg ')" \
-  "$(tar -tf "${cli}/t.tar")"
+  "tar lists the manifest's paths in order"
 listing="$(tar --numeric-owner --full-time -tvf "${cli}/t.tar")"
 bad="$(printf '%s\n' "${listing}" | awk '$2 != "0/0" || $4 != "1970-01-01" || $5 != "00:00:00" || substr($1,1,1) != "-"')"
-expect_eq "every member is a root-owned regular file with mtime 0" "" "${bad}"
+expect_eq "${bad}" "" "every member is a root-owned regular file with mtime 0"
 modes="$(tar -tvf "${cli}/t.tar" | awk '{print $1, $NF}' | grep -E 'entry.sh|main.py')"
-expect_eq "modes 0755/0644" "-rwxr-xr-x entry.sh
--rw-r--r-- src/main.py" "${modes}"
+expect_eq "${modes}" "-rwxr-xr-x entry.sh
+-rw-r--r-- src/main.py" "modes 0755/0644"
 owners="$(tar -tv --quoting-style=literal -f "${cli}/t.tar" | awk '{print $2}' | sort -u)"
-expect_eq "uname/gname empty (tar prints numeric ids)" "0/0" "${owners}"
+expect_eq "${owners}" "0/0" "uname/gname empty (tar prints numeric ids)"
 
 # Extracting gives back exactly the hashed contents.
 x="$(new_dir)"
@@ -91,4 +91,3 @@ cmp -s "${x}.manifest" "${cli}/m" && pass "extracted tar rehashes to the manifes
 [[ -f "${x}/deep/${long}/${long}.txt" ]] && pass "long path survives (PAX)" ||
   fail "long path missing after extraction"
 
-finish

@@ -41,32 +41,32 @@ h0="$(hash_of "${repo}" "${args[@]}")"
 
 # --- Must not change the hash ---
 touch -d '2001-02-03 04:05:06' "${repo}/img/a.txt" "${repo}/lib/x.sh" "${repo}/img/b"
-expect_eq "mtimes do not matter" "${h0}" "$(hash_of "${repo}" "${args[@]}")"
+expect_eq "$(hash_of "${repo}" "${args[@]}")" "${h0}" "mtimes do not matter"
 
 chmod g+w,o-r "${repo}/img/a.txt"
 chmod g+x,o+x "${repo}/img/b/c.txt"  # group/other exec, owner exec unset
 chmod go-rx "${repo}/img/z.sh"
-expect_eq "group/other permission bits do not matter" "${h0}" \
-  "$(hash_of "${repo}" "${args[@]}")"
+expect_eq "$(hash_of "${repo}" "${args[@]}")" "${h0}" \
+  "group/other permission bits do not matter"
 
 reversed="$(new_dir)"
 make_tree "${reversed}" reverse
-expect_eq "directory listing order does not matter" "${h0}" \
-  "$(hash_of "${reversed}" "${args[@]}")"
+expect_eq "$(hash_of "${reversed}" "${args[@]}")" "${h0}" \
+  "directory listing order does not matter"
 
 moved="$(new_dir)/elsewhere/checkout"
 mkdir -p "$(dirname "${moved}")"
 cp -a "${repo}" "${moved}"
-expect_eq "checkout location does not matter" "${h0}" \
-  "$(cd "${moved}" && hash_of . "${args[@]}")"
+expect_eq "$(cd "${moved}" && hash_of . "${args[@]}")" "${h0}" \
+  "checkout location does not matter"
 
 mkdir -p "${repo}/img/empty/dir"
-expect_eq "empty directories do not matter" "${h0}" \
-  "$(hash_of "${repo}" "${args[@]}")"
+expect_eq "$(hash_of "${repo}" "${args[@]}")" "${h0}" \
+  "empty directories do not matter"
 rm -r "${repo}/img/empty"
 
-expect_eq "relative and absolute --context agree" "${h0}" \
-  "$("${CTXHASH}" --root="${repo}" --context="${repo}/img" "${args[@]}")"
+expect_eq "$("${CTXHASH}" --root="${repo}" --context="${repo}/img" "${args[@]}")" "${h0}" \
+  "relative and absolute --context agree"
 
 # --- Must change the hash ---
 # mutate DESCRIPTION COMMAND...: runs COMMAND on a fresh copy of the tree
@@ -77,7 +77,7 @@ mutate() {
   copy="$(new_dir)"
   make_tree "${copy}" forward
   "$@"
-  expect_ne "${what} changes the hash" "${h0}" "$(hash_of "${copy}" "${args[@]}")"
+  expect_ne "$(hash_of "${copy}" "${args[@]}")" "${h0}" "${what} changes the hash"
 }
 flip_byte() {  # flips one byte in the middle of a file
   printf 'content of img/b/c.tXt\n' >"${copy}/img/b/c.txt"
@@ -93,22 +93,21 @@ mutate "a new include line" eval 'printf "# %%include other\n" >>"${copy}/img/Do
 
 copy="$(new_dir)"
 make_tree "${copy}" forward
-expect_eq "fresh copy hashes the same" "${h0}" "$(hash_of "${copy}" "${args[@]}")"
-expect_ne "a parent hash changes the hash" "${h0}" \
-  "$(hash_of "${copy}" --parent="base=$(sha_of_text other)" --build_arg=V=1)"
-expect_ne "a parent name changes the hash" "${h0}" \
-  "$(hash_of "${copy}" --parent="base2=${parent}" --build_arg=V=1)"
-expect_ne "no parent changes the hash" "${h0}" "$(hash_of "${copy}" --build_arg=V=1)"
-expect_ne "a build argument value changes the hash" "${h0}" \
-  "$(hash_of "${copy}" --parent="base=${parent}" --build_arg=V=2)"
-expect_ne "an extra build argument changes the hash" "${h0}" \
-  "$(hash_of "${copy}" "${args[@]}" --build_arg=W=)"
+expect_eq "$(hash_of "${copy}" "${args[@]}")" "${h0}" "fresh copy hashes the same"
+expect_ne "$(hash_of "${copy}" --parent="base=$(sha_of_text other)" --build_arg=V=1)" "${h0}" \
+  "a parent hash changes the hash"
+expect_ne "$(hash_of "${copy}" --parent="base2=${parent}" --build_arg=V=1)" "${h0}" \
+  "a parent name changes the hash"
+expect_ne "$(hash_of "${copy}" --build_arg=V=1)" "${h0}" "no parent changes the hash"
+expect_ne "$(hash_of "${copy}" --parent="base=${parent}" --build_arg=V=2)" "${h0}" \
+  "a build argument value changes the hash"
+expect_ne "$(hash_of "${copy}" "${args[@]}" --build_arg=W=)" "${h0}" \
+  "an extra build argument changes the hash"
 put "${copy}/img/Dockerfile" 'FROM b\nCOPY --from=a /x /x\n'
-expect_eq "the order of --parent flags does not change the hash" \
+expect_eq "$(hash_of "${copy}" --parent="b=$(sha_of_text b)" --parent="a=${parent}")" \
   "$(hash_of "${copy}" --parent="a=${parent}" --parent="b=$(sha_of_text b)")" \
-  "$(hash_of "${copy}" --parent="b=$(sha_of_text b)" --parent="a=${parent}")"
-expect_eq "build argument order does not change the hash" \
+  "the order of --parent flags does not change the hash"
+expect_eq "$(hash_of "${copy}" --build_arg=B=2 --build_arg=A=1)" \
   "$(hash_of "${copy}" --build_arg=A=1 --build_arg=B=2)" \
-  "$(hash_of "${copy}" --build_arg=B=2 --build_arg=A=1)"
+  "build argument order does not change the hash"
 
-finish

@@ -2,28 +2,11 @@
 # Shared helpers for the ctxhash shell tests. Source it; it sets CTXHASH.
 set -euo pipefail
 
+# shellcheck source=tests/lib/checks.sh
+source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/lib/checks.sh"
+
 CTXHASH="${TEST_SRCDIR}/${TEST_WORKSPACE}/tools/ctxhash/ctxhash"
-[[ -x "${CTXHASH}" ]] || { echo "ctxhash binary not found at ${CTXHASH}" >&2; exit 1; }
-
-FAILURES=0
-
-fail() {
-  echo "FAIL: $*" >&2
-  FAILURES=$((FAILURES + 1))
-}
-
-pass() {
-  echo "ok: $*"
-}
-
-# finish: exit non-zero if any check failed.
-finish() {
-  if [[ "${FAILURES}" -ne 0 ]]; then
-    echo "${FAILURES} check(s) failed" >&2
-    exit 1
-  fi
-  echo "all checks passed"
-}
+[[ -x "${CTXHASH}" ]] || fail "ctxhash binary not found at ${CTXHASH}"
 
 # new_dir: prints a fresh empty directory under TEST_TMPDIR.
 new_dir() {
@@ -42,22 +25,4 @@ put() {
   mkdir -p "$(dirname "${file}")"
   # shellcheck disable=SC2059
   printf "$@" >"${file}"
-}
-
-# expect_eq WHAT EXPECTED ACTUAL
-expect_eq() {
-  if [[ "$2" == "$3" ]]; then
-    pass "$1"
-  else
-    fail "$1: expected [$2], got [$3]"
-  fi
-}
-
-# expect_ne WHAT A B
-expect_ne() {
-  if [[ "$2" != "$3" ]]; then
-    pass "$1"
-  else
-    fail "$1: both are [$2]"
-  fi
 }

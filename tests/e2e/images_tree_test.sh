@@ -9,10 +9,7 @@ images_dir="${runfiles_root}/images"
 work="${TEST_TMPDIR}/work"
 mkdir -p "${work}"
 
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
+source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/lib/checks.sh"
 
 count=0
 for metadata in "${images_dir}"/*.image.json; do

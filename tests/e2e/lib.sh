@@ -9,10 +9,7 @@ runfiles_root="${TEST_SRCDIR}/${TEST_WORKSPACE}"
 export HOME="${TEST_TMPDIR}/home"
 mkdir -p "${HOME}"
 
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
+source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/lib/checks.sh"
 
 source "${runfiles_root}/tests/lib/imagegraph_repo.sh"
 

@@ -58,11 +58,7 @@ to_fixture() {
     -e "s#> images.svg#> ${TEST_TMPDIR}/images.svg#g" <<<"$1"
 }
 
-failures=0
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
+source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/lib/checks.sh"
 
 # recipe DOC_COMMAND [EXTRA_FLAGS_FOR_BUILD]: checks that docs/ci.md holds
 # the command on a line of its own, runs it on the fixture, and leaves its
@@ -88,10 +84,9 @@ recipe() {
   answer="$(tr -s ' \n' '\n' <<<"${raw}" | sed '/^$/d' | sort | tr '\n' ' ' | sed 's/ $//')"
 }
 
+# expect_answer EXPECTED WHAT: checks the last recipe's ${answer}.
 expect_answer() {
-  if [[ "${answer}" != "$1" ]]; then
-    fail "$2: got [${answer}], expected [$1]"
-  fi
+  expect_eq "${answer}" "$1" "$2"
 }
 
 fixture="//tests/graph/images"
@@ -206,8 +201,4 @@ else
   echo "images/BUILD.bazel has no docker_image targets yet: the images/ checks are skipped"
 fi
 
-if ((failures > 0)); then
-  echo "${failures} check(s) failed" >&2
-  exit 1
-fi
 echo "all recipes answered as expected"

@@ -27,7 +27,7 @@ expect_failure() {
   [[ "${status}" == 1 ]] || fail "${name}: exit ${status}, expected 1; stderr: $(cat "${WORK}/stderr")"
   local text
   for text in "${expected[@]}"; do
-    expect_contains "${WORK}/stderr" "${text}"
+    expect_file_contains "${WORK}/stderr" "${text}"
   done
   [[ -z "$(ls -A "${out}")" ]] || fail "${name}: output left behind: $(ls -A "${out}")"
   expect_no_temp_left
@@ -140,7 +140,7 @@ run_imagebuild --name=full --context_tar="${WORK}/full.tar" \
   --output="${WORK}/small/full.tar.zst" --metadata="${WORK}/small/full.image.json" ||
   status=$?
 [[ "${status}" == 1 ]] || fail "full: exit ${status}: $(cat "${WORK}/stderr")"
-expect_contains "${WORK}/stderr" "${WORK}/small/full.tar.zst: cannot write: No space left on device"
+expect_file_contains "${WORK}/stderr" "${WORK}/small/full.tar.zst: cannot write: No space left on device"
 [[ -z "$(ls -A "${WORK}/small")" ]] || fail "full: left behind: $(ls -A "${WORK}/small")"
 expect_no_temp_left
 umount "${WORK}/small"
@@ -169,7 +169,7 @@ kill -TERM "${pid}"
 status=0
 wait "${pid}" || status=$?
 [[ "${status}" == 1 ]] || fail "cancelled: exit ${status}: $(cat "${WORK}/stderr")"
-expect_contains "${WORK}/stderr" "interrupted by signal 15"
+expect_file_contains "${WORK}/stderr" "interrupted by signal 15"
 [[ -z "$(ls -A "${out}")" ]] || fail "cancelled: output left behind: $(ls -A "${out}")"
 expect_no_temp_left
 echo "ok: cancelled"
@@ -179,18 +179,18 @@ status=0
 "${IMAGEBUILD}" --name=x --context_tar=a --context_hash_file=b --output=c \
   --metadata=d --base=debian:12=/x.tar 2>"${WORK}/stderr" || status=$?
 [[ "${status}" == 2 ]] || fail "bad --base: exit ${status}"
-expect_contains "${WORK}/stderr" "--base=debian:12=/x.tar: expected REPOSITORY@sha256:<64 lowercase hex digits>=PATH"
+expect_file_contains "${WORK}/stderr" "--base=debian:12=/x.tar: expected REPOSITORY@sha256:<64 lowercase hex digits>=PATH"
 status=0
 "${IMAGEBUILD}" --name=x 2>"${WORK}/stderr" || status=$?
 [[ "${status}" == 2 ]] || fail "missing flags: exit ${status}"
-expect_contains "${WORK}/stderr" "--context_tar is required"
+expect_file_contains "${WORK}/stderr" "--context_tar is required"
 # An unknown or misspelled flag is a usage error too (absl alone exits 1).
 status=0
 "${IMAGEBUILD}" --name=x --zstd-levle=3 2>"${WORK}/stderr" || status=$?
 [[ "${status}" == 2 ]] || fail "unknown flag: exit ${status}"
-expect_contains "${WORK}/stderr" "imagebuild: unknown flag --zstd-levle (see --help)"
+expect_file_contains "${WORK}/stderr" "imagebuild: unknown flag --zstd-levle (see --help)"
 status=0
 "${IMAGEBUILD}" --name=x --zstd-level=high 2>"${WORK}/stderr" || status=$?
 [[ "${status}" == 2 ]] || fail "bad flag value: exit ${status}"
-expect_contains "${WORK}/stderr" "imagebuild: --zstd-level: "
+expect_file_contains "${WORK}/stderr" "imagebuild: --zstd-level: "
 echo PASS

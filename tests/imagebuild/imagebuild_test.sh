@@ -23,7 +23,7 @@ run_imagebuild --name=bb --context_tar="${WORK}/bb.tar" \
   --version=1.0 --in_tree=bb --in_tree=child \
   --output="${out}/bb.tar.zst" --metadata="${out}/bb.image.json" ||
   fail "building bb: $(cat "${WORK}/stderr")"
-expect_contains "${WORK}/stderr" "STEP 3/5: RUN ["
+expect_file_contains "${WORK}/stderr" "STEP 3/5: RUN ["
 expect_no_temp_left
 bb_hash="$(cat "${WORK}/bb.hash")"
 
@@ -53,8 +53,8 @@ tar -xOf "${WORK}/bb.docker.tar" manifest.json >"${WORK}/bb.manifest.json"
 # podman loads it with both tags; buildah runs its command.
 private_podman load load -i "${WORK}/bb.docker.tar" >"${WORK}/load.out"
 private_podman load images --format '{{.Repository}}:{{.Tag}} {{.ID}}' >"${WORK}/images.out"
-expect_contains "${WORK}/images.out" "registry.test/ig/bb:1.0 ${bb_id:7:12}"
-expect_contains "${WORK}/images.out" "registry.test/ig/bb:${bb_hash} ${bb_id:7:12}"
+expect_file_contains "${WORK}/images.out" "registry.test/ig/bb:1.0 ${bb_id:7:12}"
+expect_file_contains "${WORK}/images.out" "registry.test/ig/bb:${bb_hash} ${bb_id:7:12}"
 run_in_image load registry.test/ig/bb:1.0 /bin/cat /hello.txt >"${WORK}/run.out"
 [[ "$(cat "${WORK}/run.out")" == "hello from bb" ]] || fail "run: $(cat "${WORK}/run.out")"
 
@@ -76,7 +76,7 @@ run_imagebuild --name=child --context_tar="${WORK}/child.tar" \
   --build_arg=FLAVOR=salty \
   --output="${out}/child.tar.zst" --metadata="${out}/child.image.json" ||
   fail "building child: $(cat "${WORK}/stderr")"
-expect_contains "${WORK}/stderr" "loading parent bb"
+expect_file_contains "${WORK}/stderr" "loading parent bb"
 expect_no_temp_left
 # Without --version the tag is "latest"; the parent's layer is shared.
 [[ "$(jq -r '.tags[0]' "${out}/child.image.json")" == registry.test/ig/child:latest ]] ||
@@ -109,7 +109,7 @@ run_imagebuild --name=grandchild --context_tar="${WORK}/grandchild.tar" \
   --base="${ext_ref}=${WORK}/bb.docker.tar" \
   --output="${out}/grandchild.tar.zst" --metadata="${out}/grandchild.image.json" ||
   fail "building grandchild: $(cat "${WORK}/stderr")"
-expect_contains "${WORK}/stderr" "verified base ${ext_ref}"
+expect_file_contains "${WORK}/stderr" "verified base ${ext_ref}"
 expect_no_temp_left
 zstd -q -d -c "${out}/grandchild.tar.zst" >"${WORK}/grandchild.docker.tar"
 private_podman load load -i "${WORK}/grandchild.docker.tar" >/dev/null
@@ -130,7 +130,7 @@ run_imagebuild --name=ext --context_tar="${WORK}/ext.tar" \
   --base="mirror.test/busybox@${other_digest}=${out}/bb.tar.zst" \
   --output="${out}/ext.tar.zst" --metadata="${out}/ext.image.json" ||
   fail "building ext: $(cat "${WORK}/stderr")"
-expect_contains "${WORK}/stderr" "does not carry the registry manifest"
+expect_file_contains "${WORK}/stderr" "does not carry the registry manifest"
 [[ "$(jq -r '.tags[0]' "${out}/ext.image.json")" == localhost/ext:latest ]] ||
   fail "ext tags: $(jq -c .tags "${out}/ext.image.json")"
 

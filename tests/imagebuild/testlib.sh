@@ -11,11 +11,13 @@
 #   private_buildah ID ARGS...       buildah on a private vfs storage ID
 #   private_podman ID ARGS...        podman on a private vfs storage ID
 #   run_in_image ID IMAGE CMD...     the stdout of CMD run in IMAGE
-#   expect_contains FILE TEXT        fails unless FILE contains TEXT
-#   fail MESSAGE
 #
+# and the checks of tests/lib/checks.sh.
 # Every storage lives under $WORK, which is removed on exit.
 set -euo pipefail
+
+# shellcheck source=tests/lib/checks.sh
+source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/lib/checks.sh"
 
 IMAGEBUILD="$(readlink -f "${TEST_SRCDIR}/${TEST_WORKSPACE}/tools/imagebuild/imagebuild")"
 WORK="$(mktemp -d "${TEST_TMPDIR:-/tmp}/imagebuild_test.XXXXXX")"
@@ -37,20 +39,6 @@ cleanup_storages() {
   rm -rf "${WORK}" "${RUNROOTS}"
 }
 trap cleanup_storages EXIT
-
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-
-expect_contains() {
-  local file="$1" text="$2"
-  if ! grep -qF -- "${text}" "${file}"; then
-    echo "--- ${file}:" >&2
-    cat "${file}" >&2
-    fail "expected ${file} to contain: ${text}"
-  fi
-}
 
 make_busybox_context() {
   local dir="$1"

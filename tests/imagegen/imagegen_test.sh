@@ -140,5 +140,3 @@ run "${imagegen}" --workspace="${tg}" --images=taskcluster/docker \
   --kind_yml=taskcluster/kinds/docker-image/kind.yml --mode=print
 expect_rc 3 "taskgraph without an arg"
 expect_contains "${err}" "taskcluster/docker/toolchain-build/Dockerfile:4: # %ARG TOOLCHAIN_VERSION has no value: add it under tasks: toolchain-build: args: in taskcluster/kinds/docker-image/kind.yml" "missing arg message"
-
-finish_checks

@@ -6,23 +6,17 @@ set -euo pipefail
 readonly INDEX_BIN="$1"
 work="$(mktemp -d "${TEST_TMPDIR:-/tmp}/cli.XXXXXX")"
 trap 'rm -rf "${work}"' EXIT
-failures=0
 hash_a="$(printf a | sha256sum | cut -c1-64)"
+source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/lib/checks.sh"
 
 # expect CODE SUBSTRING -- COMMAND...: runs COMMAND, checks its exit code and
-# that stderr contains SUBSTRING.
+# that stderr contains SUBSTRING; leaves ${out} and ${err}.
 expect() {
   local want_code="$1" want_text="$2"
   shift 3
-  local code=0
-  "$@" >"${work}/out" 2>"${work}/err" || code=$?
-  if [[ "${code}" != "${want_code}" ]] ||
-    { [[ -n "${want_text}" ]] && ! grep -qF -- "${want_text}" "${work}/err"; }; then
-    echo "FAIL: $* -> exit ${code} (want ${want_code}), stderr:" >&2
-    cat "${work}/err" >&2
-    echo "  (wanted: ${want_text})" >&2
-    failures=$((failures + 1))
-  fi
+  run "$@"
+  expect_rc "${want_code}" "$*"
+  expect_contains "${err}" "${want_text}" "$*: stderr"
 }
 
 idx=(--index="${work}/index")
@@ -46,36 +40,26 @@ expect 2 "use a directory path or registry://HOST:PORT/REPO" -- \
 expect 2 "is not a level-1 namespace: a writer at level 1 may write only namespaces starting with docker.images.v2.level-1." -- \
   "${INDEX_BIN}" "${idx[@]}" --level=1 insert --name=base --context_hash="${hash_a}" \
   --image_id=sha256:1 --namespace="docker.images.v2.level-3.base.hash.${hash_a}" "${work}/image.tar.zst"
-if [[ -e "${work}/index/namespaces" ]]; then
-  echo "FAIL: a refused insert wrote entries" >&2
-  failures=$((failures + 1))
-fi
+[[ ! -e "${work}/index/namespaces" ]] || fail "a refused insert wrote entries"
 # ...and what it writes at level 1 is invisible to a level-3 lookup.
 echo '{"image_id": "sha256:1"}' >"${work}/image.json"
 expect 0 "inserted docker.images.v2.level-1.base.hash.${hash_a}" -- \
   "${INDEX_BIN}" "${idx[@]}" --level=1 insert --name=base --context_hash="${hash_a}" \
   --image_id=sha256:1 --revision=r1 --metadata="${work}/image.json" "${work}/image.tar.zst"
-if [[ "$(jq -r .metadata_json "${work}/out" | jq -r .image_id)" != "sha256:1" ]]; then
-  echo "FAIL: insert did not store the metadata: $(cat "${work}/out")" >&2
-  failures=$((failures + 1))
-fi
+expect_eq "$(jq -r .metadata_json <<<"${out}" | jq -r .image_id)" "sha256:1" \
+  "the metadata insert stored"
 expect 3 "is not indexed at levels 3 down to 3" -- \
   "${INDEX_BIN}" "${idx[@]}" --level=3 lookup --name=base --context_hash="${hash_a}"
 expect 0 "" -- "${INDEX_BIN}" "${idx[@]}" --level=1 lookup --name=base --context_hash="${hash_a}"
-if [[ "$(jq -r .namespace "${work}/out")" != "docker.images.v2.level-1.base.hash.${hash_a}" ||
-  "$(jq -r .entry.revision "${work}/out")" != "r1" ]]; then
-  echo "FAIL: lookup printed $(cat "${work}/out")" >&2
-  failures=$((failures + 1))
-fi
+expect_eq "$(jq -r .namespace <<<"${out}")" "docker.images.v2.level-1.base.hash.${hash_a}" \
+  "the namespace lookup found"
+expect_eq "$(jq -r .entry.revision <<<"${out}")" "r1" "the revision lookup found"
 
 expect 3 "no entry docker.images.v2.level-1.other.latest" -- \
   "${INDEX_BIN}" "${idx[@]}" find docker.images.v2.level-1.other.latest
 expect 2 "has an empty component" -- "${INDEX_BIN}" "${idx[@]}" find "a..b"
 expect 0 "" -- "${INDEX_BIN}" "${idx[@]}" list docker.images.v2.level-1.base.
-if [[ "$(wc -l <"${work}/out")" != 3 ]]; then
-  echo "FAIL: list printed $(cat "${work}/out")" >&2
-  failures=$((failures + 1))
-fi
+expect_eq "$(wc -l <<<"${out}")" 3 "namespaces listed: ${out}"
 
 # lookup with OUT_PATH fetches the verified tarball.
 expect 0 "" -- "${INDEX_BIN}" "${idx[@]}" --level=1 lookup --name=base \
@@ -89,29 +73,15 @@ digest="$(sha256sum "${work}/image.tar.zst" | cut -c1-64)"
 echo "tampered" >"${work}/index/cas/sha256/${digest}"
 expect 1 "the stored artifact is corrupt" -- \
   "${INDEX_BIN}" "${idx[@]}" fetch docker.images.v2.level-1.base.latest "${work}/got2"
-if [[ -e "${work}/got2" ]]; then
-  echo "FAIL: a failed fetch left ${work}/got2" >&2
-  failures=$((failures + 1))
-fi
+[[ ! -e "${work}/got2" ]] || fail "a failed fetch left ${work}/got2"
 # ...and by lookup with OUT_PATH, as a warning: the image must be built.
 expect 3 "warning: cannot reuse docker.images.v2.level-1.base.hash.${hash_a}" -- \
   "${INDEX_BIN}" "${idx[@]}" --level=1 lookup --name=base \
   --context_hash="${hash_a}" "${work}/reused2.tar.zst"
-grep -q "is not reusable at levels 3 down to 1" "${work}/err" || {
-  echo "FAIL: lookup OUT_PATH message: $(cat "${work}/err")" >&2
-  failures=$((failures + 1))
-}
+expect_contains "${err}" "is not reusable at levels 3 down to 1" "lookup OUT_PATH message"
 
 # The default index lives under XDG_CACHE_HOME.
 XDG_CACHE_HOME="${work}/xdg" "${INDEX_BIN}" insert --name=base --context_hash="${hash_a}" \
   --image_id=sha256:1 "${work}/image.tar.zst" >/dev/null 2>&1
-if [[ ! -f "${work}/xdg/imagegraph/index/namespaces/docker/images/v2/level-1/base/latest.json" ]]; then
-  echo "FAIL: the default index is not under XDG_CACHE_HOME" >&2
-  failures=$((failures + 1))
-fi
-
-if ((failures > 0)); then
-  echo "${failures} failures" >&2
-  exit 1
-fi
-echo PASS
+[[ -f "${work}/xdg/imagegraph/index/namespaces/docker/images/v2/level-1/base/latest.json" ]] ||
+  fail "the default index is not under XDG_CACHE_HOME"

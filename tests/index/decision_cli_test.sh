@@ -7,10 +7,7 @@ readonly DECISION_BIN="$1" INDEX_BIN="$2"
 work="$(mktemp -d "${TEST_TMPDIR:-/tmp}/decision.XXXXXX")"
 trap 'rm -rf "${work}"' EXIT
 h() { printf '%s' "$1" | sha256sum | cut -c1-64; }
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
+source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/lib/checks.sh"
 
 cat >"${work}/graph.json" <<JSON
 {"images": [

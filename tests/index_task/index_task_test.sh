@@ -15,10 +15,7 @@ index_dir="${TEST_TMPDIR}/index"
 export TMPDIR="${TEST_TMPDIR}/tmp"
 mkdir -p "${TMPDIR}" "${storage}"
 
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
+source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/lib/checks.sh"
 
 b() {
   buildah --root "${storage}/root" --runroot "${storage}/run" --storage-driver vfs "$@"

@@ -1,51 +1,72 @@
-#!/usr/bin/env bash
-# Check helpers for shell tests. A test sources this file, runs commands
-# with `run`, checks them with expect_*, and ends with `finish_checks`: every
-# failed check is reported on stderr, and the test fails if any did.
-
-failures=0
+# shellcheck shell=bash
+# The check helpers of every shell test. Source it:
+#
+#   source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/lib/checks.sh"
+#
+# and list //tests/lib:checks in the test's data. Every expect_* takes its
+# arguments in one order: what was observed, what was expected, and what the
+# check is about. The first failed check ends the test (exit 1).
+#
+#   fail MESSAGE...                     report MESSAGE and end the test
+#   pass MESSAGE...                     report a passed check (optional)
+#   run CMD...                          run CMD; ${out}, ${err}, ${rc}
+#   expect_rc EXPECTED WHAT             the exit code of the last `run`
+#   expect_eq ACTUAL EXPECTED WHAT
+#   expect_ne ACTUAL UNEXPECTED WHAT
+#   expect_contains TEXT SUBSTRING WHAT
+#   expect_file_contains FILE SUBSTRING [WHAT]   shows FILE on failure
 
 fail() {
   echo "FAIL: $*" >&2
-  failures=$((failures + 1))
+  exit 1
 }
 
-# Runs a command, capturing stdout/stderr in ${out}/${err} and its exit code
-# in ${rc}.
+pass() {
+  echo "ok: $*"
+}
+
+# run CMD...: runs CMD with stdout and stderr captured in ${out} and ${err}
+# and its exit code in ${rc}; never fails itself.
 run() {
+  local capture="${TEST_TMPDIR:-/tmp}/checks_run.$$"
   set +e
-  "$@" >"${TEST_TMPDIR}/out" 2>"${TEST_TMPDIR}/err"
+  "$@" >"${capture}.out" 2>"${capture}.err"
   rc=$?
   set -e
-  out="$(cat "${TEST_TMPDIR}/out")"
-  err="$(cat "${TEST_TMPDIR}/err")"
+  out="$(cat "${capture}.out")"
+  err="$(cat "${capture}.err")"
+  rm -f "${capture}.out" "${capture}.err"
 }
 
-# expect_eq ACTUAL EXPECTED WHAT
-expect_eq() {
-  if [[ "$1" != "$2" ]]; then
-    fail "$3: got [$1], expected [$2]"
-  fi
-}
-
-# expect_rc EXPECTED_EXIT_CODE WHAT: checks ${rc} of the last `run`.
 expect_rc() {
   if [[ "${rc}" != "$1" ]]; then
     fail "$2: exit code ${rc}, expected $1; stderr: ${err}"
   fi
 }
 
-# expect_contains TEXT SUBSTRING WHAT
+expect_eq() {
+  if [[ "$1" != "$2" ]]; then
+    fail "$3: got [$1], expected [$2]"
+  fi
+}
+
+expect_ne() {
+  if [[ "$1" == "$2" ]]; then
+    fail "$3: got [$1], which it must not be"
+  fi
+}
+
 expect_contains() {
   if [[ "$1" != *"$2"* ]]; then
     fail "$3: expected to find [$2] in: $1"
   fi
 }
 
-finish_checks() {
-  if ((failures > 0)); then
-    echo "${failures} check(s) failed" >&2
-    exit 1
+expect_file_contains() {
+  local file="$1" text="$2" what="${3:-${1}}"
+  if ! grep -qF -- "${text}" "${file}"; then
+    echo "--- ${file}:" >&2
+    cat "${file}" >&2
+    fail "${what}: expected ${file} to contain: ${text}"
   fi
-  echo "all checks passed"
 }

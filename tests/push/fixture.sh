@@ -12,6 +12,11 @@
 #   nested_bazel ARGS...
 #       Runs Bazel in ${NESTED_WS} with ${NESTED_OUTPUT_BASE}, output under
 #       ${TEST_TMPDIR}; call nested_bazel_shutdown when done.
+#
+# and the checks of tests/lib/checks.sh.
+
+# shellcheck source=tests/lib/checks.sh
+source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/lib/checks.sh"
 
 make_busybox_image() {
   local dir="$1" name="$2" marker="$3"
@@ -105,16 +110,3 @@ source_root() {
   dirname "$(readlink -f "${TEST_SRCDIR}/${TEST_WORKSPACE}/WORKSPACE")"
 }
 
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-
-expect_contains() {
-  local file="$1" text="$2"
-  grep -qF -- "${text}" "${file}" || {
-    echo "--- ${file}:" >&2
-    cat "${file}" >&2
-    fail "expected ${file} to contain: ${text}"
-  }
-}

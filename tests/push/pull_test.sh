@@ -217,7 +217,7 @@ child_id="$(jq -r .image_id "${NESTED_WS}/bazel-bin/child.image.json")"
 [[ "${child_id}" != "${image_id}" ]] || fail "the child is the base itself"
 built="$(jq -r 'select(.mnemonic == "ImageBuild") | .listedOutputs[]' "${exec_log}")"
 [[ "${built}" == *"/child.tar.zst"* ]] || { cat "${err}" >&2; fail "no ImageBuild spawn of child in the execution log: ${built}"; }
-expect_contains "${err}" "loading base ${base_ref}"
+expect_file_contains "${err}" "loading base ${base_ref}"
 
 # Run the image's own command in a private storage.
 storage="${TEST_TMPDIR}/run_storage"
@@ -233,8 +233,8 @@ mapfile -t child_cmd < <(jq -r '.OCIv1.config.Cmd // [] | .[]' "${TEST_TMPDIR}/c
 [[ "${#child_cmd[@]}" -gt 0 ]] || fail "the child image has no command"
 "${child_buildah[@]}" run --isolation chroot "${container}" -- "${child_cmd[@]}" >"${TEST_TMPDIR}/child_out" ||
   fail "running the child's command ${child_cmd[*]} failed"
-expect_contains "${TEST_TMPDIR}/child_out" "pinned base content"
-expect_contains "${TEST_TMPDIR}/child_out" "built on the pinned base"
+expect_file_contains "${TEST_TMPDIR}/child_out" "pinned base content"
+expect_file_contains "${TEST_TMPDIR}/child_out" "built on the pinned base"
 "${child_buildah[@]}" rm --all >/dev/null
 "${child_buildah[@]}" rmi --all --force >/dev/null
 rm -rf "${storage}"
@@ -259,32 +259,32 @@ build @seeded//:image
 echo "== a layout without the pinned manifest"
 build @seeded_missing//:image
 [[ "${rc}" != 0 ]] || fail "a missing manifest in the layout was accepted"
-expect_contains "${err}" "image_pull(name = \"seeded_missing\"): oci_layout = \"${fixtures}/layout\" does not hold the pinned manifest ${zero}"
+expect_file_contains "${err}" "image_pull(name = \"seeded_missing\"): oci_layout = \"${fixtures}/layout\" does not hold the pinned manifest ${zero}"
 
 echo "== a pin the registry does not have"
 build @wrong_pin//:image
 [[ "${rc}" != 0 ]] || fail "a wrong pin was accepted"
-expect_contains "${err}" "image_pull(name = \"wrong_pin\"): reading the manifest of ${plain}/base@${zero} failed"
-expect_contains "${err}" "manifest unknown"
+expect_file_contains "${err}" "image_pull(name = \"wrong_pin\"): reading the manifest of ${plain}/base@${zero} failed"
+expect_file_contains "${err}" "manifest unknown"
 
 echo "== an unpinned reference"
 build @unpinned//:image
 [[ "${rc}" != 0 ]] || fail "an unpinned reference was accepted"
-expect_contains "${err}" "image_pull(name = \"unpinned\"): image = \"${plain}/base:1\" is not pinned"
+expect_file_contains "${err}" "image_pull(name = \"unpinned\"): image = \"${plain}/base:1\" is not pinned"
 
 echo "== a blob tampered in the registry fails verification"
 build @tampered//:image
 [[ "${rc}" != 0 ]] || fail "a tampered blob was accepted"
-expect_contains "${err}" "image_pull(name = \"tampered\"): pulling ${tamper}/base@"
-expect_contains "${err}" "verification failed"
-expect_contains "${err}" "${layer}"
+expect_file_contains "${err}" "image_pull(name = \"tampered\"): pulling ${tamper}/base@"
+expect_file_contains "${err}" "verification failed"
+expect_file_contains "${err}" "${layer}"
 grep -m1 -F 'image_pull(name = "tampered")' "${err}" || true
 [[ ! -e "${external}/tampered/image.tar" ]] || fail "an archive was written from tampered data"
 
 echo "== a manifest tampered in the registry fails verification"
 build @tampered_manifest//:image
 [[ "${rc}" != 0 ]] || fail "a tampered manifest was accepted"
-expect_contains "${err}" "image_pull(name = \"tampered_manifest\"): verification failed: the registry served a manifest for ${REGISTRY_ADDR[mtamper]}/base@${digest} whose digest is sha256:"
+expect_file_contains "${err}" "image_pull(name = \"tampered_manifest\"): verification failed: the registry served a manifest for ${REGISTRY_ADDR[mtamper]}/base@${digest} whose digest is sha256:"
 [[ ! -e "${external}/tampered_manifest/image.tar" ]] || fail "an archive was written from a tampered manifest"
 
 echo "PASS"

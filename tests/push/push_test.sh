@@ -119,7 +119,7 @@ err="${TEST_TMPDIR}/err"
 hash_file="${NESTED_WS}/images/tiny/HASH"
 
 # Runs a target; leaves stdout/stderr in $out/$err and the exit code in $rc.
-run() {
+run_target() {
   rc=0
   nested_bazel run "$@" >"${out}" 2>"${err}" || rc=$?
 }
@@ -129,44 +129,44 @@ served_digest() {
 }
 
 echo "== push without HASH: pushes, prints the pinned reference, warns"
-run //images:tiny.push -- --tls-verify=false
+run_target //images:tiny.push -- --tls-verify=false
 [[ "${rc}" == 0 ]] || { cat "${err}" >&2; fail "first push exited ${rc}"; }
 digest_one="$(served_digest "${plain}/ci/tiny:1.0")"
-expect_contains "${out}" "${plain}/ci/tiny@${digest_one}"
-expect_contains "${err}" "images/tiny is not pinned (no HASH file)"
+expect_file_contains "${out}" "${plain}/ci/tiny@${digest_one}"
+expect_file_contains "${err}" "images/tiny is not pinned (no HASH file)"
 [[ ! -e "${hash_file}" ]] || fail "HASH was written without --update-hash"
 
 echo "== --update-hash pins the digest read back from the registry"
-run //images:tiny.push -- --tls-verify=false --update-hash
+run_target //images:tiny.push -- --tls-verify=false --update-hash
 [[ "${rc}" == 0 ]] || { cat "${err}" >&2; fail "--update-hash exited ${rc}"; }
 [[ "$(cat "${hash_file}")" == "${digest_one}" ]] || fail "HASH holds '$(cat "${hash_file}")', want ${digest_one}"
 
 echo "== HASH check passes on an unchanged image"
-run //images:tiny.push -- --tls-verify=false
+run_target //images:tiny.push -- --tls-verify=false
 [[ "${rc}" == 0 ]] || { cat "${err}" >&2; fail "pinned push exited ${rc}"; }
-expect_contains "${err}" "digest ${digest_one} matches"
+expect_file_contains "${err}" "digest ${digest_one} matches"
 
 echo "== HASH check fails on a changed image: exit 3, HASH and tag unchanged"
 cp "${fixtures}/two.tar.zst" "${NESTED_WS}/images/tiny/tiny.tar.zst"
-run //images:tiny.push -- --tls-verify=false
+run_target //images:tiny.push -- --tls-verify=false
 [[ "${rc}" == 3 ]] || { cat "${err}" >&2; fail "mismatching push exited ${rc}, want 3"; }
-expect_contains "${err}" "images/tiny/HASH:1: pins ${digest_one} but ${plain}/ci/tiny:1.0 was pushed with manifest digest"
-expect_contains "${err}" "HASH is unchanged and the tag was put back to ${digest_one}"
-expect_contains "${err}" "--update-hash"
+expect_file_contains "${err}" "images/tiny/HASH:1: pins ${digest_one} but ${plain}/ci/tiny:1.0 was pushed with manifest digest"
+expect_file_contains "${err}" "HASH is unchanged and the tag was put back to ${digest_one}"
+expect_file_contains "${err}" "--update-hash"
 [[ "$(cat "${hash_file}")" == "${digest_one}" ]] || fail "HASH changed after a failed check"
 [[ "$(served_digest "${plain}/ci/tiny:1.0")" == "${digest_one}" ]] || fail "the tag was not put back"
 
 echo "== HASH pinning an image the registry lacks: exit 3, HASH unchanged, says so"
 absent="sha256:$(printf '%064d' 0 | tr 0 b)"
 echo "${absent}" >"${hash_file}"
-run //images:tiny.push -- --tls-verify=false
+run_target //images:tiny.push -- --tls-verify=false
 [[ "${rc}" == 3 ]] || { cat "${err}" >&2; fail "push against an absent pin exited ${rc}, want 3"; }
-expect_contains "${err}" "the registry has no image ${absent} to put the tag back to"
+expect_file_contains "${err}" "the registry has no image ${absent} to put the tag back to"
 [[ "$(cat "${hash_file}")" == "${absent}" ]] || fail "HASH changed after a failed check"
 echo "${digest_one}" >"${hash_file}"
 
 echo "== --update-hash accepts the changed image"
-run //images:tiny.push -- --tls-verify=false --update-hash
+run_target //images:tiny.push -- --tls-verify=false --update-hash
 [[ "${rc}" == 0 ]] || { cat "${err}" >&2; fail "--update-hash (changed) exited ${rc}"; }
 digest_two="$(served_digest "${plain}/ci/tiny:1.0")"
 [[ "${digest_two}" != "${digest_one}" ]] || fail "a different image kept the digest"
@@ -178,19 +178,19 @@ ls -A "${NESTED_WS}/images/tiny" | sort >"${TEST_TMPDIR}/folder_listing"
 echo "== a malformed HASH is an error naming the file"
 cp "${hash_file}" "${TEST_TMPDIR}/HASH.saved"
 echo "sha256:not-a-digest" >"${hash_file}"
-run //images:tiny.push -- --tls-verify=false
+run_target //images:tiny.push -- --tls-verify=false
 [[ "${rc}" == 1 ]] || fail "malformed HASH exited ${rc}, want 1"
-expect_contains "${err}" "images/tiny/HASH:1: \"sha256:not-a-digest\" is not a digest"
+expect_file_contains "${err}" "images/tiny/HASH:1: \"sha256:not-a-digest\" is not a digest"
 cp "${TEST_TMPDIR}/HASH.saved" "${hash_file}"
 
 echo "== no VERSION: tag latest with a warning"
-run //images:bare.push -- --tls-verify=false
+run_target //images:bare.push -- --tls-verify=false
 [[ "${rc}" == 0 ]] || { cat "${err}" >&2; fail "bare push exited ${rc}"; }
-expect_contains "${err}" "images/bare has no VERSION file; pushing the tag \`latest\`"
-expect_contains "${out}" "${plain}/ci/bare@$(served_digest "${plain}/ci/bare:latest")"
+expect_file_contains "${err}" "images/bare has no VERSION file; pushing the tag \`latest\`"
+expect_file_contains "${out}" "${plain}/ci/bare@$(served_digest "${plain}/ci/bare:latest")"
 
 echo "== --index tags the image in the registry index"
-run //images:tiny.push -- --tls-verify=false --index="registry://${plain}/index" --level=2
+run_target //images:tiny.push -- --tls-verify=false --index="registry://${plain}/index" --level=2
 [[ "${rc}" == 0 ]] || { cat "${err}" >&2; fail "index push exited ${rc}"; }
 context_hash="$(cat "${NESTED_WS}/images/tiny/context_hash")"
 [[ "$(served_digest "${plain}/index:docker.images.v2.level-2.tiny.hash.${context_hash}")" == "${digest_two}" ]] ||
@@ -207,34 +207,34 @@ write_auth() {
   printf '{"auths": {"%s": {"auth": "%s"}}}\n' "${secure}" "${token}" >"${auth_dir}/auth.json"
 }
 write_auth 'Pa55-word-never-shown'
-REGISTRY_AUTH_FILE="${auth_dir}/auth.json" run //images:tiny.push -- --tls-verify=false --registry="${secure}/team"
+REGISTRY_AUTH_FILE="${auth_dir}/auth.json" run_target //images:tiny.push -- --tls-verify=false --registry="${secure}/team"
 [[ "${rc}" == 0 ]] || { cat "${err}" >&2; fail "authenticated push exited ${rc}"; }
-expect_contains "${err}" "digest ${digest_two} matches"
+expect_file_contains "${err}" "digest ${digest_two} matches"
 if grep -qF 'Pa55-word-never-shown' "${out}" "${err}"; then fail "the password appeared in the output"; fi
 
 echo "== basic auth: wrong credentials are a clear error and never printed"
 write_auth 'Wrong-secret-value-42'
-REGISTRY_AUTH_FILE="${auth_dir}/auth.json" run //images:tiny.push -- --tls-verify=false --registry="${secure}/team"
+REGISTRY_AUTH_FILE="${auth_dir}/auth.json" run_target //images:tiny.push -- --tls-verify=false --registry="${secure}/team"
 [[ "${rc}" == 1 ]] || { cat "${err}" >&2; fail "wrong-credential push exited ${rc}, want 1"; }
-expect_contains "${err}" "registry ${secure} refused access"
-expect_contains "${err}" "skopeo login ${secure}"
+expect_file_contains "${err}" "registry ${secure} refused access"
+expect_file_contains "${err}" "skopeo login ${secure}"
 if grep -qF 'Wrong-secret-value-42' "${out}" "${err}"; then fail "the wrong password appeared in the output"; fi
 if grep -qF "$(printf 'alice:Wrong-secret-value-42' | base64 -w0)" "${out}" "${err}"; then fail "the encoded credentials appeared in the output"; fi
 
 echo "== no credentials at all"
-REGISTRY_AUTH_FILE="${auth_dir}/missing.json" run //images:tiny.push -- --tls-verify=false --registry="${secure}/team"
+REGISTRY_AUTH_FILE="${auth_dir}/missing.json" run_target //images:tiny.push -- --tls-verify=false --registry="${secure}/team"
 [[ "${rc}" == 1 ]] || fail "anonymous push to an auth registry exited ${rc}, want 1"
-expect_contains "${err}" "refused access"
+expect_file_contains "${err}" "refused access"
 
 echo "== registry down: bounded retries, clear error, nothing written"
 registry_stop plain
 start="$(date +%s)"
-run //images:tiny.push -- --tls-verify=false --update-hash
+run_target //images:tiny.push -- --tls-verify=false --update-hash
 elapsed="$(($(date +%s) - start))"
 [[ "${rc}" == 1 ]] || fail "push to a stopped registry exited ${rc}, want 1"
-expect_contains "${err}" "cannot reach registry ${plain}"
-expect_contains "${err}" "after 3 attempts"
-expect_contains "${err}" "connection refused"
+expect_file_contains "${err}" "cannot reach registry ${plain}"
+expect_file_contains "${err}" "after 3 attempts"
+expect_file_contains "${err}" "connection refused"
 [[ "$(cat "${hash_file}")" == "${digest_two}" ]] || fail "HASH changed while the registry was down"
 ls -A "${NESTED_WS}/images/tiny" | sort >"${TEST_TMPDIR}/folder_listing_after"
 cmp -s "${TEST_TMPDIR}/folder_listing" "${TEST_TMPDIR}/folder_listing_after" ||
