@@ -12,6 +12,9 @@ RUN ["/bin/busybox", "--install", "-s", "/bin"]
 RUN mkdir -p /etc/app && echo "port=8080" > /etc/app/config && ln -s /etc/app/config /config
 ENV GREETING=hello
 WORKDIR /srv
+HEALTHCHECK --interval=30s --retries=3 CMD ["/bin/sh", "-c", "test -f /config"]
+SHELL ["/bin/sh", "-ec"]
+ONBUILD RUN echo child build
 CMD ["/bin/sh", "-c", "cat /config"]'
 
 build_in() {
@@ -36,6 +39,20 @@ id2="$(jq -r .image_id "${WORK}/out2/app.image.json")"
 [[ "${id1}" == "${id2}" ]] || fail "image IDs differ: ${id1} vs ${id2}"
 cmp "${WORK}/out1/app.tar.zst" "${WORK}/out2/app.tar.zst" ||
   fail "the compressed archives differ"
+
+# The configuration keeps every instruction, and no builder container ID or
+# host name (the ID and the file name are its digest).
+mkdir -p "${WORK}/extracted"
+zstd -dc "${WORK}/out1/app.tar.zst" | tar -x -C "${WORK}/extracted"
+config="${WORK}/extracted/${id1#sha256:}.json"
+[[ "sha256:$(sha256sum "${config}" | cut -c1-64)" == "${id1}" ]] ||
+  fail "the configuration does not hash to the image ID"
+[[ "$(jq -c '[.config.Healthcheck.Test, .config.Healthcheck.Interval,
+  .config.Healthcheck.Retries, .config.Shell, .config.OnBuild]' "${config}")" == \
+  '[["CMD","/bin/sh","-c","test -f /config"],30000000000,3,["/bin/sh","-ec"],["RUN echo child build"]]' ]] ||
+  fail "HEALTHCHECK, SHELL or ONBUILD missing from the configuration: $(cat "${config}")"
+[[ "$(jq -c '[.container, .config.Hostname, .container_config.Hostname]' "${config}")" == \
+  '["","",""]' ]] || fail "builder fields left in the configuration: $(cat "${config}")"
 
 # A changed RUN step changes the ID (the comparison above can fail).
 mkdir -p "${WORK}/changed"

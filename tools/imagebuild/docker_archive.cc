@@ -7,15 +7,19 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -287,7 +291,210 @@ std::string PatchedHeader(std::string header, int64_t size) {
   return header;
 }
 
+// The manifest.json of an archive holding one image.
+std::string ManifestJson(absl::string_view config,
+                         const std::vector<std::string>& tags,
+                         const std::vector<std::string>& layers) {
+  // Written here rather than by a JSON printer, whose key order is not
+  // promised: the archive must come out byte for byte the same every time.
+  std::vector<std::string> quoted_tags;
+  for (const std::string& tag : tags) quoted_tags.push_back(JsonQuote(tag));
+  std::vector<std::string> quoted_layers;
+  for (const std::string& layer : layers) {
+    quoted_layers.push_back(JsonQuote(layer));
+  }
+  return absl::StrCat("[{\"Config\":", JsonQuote(config), ",\"RepoTags\":[",
+                      absl::StrJoin(quoted_tags, ","), "],\"Layers\":[",
+                      absl::StrJoin(quoted_layers, ","), "]}]");
+}
+
+// `json` with the string values of the top-level key "container" and of the
+// key "Hostname" inside the top-level objects "config" and
+// "container_config" replaced by "". nullopt when `json` is not a JSON
+// object (an unterminated string or unbalanced brackets).
+std::optional<std::string> ClearBuilderFields(absl::string_view json) {
+  struct Level {
+    bool object;
+    bool expecting_key;
+    std::string key;  // the key whose value comes next (objects)
+  };
+  std::vector<Level> levels;
+  std::string top_key;  // the top-level key the scan is inside
+  std::vector<std::pair<size_t, size_t>> cleared;  // value ranges, quotes in
+  size_t i = 0;
+  auto skip_string = [&](size_t start) -> std::optional<size_t> {
+    for (size_t j = start + 1; j < json.size(); ++j) {
+      if (json[j] == '\\') {
+        ++j;
+      } else if (json[j] == '"') {
+        return j + 1;
+      }
+    }
+    return std::nullopt;
+  };
+  while (i < json.size()) {
+    const char c = json[i];
+    if (c == '"') {
+      std::optional<size_t> end = skip_string(i);
+      if (!end.has_value()) return std::nullopt;
+      if (!levels.empty() && levels.back().object &&
+          levels.back().expecting_key) {
+        levels.back().key = std::string(json.substr(i + 1, *end - i - 2));
+        levels.back().expecting_key = false;
+        if (levels.size() == 1) top_key = levels.back().key;
+      } else if (!levels.empty() && levels.back().object) {
+        const std::string& key = levels.back().key;
+        if ((levels.size() == 1 && key == "container") ||
+            (levels.size() == 2 && key == "Hostname" &&
+             (top_key == "config" || top_key == "container_config"))) {
+          cleared.emplace_back(i, *end);
+        }
+      }
+      i = *end;
+      continue;
+    }
+    if (c == '{' || c == '[') {
+      levels.push_back({c == '{', c == '{', ""});
+    } else if (c == '}' || c == ']') {
+      if (levels.empty() || levels.back().object != (c == '}')) {
+        return std::nullopt;
+      }
+      levels.pop_back();
+      if (levels.empty() && i + 1 < json.size()) {
+        if (!absl::StripAsciiWhitespace(json.substr(i + 1)).empty()) {
+          return std::nullopt;
+        }
+      }
+    } else if (c == ',' && !levels.empty() && levels.back().object) {
+      levels.back().expecting_key = true;
+    }
+    ++i;
+  }
+  if (!levels.empty()) return std::nullopt;
+  std::string out;
+  size_t copied = 0;
+  for (const auto& [begin, end] : cleared) {
+    absl::StrAppend(&out, json.substr(copied, begin - copied), "\"\"");
+    copied = end;
+  }
+  absl::StrAppend(&out, json.substr(copied));
+  return out;
+}
+
 }  // namespace
+
+absl::Status NormalizeDockerArchiveConfig(const std::string& path) {
+  IG_ASSIGN_OR_RETURN(ArchiveFile archive, ArchiveFile::Open(path, O_RDWR));
+  IG_ASSIGN_OR_RETURN(std::vector<TarEntry> entries, archive.Entries());
+  IG_ASSIGN_OR_RETURN(google::protobuf::ListValue images,
+                      ParseManifestJson(archive, entries));
+  const google::protobuf::Struct& image = images.values(0).struct_value();
+  const std::string config = StringField(image, "Config");
+  const TarEntry* config_entry = FindEntry(entries, config);
+  if (config_entry == nullptr) {
+    return archive.Corrupt(
+        absl::StrCat("manifest.json names the configuration \"", config,
+                     "\", which is not in the archive"));
+  }
+  IG_ASSIGN_OR_RETURN(
+      std::string config_json,
+      archive.ReadAt(config_entry->data_offset, config_entry->size));
+  std::optional<std::string> normalized = ClearBuilderFields(config_json);
+  if (!normalized.has_value()) {
+    return archive.Corrupt(
+        absl::StrCat("the configuration ", config, " is not a JSON object"));
+  }
+  if (*normalized == config_json) return absl::OkStatus();
+  const std::string new_config = absl::StrCat(Sha256Hex(*normalized), ".json");
+  const std::vector<std::string> layers = StringListField(image, "Layers");
+
+  // Everything from the configuration on is rewritten; the layers stay.
+  const int64_t tail_start = config_entry->header_offset;
+  std::vector<const TarEntry*> tail;
+  for (const TarEntry& entry : entries) {
+    if (entry.header_offset < tail_start) continue;
+    if (std::find(layers.begin(), layers.end(), entry.name) != layers.end()) {
+      return archive.Corrupt(
+          absl::StrCat("the layer ", entry.name, " follows the configuration"));
+    }
+    tail.push_back(&entry);
+  }
+  // The legacy directory of the top layer repeats the configuration, and
+  // its name (a legacy layer ID) is derived from it: it is renamed after the
+  // image ID, everywhere it appears.
+  std::string legacy_id;
+  absl::flat_hash_map<const TarEntry*, std::string> contents;
+  contents[config_entry] = *normalized;
+  for (const TarEntry* entry : tail) {
+    if (entry->type != '0' || !absl::EndsWith(entry->name, "/json")) continue;
+    IG_ASSIGN_OR_RETURN(std::string legacy,
+                        archive.ReadAt(entry->data_offset, entry->size));
+    std::optional<std::string> cleared = ClearBuilderFields(legacy);
+    if (!cleared.has_value()) {
+      return archive.Corrupt(absl::StrCat(entry->name, " is not JSON"));
+    }
+    if (*cleared == legacy) continue;
+    if (!legacy_id.empty()) {
+      return archive.Corrupt("two legacy layers repeat the configuration");
+    }
+    legacy_id = entry->name.substr(0, entry->name.size() - 5);
+    contents[entry] = *std::move(cleared);
+  }
+  const std::string new_legacy_id = new_config.substr(0, 64);
+  auto renamed = [&](const std::string& text) {
+    return legacy_id.empty()
+               ? text
+               : absl::StrReplaceAll(text, {{legacy_id, new_legacy_id}});
+  };
+  std::string new_tail;
+  for (const TarEntry* entry : tail) {
+    auto content = contents.find(entry);
+    std::string new_name =
+        entry == config_entry ? new_config : renamed(entry->name);
+    if (entry->type == '0' && entry->name == "manifest.json") {
+      content =
+          contents
+              .emplace(entry,
+                       ManifestJson(new_config,
+                                    StringListField(image, "RepoTags"), layers))
+              .first;
+    } else if (entry->type == '0' && entry->name == "repositories") {
+      IG_ASSIGN_OR_RETURN(std::string text,
+                          archive.ReadAt(entry->data_offset, entry->size));
+      content = contents.emplace(entry, renamed(text)).first;
+    } else if (content != contents.end()) {
+      content->second = renamed(content->second);
+    }
+    if (content == contents.end() && new_name == entry->name) {
+      IG_ASSIGN_OR_RETURN(
+          std::string raw,
+          archive.ReadAt(
+              entry->header_offset,
+              entry->data_offset + Padded(entry->size) - entry->header_offset));
+      absl::StrAppend(&new_tail, raw);  // copied as it is
+      continue;
+    }
+    if (entry->header_offset != entry->ustar_offset || new_name.size() >= 100) {
+      return archive.Corrupt(
+          absl::StrCat(entry->name, " has extended tar headers"));
+    }
+    IG_ASSIGN_OR_RETURN(std::string header,
+                        archive.ReadAt(entry->ustar_offset, kBlock));
+    memset(&header[0], 0, 100);
+    memcpy(&header[0], new_name.data(), new_name.size());
+    if (content == contents.end()) {  // renamed only (a symbolic link)
+      IG_ASSIGN_OR_RETURN(std::string data,
+                          archive.ReadAt(entry->data_offset, entry->size));
+      content = contents.emplace(entry, std::move(data)).first;
+    }
+    const std::string& data = content->second;
+    absl::StrAppend(&new_tail, PatchedHeader(header, data.size()), data,
+                    std::string(Padded(data.size()) - data.size(), '\0'));
+  }
+  new_tail.append(2 * kBlock, '\0');  // end of archive
+  IG_RETURN_IF_ERROR(archive.Truncate(tail_start));
+  return archive.WriteAt(tail_start, new_tail);
+}
 
 absl::StatusOr<DockerArchiveImage> ReadDockerArchive(const std::string& path) {
   IG_ASSIGN_OR_RETURN(ArchiveFile archive, ArchiveFile::Open(path, O_RDONLY));
@@ -372,24 +579,14 @@ absl::Status SetDockerArchiveTags(const std::string& path,
     }
   }
 
-  // Written here rather than by a JSON printer, whose key order is not
-  // promised: the archive must come out byte for byte the same every time.
-  std::vector<std::string> quoted_tags;
   std::map<std::string, std::vector<std::string>> tags_by_repo;
   for (const std::string& tag : tags) {
-    quoted_tags.push_back(JsonQuote(tag));
     auto [repo, name] = SplitTag(tag);
     tags_by_repo[repo].push_back(
         absl::StrCat(JsonQuote(name), ":", JsonQuote(legacy_id)));
   }
-  std::vector<std::string> quoted_layers;
-  for (const std::string& layer : StringListField(image, "Layers")) {
-    quoted_layers.push_back(JsonQuote(layer));
-  }
-  const std::string manifest_json =
-      absl::StrCat("[{\"Config\":", JsonQuote(StringField(image, "Config")),
-                   ",\"RepoTags\":[", absl::StrJoin(quoted_tags, ","),
-                   "],\"Layers\":[", absl::StrJoin(quoted_layers, ","), "]}]");
+  const std::string manifest_json = ManifestJson(
+      StringField(image, "Config"), tags, StringListField(image, "Layers"));
   std::vector<std::string> repo_objects;
   for (const auto& [repo, repo_tag_values] : tags_by_repo) {
     repo_objects.push_back(absl::StrCat(

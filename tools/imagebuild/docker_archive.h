@@ -41,6 +41,15 @@ absl::StatusOr<DockerArchiveImage> ReadDockerArchive(const std::string& path);
 absl::Status SetDockerArchiveTags(const std::string& path,
                                   const std::vector<std::string>& tags);
 
+// Empties the fields that a Docker-format commit fills with values of the
+// builder's container, which differ on every build: `container` (its ID) and
+// `Hostname` in `config` and `container_config`. BuildKit leaves them empty
+// too. The configuration is rewritten and renamed after its new digest (the
+// image ID), with the legacy layer `json` and manifest.json that repeat it.
+// Those are the archive's entries after its last layer, as buildah writes
+// them; they are rewritten in place.
+absl::Status NormalizeDockerArchiveConfig(const std::string& path);
+
 // The digest of the image's OCI manifest with uncompressed layers and no
 // annotations, built from what the archive holds: the same image gives the
 // same digest wherever it is built and whatever local names it had.

@@ -1,6 +1,7 @@
 #include "tools/imagebuild/docker_archive.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <string>
@@ -58,6 +59,11 @@ class ArchiveFixture {
 
   void AddFile(const std::string& name, const std::string& content) {
     EXPECT_TRUE(WriteFileAtomically(dir_ + "/" + name, content).ok());
+    files_.push_back(name);
+  }
+
+  void AddSymlink(const std::string& name, const std::string& target) {
+    EXPECT_EQ(symlink(target.c_str(), (dir_ + "/" + name).c_str()), 0);
     files_.push_back(name);
   }
 
@@ -163,6 +169,99 @@ TEST(DockerArchiveTest, SetsTagsInPlace) {
   ASSERT_TRUE(SetDockerArchiveTags(path, {"reg.test/x:1"}).ok());
   ASSERT_TRUE(SetDockerArchiveTags(path, tags).ok());
   EXPECT_EQ(*ReadFileToString(path), first);
+}
+
+// A Docker-format configuration as buildah writes it, with the builder
+// container's ID and host name in it.
+constexpr char kDockerConfig[] =
+    R"({"architecture":"amd64","config":{"Hostname":"93fc5c7e4c87",)"
+    R"("Env":["A=\"Hostname\":\"x\""],"Healthcheck":{"Test":["CMD","true"]},)"
+    R"("OnBuild":["RUN echo child"],"Shell":["/bin/sh","-ec"]},)"
+    R"("container":"dd768873ff3158d8ca07429aa82c088305bd9f0093bc0abdf23158be4d19419a",)"
+    R"("container_config":{"Hostname":"93fc5c7e4c87","Labels":{"container":"kept"}},)"
+    R"("created":"1970-01-01T00:00:00Z","os":"linux"})";
+constexpr char kNormalizedConfig[] =
+    R"({"architecture":"amd64","config":{"Hostname":"",)"
+    R"("Env":["A=\"Hostname\":\"x\""],"Healthcheck":{"Test":["CMD","true"]},)"
+    R"("OnBuild":["RUN echo child"],"Shell":["/bin/sh","-ec"]},)"
+    R"("container":"",)"
+    R"("container_config":{"Hostname":"","Labels":{"container":"kept"}},)"
+    R"("created":"1970-01-01T00:00:00Z","os":"linux"})";
+
+TEST(DockerArchiveTest, NormalizesTheBuilderFieldsOfADockerConfig) {
+  ArchiveFixture fixture("normalize");
+  const std::string layer = fixture.AddBlob(std::string(3000, 'a'), ".tar");
+  const std::string config = fixture.AddBlob(kDockerConfig, ".json");
+  // The legacy layer directory repeats the configuration's fields, and is
+  // named after them.
+  mkdir((fixture.dir() + "/legacyid").c_str(), 0755);
+  fixture.AddSymlink("legacyid/layer.tar", absl::StrCat("../", layer, ".tar"));
+  fixture.AddFile("legacyid/VERSION", "1.0");
+  fixture.AddFile("legacyid/json",
+                  absl::StrCat(R"({"id":"legacyid",)", kDockerConfig + 1));
+  fixture.AddFile("manifest.json",
+                  absl::StrCat("[{\"Config\":\"", config,
+                               ".json\",\"RepoTags\":[\"reg.test/x:1\"],"
+                               "\"Layers\":[\"",
+                               layer, ".tar\"]}]"));
+  fixture.AddFile("repositories", R"({"reg.test/x":{"1":"legacyid"}})");
+  const std::string& path = fixture.Write();
+  ASSERT_TRUE(NormalizeDockerArchiveConfig(path).ok());
+
+  // GNU tar reads the result: the layer is untouched, the configuration is
+  // renamed after its new content, the legacy directory after the image ID.
+  const std::string out = fixture.dir() + "/out";
+  mkdir(out.c_str(), 0755);
+  RunOrFail({"tar", "-xf", path, "-C", out});
+  EXPECT_EQ(Sha256Sum(absl::StrCat(out, "/", layer, ".tar")), layer);
+  const std::string expected_path = fixture.dir() + "/expected.json";
+  ASSERT_TRUE(WriteFileAtomically(expected_path, kNormalizedConfig).ok());
+  const std::string expected_hex = Sha256Sum(expected_path);
+  EXPECT_EQ(*ReadFileToString(absl::StrCat(out, "/", expected_hex, ".json")),
+            kNormalizedConfig);
+  const std::string legacy = absl::StrCat(out, "/", expected_hex);
+  EXPECT_EQ(
+      *ReadFileToString(legacy + "/json"),
+      absl::StrCat(R"({"id":")", expected_hex, "\",", kNormalizedConfig + 1));
+  EXPECT_EQ(*ReadFileToString(legacy + "/VERSION"), "1.0");
+  EXPECT_EQ(Sha256Sum(legacy + "/layer.tar"), layer);
+  EXPECT_EQ(*ReadFileToString(out + "/repositories"),
+            absl::StrCat(R"({"reg.test/x":{"1":")", expected_hex, "\"}}"));
+  EXPECT_EQ(RunOrFail({"tar", "-tf", path}),
+            absl::StrCat(layer, ".tar\n", expected_hex, ".json\n", expected_hex,
+                         "/layer.tar\n", expected_hex, "/VERSION\n",
+                         expected_hex, "/json\nmanifest.json\nrepositories\n"));
+  auto image = ReadDockerArchive(path);
+  ASSERT_TRUE(image.ok()) << image.status();
+  EXPECT_EQ(image->config_digest, "sha256:" + expected_hex);
+  EXPECT_THAT(image->repo_tags, ElementsAre("reg.test/x:1"));
+  ASSERT_TRUE(SetDockerArchiveTags(path, {"reg.test/x:2"}).ok());
+
+  // Normalizing again changes nothing.
+  const std::string first = *ReadFileToString(path);
+  ASSERT_TRUE(NormalizeDockerArchiveConfig(path).ok());
+  EXPECT_EQ(*ReadFileToString(path), first);
+}
+
+TEST(DockerArchiveTest, NormalizingLeavesAnOciConfigAsItIs) {
+  ArchiveFixture fixture("normalize_oci");
+  fixture.AddImage({"reg.test/x:1"});
+  const std::string& path = fixture.Write();
+  const std::string before = *ReadFileToString(path);
+  ASSERT_TRUE(NormalizeDockerArchiveConfig(path).ok());
+  EXPECT_EQ(*ReadFileToString(path), before);
+}
+
+TEST(DockerArchiveTest, NormalizingRefusesAConfigThatIsNotJson) {
+  ArchiveFixture fixture("normalize_bad");
+  const std::string config = fixture.AddBlob(R"({"container":"x")", ".json");
+  fixture.AddFile("manifest.json", absl::StrCat("[{\"Config\":\"", config,
+                                                ".json\",\"Layers\":[]}]"));
+  auto status = NormalizeDockerArchiveConfig(fixture.Write());
+  EXPECT_THAT(status.message(), HasSubstr(fixture.path()));
+  EXPECT_THAT(status.message(),
+              HasSubstr(absl::StrCat("the configuration ", config,
+                                     ".json is not a JSON object")));
 }
 
 TEST(DockerArchiveTest, RefusesRepositoriesThatAreNotJson) {

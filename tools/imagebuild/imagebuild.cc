@@ -472,10 +472,11 @@ absl::Status ImageBuilder::BuildWithBuildah(
       "build",
       "--isolation",
       "chroot",
-      // OCI format: the Docker format records a random container ID and
-      // hostname in the configuration, which would change the image ID.
+      // Docker format: the OCI one drops HEALTHCHECK, SHELL and ONBUILD.
+      // The random container ID and hostname it records are emptied by
+      // Export() so that the image ID stays reproducible.
       "--format",
-      "oci",
+      "docker",
       "--timestamp",
       "0",
       "--identity-label=false",
@@ -528,6 +529,7 @@ absl::Status ImageBuilder::BuildWithBuildah(
 }
 
 absl::StatusOr<ImageMetadata> ImageBuilder::Export() {
+  IG_RETURN_IF_ERROR(NormalizeDockerArchiveConfig(archive_));
   IG_ASSIGN_OR_RETURN(DockerArchiveImage image, ReadDockerArchive(archive_));
   IG_RETURN_IF_ERROR(SetDockerArchiveTags(archive_, tags_));
   ImageMetadata metadata;
