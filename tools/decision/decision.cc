@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <deque>
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
@@ -12,49 +11,13 @@
 #include "google/protobuf/util/json_util.h"
 #include "tools/common/status_macros.h"
 #include "tools/index/namespaces.h"
+#include "tools/tree/graph_order.h"
 
 namespace imagegraph {
 namespace {
 
 using ::imagegraph::decision::GraphImage;
 using ::imagegraph::decision::PlannedImage;
-
-// Kahn's algorithm; among ready images the one listed first goes first, so
-// the order is stable.
-absl::StatusOr<std::vector<std::string>> ComputeTopologicalOrder(
-    const DecisionGraph& graph, absl::string_view source) {
-  absl::flat_hash_map<std::string, int> pending_parents;
-  absl::flat_hash_map<std::string, std::vector<std::string>> children;
-  for (const GraphImage& image : graph.images()) {
-    pending_parents[image.label()] = image.parents_size();
-    for (const std::string& parent : image.parents()) {
-      children[parent].push_back(image.label());
-    }
-  }
-  std::deque<std::string> ready;
-  for (const GraphImage& image : graph.images()) {
-    if (image.parents_size() == 0) ready.push_back(image.label());
-  }
-  std::vector<std::string> order;
-  while (!ready.empty()) {
-    std::string label = ready.front();
-    ready.pop_front();
-    order.push_back(label);
-    for (const std::string& child : children[label]) {
-      if (--pending_parents[child] == 0) ready.push_back(child);
-    }
-  }
-  if (order.size() != static_cast<size_t>(graph.images_size())) {
-    std::vector<std::string> stuck;
-    for (const GraphImage& image : graph.images()) {
-      if (pending_parents[image.label()] > 0) stuck.push_back(image.label());
-    }
-    return absl::InvalidArgumentError(absl::StrCat(
-        source, ": the graph has a cycle among ", absl::StrJoin(stuck, ", "),
-        "; remove one of the FROM edges between them"));
-  }
-  return order;
-}
 
 }  // namespace
 
@@ -122,8 +85,16 @@ absl::StatusOr<DecisionGraph> ParseGraph(absl::string_view json,
     }
     entry = resolved->second;
   }
-  IG_ASSIGN_OR_RETURN(std::vector<std::string> order,
-                      ComputeTopologicalOrder(graph, source));
+  ParentMap parents;
+  for (const GraphImage& image : graph.images()) {
+    parents[image.label()].assign(image.parents().begin(),
+                                  image.parents().end());
+  }
+  if (absl::Status acyclic = CheckAcyclic(parents); !acyclic.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": ", acyclic.message()));
+  }
+  std::vector<std::string> order = TopologicalOrder(parents);
   if (graph.topological_order_size() == 0) {
     for (std::string& label : order)
       graph.add_topological_order(std::move(label));

@@ -1,9 +1,7 @@
 #include "tools/graph/graph.h"
 
 #include <algorithm>
-#include <functional>
 #include <map>
-#include <queue>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
@@ -64,21 +62,10 @@ absl::StatusOr<ImageGraph> BuildGraph(const std::vector<GraphNode>& nodes,
   }
   IG_RETURN_IF_ERROR(CheckAcyclic(parents));
 
-  // Kahn's algorithm with ties broken by name, so the order is stable.
-  absl::flat_hash_map<std::string, int> pending;
-  std::priority_queue<std::string, std::vector<std::string>,
-                      std::greater<std::string>>
-      ready;
-  for (const GraphNode& node : nodes) {
-    pending[node.name] = static_cast<int>(node.parents.size());
-    if (node.parents.empty()) ready.push(node.name);
-  }
   ImageGraph graph;
   graph.set_level(level);
   absl::flat_hash_map<std::string, int> depth;
-  while (!ready.empty()) {
-    std::string name = ready.top();
-    ready.pop();
+  for (const std::string& name : TopologicalOrder(parents)) {
     graph.add_topological_order(name);
     const GraphNode& node = *by_name.at(name);
     int d = 0;
@@ -117,9 +104,6 @@ absl::StatusOr<ImageGraph> BuildGraph(const std::vector<GraphNode>& nodes,
     }
     image->set_image_id(node.image_id);
     image->set_depth(d);
-    for (const std::string& child : kids) {
-      if (--pending[child] == 0) ready.push(child);
-    }
   }
   return graph;
 }

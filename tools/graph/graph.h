@@ -11,7 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "tools/graph/graph.pb.h"
-#include "tools/imagegen/image_tree.h"
+#include "tools/tree/image_tree.h"
 
 namespace imagegraph {
 

@@ -17,7 +17,7 @@
 #include "tools/common/file_util.h"
 #include "tools/graph/graph.h"
 #include "tools/graph/graph_input.h"
-#include "tools/imagegen/image_tree.h"
+#include "tools/tree/image_tree.h"
 
 ABSL_FLAG(std::string, format, "text",
           "Output: json, dot, text, or labels (one Bazel label per line, in "

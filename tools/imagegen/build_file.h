@@ -10,7 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "tools/imagegen/image_tree.h"
+#include "tools/tree/image_tree.h"
 
 namespace imagegraph {
 

@@ -12,7 +12,7 @@
 #include "tools/common/command_line.h"
 #include "tools/common/file_util.h"
 #include "tools/imagegen/build_file.h"
-#include "tools/imagegen/image_tree.h"
+#include "tools/tree/image_tree.h"
 
 ABSL_FLAG(std::string, workspace, "",
           "Repository root; default $BUILD_WORKSPACE_DIRECTORY (set by bazel "

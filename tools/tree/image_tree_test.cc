@@ -1,4 +1,4 @@
-#include "tools/imagegen/image_tree.h"
+#include "tools/tree/image_tree.h"
 
 #include <sys/stat.h>
 

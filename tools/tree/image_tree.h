@@ -2,8 +2,8 @@
 // HASH, .dockerignore, build-args, and optionally a taskgraph kind.yml) into
 // the facts the BUILD generator and the graph tool need: each image's context
 // files, includes, in-tree parents and build arguments.
-#ifndef IMAGEGRAPH_TOOLS_IMAGEGEN_IMAGE_TREE_H_
-#define IMAGEGRAPH_TOOLS_IMAGEGEN_IMAGE_TREE_H_
+#ifndef IMAGEGRAPH_TOOLS_TREE_IMAGE_TREE_H_
+#define IMAGEGRAPH_TOOLS_TREE_IMAGE_TREE_H_
 
 #include <string>
 #include <utility>
@@ -89,19 +89,9 @@ std::string FileLabel(absl::string_view root, absl::string_view images_dir,
 // Scans the tree. Errors name the file (and line) at fault and the fix.
 absl::StatusOr<ImageTree> ScanImageTree(const ImageTreeOptions& options);
 
-// Parses a `build-args` file: `NAME=value` lines, `#` comments and blank
-// lines ignored. `display_path` names it in errors.
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
-ParseBuildArgsFile(absl::string_view text, absl::string_view display_path);
-
-// Parses an `extra-files` file: `LABEL PATH` lines (PATH inside the image
-// folder), `#` comments and blank lines ignored.
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
-ParseExtraFilesFile(absl::string_view text, absl::string_view display_path);
-
 // Topological order of the images (parents first); ties broken by name.
 std::vector<std::string> TopologicalOrder(const ImageTree& tree);
 
 }  // namespace imagegraph
 
-#endif  // IMAGEGRAPH_TOOLS_IMAGEGEN_IMAGE_TREE_H_
+#endif  // IMAGEGRAPH_TOOLS_TREE_IMAGE_TREE_H_

@@ -1,4 +1,4 @@
-#include "tools/imagegen/image_tree.h"
+#include "tools/tree/image_tree.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -15,9 +15,10 @@
 #include "absl/strings/strip.h"
 #include "tools/common/file_util.h"
 #include "tools/common/status_macros.h"
+#include "tools/tree/folder_files.h"
 #include "tools/tree/graph_order.h"
+#include "tools/tree/kind_yml.h"
 #include "tools/tree/resolver.h"
-#include "yaml-cpp/yaml.h"
 
 namespace imagegraph {
 namespace {
@@ -72,95 +73,12 @@ absl::StatusOr<std::vector<std::string>> ListFiles(const std::string& dir,
   return files;
 }
 
-struct KindTask {
-  std::string parent;
-  std::vector<std::pair<std::string, std::string>> args;
-};
-
-absl::StatusOr<std::map<std::string, KindTask>> LoadKindYml(
-    const std::string& path, absl::string_view display) {
-  IG_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
-  std::map<std::string, KindTask> tasks;
-  try {
-    YAML::Node root = YAML::Load(text);
-    YAML::Node list = root["tasks"];
-    if (!list) list = root["jobs"];
-    if (!list || !list.IsMap()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          display,
-          ": has no tasks: mapping; write tasks: with one entry per "
-          "image folder"));
-    }
-    for (const auto& item : list) {
-      std::string name = item.first.as<std::string>();
-      const YAML::Node& body = item.second;
-      int line = item.first.Mark().line + 1;
-      std::string where = absl::StrCat(display, ":", line);
-      KindTask task;
-      if (body.IsNull()) {
-        tasks[name] = task;
-        continue;
-      }
-      if (!body.IsMap()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(where, ": task ", name,
-                         " must be a mapping (symbol:, parent:, "
-                         "args:)"));
-      }
-      if (const YAML::Node definition = body["definition"]) {
-        std::string folder = definition.as<std::string>();
-        if (folder != name) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              where, ": task ", name, " uses definition: ", folder,
-              "; images are named after their folder here: rename the task "
-              "to ",
-              folder, " or copy the folder to ", name));
-        }
-      }
-      if (const YAML::Node parent = body["parent"]) {
-        if (!parent.IsScalar()) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              where, ": task ", name, ": parent: must be one image name"));
-        }
-        task.parent = parent.as<std::string>();
-      }
-      if (const YAML::Node args = body["args"]) {
-        if (!args.IsMap()) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              where, ": task ", name, ": args: must map NAME: value"));
-        }
-        for (const auto& arg : args) {
-          if (!arg.second.IsScalar()) {
-            return absl::InvalidArgumentError(absl::StrCat(
-                where, ": task ", name, ": args: ", arg.first.as<std::string>(),
-                " must be a single value"));
-          }
-          task.args.emplace_back(arg.first.as<std::string>(),
-                                 arg.second.as<std::string>());
-        }
-      }
-      tasks[name] = std::move(task);
-    }
-  } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(display, ":", e.mark.line + 1, ": invalid YAML: ", e.msg));
-  }
-  return tasks;
-}
-
 bool IsSha256(absl::string_view digest) {
   if (!absl::ConsumePrefix(&digest, "sha256:") || digest.size() != 64) {
     return false;
   }
   return std::all_of(digest.begin(), digest.end(), [](char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-  });
-}
-
-bool IsArgName(absl::string_view name) {
-  if (name.empty()) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_';
   });
 }
 
@@ -248,7 +166,8 @@ class Scanner {
           absl::StrCat(kind, ": no such kind.yml"));
     }
     tree_.kind_yml = kind;
-    IG_ASSIGN_OR_RETURN(kind_tasks_, LoadKindYml(Abs(kind), kind));
+    IG_ASSIGN_OR_RETURN(std::string text, ReadFileToString(Abs(kind)));
+    IG_ASSIGN_OR_RETURN(kind_tasks_, ParseKindYml(text, kind));
     return absl::OkStatus();
   }
 
@@ -482,72 +401,6 @@ std::string FileLabel(absl::string_view root, absl::string_view images_dir,
     size_t slash = dir.rfind('/');
     dir = slash == std::string::npos ? "" : dir.substr(0, slash);
   }
-}
-
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
-ParseBuildArgsFile(absl::string_view text, absl::string_view display_path) {
-  std::vector<std::pair<std::string, std::string>> args;
-  absl::flat_hash_set<std::string> seen;
-  int line_number = 0;
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    ++line_number;
-    line = absl::StripSuffix(line, "\r");
-    absl::string_view trimmed = absl::StripAsciiWhitespace(line);
-    if (trimmed.empty() || absl::StartsWith(trimmed, "#")) continue;
-    size_t equals = trimmed.find('=');
-    std::string where = absl::StrCat(display_path, ":", line_number);
-    if (equals == absl::string_view::npos ||
-        !IsArgName(trimmed.substr(0, equals))) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, ": \"", trimmed, "\" is not NAME=value"));
-    }
-    std::string name(trimmed.substr(0, equals));
-    if (!seen.insert(name).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, ": ", name, " is set twice: keep one line"));
-    }
-    args.emplace_back(name, std::string(trimmed.substr(equals + 1)));
-  }
-  std::sort(args.begin(), args.end());
-  return args;
-}
-
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
-ParseExtraFilesFile(absl::string_view text, absl::string_view display_path) {
-  std::map<std::string, std::string> files;
-  absl::flat_hash_set<std::string> paths;
-  int line_number = 0;
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    ++line_number;
-    absl::string_view trimmed = absl::StripAsciiWhitespace(line);
-    if (trimmed.empty() || absl::StartsWith(trimmed, "#")) continue;
-    std::vector<std::string> parts =
-        absl::StrSplit(trimmed, absl::ByAnyChar(" \t"), absl::SkipEmpty());
-    std::string where = absl::StrCat(display_path, ":", line_number);
-    if (parts.size() != 2 ||
-        !(absl::StartsWith(parts[0], "//") || absl::StartsWith(parts[0], ":") ||
-          absl::StartsWith(parts[0], "@"))) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where, ": \"", trimmed,
-          "\" is not LABEL PATH (e.g. //images:bookworm_rootfs rootfs.tar)"));
-    }
-    const std::string& path = parts[1];
-    if (path.front() == '/' || CleanPath(path) != path ||
-        absl::StartsWith(path, "../")) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where, ": ", path,
-          " must be a clean path inside the image folder (no leading /, . "
-          "or ..)"));
-    }
-    if (files.count(parts[0]) != 0 || !paths.insert(path).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, ": ", parts[0], " or ", path,
-                       " is listed twice: keep one line"));
-    }
-    files[parts[0]] = path;
-  }
-  return std::vector<std::pair<std::string, std::string>>(files.begin(),
-                                                          files.end());
 }
 
 absl::StatusOr<ImageTree> ScanImageTree(const ImageTreeOptions& options) {
