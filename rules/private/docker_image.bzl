@@ -17,9 +17,6 @@ def docker_image(
         registry = "REGISTRY",
         version = None,
         hash = None,
-        registry_name = "",
-        version_name = "",
-        hash_name = "",
         tags = [],
         visibility = None):
     """Makes the targets of the image folder `name`.
@@ -46,9 +43,6 @@ def docker_image(
       registry: file label holding the registry (one line).
       version: optional file label holding the version tag (one line).
       hash: optional file label holding the pinned `sha256:` digest of the pushed image.
-      registry_name: optional string copy of the registry for analysis-time consumers.
-      version_name: optional string copy of the version for analysis-time consumers.
-      hash_name: optional string copy of the pinned digest for analysis-time consumers.
       tags: tags for every target made here.
       visibility: visibility of every target made here.
     """
@@ -100,9 +94,6 @@ def docker_image(
         registry = registry,
         version = version,
         hash = hash,
-        registry_name = registry_name,
-        version_name = version_name,
-        hash_name = hash_name,
         tags = tags,
         visibility = visibility,
     )

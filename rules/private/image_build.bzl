@@ -16,8 +16,7 @@ def _check_base_reference(reference, owner):
 
 def _image_build_impl(ctx):
     owner = str(ctx.label)
-    context = ctx.attr.context[ImageInfo]
-    context_info = ctx.attr.context[ImageContextInfo]
+    context = ctx.attr.context[ImageContextInfo]
     name = context.name
     if name != ctx.label.name:
         fail("%s: context: %s hashes image %r but this target is named %r; name the target after the image folder" % (
@@ -26,13 +25,6 @@ def _image_build_impl(ctx):
             name,
             ctx.label.name,
         ))
-    for parent in context.parents:
-        if parent.tarball == None:
-            fail("%s: parents: %s is a context-only target; list the image target (%s) instead" % (
-                owner,
-                parent.label,
-                parent.name,
-            ))
 
     tarball = ctx.actions.declare_file(name + ".tar.zst")
     metadata = ctx.actions.declare_file(name + ".image.json")
@@ -63,8 +55,8 @@ def _image_build_impl(ctx):
             ))
         args.add("--base=%s=%s" % (reference, files[0].path))
         base_archives.append(files[0])
-    for key in sorted(context_info.build_args.keys()):
-        args.add("--build_arg=%s=%s" % (key, context_info.build_args[key]))
+    for key in sorted(context.build_args.keys()):
+        args.add("--build_arg=%s=%s" % (key, context.build_args[key]))
     args.add("--output=" + tarball.path)
     args.add("--metadata=" + metadata.path)
     args.add("--zstd_level=%d" % ctx.attr._zstd_level[BuildSettingInfo].value)
@@ -126,12 +118,9 @@ def _image_build_impl(ctx):
             metadata = metadata,
             parents = context.parents,
             transitive_parents = context.transitive_parents,
-            registry = ctx.attr.registry_name,
-            version = ctx.attr.version_name,
-            hash = ctx.attr.hash_name,
             label = ctx.label,
         ),
-        context_info,
+        context,
         ImageRegistryInfo(
             registry_file = ctx.file.registry,
             version_file = ctx.file.version,
@@ -158,8 +147,8 @@ inserted. The action itself still runs on a hit: it copies instead of builds."""
     attrs = {
         "context": attr.label(
             mandatory = True,
-            providers = [ImageInfo, ImageContextInfo],
-            doc = "The image_context target of this image; its parents must be image_build targets.",
+            providers = [ImageContextInfo],
+            doc = "The image_context target of this image.",
         ),
         "bases": attr.label_keyed_string_dict(
             allow_files = True,
@@ -177,15 +166,6 @@ inserted. The action itself still runs on a hit: it copies instead of builds."""
         "hash": attr.label(
             allow_single_file = True,
             doc = "File holding `sha256:<digest>` of the pushed image; pushes are checked against it.",
-        ),
-        "registry_name": attr.string(
-            doc = "Optional analysis-time copy of the registry name for ImageInfo.registry (tools read the file).",
-        ),
-        "version_name": attr.string(
-            doc = "Optional analysis-time copy of the version for ImageInfo.version (tools read the file).",
-        ),
-        "hash_name": attr.string(
-            doc = "Optional analysis-time copy of the pinned digest for ImageInfo.hash (tools read the file).",
         ),
         "_buildah": attr.label(
             default = Label("//rules:buildah"),
@@ -210,6 +190,8 @@ inserted. The action itself still runs on a hit: it copies instead of builds."""
         "_zstd_level": attr.label(
             default = Label("//rules:zstd_level"),
             providers = [BuildSettingInfo],
+            doc = "The zstd level of NAME.tar.zst (--//rules:zstd_level).",
         ),
     },
+    provides = [ImageInfo, ImageContextInfo, ImageRegistryInfo],
 )

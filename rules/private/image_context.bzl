@@ -118,23 +118,16 @@ def _image_context_impl(ctx):
     )
     return [
         DefaultInfo(files = depset([context_hash, manifest, context_tar])),
-        ImageInfo(
+        ImageContextInfo(
             name = name,
             folder = folder,
             dockerfile = dockerfile,
             context_hash = context_hash,
             manifest = manifest,
             context_tar = context_tar,
-            tarball = None,
-            metadata = None,
             parents = parents,
             transitive_parents = transitive_parents,
-            registry = "",
-            version = "",
-            hash = "",
             label = ctx.label,
-        ),
-        ImageContextInfo(
             root = root,
             build_args = dict(ctx.attr.build_args),
             srcs = srcs,
@@ -150,7 +143,7 @@ image_context = rule(
 
 Outputs NAME.context_hash (hex), NAME.context.manifest (the hashed text) and
 NAME.context.tar (deterministic tar of exactly the hashed entries), where NAME
-is `image_name`. Provides ImageInfo with `tarball = None`.""",
+is `image_name`. Provides ImageContextInfo; image_build turns it into an image.""",
     attrs = {
         "image_name": attr.string(
             mandatory = True,
@@ -171,7 +164,7 @@ is `image_name`. Provides ImageInfo with `tarball = None`.""",
         ),
         "parents": attr.label_list(
             providers = [ImageInfo],
-            doc = "In-tree parent images, in any order. Each must be named by the Dockerfile (`FROM` or `COPY --from`), and every in-tree image the Dockerfile names must be listed; their context hashes enter this hash in the order the Dockerfile first names them.",
+            doc = "In-tree parent images (image_build targets), in any order. Each must be named by the Dockerfile (`FROM` or `COPY --from`), and every in-tree image the Dockerfile names must be listed; their context hashes enter this hash in the order the Dockerfile first names them.",
         ),
         "registry": attr.label(
             allow_single_file = True,
@@ -190,4 +183,5 @@ is `image_name`. Provides ImageInfo with `tarball = None`.""",
             cfg = "exec",
         ),
     },
+    provides = [ImageContextInfo],
 )

@@ -36,9 +36,6 @@ def _image_graph_impl(ctx):
             "folder": info.folder,
             "parents": [parent.name for parent in info.parents],
             "context_hash_file": info.context_hash.path,
-            "registry": info.registry,
-            "version": info.version,
-            "hash": info.hash,
         }
         inputs.append(info.context_hash)
         if ImageRegistryInfo in target:
@@ -52,8 +49,6 @@ def _image_graph_impl(ctx):
                     entry[key] = file.path
                     inputs.append(file)
         if ctx.attr.with_image_ids:
-            if not info.metadata:
-                fail("image_graph(name = %r): with_image_ids: %s has no build output (a context-only target); list the image target itself" % (ctx.label.name, target.label))
             entry["metadata_file"] = info.metadata.path
             inputs.append(info.metadata)
         entries.append(entry)

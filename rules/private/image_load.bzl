@@ -4,12 +4,6 @@ load(":providers.bzl", "ImageInfo")
 
 def _image_load_impl(ctx):
     image = ctx.attr.image[ImageInfo]
-    if image.tarball == None:
-        fail("%s: image: %s is a context-only target; point at the image target (%s)" % (
-            ctx.label,
-            ctx.attr.image.label,
-            image.name,
-        ))
     script = ctx.actions.declare_file(ctx.label.name + ".sh")
     ctx.actions.expand_template(
         template = ctx.file._template,

@@ -27,8 +27,6 @@ def _image_push_impl(ctx):
     info = target[ImageInfo] if ImageInfo in target else None
     registry_info = target[ImageRegistryInfo] if ImageRegistryInfo in target else None
 
-    if info and info.tarball == None:
-        fail("%s: image: %s is a context-only target; point at the image target" % (ctx.label, target.label))
     tarball = info.tarball if info else _single_file_with_suffix(target, ".tar.zst", "image", ctx.label)
     context_hash = ctx.file.context_hash_file or (info.context_hash if info else None)
     image_name = ctx.attr.image_name or (info.name if info else target.label.name)
@@ -54,10 +52,6 @@ def _image_push_impl(ctx):
         if file:
             args.append(flag + _runfile(file))
             files.append(file)
-    if info and info.registry:
-        args.append("--registry_name=" + info.registry)
-    if info and info.version:
-        args.append("--version_name=" + info.version)
 
     tool = ctx.executable._imagepush
     script = ctx.actions.declare_file(ctx.label.name + ".sh")

@@ -1,7 +1,7 @@
 """Analysis tests of image_graph: its one action, and the messages of its fail() calls."""
 
 load("@bazel_skylib//lib:unittest.bzl", "analysistest", "asserts")
-load("//rules:defs.bzl", "image_graph")
+load("//rules:defs.bzl", "image_build", "image_graph")
 
 _TargetActionsInfo = provider(
     doc = "The actions a target registered.",
@@ -78,8 +78,8 @@ _failure_test = _make_analysis_test(
 
 _FAILURES = {
     "bad_level": "image_graph(name = \"bad_level_graph\"): level: 5 is not an index level; use 1, 2 or 3 (3 is the trusted level)",
-    "context_only_ids": "image_graph(name = \"context_only_ids_graph\"): with_image_ids: //tests/graph/images:base.hash has no build output (a context-only target); list the image target itself",
-    "duplicate": "image_graph(name = \"duplicate_graph\"): images: //tests/graph/images:base and //tests/graph/images:base.hash are both image \"base\"; list each image once",
+    "context_only": "'//tests/graph/images:base.hash' does not have mandatory providers: 'ImageInfo'",
+    "duplicate": "image_graph(name = \"duplicate_graph\"): images: //tests/graph/images:base and //tests/graph:base are both image \"base\"; list each image once",
     "missing_parent": "image_graph(name = \"missing_parent_graph\"): images: //tests/graph/images:app has parent \"tools\", which is not in the list; add //tests/graph/images:tools",
 }
 
@@ -93,9 +93,12 @@ def image_graph_test_suite(name):
     all_images = [fixture + n for n in ["app", "base", "lint", "tools"]]
     image_graph(name = "action_graph", images = all_images, tags = ["manual"])
     image_graph(name = "missing_parent_graph", images = [fixture + "app", fixture + "base"], tags = ["manual"])
-    image_graph(name = "duplicate_graph", images = [fixture + "base", fixture + "base.hash"], tags = ["manual"])
+
+    # A second image named "base", built from the fixture's context.
+    image_build(name = "base", context = fixture + "base.hash", registry = fixture + "REGISTRY", tags = ["manual"])
+    image_graph(name = "duplicate_graph", images = [fixture + "base", ":base"], tags = ["manual"])
     image_graph(name = "bad_level_graph", images = [fixture + "base"], level = 5, tags = ["manual"])
-    image_graph(name = "context_only_ids_graph", images = [fixture + "base.hash"], with_image_ids = True, tags = ["manual"])
+    image_graph(name = "context_only_graph", images = [fixture + "base.hash"], tags = ["manual"])
 
     _action_test(name = name + "_action", target_under_test = ":action_graph")
     _level_flag_test(name = name + "_level_flag", target_under_test = ":action_graph")

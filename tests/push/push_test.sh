@@ -48,9 +48,6 @@ def _prebuilt_image_impl(ctx):
             tarball = ctx.file.tarball,
             metadata = None,
             context_hash = ctx.file.context_hash,
-            registry = "",
-            version = "",
-            hash = "",
         ),
         ImageRegistryInfo(
             registry_file = ctx.file.registry_file,

@@ -1,6 +1,6 @@
 """context_hash_test: the Bazel-computed context hash of every image equals the ctxhash CLI's hash of its folder."""
 
-load("//rules:defs.bzl", "ImageContextInfo", "ImageInfo")
+load("//rules:defs.bzl", "ImageContextInfo")
 
 def _parents_first(images):
     """Orders images so that every in-list parent comes before its children."""
@@ -17,8 +17,7 @@ def _parents_first(images):
     return ordered
 
 def _context_hash_test_impl(ctx):
-    contexts = {t[ImageInfo].name: t[ImageContextInfo] for t in ctx.attr.images}
-    images = _parents_first([t[ImageInfo] for t in ctx.attr.images])
+    images = _parents_first([t[ImageContextInfo] for t in ctx.attr.images])
     if not images:
         fail("%s: images: no image targets given; list the NAME.hash targets to check" % ctx.label)
 
@@ -31,13 +30,12 @@ def _context_hash_test_impl(ctx):
         runfiles.append(image.manifest)
         for parent in image.parents:
             lines.append("parent\t%s\t%s" % (image.name, parent.name))
-        context = contexts[image.name]
-        for key, value in sorted(context.build_args.items()):
+        for key, value in sorted(image.build_args.items()):
             lines.append("arg\t%s\t%s=%s" % (image.name, key, value))
-        for path, file in sorted(context.extra_files.items()):
+        for path, file in sorted(image.extra_files.items()):
             lines.append("extra\t%s\t%s\t%s" % (image.name, path, file.short_path))
             runfiles.append(file)
-        runfiles += context.srcs + context.includes
+        runfiles += image.srcs + image.includes
     spec = ctx.actions.declare_file(ctx.label.name + ".spec")
     ctx.actions.write(spec, "\n".join(lines) + "\n")
 
@@ -64,7 +62,7 @@ context_hash_test = rule(
     attrs = {
         "images": attr.label_list(
             mandatory = True,
-            providers = [ImageInfo, ImageContextInfo],
+            providers = [ImageContextInfo],
             doc = "The image (or NAME.hash) targets to check.",
         ),
         "_script": attr.label(

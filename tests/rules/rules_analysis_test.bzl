@@ -1,7 +1,7 @@
 """Analysis tests of the image rules: the actions they declare and the messages of their fail() calls."""
 
 load("@bazel_skylib//lib:unittest.bzl", "analysistest", "asserts")
-load("//rules:defs.bzl", "ImageInfo", "debian_rootfs", "image_build", "image_context")
+load("//rules:defs.bzl", "ImageContextInfo", "ImageInfo", "debian_rootfs", "image_build", "image_context")
 
 _TargetActionsInfo = provider(
     doc = "The actions a target registered.",
@@ -88,8 +88,10 @@ def _context_action_test_impl(ctx):
             ["img.context.manifest", "img.context.tar", "img.context_hash"],
             sorted([f.basename for f in action.outputs.to_list()]),
         )
-    info = analysistest.target_under_test(env)[ImageInfo]
-    asserts.equals(env, None, info.tarball)
+    target = analysistest.target_under_test(env)
+    asserts.false(env, ImageInfo in target, "a context-only target must not look like a built image")
+    asserts.equals(env, "img", target[ImageContextInfo].name)
+    asserts.equals(env, ["base"], [p.name for p in target[ImageContextInfo].parents])
     return analysistest.end(env)
 
 context_action_test = _make_analysis_test(_context_action_test_impl)
@@ -206,7 +208,7 @@ def rules_analysis_test_suite(name):
         "context_parent": struct(
             rule = image_build,
             attrs = dict(context = ":context_parent.hash", registry = "testdata/REGISTRY"),
-            message = "parents: //tests/rules:base.hash is a context-only target; list the image target (base) instead",
+            message = "'//tests/rules:base.hash' does not have mandatory providers: 'ImageInfo'",
         ),
         "bad_package": struct(
             rule = debian_rootfs,

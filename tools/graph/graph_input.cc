@@ -2,7 +2,6 @@
 
 #include <string>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
 #include "tools/common/file_util.h"
@@ -12,13 +11,11 @@
 namespace imagegraph {
 namespace {
 
-// The first line of a small file, trimmed; `fallback` when no file is named.
-absl::StatusOr<std::string> ReadFirstLine(const std::string& path,
-                                          const std::string& fallback) {
-  if (path.empty()) return fallback;
-  IG_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
-  return std::string(
-      absl::StripAsciiWhitespace(text.substr(0, text.find('\n'))));
+// The one line of a REGISTRY, VERSION or HASH file; "" when none is named.
+absl::StatusOr<std::string> ReadOptionalOneLineFile(const std::string& path,
+                                                    absl::string_view holds) {
+  if (path.empty()) return std::string();
+  return ReadOneLineFile(path, holds);
 }
 
 absl::Status ParseJson(const std::string& text, const std::string& path,
@@ -48,14 +45,19 @@ absl::StatusOr<std::vector<GraphNode>> ReadGraphInput(absl::string_view path) {
     node.label = image.label();
     node.folder = image.folder();
     node.parents.assign(image.parents().begin(), image.parents().end());
-    IG_ASSIGN_OR_RETURN(node.context_hash,
-                        ReadFirstLine(image.context_hash_file(), ""));
+    IG_ASSIGN_OR_RETURN(
+        node.context_hash,
+        ReadOptionalOneLineFile(image.context_hash_file(),
+                                "the context hash, 64 lowercase hex digits"));
     IG_ASSIGN_OR_RETURN(node.registry,
-                        ReadFirstLine(image.registry_file(), image.registry()));
-    IG_ASSIGN_OR_RETURN(node.version,
-                        ReadFirstLine(image.version_file(), image.version()));
-    IG_ASSIGN_OR_RETURN(node.pinned_digest,
-                        ReadFirstLine(image.hash_file(), image.hash()));
+                        ReadOptionalOneLineFile(image.registry_file(),
+                                                kRegistryFileHolds));
+    IG_ASSIGN_OR_RETURN(
+        node.version,
+        ReadOptionalOneLineFile(image.version_file(), kVersionFileHolds));
+    IG_ASSIGN_OR_RETURN(
+        node.pinned_digest,
+        ReadOptionalOneLineFile(image.hash_file(), kHashFileHolds));
     if (!image.metadata_file().empty()) {
       IG_ASSIGN_OR_RETURN(std::string metadata,
                           ReadFileToString(image.metadata_file()));

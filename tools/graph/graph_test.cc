@@ -236,7 +236,7 @@ TEST(GraphInputTest, ReadsTheFilesItNames) {
       << d << "/a.hash\", \"registry_file\": \"" << d
       << "/REGISTRY\", \"version_file\": \"" << d
       << "/VERSION\", \"metadata_file\": \"" << d
-      << "/a.image.json\", \"hash\": \"\"}], \"level\": 3}";
+      << "/a.image.json\"}], \"level\": 3}";
   absl::StatusOr<std::vector<GraphNode>> nodes =
       ReadGraphInput(d + "/input.json");
   ASSERT_TRUE(nodes.ok()) << nodes.status();

@@ -21,12 +21,8 @@ ABSL_FLAG(std::string, folder, "",
           "The image folder relative to the workspace root, e.g. images/lint; "
           "its HASH is the one --update-hash rewrites.");
 ABSL_FLAG(std::string, registry_file, "", "The REGISTRY file to read.");
-ABSL_FLAG(std::string, registry_name, "",
-          "The registry when no REGISTRY file is given.");
 ABSL_FLAG(std::string, version_file, "",
           "The VERSION file; without one the tag is `latest` (a warning).");
-ABSL_FLAG(std::string, version_name, "",
-          "The version when no VERSION file is given.");
 ABSL_FLAG(std::string, hash_file, "", "The HASH file the digest must match.");
 ABSL_FLAG(std::string, context_hash_file, "",
           "The image's context hash file (for the index tags).");
@@ -94,9 +90,7 @@ int main(int argc, char** argv) {
   sources.folder = absl::GetFlag(FLAGS_folder);
   sources.registry_override = absl::GetFlag(FLAGS_registry);
   sources.registry_file = absl::GetFlag(FLAGS_registry_file);
-  sources.registry_name = absl::GetFlag(FLAGS_registry_name);
   sources.version_file = absl::GetFlag(FLAGS_version_file);
-  sources.version_name = absl::GetFlag(FLAGS_version_name);
   sources.hash_file = absl::GetFlag(FLAGS_hash_file);
   std::string workspace_dir = absl::GetFlag(FLAGS_workspace_dir);
   if (workspace_dir.empty()) {

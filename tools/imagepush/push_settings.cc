@@ -217,9 +217,6 @@ absl::StatusOr<PushSettings> ResolvePushSettings(const PushSources& sources) {
           absl::StrCat(sources.registry_file, ":1: ", valid.message()));
     }
     settings.registry = StripRegistry(settings.registry);
-  } else if (!sources.registry_name.empty()) {
-    IG_RETURN_IF_ERROR(ValidateRegistry(sources.registry_name));
-    settings.registry = StripRegistry(sources.registry_name);
   } else {
     return absl::FailedPreconditionError(absl::StrCat(
         "no registry for image ", sources.name, ": add a REGISTRY file to ",
@@ -237,9 +234,6 @@ absl::StatusOr<PushSettings> ResolvePushSettings(const PushSources& sources) {
       return absl::InvalidArgumentError(
           absl::StrCat(sources.version_file, ":1: ", valid.message()));
     }
-  } else if (!sources.version_name.empty()) {
-    IG_RETURN_IF_ERROR(ValidateTag(sources.version_name));
-    settings.tag = sources.version_name;
   } else {
     settings.tag = "latest";
     settings.tag_defaulted = true;

@@ -44,13 +44,10 @@ struct PushSources {
   std::string folder;  // Its folder, repository-relative ("images/lint").
   // --registry=; wins over the REGISTRY file.
   std::string registry_override;
-  // The REGISTRY file (the folder's, else the tree's) and, as a fallback,
-  // the registry known at analysis time.
+  // The REGISTRY file (the folder's, else the tree's).
   std::string registry_file;
-  std::string registry_name;
-  // The VERSION file and the version known at analysis time.
+  // The VERSION file; none means the tag `latest`.
   std::string version_file;
-  std::string version_name;
   // The HASH file as seen by the build, and the source tree's copy (read
   // when the build had none, and rewritten by --update-hash).
   std::string hash_file;

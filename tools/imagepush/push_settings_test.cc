@@ -65,7 +65,7 @@ TEST_F(PushSettingsTest, RegistryFlagWinsOverFile) {
 
 TEST_F(PushSettingsTest, MissingVersionMeansLatest) {
   PushSources sources = Sources();
-  sources.registry_name = "registry.example.com";
+  sources.registry_override = "registry.example.com";
   auto settings = ResolvePushSettings(sources);
   ASSERT_TRUE(settings.ok()) << settings.status();
   EXPECT_EQ(settings->tag, "latest");
@@ -83,7 +83,7 @@ TEST_F(PushSettingsTest, NoRegistryAnywhereSaysWhereToPutOne) {
 
 TEST_F(PushSettingsTest, BadHashNamesFileAndLine) {
   PushSources sources = Sources();
-  sources.registry_name = "registry.example.com";
+  sources.registry_override = "registry.example.com";
   sources.hash_file = Write("HASH", "sha256:XYZ\n");
   auto settings = ResolvePushSettings(sources);
   ASSERT_FALSE(settings.ok());
@@ -95,7 +95,7 @@ TEST_F(PushSettingsTest, BadHashNamesFileAndLine) {
 
 TEST_F(PushSettingsTest, SourceTreeHashIsReadWhenBuildHadNone) {
   PushSources sources = Sources();
-  sources.registry_name = "registry.example.com";
+  sources.registry_override = "registry.example.com";
   sources.source_hash_path = Write("HASH", std::string(kDigest));
   auto settings = ResolvePushSettings(sources);
   ASSERT_TRUE(settings.ok()) << settings.status();
@@ -104,7 +104,7 @@ TEST_F(PushSettingsTest, SourceTreeHashIsReadWhenBuildHadNone) {
 
 TEST_F(PushSettingsTest, BadVersionNamesFile) {
   PushSources sources = Sources();
-  sources.registry_name = "registry.example.com";
+  sources.registry_override = "registry.example.com";
   sources.version_file = Write("VERSION", "1.0 beta\n");
   auto settings = ResolvePushSettings(sources);
   ASSERT_FALSE(settings.ok());
