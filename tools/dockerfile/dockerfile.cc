@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <limits>
+#include <memory>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -13,12 +15,18 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "tools/common/status_macros.h"
+#include "tools/dockerfile/buildkit_syntax.h"
+#include "tools/dockerfile/platform.h"
 #include "tools/dockerfile/shell_word.h"
 
 namespace imagegraph {
 namespace {
 
 constexpr size_t kNpos = std::string::npos;
+
+// BuildKit reads lines with Go's bufio.Scanner, whose default buffer refuses
+// longer ones.
+constexpr size_t kMaxLineBytes = 65535;
 
 const char* const kInstructions[] = {
     "ADD",    "ARG",   "CMD",         "COPY",  "ENTRYPOINT", "ENV",
@@ -33,63 +41,29 @@ bool IsInstruction(absl::string_view keyword) {
   return false;
 }
 
-// Flags each instruction accepts; instructions not listed take no flags.
-const std::vector<std::string>* AllowedFlags(absl::string_view keyword) {
-  static const auto* const kFrom = new std::vector<std::string>{"platform"};
-  static const auto* const kCopy = new std::vector<std::string>{
-      "from", "chown", "chmod", "link", "parents", "exclude"};
-  static const auto* const kAdd = new std::vector<std::string>{
-      "chown", "chmod", "link", "checksum", "keep-git-dir", "exclude"};
-  static const auto* const kRun =
-      new std::vector<std::string>{"mount", "network", "security", "device"};
-  static const auto* const kHealthcheck = new std::vector<std::string>{
-      "interval", "timeout", "start-period", "start-interval", "retries"};
-  if (keyword == "FROM") return kFrom;
-  if (keyword == "COPY") return kCopy;
-  if (keyword == "ADD") return kAdd;
-  if (keyword == "RUN") return kRun;
-  if (keyword == "HEALTHCHECK") return kHealthcheck;
-  return nullptr;
-}
-
-absl::string_view TrimBlanks(absl::string_view s) {
-  while (!s.empty() && (IsShellBlank(s.front()) || s.front() == '\r')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (IsShellBlank(s.back()) || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
-std::string Location(absl::string_view path, int line) {
-  return absl::StrCat(path, ":", line);
-}
-
 absl::Status ErrorAt(absl::string_view path, int line,
                      absl::string_view message) {
   return absl::InvalidArgumentError(
-      absl::StrCat(Location(path, line), ": ", message));
+      absl::StrCat(path, ":", line, ": ", message));
 }
 
-// A physical line of the file: [begin, end) excludes the newline and a
-// trailing carriage return.
+// A physical line: [begin, end) excludes the newline and trailing carriage
+// returns; `length` is its size with them (but for the newline).
 struct PhysicalLine {
   size_t begin;
   size_t end;
+  size_t length;
 };
 
 std::vector<PhysicalLine> SplitLines(absl::string_view text) {
   std::vector<PhysicalLine> lines;
   size_t begin = 0;
-  // A UTF-8 byte order mark is not part of the first line.
-  if (absl::StartsWith(text, "\xEF\xBB\xBF")) begin = 3;
   while (begin < text.size()) {
     size_t newline = text.find('\n', begin);
     size_t end = newline == kNpos ? text.size() : newline;
     size_t content_end = end;
-    if (content_end > begin && text[content_end - 1] == '\r') --content_end;
-    lines.push_back({begin, content_end});
+    while (content_end > begin && text[content_end - 1] == '\r') --content_end;
+    lines.push_back({begin, content_end, end - begin});
     if (newline == kNpos) break;
     begin = newline + 1;
   }
@@ -103,45 +77,25 @@ struct MappedText {
   std::vector<size_t> origin;
 
   void Append(absl::string_view source, size_t begin, size_t end) {
-    for (size_t i = begin; i < end; ++i) {
-      text.push_back(source[i]);
-      origin.push_back(i);
-    }
+    absl::StrAppend(&text, source.substr(begin, end - begin));
+    for (size_t i = begin; i < end; ++i) origin.push_back(i);
   }
   // Offset in the file of [begin, begin + length), or npos when the range is
   // not contiguous there.
   size_t SourceOffset(size_t begin, size_t length) const {
+    if (begin == kNpos || begin > origin.size()) return kNpos;
     if (length == 0) return begin < origin.size() ? origin[begin] : kNpos;
+    if (begin + length > origin.size()) return kNpos;
     size_t first = origin[begin];
     size_t last = origin[begin + length - 1];
     return last - first == length - 1 ? first : kNpos;
   }
 };
 
-// `# name=value` at the top of the file.
-bool ParseDirective(absl::string_view line, std::string* name,
-                    std::string* value) {
-  absl::string_view s = TrimBlanks(line);
-  if (!absl::ConsumePrefix(&s, "#")) return false;
-  s = TrimBlanks(s);
-  size_t i = 0;
-  if (i >= s.size() || !std::isalpha(static_cast<unsigned char>(s[i]))) {
-    return false;
-  }
-  while (i < s.size() && std::isalnum(static_cast<unsigned char>(s[i]))) ++i;
-  absl::string_view key = s.substr(0, i);
-  absl::string_view after = TrimBlanks(s.substr(i));
-  if (!absl::ConsumePrefix(&after, "=")) return false;
-  after = TrimBlanks(after);
-  if (after.empty()) return false;
-  *name = absl::AsciiStrToLower(key);
-  *value = std::string(after);
-  return true;
-}
-
-bool IsCommentLine(absl::string_view line) {
-  absl::string_view s = TrimBlanks(line);
-  return absl::StartsWith(s, "#");
+// A comment line: `#` after leading white space.
+bool IsComment(absl::string_view line) {
+  absl::string_view s = TrimLeadingSpace(line);
+  return !s.empty() && s[0] == '#';
 }
 
 // `# %include P` / `# %ARG NAME`: returns the text after the marker, or
@@ -151,10 +105,10 @@ std::optional<std::string> PercentDirective(absl::string_view comment,
   // Like the context hashing, only a `#` in the first column starts one.
   absl::string_view s = comment;
   if (!absl::ConsumePrefix(&s, "#")) return std::nullopt;
-  s = TrimBlanks(s);
+  s = absl::StripLeadingAsciiWhitespace(s);
   if (!absl::ConsumePrefix(&s, marker)) return std::nullopt;
   if (!s.empty() && !IsShellBlank(s.front())) return std::nullopt;
-  return std::string(TrimBlanks(s));
+  return std::string(absl::StripAsciiWhitespace(s));
 }
 
 absl::Status ValidateIncludePath(absl::string_view path, int line,
@@ -187,160 +141,476 @@ absl::Status ValidateIncludePath(absl::string_view path, int line,
   return absl::OkStatus();
 }
 
-// Parses `["a", "b"]`; nullopt when `s` is not a JSON array of strings.
-std::optional<std::vector<std::string>> ParseJsonStringArray(
-    absl::string_view s) {
-  size_t i = 0;
-  auto skip_space = [&] {
-    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
-  };
-  auto append_utf8 = [](std::string* out, uint32_t cp) {
-    if (cp < 0x80) {
-      out->push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+// An instruction's line as BuildKit's parser splits it (its AST node).
+struct Node {
+  std::string written_keyword;
+  std::string command;  // lower case
+  std::vector<BuilderFlag> flags;
+  std::string args_text;      // after the flags, white space trimmed
+  size_t args_begin = kNpos;  // offset of args_text in the logical line
+  std::vector<std::string> args;
+  // For whitespace-delimited arguments (FROM, COPY...): each one's offset in
+  // the logical line.
+  std::vector<size_t> arg_offsets;
+  bool json = false;
+  std::unique_ptr<Node> child;  // ONBUILD's instruction
+};
+
+// The arguments of BuildKit's line parser for `command`.
+absl::Status ParseArguments(absl::string_view command, char escape,
+                            Node* node) {
+  absl::string_view rest = node->args_text;
+  const size_t base = node->args_begin;
+  auto whitespace_split = [&](absl::string_view text, size_t offset) {
+    for (const WordSpan& word : SplitOnWhitespace(text)) {
+      node->args.push_back(std::string(text.substr(word.begin, word.length)));
+      node->arg_offsets.push_back(offset == kNpos ? kNpos
+                                                  : offset + word.begin);
     }
   };
-  skip_space();
-  if (i >= s.size() || s[i] != '[') return std::nullopt;
-  ++i;
-  std::vector<std::string> values;
-  skip_space();
-  if (i < s.size() && s[i] == ']') {
-    ++i;
-    skip_space();
-    if (i != s.size()) return std::nullopt;
-    return values;
+  auto maybe_json = [&](absl::string_view text, bool to_list,
+                        size_t offset) -> absl::Status {
+    std::vector<std::string> values;
+    switch (ParseJsonStringArray(text, &values)) {
+      case JsonArray::kStrings:
+        node->args.insert(node->args.end(), values.begin(), values.end());
+        node->json = true;
+        return absl::OkStatus();
+      case JsonArray::kNotStrings:
+        return absl::InvalidArgumentError(
+            "a JSON array here must hold only strings (exec form, e.g. "
+            "[\"/bin/sh\", \"-c\", \"make\"]); write the command without "
+            "brackets for the shell form");
+      case JsonArray::kNotJson:
+        break;
+    }
+    if (to_list) {
+      whitespace_split(text, offset);
+    } else if (!text.empty()) {
+      node->args.push_back(std::string(text));
+    }
+    return absl::OkStatus();
+  };
+  if (command == "add" || command == "copy" || command == "volume") {
+    return maybe_json(rest, true, base);
   }
-  while (true) {
-    skip_space();
-    if (i >= s.size() || s[i] != '"') return std::nullopt;
-    ++i;
-    std::string value;
-    while (true) {
-      if (i >= s.size()) return std::nullopt;
-      char c = s[i++];
-      if (c == '"') break;
-      if (static_cast<unsigned char>(c) < 0x20) return std::nullopt;
-      if (c != '\\') {
-        value.push_back(c);
-        continue;
-      }
-      if (i >= s.size()) return std::nullopt;
-      char e = s[i++];
-      switch (e) {
-        case '"':
-        case '\\':
-        case '/':
-          value.push_back(e);
-          break;
-        case 'b':
-          value.push_back('\b');
-          break;
-        case 'f':
-          value.push_back('\f');
-          break;
-        case 'n':
-          value.push_back('\n');
-          break;
-        case 'r':
-          value.push_back('\r');
-          break;
-        case 't':
-          value.push_back('\t');
-          break;
-        case 'u': {
-          if (i + 4 > s.size()) return std::nullopt;
-          uint32_t cp = 0;
-          for (int k = 0; k < 4; ++k) {
-            char h = s[i++];
-            cp <<= 4;
-            if (h >= '0' && h <= '9') {
-              cp |= h - '0';
-            } else if (h >= 'a' && h <= 'f') {
-              cp |= h - 'a' + 10;
-            } else if (h >= 'A' && h <= 'F') {
-              cp |= h - 'A' + 10;
-            } else {
-              return std::nullopt;
-            }
-          }
-          append_utf8(&value, cp);
-          break;
-        }
-        default:
-          return std::nullopt;
-      }
-    }
-    values.push_back(std::move(value));
-    skip_space();
-    if (i < s.size() && s[i] == ',') {
-      ++i;
-      continue;
-    }
-    if (i < s.size() && s[i] == ']') {
-      ++i;
-      skip_space();
-      if (i != s.size()) return std::nullopt;
-      return values;
-    }
-    return std::nullopt;
+  if (command == "cmd" || command == "entrypoint" || command == "run" ||
+      command == "shell") {
+    return maybe_json(rest, false, base);
   }
+  if (command == "from" || command == "expose") {
+    whitespace_split(rest, base);
+    return absl::OkStatus();
+  }
+  if (command == "arg") {
+    node->args = ParseWords(rest, escape);
+    return absl::OkStatus();
+  }
+  if (command == "env" || command == "label") {
+    std::vector<std::string> words = ParseWords(rest, escape);
+    if (words.empty()) return absl::OkStatus();
+    const std::string keyword = absl::AsciiStrToUpper(command);
+    if (words[0].find('=') == std::string::npos) {
+      // The legacy form KEY value: the rest of the line is the value.
+      std::vector<WordSpan> parts = SplitOnWhitespace(rest, 2);
+      if (parts.size() < 2) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(keyword, " ", rest, " has no value: write ", keyword,
+                         " ", rest, "=<value>"));
+      }
+      node->args = {std::string(rest.substr(parts[0].begin, parts[0].length)),
+                    std::string(rest.substr(parts[1].begin)), ""};
+      return absl::OkStatus();
+    }
+    for (const std::string& word : words) {
+      size_t equals = word.find('=');
+      if (equals == std::string::npos) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(keyword, " ", word, " has no value: write ", keyword,
+                         " ", word, "=<value> (once a ", keyword,
+                         " word has `=`, every word needs one)"));
+      }
+      node->args.push_back(word.substr(0, equals));
+      node->args.push_back(word.substr(equals + 1));
+      node->args.push_back("=");
+    }
+    return absl::OkStatus();
+  }
+  if (command == "maintainer" || command == "stopsignal" || command == "user" ||
+      command == "workdir") {
+    if (!rest.empty()) node->args.push_back(std::string(rest));
+    return absl::OkStatus();
+  }
+  if (command == "healthcheck") {
+    size_t type_end = 0;
+    while (type_end < rest.size() && !IsGoSpaceByte(rest[type_end])) {
+      ++type_end;
+    }
+    if (type_end == 0) return absl::OkStatus();
+    size_t next = type_end;
+    while (next < rest.size() && IsGoSpaceByte(rest[next])) ++next;
+    node->args.push_back(std::string(rest.substr(0, type_end)));
+    return maybe_json(rest.substr(next), false, kNpos);
+  }
+  return absl::OkStatus();  // ONBUILD is handled by the caller; others ignored
 }
 
-// `<<EOF`, `<<-EOF`, `<<"EOF"`, `2<<EOF`: returns the delimiter and whether
-// leading tabs are stripped.
-bool ParseHeredocWord(absl::string_view word, std::string* delimiter,
-                      bool* strip_tabs) {
-  size_t i = 0;
-  while (i < word.size() && std::isdigit(static_cast<unsigned char>(word[i]))) {
-    ++i;
+// BuildKit's newNodeFromLine: keyword, flags, arguments. `offset` is where
+// `line` starts in the logical line (npos when unknown).
+absl::Status ParseNode(absl::string_view line, size_t offset, char escape,
+                       bool nested, Node* node) {
+  absl::string_view trimmed = TrimSpace(line);
+  size_t trimmed_offset =
+      offset == kNpos ? kNpos : offset + (trimmed.data() - line.data());
+  size_t keyword_end = 0;
+  while (keyword_end < trimmed.size() &&
+         !IsTokenWhitespace(trimmed[keyword_end])) {
+    ++keyword_end;
   }
-  if (word.substr(i, 2) != "<<") return false;
-  i += 2;
-  *strip_tabs = false;
-  if (i < word.size() && word[i] == '-') {
-    *strip_tabs = true;
-    ++i;
-  }
-  absl::string_view rest = word.substr(i);
-  if (rest.size() >= 2 && (rest.front() == '"' || rest.front() == '\'') &&
-      rest.back() == rest.front()) {
-    rest = rest.substr(1, rest.size() - 2);
-  }
-  if (rest.empty()) return false;
-  if (!std::isalpha(static_cast<unsigned char>(rest.front())) &&
-      rest.front() != '_') {
-    return false;
-  }
-  for (char c : rest) {
-    if (!IsShellNameChar(c) && c != '.' && c != '-') return false;
-  }
-  *delimiter = std::string(rest);
-  return true;
-}
-
-bool IsValidStageName(absl::string_view name) {
-  if (name.empty() || !std::isalpha(static_cast<unsigned char>(name[0]))) {
-    return false;
-  }
-  for (char c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' &&
-        c != '.') {
-      return false;
+  node->written_keyword = std::string(trimmed.substr(0, keyword_end));
+  node->command = absl::AsciiStrToLower(node->written_keyword);
+  absl::string_view arguments;
+  size_t arguments_offset = kNpos;
+  if (keyword_end < trimmed.size()) {
+    size_t rest_begin = keyword_end;
+    while (rest_begin < trimmed.size() &&
+           IsTokenWhitespace(trimmed[rest_begin])) {
+      ++rest_begin;
+    }
+    absl::string_view rest = trimmed.substr(rest_begin);
+    size_t rest_offset =
+        trimmed_offset == kNpos ? kNpos : trimmed_offset + rest_begin;
+    size_t args_start = ExtractBuilderFlags(rest, &node->flags);
+    for (BuilderFlag& flag : node->flags) {
+      if (rest_offset != kNpos) flag.begin += rest_offset;
+    }
+    if (args_start != kNpos) {
+      arguments = rest.substr(args_start);
+      arguments_offset =
+          rest_offset == kNpos ? kNpos : rest_offset + args_start;
     }
   }
-  return true;
+  absl::string_view args = TrimSpace(arguments);
+  node->args_text = std::string(args);
+  node->args_begin = arguments_offset == kNpos
+                         ? kNpos
+                         : arguments_offset + (args.data() - arguments.data());
+  if (node->command == "onbuild") {
+    if (args.empty()) return absl::OkStatus();
+    node->child = std::make_unique<Node>();
+    // ONBUILD ONBUILD is refused later; BuildKit would parse the chain
+    // recursively first, which a long line could make deep.
+    if (nested) {
+      node->child->command = "onbuild";
+      return absl::OkStatus();
+    }
+    IG_RETURN_IF_ERROR(
+        ParseNode(args, node->args_begin, escape, true, node->child.get()));
+    node->args.push_back(node->child->command);
+    node->args.insert(node->args.end(), node->child->args.begin(),
+                      node->child->args.end());
+    return absl::OkStatus();
+  }
+  return ParseArguments(node->command, escape, node);
+}
+
+bool CanContainHeredoc(const Node& node) {
+  const Node* target = &node;
+  if (node.command == "onbuild" && node.child != nullptr) {
+    target = node.child.get();
+  }
+  return (target->command == "run" || target->command == "copy" ||
+          target->command == "add") &&
+         !target->json;
+}
+
+// The flags an instruction accepts (BuildKit's BFlags): string flags take
+// `=value`, booleans may be bare, repeatable ones may be given many times.
+enum class FlagType { kString, kBool, kStrings };
+struct FlagSpec {
+  const char* name;
+  FlagType type;
+};
+
+absl::Status ParseFlags(absl::string_view keyword,
+                        const std::vector<BuilderFlag>& flags,
+                        const std::vector<FlagSpec>& specs) {
+  std::vector<std::string> used;
+  for (const BuilderFlag& flag : flags) {
+    if (flag.word == "--") return absl::OkStatus();
+    absl::string_view word = flag.word;
+    if (!absl::ConsumePrefix(&word, "--")) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("flag ", flag.word, " must start with --"));
+    }
+    size_t equals = word.find('=');
+    const bool has_value = equals != absl::string_view::npos;
+    const std::string name(word.substr(0, equals));
+    const absl::string_view value =
+        has_value ? word.substr(equals + 1) : absl::string_view();
+    const FlagSpec* spec = nullptr;
+    for (const FlagSpec& candidate : specs) {
+      if (name == candidate.name) spec = &candidate;
+    }
+    if (spec == nullptr) {
+      std::vector<std::string> names;
+      for (const FlagSpec& candidate : specs) {
+        names.push_back(absl::StrCat("--", candidate.name));
+      }
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unknown flag --", name, " for ", keyword,
+          names.empty()
+              ? " (it takes no flags)"
+              : absl::StrCat(" (it takes ", absl::StrJoin(names, ", "), ")")));
+    }
+    if (spec->type != FlagType::kStrings &&
+        std::find(used.begin(), used.end(), name) != used.end()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "flag --", name, " is given twice to ", keyword, ": keep one"));
+    }
+    used.push_back(name);
+    if (spec->type == FlagType::kBool) {
+      if (has_value && value.empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("flag --", name, "= has no value: write --", name,
+                         " or --", name, "=true|false"));
+      }
+      if (has_value && !absl::EqualsIgnoreCase(value, "true") &&
+          !absl::EqualsIgnoreCase(value, "false")) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("flag --", name, " takes true or false, not ", value));
+      }
+    } else if (!has_value) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "flag --", name, " needs a value: write --", name, "=<value>"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The last value of a string flag, "" when absent.
+std::string FlagValue(const std::vector<BuilderFlag>& flags,
+                      absl::string_view name) {
+  std::string value;
+  for (const BuilderFlag& flag : flags) {
+    if (flag.word == "--") break;
+    absl::string_view word = flag.word;
+    if (absl::ConsumePrefix(&word, "--") && absl::ConsumePrefix(&word, name) &&
+        absl::ConsumePrefix(&word, "=")) {
+      value = std::string(word);
+    }
+  }
+  return value;
+}
+
+// `<<` as a here-document is not a destination.
+bool IsHeredocWord(absl::string_view word) {
+  absl::StatusOr<std::optional<HeredocWord>> heredoc = ParseHeredocWord(word);
+  return heredoc.ok() && heredoc->has_value();
+}
+
+// BuildKit's instructions.ParseInstruction checks of one node.
+absl::Status CheckInstruction(const Node& node, const std::string& keyword) {
+  const std::vector<std::string>& args = node.args;
+  const std::vector<BuilderFlag>& flags = node.flags;
+  auto at_least_one = [&]() {
+    return absl::InvalidArgumentError(
+        absl::StrCat(keyword, " requires at least one argument"));
+  };
+  auto exactly_one = [&]() {
+    return absl::InvalidArgumentError(
+        absl::StrCat(keyword, " requires exactly one argument"));
+  };
+  auto sources_and_destination = [&]() -> absl::Status {
+    if (args.size() < 2) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          keyword, " requires a source and a destination, e.g. ", keyword,
+          node.json ? " [\"src\", \"/dest/\"]" : " setup.sh /usr/local/bin/"));
+    }
+    return absl::OkStatus();
+  };
+  auto not_heredoc_destination = [&]() -> absl::Status {
+    if (IsHeredocWord(args.back())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(keyword,
+                       " cannot take a here-document as its destination: put "
+                       "the destination path last"));
+    }
+    return absl::OkStatus();
+  };
+  if (keyword == "ENV" || keyword == "LABEL") {
+    IG_RETURN_IF_ERROR(ParseFlags(keyword, flags, {}));
+    if (args.empty()) return at_least_one();
+    for (size_t i = 0; i + 2 < args.size() + 1; i += 3) {
+      if (args[i].empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(keyword, " needs a name before `=`: write ", keyword,
+                         " NAME=value"));
+      }
+    }
+    return absl::OkStatus();
+  }
+  if (keyword == "MAINTAINER") {
+    if (args.size() != 1) return exactly_one();
+    return ParseFlags(keyword, flags, {});
+  }
+  if (keyword == "ADD") {
+    IG_RETURN_IF_ERROR(sources_and_destination());
+    IG_RETURN_IF_ERROR(ParseFlags(keyword, flags,
+                                  {{"chown", FlagType::kString},
+                                   {"chmod", FlagType::kString},
+                                   {"link", FlagType::kBool},
+                                   {"keep-git-dir", FlagType::kBool},
+                                   {"checksum", FlagType::kString},
+                                   {"unpack", FlagType::kBool},
+                                   {"exclude", FlagType::kStrings}}));
+    return not_heredoc_destination();
+  }
+  if (keyword == "COPY") {
+    IG_RETURN_IF_ERROR(sources_and_destination());
+    IG_RETURN_IF_ERROR(ParseFlags(keyword, flags,
+                                  {{"chown", FlagType::kString},
+                                   {"from", FlagType::kString},
+                                   {"chmod", FlagType::kString},
+                                   {"link", FlagType::kBool},
+                                   {"parents", FlagType::kBool},
+                                   {"exclude", FlagType::kStrings}}));
+    return not_heredoc_destination();
+  }
+  if (keyword == "FROM") {
+    const bool has_as =
+        args.size() == 3 && absl::EqualsIgnoreCase(args[1], "as");
+    if (args.size() != 1 && !has_as) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "FROM takes an image and optionally AS <stage name>, got \"",
+          node.args_text, "\""));
+    }
+    if (has_as && !IsValidStageName(absl::AsciiStrToLower(args[2]))) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid stage name \"", args[2],
+                       "\": a stage name starts with a letter and holds "
+                       "letters, digits, -, _ and ."));
+    }
+    return ParseFlags(keyword, flags, {{"platform", FlagType::kString}});
+  }
+  if (keyword == "ONBUILD") {
+    if (args.empty()) return at_least_one();
+    IG_RETURN_IF_ERROR(ParseFlags(keyword, flags, {}));
+    const std::string trigger = absl::AsciiStrToUpper(args[0]);
+    if (trigger == "ONBUILD") {
+      return absl::InvalidArgumentError(
+          "ONBUILD ONBUILD is not allowed: register the instruction itself");
+    }
+    if (trigger == "FROM" || trigger == "MAINTAINER") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("ONBUILD ", trigger, " is not allowed"));
+    }
+    return absl::OkStatus();
+  }
+  if (keyword == "WORKDIR" || keyword == "USER") {
+    if (args.size() != 1) return exactly_one();
+    return ParseFlags(keyword, flags, {});
+  }
+  if (keyword == "STOPSIGNAL") {
+    if (args.size() != 1) return exactly_one();
+    return absl::OkStatus();  // BuildKit ignores its flags
+  }
+  if (keyword == "RUN") {
+    IG_RETURN_IF_ERROR(ParseFlags(keyword, flags,
+                                  {{"mount", FlagType::kStrings},
+                                   {"network", FlagType::kString},
+                                   {"security", FlagType::kString},
+                                   {"device", FlagType::kStrings}}));
+    return CheckRunFlags(flags);
+  }
+  if (keyword == "CMD" || keyword == "ENTRYPOINT") {
+    return ParseFlags(keyword, flags, {});
+  }
+  if (keyword == "HEALTHCHECK") {
+    if (args.empty()) return at_least_one();
+    const std::string type = absl::AsciiStrToUpper(args[0]);
+    if (type == "NONE") {
+      if (args.size() != 1) {
+        return absl::InvalidArgumentError(
+            "HEALTHCHECK NONE takes no arguments");
+      }
+      return absl::OkStatus();
+    }
+    IG_RETURN_IF_ERROR(ParseFlags(keyword, flags,
+                                  {{"interval", FlagType::kString},
+                                   {"timeout", FlagType::kString},
+                                   {"start-period", FlagType::kString},
+                                   {"start-interval", FlagType::kString},
+                                   {"retries", FlagType::kString}}));
+    if (type != "CMD") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "HEALTHCHECK ", args[0],
+          " is not a health check: write HEALTHCHECK CMD <command> or "
+          "HEALTHCHECK NONE"));
+    }
+    if (args.size() < 2) {
+      return absl::InvalidArgumentError(
+          "HEALTHCHECK CMD needs a command, e.g. HEALTHCHECK CMD curl -f "
+          "http://localhost/");
+    }
+    for (const char* name :
+         {"interval", "timeout", "start-period", "start-interval"}) {
+      const std::string value = FlagValue(flags, name);
+      if (value.empty()) continue;
+      std::optional<int64_t> nanoseconds = ParseGoDuration(value);
+      if (!nanoseconds.has_value()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("HEALTHCHECK --", name, "=", value,
+                         " is not a duration: write e.g. 30s, 1m30s"));
+      }
+      if (*nanoseconds != 0 && *nanoseconds < 1000000) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "HEALTHCHECK --", name, "=", value, " is less than 1ms"));
+      }
+    }
+    const std::string retries = FlagValue(flags, "retries");
+    int32_t count = 0;
+    if (!retries.empty() && (!ParseGoInt32(retries, &count) || count < 0)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "HEALTHCHECK --retries=", retries, " is not a count of 0 or more"));
+    }
+    return absl::OkStatus();
+  }
+  if (keyword == "EXPOSE") {
+    if (args.empty()) return at_least_one();
+    return ParseFlags(keyword, flags, {});
+  }
+  if (keyword == "VOLUME") {
+    if (args.empty()) return at_least_one();
+    IG_RETURN_IF_ERROR(ParseFlags(keyword, flags, {}));
+    for (const std::string& volume : args) {
+      if (TrimSpace(volume).empty()) {
+        return absl::InvalidArgumentError(
+            "VOLUME names an empty path: remove it or name a path");
+      }
+    }
+    return absl::OkStatus();
+  }
+  if (keyword == "ARG") {
+    if (args.empty()) return at_least_one();
+    for (const std::string& arg : args) {
+      if (absl::StartsWith(arg, "=")) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("ARG \"", arg, "\" is not NAME or NAME=default"));
+      }
+    }
+    return absl::OkStatus();
+  }
+  if (keyword == "SHELL") {
+    IG_RETURN_IF_ERROR(ParseFlags(keyword, flags, {}));
+    if (args.empty()) return at_least_one();
+    if (!node.json) {
+      return absl::InvalidArgumentError(
+          "SHELL requires the JSON form, e.g. SHELL [\"/bin/sh\", \"-c\"]");
+    }
+    return absl::OkStatus();
+  }
+  return absl::OkStatus();
 }
 
 class Parser {
@@ -350,23 +620,30 @@ class Parser {
     dockerfile_.text = std::string(text);
     text_ = dockerfile_.text;
     lines_ = SplitLines(text_);
+    // A UTF-8 byte order mark is not part of the first line.
+    if (!lines_.empty() && absl::StartsWith(text_, "\xEF\xBB\xBF")) {
+      lines_[0].begin = std::min<size_t>(3, lines_[0].end);
+    }
   }
 
   absl::StatusOr<Dockerfile> Parse() {
+    for (size_t i = 0; i < lines_.size(); ++i) {
+      if (lines_[i].length > kMaxLineBytes) {
+        return Error(static_cast<int>(i) + 1,
+                     absl::StrCat("the line is ", lines_[i].length,
+                                  " bytes long; Docker refuses lines over ",
+                                  kMaxLineBytes,
+                                  " bytes: split it with continuation lines "
+                                  "or move the content into a file"));
+      }
+    }
     size_t next = 0;
-    IG_RETURN_IF_ERROR(ParseDirectives(&next));
-    while (next < lines_.size()) {
-      absl::string_view line = LineText(next);
-      if (TrimBlanks(line).empty()) {
-        ++next;
-        continue;
-      }
-      if (IsCommentLine(line)) {
-        IG_RETURN_IF_ERROR(ParseComment(next));
-        ++next;
-        continue;
-      }
-      IG_RETURN_IF_ERROR(ParseInstruction(&next));
+    while (next < lines_.size()) IG_RETURN_IF_ERROR(ParseLogicalLine(&next));
+    if (dockerfile_.instructions.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          dockerfile_.path,
+          ": no instructions: a Dockerfile starts its first build stage "
+          "with FROM <image>"));
     }
     if (dockerfile_.stages.empty()) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -387,31 +664,34 @@ class Parser {
     return ErrorAt(dockerfile_.path, line, message);
   }
 
-  absl::Status ParseDirectives(size_t* next) {
-    while (*next < lines_.size()) {
-      std::string name, value;
-      if (!ParseDirective(LineText(*next), &name, &value))
-        return absl::OkStatus();
-      if (name != "syntax" && name != "escape" && name != "check") {
-        // An unknown directive is a comment, and ends the directives.
-        return absl::OkStatus();
-      }
-      int line = static_cast<int>(*next) + 1;
-      if (dockerfile_.directives.contains(name)) {
-        return Error(line, absl::StrCat("the ", name,
+  // BuildKit looks for parser directives on each line until one is not a
+  // directive (a blank line, a plain comment, an instruction, an unknown
+  // key).
+  absl::Status CheckDirective(absl::string_view line, int number) {
+    if (directives_done_) return absl::OkStatus();
+    std::string name, value;
+    if (!MatchDirective(line, &name, &value)) {
+      directives_done_ = true;
+      return absl::OkStatus();
+    }
+    name = absl::AsciiStrToLower(name);
+    if (name != "syntax" && name != "escape" && name != "check") {
+      directives_done_ = true;
+      return absl::OkStatus();
+    }
+    if (dockerfile_.directives.contains(name)) {
+      return Error(number, absl::StrCat("the ", name,
                                         " parser directive appears twice: "
                                         "keep only one"));
-      }
-      if (name == "escape") {
-        if (value != "\\" && value != "`") {
-          return Error(line, absl::StrCat("invalid escape directive \"", value,
-                                          "\": use # escape=\\ or # escape=`"));
-        }
-        dockerfile_.escape = value[0];
-      }
-      dockerfile_.directives[name] = value;
-      ++*next;
     }
+    if (name == "escape") {
+      if (value != "\\" && value != "`") {
+        return Error(number, absl::StrCat("invalid escape directive \"", value,
+                                          "\": use # escape=\\ or # escape=`"));
+      }
+      dockerfile_.escape = value[0];
+    }
+    dockerfile_.directives[name] = value;
     return absl::OkStatus();
   }
 
@@ -437,430 +717,348 @@ class Parser {
     return absl::OkStatus();
   }
 
-  // Whether the line ends with the escape character (a continuation);
-  // `*content_end` is where the content before it ends.
-  bool ContinuationEnd(const PhysicalLine& line, size_t* content_end) const {
-    size_t end = line.end;
-    while (end > line.begin && IsShellBlank(text_[end - 1])) --end;
-    if (end > line.begin && text_[end - 1] == dockerfile_.escape) {
-      *content_end = end - 1;
-      return true;
-    }
-    *content_end = line.end;
-    return false;
+  // BuildKit's continuation rule: the escape character ends the line
+  // (blanks may follow) and is not itself escaped. Returns the content
+  // before it, or nullopt.
+  std::optional<size_t> ContinuationAt(absl::string_view content) const {
+    size_t end = content.size();
+    while (end > 0 && IsShellBlank(content[end - 1])) --end;
+    if (end == 0 || content[end - 1] != dockerfile_.escape) return std::nullopt;
+    if (end >= 2 && content[end - 2] == dockerfile_.escape) return std::nullopt;
+    return end - 1;
   }
 
-  absl::Status ParseInstruction(size_t* next) {
-    const int start_line = static_cast<int>(*next) + 1;
-    MappedText logical;
-    // The first line's leading whitespace is not part of the instruction.
-    const PhysicalLine& first = lines_[*next];
-    size_t begin = first.begin;
-    while (begin < first.end && IsShellBlank(text_[begin])) ++begin;
-    size_t content_end;
-    bool continues = ContinuationEnd(first, &content_end);
-    logical.Append(text_, begin, std::max(begin, content_end));
+  absl::Status ParseLogicalLine(size_t* next) {
+    const size_t first = *next;
+    absl::string_view raw = LineText(first);
+    if (IsComment(raw)) IG_RETURN_IF_ERROR(ParseComment(first));
+    absl::string_view token = TrimLeadingSpace(raw);
+    IG_RETURN_IF_ERROR(CheckDirective(token, static_cast<int>(first) + 1));
+    const size_t token_begin =
+        lines_[first].begin + (token.data() - raw.data());
     ++*next;
+    const int start_line = static_cast<int>(*next);
+    MappedText logical;
+    bool continues = false;
+    if (!IsComment(token)) {
+      std::optional<size_t> cut = ContinuationAt(token);
+      continues = cut.has_value();
+      logical.Append(text_, token_begin,
+                     token_begin + (continues ? *cut : token.size()));
+    }
+    if (!continues && logical.text.empty()) return absl::OkStatus();
     while (continues && *next < lines_.size()) {
-      const PhysicalLine& line = lines_[*next];
-      absl::string_view text = LineText(*next);
-      if (IsCommentLine(text)) {
-        IG_RETURN_IF_ERROR(ParseComment(*next));
-        ++*next;
+      const size_t index = (*next)++;
+      absl::string_view line = LineText(index);
+      IG_RETURN_IF_ERROR(CheckDirective(line, static_cast<int>(index) + 1));
+      if (IsComment(line)) {
+        IG_RETURN_IF_ERROR(ParseComment(index));
         continue;
       }
-      ++*next;
-      if (TrimBlanks(text).empty()) continue;
-      continues = ContinuationEnd(line, &content_end);
-      logical.Append(text_, line.begin, content_end);
+      if (TrimLeadingSpace(line).empty()) continue;
+      std::optional<size_t> cut = ContinuationAt(line);
+      continues = cut.has_value();
+      logical.Append(text_, lines_[index].begin,
+                     lines_[index].begin + (continues ? *cut : line.size()));
     }
+
+    Node node;
+    absl::Status parsed =
+        ParseNode(logical.text, 0, dockerfile_.escape, false, &node);
+    if (!parsed.ok()) return Error(start_line, parsed.message());
 
     Instruction instruction;
     instruction.line = start_line;
-    absl::string_view all = logical.text;
-    size_t keyword_end = 0;
-    while (keyword_end < all.size() && !IsShellBlank(all[keyword_end])) {
-      ++keyword_end;
+    instruction.keyword = absl::AsciiStrToUpper(node.written_keyword);
+    if (CanContainHeredoc(node) &&
+        logical.text.find("<<") != std::string::npos) {
+      IG_RETURN_IF_ERROR(
+          ReadHeredocs(logical.text, start_line, next, &instruction.heredocs));
     }
-    std::string written_keyword(all.substr(0, keyword_end));
-    instruction.keyword = absl::AsciiStrToUpper(written_keyword);
+    instruction.end_line = static_cast<int>(*next);
+    IG_RETURN_IF_ERROR(AddInstruction(node, logical, std::move(instruction)));
+    return absl::OkStatus();
+  }
+
+  absl::Status ReadHeredocs(absl::string_view line, int start_line,
+                            size_t* next, std::vector<Heredoc>* heredocs) {
+    for (const std::string& word : HeredocCandidateWords(line)) {
+      absl::StatusOr<std::optional<HeredocWord>> parsed =
+          ParseHeredocWord(word);
+      if (!parsed.ok()) return Error(start_line, parsed.status().message());
+      if (!parsed->has_value()) continue;
+      const HeredocWord& word_info = **parsed;
+      Heredoc heredoc;
+      heredoc.delimiter = word_info.name;
+      heredoc.strip_tabs = word_info.strip_tabs;
+      bool terminated = false;
+      while (*next < lines_.size()) {
+        absl::string_view body_line = LineText((*next)++);
+        absl::string_view compared = body_line;
+        if (heredoc.strip_tabs) {
+          while (!compared.empty() && compared.front() == '\t') {
+            compared.remove_prefix(1);
+          }
+        }
+        if (compared == heredoc.delimiter) {
+          terminated = true;
+          break;
+        }
+        absl::StrAppend(&heredoc.body, compared, "\n");
+      }
+      if (!terminated) {
+        return Error(start_line,
+                     absl::StrCat("here-document <<", heredoc.delimiter,
+                                  " is not terminated: end it with a line "
+                                  "holding only ",
+                                  heredoc.delimiter));
+      }
+      heredocs->push_back(std::move(heredoc));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status AddInstruction(const Node& node, const MappedText& logical,
+                              Instruction instruction) {
+    const int line = instruction.line;
     if (!IsInstruction(instruction.keyword)) {
-      return Error(start_line,
-                   absl::StrCat("unknown instruction \"", written_keyword,
+      return Error(line,
+                   absl::StrCat("unknown instruction \"", node.written_keyword,
                                 "\": Dockerfile instructions are ",
                                 absl::StrJoin(kInstructions, ", "),
                                 " (a previous line may lack its trailing ",
                                 std::string(1, dockerfile_.escape), ")"));
     }
-    size_t args_begin = keyword_end;
-    while (args_begin < all.size() && IsShellBlank(all[args_begin]))
-      ++args_begin;
-    size_t args_end = all.size();
-    while (args_end > args_begin && IsShellBlank(all[args_end - 1])) --args_end;
-    instruction.arguments =
-        std::string(all.substr(args_begin, args_end - args_begin));
-    if (instruction.arguments.empty()) {
-      return Error(start_line, absl::StrCat(instruction.keyword,
-                                            " requires at least one argument"));
-    }
+    absl::Status checked = CheckInstruction(node, instruction.keyword);
+    if (!checked.ok()) return Error(line, checked.message());
 
-    // Leading flags.
-    size_t rest_begin = args_begin;
-    if (const std::vector<std::string>* allowed =
-            AllowedFlags(instruction.keyword)) {
-      while (rest_begin < args_end && all.substr(rest_begin, 2) == "--") {
-        size_t word_end = rest_begin;
-        while (word_end < args_end && !IsShellBlank(all[word_end])) ++word_end;
-        absl::string_view word = all.substr(rest_begin, word_end - rest_begin);
-        InstructionFlag flag;
-        size_t equals = word.find('=');
-        flag.name =
-            std::string(word.substr(2, equals == kNpos ? kNpos : equals - 2));
-        if (equals != kNpos) {
-          flag.has_value = true;
-          flag.value = std::string(word.substr(equals + 1));
-          flag.value_offset =
-              logical.SourceOffset(rest_begin + equals + 1, flag.value.size());
+    absl::string_view all = TrimSpace(logical.text);
+    size_t keyword_end = node.written_keyword.size();
+    instruction.arguments = std::string(TrimSpace(all.substr(keyword_end)));
+    instruction.rest = node.args_text;
+    for (const BuilderFlag& raw : node.flags) {
+      if (raw.word == "--") break;
+      InstructionFlag flag;
+      absl::string_view word = raw.word;
+      absl::ConsumePrefix(&word, "--");
+      size_t equals = word.find('=');
+      flag.name = std::string(word.substr(0, equals));
+      if (equals != absl::string_view::npos) {
+        flag.has_value = true;
+        flag.value = std::string(word.substr(equals + 1));
+        if (raw.exact) {
+          flag.value_offset = logical.SourceOffset(
+              raw.begin + 2 + flag.name.size() + 1, flag.value.size());
         }
-        if (std::find(allowed->begin(), allowed->end(), flag.name) ==
-            allowed->end()) {
-          return Error(start_line,
-                       absl::StrCat("unknown flag --", flag.name, " for ",
-                                    instruction.keyword, " (it takes --",
-                                    absl::StrJoin(*allowed, ", --"), ")"));
-        }
-        if (instruction.FindFlag(flag.name) != nullptr &&
-            flag.name != "mount" && flag.name != "exclude") {
-          return Error(start_line,
-                       absl::StrCat("flag --", flag.name, " is given twice to ",
-                                    instruction.keyword));
-        }
-        instruction.flags.push_back(std::move(flag));
-        rest_begin = word_end;
-        while (rest_begin < args_end && IsShellBlank(all[rest_begin]))
-          ++rest_begin;
       }
+      instruction.flags.push_back(std::move(flag));
     }
-    instruction.rest =
-        std::string(all.substr(rest_begin, args_end - rest_begin));
-
-    // Exec (JSON) form.
-    if (absl::StartsWith(instruction.rest, "[")) {
-      if (std::optional<std::vector<std::string>> json =
-              ParseJsonStringArray(instruction.rest)) {
-        instruction.json_form = true;
-        instruction.json_args = std::move(*json);
-      }
+    if (node.json) {
+      instruction.json_form = true;
+      instruction.json_args = node.args;
     }
-    if (instruction.keyword == "SHELL" && !instruction.json_form) {
-      return Error(start_line,
-                   "SHELL requires the JSON form, e.g. SHELL [\"/bin/sh\", "
-                   "\"-c\"]");
+    if (node.child != nullptr) {
+      instruction.trigger = absl::AsciiStrToUpper(node.child->command);
     }
 
-    // Here-documents follow the instruction line.
-    std::vector<RawWord> words =
-        SplitShellWords(instruction.rest, rest_begin, dockerfile_.escape);
-    if (!instruction.json_form &&
-        (instruction.keyword == "RUN" || instruction.keyword == "COPY" ||
-         instruction.keyword == "ADD")) {
-      for (const RawWord& word : words) {
-        Heredoc heredoc;
-        bool strip_tabs;
-        if (!ParseHeredocWord(word.text, &heredoc.delimiter, &strip_tabs)) {
-          continue;
-        }
-        bool terminated = false;
-        while (*next < lines_.size()) {
-          absl::string_view body_line = LineText((*next)++);
-          absl::string_view compared = body_line;
-          if (strip_tabs) {
-            while (!compared.empty() && compared.front() == '\t') {
-              compared.remove_prefix(1);
-            }
-          }
-          if (compared == heredoc.delimiter) {
-            terminated = true;
-            break;
-          }
-          absl::StrAppend(&heredoc.body, compared, "\n");
-        }
-        if (!terminated) {
-          return Error(start_line,
-                       absl::StrCat("here-document <<", heredoc.delimiter,
-                                    " is not terminated: end it with a line "
-                                    "holding only ",
-                                    heredoc.delimiter));
-        }
-        instruction.heredocs.push_back(std::move(heredoc));
-      }
-    }
-    instruction.end_line = static_cast<int>(*next);
-
-    if (instruction.keyword != "ARG" && instruction.keyword != "FROM" &&
-        dockerfile_.stages.empty()) {
-      return Error(start_line,
-                   absl::StrCat(instruction.keyword,
-                                " comes before the first FROM: only ARG may "
-                                "precede FROM"));
-    }
     if (instruction.keyword == "FROM") {
-      IG_RETURN_IF_ERROR(AddStage(instruction, words, logical));
-    } else if (instruction.keyword == "ARG") {
-      IG_RETURN_IF_ERROR(AddArgs(instruction, words));
-    } else if (!instruction.json_form &&
-               (instruction.keyword == "COPY" ||
-                instruction.keyword == "ADD") &&
-               words.size() < 2) {
-      return Error(
-          start_line,
-          absl::StrCat(instruction.keyword,
-                       " requires a source and a destination, e.g. ",
-                       instruction.keyword, " setup.sh /usr/local/bin/"));
-    } else if (instruction.json_form &&
-               (instruction.keyword == "COPY" ||
-                instruction.keyword == "ADD") &&
-               instruction.json_args.size() < 2) {
-      return Error(start_line,
-                   absl::StrCat(instruction.keyword,
-                                " requires a source and a destination, e.g. ",
-                                instruction.keyword, " [\"src\", \"/dest/\"]"));
-    } else if (instruction.keyword == "ENV" &&
-               words.front().text.find('=') == std::string::npos &&
-               words.size() < 2) {
-      return Error(start_line, absl::StrCat("ENV ", instruction.rest,
-                                            " has no value: write ENV ",
-                                            instruction.rest, "=<value>"));
-    } else if (instruction.keyword == "LABEL") {
-      for (const RawWord& word : words) {
-        if (word.text.find('=') == std::string::npos) {
-          return Error(start_line, absl::StrCat("LABEL ", word.text,
-                                                " has no value: write LABEL ",
-                                                word.text, "=<value>"));
-        }
+      Stage stage;
+      stage.index = static_cast<int>(dockerfile_.stages.size());
+      stage.line = line;
+      stage.base = node.args[0];
+      stage.base_offset =
+          logical.SourceOffset(node.arg_offsets[0], stage.base.size());
+      stage.instruction = dockerfile_.instructions.size();
+      if (const InstructionFlag* platform = instruction.FindFlag("platform")) {
+        stage.platform = platform->value;
       }
-    } else if (instruction.keyword == "ONBUILD") {
-      std::string inner = absl::AsciiStrToUpper(
-          instruction.rest.substr(0, instruction.rest.find_first_of(" \t")));
-      if (inner == "ONBUILD" || inner == "FROM" || inner == "MAINTAINER") {
-        return Error(start_line,
-                     absl::StrCat("ONBUILD ", inner, " is not allowed"));
+      if (node.args.size() == 3)
+        stage.name = absl::AsciiStrToLower(node.args[2]);
+      dockerfile_.stages.push_back(std::move(stage));
+    } else if (dockerfile_.stages.empty()) {
+      if (instruction.keyword != "ARG") {
+        return Error(line, absl::StrCat(instruction.keyword,
+                                        " comes before the first FROM: only "
+                                        "ARG may precede FROM"));
       }
-      if (!IsInstruction(inner)) {
-        return Error(start_line, absl::StrCat("unknown instruction \"", inner,
-                                              "\" after ONBUILD"));
+      for (const std::string& word : node.args) {
+        ArgDeclaration arg;
+        arg.line = line;
+        size_t equals = word.find('=');
+        arg.name = word.substr(0, equals);
+        if (equals != kNpos) arg.default_value = word.substr(equals + 1);
+        dockerfile_.global_args.push_back(std::move(arg));
       }
     }
     dockerfile_.instructions.push_back(std::move(instruction));
     return absl::OkStatus();
   }
 
-  absl::Status AddStage(const Instruction& instruction,
-                        const std::vector<RawWord>& words,
-                        const MappedText& logical) {
-    int line = instruction.line;
-    bool has_as =
-        words.size() == 3 && absl::EqualsIgnoreCase(words[1].text, "AS");
-    if (words.size() != 1 && !has_as) {
-      return Error(line, absl::StrCat("FROM takes an image and optionally "
-                                      "AS <stage name>, got \"",
-                                      instruction.rest, "\""));
-    }
-    Stage stage;
-    stage.index = static_cast<int>(dockerfile_.stages.size());
-    stage.line = line;
-    stage.base = words[0].text;
-    stage.base_offset = logical.SourceOffset(words[0].begin, stage.base.size());
-    stage.instruction = dockerfile_.instructions.size();
-    if (const InstructionFlag* platform = instruction.FindFlag("platform")) {
-      stage.platform = platform->value;
-    }
-    if (has_as) {
-      stage.name = absl::AsciiStrToLower(words[2].text);
-      if (!IsValidStageName(stage.name)) {
-        return Error(line,
-                     absl::StrCat("invalid stage name \"", words[2].text,
-                                  "\": a stage name starts with a letter "
-                                  "and holds letters, digits, -, _ and ."));
-      }
-      for (const Stage& other : dockerfile_.stages) {
-        if (other.name == stage.name) {
-          return Error(line, absl::StrCat("stage name \"", stage.name,
-                                          "\" is already used on line ",
-                                          other.line, ": rename one of them"));
-        }
-      }
-    }
-    dockerfile_.stages.push_back(std::move(stage));
-    return absl::OkStatus();
-  }
-
-  absl::Status AddArgs(const Instruction& instruction,
-                       const std::vector<RawWord>& words) {
-    const bool global = dockerfile_.stages.empty();
-    for (const RawWord& word : words) {
-      ArgDeclaration arg;
-      arg.line = instruction.line;
-      size_t equals = word.text.find('=');
-      arg.name = word.text.substr(0, equals);
-      if (equals != kNpos) arg.default_value = word.text.substr(equals + 1);
-      if (arg.name.empty() ||
-          !std::all_of(arg.name.begin(), arg.name.end(), IsShellNameChar)) {
-        return Error(instruction.line,
-                     absl::StrCat("ARG \"", word.text,
-                                  "\" is not NAME or NAME=default"));
-      }
-      if (global) dockerfile_.global_args.push_back(std::move(arg));
-    }
-    return absl::OkStatus();
-  }
-
   Dockerfile dockerfile_;
   absl::string_view text_;
   std::vector<PhysicalLine> lines_;
+  bool directives_done_ = false;
 };
-// Expands the ARG values into every FROM base and COPY --from value, with
-// Docker's scoping: ARGs before the first FROM are visible to FROM lines;
-// inside a stage only ARGs declared in it (a bare `ARG NAME` takes the global
-// value).
+
+// The stages by lower-case name: every index, in order.
+using StagesByName = absl::flat_hash_map<std::string, std::vector<int>>;
+
+// The latest stage named `name` before stage `before`, or -1.
+int EarlierStage(const StagesByName& stages, const std::string& name,
+                 int before) {
+  auto it = stages.find(name);
+  if (it == stages.end()) return -1;
+  auto bound = std::lower_bound(it->second.begin(), it->second.end(), before);
+  if (bound == it->second.begin()) return -1;
+  return *(bound - 1);
+}
+
 class ReferenceExpander {
  public:
   ReferenceExpander(
       const Dockerfile& dockerfile,
       const absl::flat_hash_map<std::string, std::string>& build_args)
-      : dockerfile_(dockerfile), build_args_(build_args) {}
+      : dockerfile_(dockerfile), build_args_(build_args) {
+    for (const Stage& stage : dockerfile.stages) {
+      if (!stage.name.empty()) stages_[stage.name].push_back(stage.index);
+    }
+  }
 
   absl::StatusOr<std::vector<ReferenceUse>> Expand() {
-    absl::flat_hash_map<std::string, std::string> global_vars;
-    for (const ArgDeclaration& arg : dockerfile_.global_args) {
-      IG_RETURN_IF_ERROR(Declare(arg.line, arg.name, arg.default_value,
-                                 /*globals=*/nullptr, &global_vars));
-    }
+    IG_ASSIGN_OR_RETURN(ShellVariables globals,
+                        GlobalArgValues(dockerfile_, build_args_));
     std::vector<ReferenceUse> references;
-    absl::flat_hash_map<std::string, std::string> stage_vars;
     int stage = -1;
     for (const Instruction& instruction : dockerfile_.instructions) {
       if (instruction.keyword == "FROM") {
         ++stage;
-        stage_vars.clear();
-        const Stage& current = dockerfile_.stages[stage];
-        IG_ASSIGN_OR_RETURN(
-            ReferenceUse use,
-            ExpandOne(instruction.line, /*from_copy=*/false, current.base,
-                      current.base_offset, global_vars, stage));
+        IG_ASSIGN_OR_RETURN(ReferenceUse use,
+                            ExpandFrom(dockerfile_.stages[stage], globals));
         references.push_back(std::move(use));
       } else if (stage < 0) {
         continue;
-      } else if (instruction.keyword == "ARG") {
-        for (const RawWord& word :
-             SplitShellWords(instruction.rest, 0, dockerfile_.escape)) {
-          size_t equals = word.text.find('=');
-          std::optional<std::string> default_value;
-          if (equals != kNpos) default_value = word.text.substr(equals + 1);
-          IG_RETURN_IF_ERROR(Declare(instruction.line,
-                                     word.text.substr(0, equals), default_value,
-                                     &global_vars, &stage_vars));
-        }
       } else if (instruction.keyword == "COPY") {
         const InstructionFlag* from = instruction.FindFlag("from");
-        if (from == nullptr) continue;
-        if (!from->has_value || from->value.empty()) {
-          return ErrorAt(dockerfile_.path, instruction.line,
-                         "COPY --from needs a stage name, stage index or "
-                         "image: write COPY --from=<stage> ...");
-        }
+        if (from == nullptr || from->value.empty()) continue;
         IG_ASSIGN_OR_RETURN(
             ReferenceUse use,
-            ExpandOne(instruction.line, /*from_copy=*/true, from->value,
-                      from->value_offset, stage_vars, stage));
+            Named(instruction.line, ReferenceUse::Source::kCopyFrom,
+                  from->value, from->value_offset, stage));
         references.push_back(std::move(use));
+      } else if (instruction.keyword == "RUN") {
+        for (const InstructionFlag* mount : instruction.FindFlags("mount")) {
+          for (const MountField& field : MountFields(mount->value)) {
+            if (field.key != "from" || field.value.empty()) continue;
+            size_t offset = kNpos;
+            if (mount->value_offset != kNpos && field.offset != kNpos) {
+              offset = mount->value_offset + field.offset;
+            }
+            IG_ASSIGN_OR_RETURN(
+                ReferenceUse use,
+                Named(instruction.line, ReferenceUse::Source::kRunMountFrom,
+                      field.value, offset, stage));
+            references.push_back(std::move(use));
+          }
+        }
       }
     }
     return references;
   }
 
  private:
-  absl::Status Declare(
-      int line, const std::string& name,
-      const std::optional<std::string>& default_value,
-      const absl::flat_hash_map<std::string, std::string>* globals,
-      absl::flat_hash_map<std::string, std::string>* vars) {
-    auto build_arg = build_args_.find(name);
-    if (build_arg != build_args_.end()) {
-      (*vars)[name] = build_arg->second;
-    } else if (default_value.has_value()) {
-      absl::StatusOr<std::string> value =
-          ExpandWord(*default_value, *vars, dockerfile_.escape);
-      if (!value.ok()) {
-        return ErrorAt(
-            dockerfile_.path, line,
-            absl::StrCat("ARG ", name, ": ", value.status().message()));
-      }
-      (*vars)[name] = *std::move(value);
-    } else if (globals != nullptr && globals->contains(name)) {
-      (*vars)[name] = globals->at(name);
-    }
-    return absl::OkStatus();
-  }
-
-  absl::StatusOr<ReferenceUse> ExpandOne(
-      int line, bool from_copy, const std::string& raw, size_t offset,
-      const absl::flat_hash_map<std::string, std::string>& vars, int stage) {
+  absl::StatusOr<ReferenceUse> ExpandFrom(const Stage& stage,
+                                          const ShellVariables& globals) {
     ReferenceUse use;
-    use.line = line;
-    use.from_copy = from_copy;
-    use.stage = stage;
-    use.raw = raw;
-    use.offset = offset;
-    use.length = raw.size();
+    use.source = ReferenceUse::Source::kFrom;
+    use.line = stage.line;
+    use.stage = stage.index;
+    use.raw = stage.base;
+    use.offset = stage.base_offset;
+    use.length = stage.base.size();
     absl::StatusOr<std::string> expanded =
-        ExpandWord(raw, vars, dockerfile_.escape);
+        ExpandWord(stage.base, globals, dockerfile_.escape);
     if (!expanded.ok()) {
-      return ErrorAt(dockerfile_.path, line,
-                     absl::StrCat(from_copy ? "COPY --from=" : "FROM ", raw,
-                                  ": ", expanded.status().message()));
+      return ErrorAt(
+          dockerfile_.path, stage.line,
+          absl::StrCat("FROM ", stage.base, ": ", expanded.status().message()));
     }
     use.expanded = *std::move(expanded);
+    // An empty base is BuildKit's refusal too, but the tree gives
+    // $DOCKER_IMAGE_PARENT its value itself: callers decide.
     if (use.expanded.empty()) return use;
-    if (absl::EqualsIgnoreCase(use.expanded, "scratch")) {
+    if (use.expanded == "scratch") {
       use.target = ReferenceUse::Target::kScratch;
       return use;
     }
-    // Build stages: by name (case-insensitive) or, for COPY, by index.
-    const std::string lower = absl::AsciiStrToLower(use.expanded);
-    for (const Stage& other : dockerfile_.stages) {
-      if (other.name.empty() || other.name != lower) continue;
-      if (other.index >= stage) {
-        return ErrorAt(
-            dockerfile_.path, line,
-            absl::StrCat(use.Describe(), " names stage \"", other.name,
-                         "\" which is not defined before this "
-                         "stage: move it above (line ",
-                         other.line, ")"));
-      }
+    int earlier =
+        EarlierStage(stages_, absl::AsciiStrToLower(use.expanded), stage.index);
+    if (earlier >= 0) {
       use.target = ReferenceUse::Target::kStage;
-      use.stage_index = other.index;
-      return use;
+      use.stage_index = earlier;
+    }
+    return use;
+  }
+
+  // COPY --from and RUN --mount from: a stage (name or index) defined
+  // before, or an image; never expanded.
+  absl::StatusOr<ReferenceUse> Named(int line, ReferenceUse::Source source,
+                                     const std::string& value, size_t offset,
+                                     int stage) {
+    ReferenceUse use;
+    use.source = source;
+    use.from_copy = true;
+    use.line = line;
+    use.stage = stage;
+    use.raw = value;
+    use.expanded = value;
+    use.offset = offset;
+    use.length = value.size();
+    if (HasVariable(value)) {
+      return ErrorAt(
+          dockerfile_.path, line,
+          absl::StrCat(
+              use.Describe(), ": BuildKit does not expand variables in ",
+              source == ReferenceUse::Source::kCopyFrom ? "--from"
+                                                        : "a mount's from",
+              ": define a stage FROM <image> AS <name> (its ARGs "
+              "declared before the first FROM) and use its name"));
     }
     int index;
-    if (from_copy && absl::SimpleAtoi(use.expanded, &index)) {
+    if (absl::SimpleAtoi(value, &index)) {
       if (index < 0 || index >= stage) {
-        return ErrorAt(dockerfile_.path, line,
-                       absl::StrCat("COPY --from=", use.expanded,
-                                    " names stage index ", use.expanded,
-                                    ", which is not defined before this "
-                                    "stage: use the index of an earlier "
-                                    "stage (the first is 0)"));
+        return ErrorAt(
+            dockerfile_.path, line,
+            absl::StrCat(use.Describe(), " names stage index ", value,
+                         ", which is not defined before this "
+                         "stage: use the index of an earlier "
+                         "stage (the first is 0)"));
       }
       use.target = ReferenceUse::Target::kStage;
       use.stage_index = index;
       return use;
+    }
+    const std::string lower = absl::AsciiStrToLower(value);
+    int earlier = EarlierStage(stages_, lower, stage);
+    if (earlier >= 0) {
+      use.target = ReferenceUse::Target::kStage;
+      use.stage_index = earlier;
+      return use;
+    }
+    auto named = stages_.find(lower);
+    if (named != stages_.end()) {
+      const Stage& later = dockerfile_.stages[named->second.front()];
+      return ErrorAt(dockerfile_.path, line,
+                     absl::StrCat(use.Describe(), " names stage \"", lower,
+                                  "\" which is not defined before this "
+                                  "stage: move it above (line ",
+                                  later.line, ")"));
     }
     return use;
   }
 
   const Dockerfile& dockerfile_;
   const absl::flat_hash_map<std::string, std::string>& build_args_;
+  StagesByName stages_;
 };
 
 }  // namespace
@@ -872,6 +1070,15 @@ const InstructionFlag* Instruction::FindFlag(absl::string_view name) const {
   return nullptr;
 }
 
+std::vector<const InstructionFlag*> Instruction::FindFlags(
+    absl::string_view name) const {
+  std::vector<const InstructionFlag*> found;
+  for (const InstructionFlag& flag : flags) {
+    if (flag.name == name) found.push_back(&flag);
+  }
+  return found;
+}
+
 std::vector<std::string> Dockerfile::PercentArgNames() const {
   std::vector<std::string> names;
   names.reserve(percent_args.size());
@@ -879,16 +1086,84 @@ std::vector<std::string> Dockerfile::PercentArgNames() const {
   return names;
 }
 
+absl::string_view ReferenceUse::Instruction() const {
+  switch (source) {
+    case Source::kFrom:
+      return "FROM";
+    case Source::kCopyFrom:
+      return "COPY";
+    case Source::kRunMountFrom:
+      return "RUN";
+  }
+  return "FROM";
+}
+
 std::string ReferenceUse::Describe() const {
-  std::string text = from_copy ? absl::StrCat("COPY --from=", expanded)
-                               : absl::StrCat("FROM ", expanded);
-  if (raw != expanded) absl::StrAppend(&text, " (written ", raw, ")");
+  std::string text;
+  switch (source) {
+    case Source::kFrom:
+      text = absl::StrCat("FROM ", expanded.empty() ? raw : expanded);
+      break;
+    case Source::kCopyFrom:
+      text = absl::StrCat("COPY --from=", raw);
+      break;
+    case Source::kRunMountFrom:
+      text = absl::StrCat("RUN --mount=from=", raw);
+      break;
+  }
+  if (!expanded.empty() && raw != expanded) {
+    absl::StrAppend(&text, " (written ", raw, ")");
+  }
   return text;
 }
 
 absl::StatusOr<Dockerfile> ParseDockerfile(absl::string_view path,
                                            absl::string_view text) {
   return Parser(path, text).Parse();
+}
+
+const absl::flat_hash_map<std::string, std::string>& BuiltinPlatformArgs() {
+  static const auto* const kArgs = [] {
+    auto* args = new absl::flat_hash_map<std::string, std::string>;
+    const Platform platform = HostPlatform();
+    for (const char* prefix : {"BUILD", "TARGET"}) {
+      (*args)[absl::StrCat(prefix, "PLATFORM")] = platform.ToString();
+      (*args)[absl::StrCat(prefix, "OS")] = platform.os;
+      (*args)[absl::StrCat(prefix, "ARCH")] = platform.architecture;
+      (*args)[absl::StrCat(prefix, "VARIANT")] = platform.variant;
+    }
+    return args;
+  }();
+  return *kArgs;
+}
+
+absl::StatusOr<absl::flat_hash_map<std::string, std::string>> GlobalArgValues(
+    const Dockerfile& dockerfile,
+    const absl::flat_hash_map<std::string, std::string>& build_args) {
+  ShellVariables values = BuiltinPlatformArgs();
+  for (auto& [name, value] : values) {
+    if (auto given = build_args.find(name); given != build_args.end()) {
+      value = given->second;
+    }
+  }
+  for (const ArgDeclaration& arg : dockerfile.global_args) {
+    if (auto given = build_args.find(arg.name); given != build_args.end()) {
+      values[arg.name] = given->second;
+    } else if (arg.default_value.has_value()) {
+      absl::StatusOr<std::string> value =
+          ExpandWord(*arg.default_value, values, dockerfile.escape);
+      if (!value.ok()) {
+        return ErrorAt(dockerfile.path, arg.line,
+                       absl::StrCat("ARG ", arg.name, "=", *arg.default_value,
+                                    ": ", value.status().message()));
+      }
+      values[arg.name] = *std::move(value);
+    } else {
+      // Declared without a value: set, and empty (BuildKit's meta ARGs).
+      values[arg.name] = "";
+    }
+  }
+  return values;
 }
 
 absl::StatusOr<std::vector<ReferenceUse>> ExpandReferences(

@@ -248,16 +248,16 @@ TEST(ResolveTest, ArgAfterFromIsNotGlobal) {
       "as a build argument");
 }
 
-TEST(ResolveTest, CopyFromUsesStageArgs) {
-  std::vector<ImageReference> refs = MustResolve(
-      "ARG SRC=lint\n"
-      "FROM scratch\n"
-      "ARG SRC\n"
-      "COPY --from=$SRC /a /a\n",
-      TreeOptions());
-  ASSERT_EQ(refs.size(), 2u);
-  EXPECT_EQ(refs[1].kind, ImageReference::Kind::kInTree);
-  EXPECT_EQ(refs[1].in_tree_name, "lint");
+TEST(ResolveTest, CopyFromVariableIsRefusedAsBuildKitDoes) {
+  EXPECT_EQ(ResolveError("ARG SRC=lint\n"
+                         "FROM scratch\n"
+                         "ARG SRC\n"
+                         "COPY --from=$SRC /a /a\n",
+                         TreeOptions()),
+            "images/x/Dockerfile:4: COPY --from=$SRC: BuildKit does not "
+            "expand variables in --from: define a stage FROM <image> AS "
+            "<name> (its ARGs declared before the first FROM) and use its "
+            "name");
 }
 
 TEST(ResolveTest, BadExpansionNamesTheLine) {
