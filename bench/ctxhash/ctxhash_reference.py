@@ -123,7 +123,8 @@ def manifest_text(root, context, parents, build_args):
         with open(ignore_path, encoding="utf-8") as f:
             patterns = load_ignore(f.read())
     for rel, full in walk_files(folder, ""):
-        if rel != "Dockerfile" and excluded(patterns, rel):
+        # The Dockerfile is always in the context, HASH never.
+        if rel == "HASH" or (rel != "Dockerfile" and excluded(patterns, rel)):
             continue
         entries[rel] = full
     with open(os.path.join(folder, "Dockerfile"), encoding="utf-8") as f:

@@ -31,6 +31,8 @@ expect_eq "$(affected --affected-by=tests/graph/images/recipes/only-app.sh)" "ap
 expect_eq "$(affected --affected-by=tests/graph/images/recipes/unused.sh)" "" "a file no image uses"
 expect_eq "$(affected --affected-by=tests/graph/images/base/NOTES.md)" "" "a file .dockerignore drops"
 expect_eq "$(affected --affected-by=tests/graph/images/docs/README.md)" "" "a folder without Dockerfile"
+expect_eq "$(affected --affected-by=tests/graph/images/lint/HASH)" "" "a HASH file, never part of a context"
+expect_eq "$(affected --affected-by=tests/graph/images/lint/VERSION)" "lint" "a VERSION file"
 expect_eq "$(affected --affected-by tests/graph/images/app/app.conf --affected-by=tests/graph/images/lint/VERSION)" "lint app" "two paths"
 printf 'tests/graph/images/recipes/only-app.sh\n\ntests/graph/images/lint/Dockerfile\n' >"${TEST_TMPDIR}/changed"
 expect_eq "$(affected --affected-by=- <"${TEST_TMPDIR}/changed")" "lint app" "paths on stdin (git diff --name-only)"

@@ -21,6 +21,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "tools/common/status_macros.h"
+#include "tools/ctxhash/context_filter.h"
 #include "tools/ctxhash/ignore_matcher.h"
 #include "tools/ctxhash/include_parser.h"
 
@@ -155,9 +156,9 @@ class TreeWalker {
   }
 
   // Adds every regular file below the directory `dir` as `prefix` + its
-  // relative path. `ignore` (may be null) drops paths as .dockerignore says.
+  // relative path. `filter` (may be null) keeps the image folder's context.
   absl::Status WalkDirectory(const std::string& dir, const std::string& prefix,
-                             const IgnoreMatcher* ignore,
+                             const ContextFilter* filter,
                              std::vector<ContextEntry>* out) {
     // The flags opendir() uses.
     const int fd =
@@ -206,7 +207,7 @@ class TreeWalker {
     absl::Status status = absl::OkStatus();
     for (const auto& [name, d_type] : children) {
       status = VisitChild(JoinFs(dir, name), absl::StrCat(prefix, name), d_type,
-                          ignore, kept, out);
+                          filter, kept, out);
       if (!status.ok()) break;
     }
     open_directories_.erase(id);
@@ -221,13 +222,13 @@ class TreeWalker {
 
  private:
   absl::Status VisitChild(const std::string& path, const std::string& rel,
-                          unsigned char d_type, const IgnoreMatcher* ignore,
+                          unsigned char d_type, const ContextFilter* filter,
                           const std::shared_ptr<const DirectoryHandle>& parent,
                           std::vector<ContextEntry>* out) {
     bool excluded = false;
-    if (ignore != nullptr && rel != "Dockerfile" && ignore->Excludes(rel)) {
-      // Without exceptions nothing below a matched path can come back.
-      if (!ignore->has_exceptions()) return absl::OkStatus();
+    if (filter != nullptr && !filter->Keeps(rel)) {
+      // Without exceptions nothing below a dropped path can come back.
+      if (!filter->has_exceptions()) return absl::OkStatus();
       excluded = true;
     }
     mode_t type;
@@ -251,7 +252,7 @@ class TreeWalker {
       }
     }
     if (type == S_IFDIR) {
-      return WalkDirectory(path, absl::StrCat(rel, "/"), ignore, out);
+      return WalkDirectory(path, absl::StrCat(rel, "/"), filter, out);
     }
     if (excluded) return absl::OkStatus();
     if (type != S_IFREG) {
@@ -282,9 +283,9 @@ class TreeWalker {
   size_t max_kept_directories_ = 0;
 };
 
-absl::StatusOr<IgnoreMatcher> LoadIgnore(const std::string& path) {
+absl::StatusOr<ContextFilter> LoadContextFilter(const std::string& path) {
   IG_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(path));
-  return IgnoreMatcher::Parse(text, path);
+  return ContextFilter::Parse(text, path);
 }
 
 absl::Status NoDockerfile(absl::string_view context_dir) {
@@ -380,17 +381,17 @@ absl::StatusOr<std::vector<ContextEntry>> CollectFromTree(
   if (lstat(dockerfile.c_str(), &st) != 0) return NoDockerfile(context_dir);
   IG_ASSIGN_OR_RETURN(std::string dockerfile_text, ReadWholeFile(dockerfile));
 
-  IgnoreMatcher ignore;
-  const std::string ignore_path = JoinFs(context_dir, ".dockerignore");
+  ContextFilter filter;
+  const std::string ignore_path = JoinFs(context_dir, kDockerignoreName);
   if (lstat(ignore_path.c_str(), &st) == 0) {
-    IG_ASSIGN_OR_RETURN(ignore, LoadIgnore(ignore_path));
+    IG_ASSIGN_OR_RETURN(filter, LoadContextFilter(ignore_path));
   }
   IG_ASSIGN_OR_RETURN(std::vector<IncludeDirective> includes,
                       ParseIncludes(dockerfile_text, dockerfile));
 
   TreeWalker walker(resolved_root);
   std::vector<ContextEntry> entries;
-  IG_RETURN_IF_ERROR(walker.WalkDirectory(context_dir, "", &ignore, &entries));
+  IG_RETURN_IF_ERROR(walker.WalkDirectory(context_dir, "", &filter, &entries));
   for (const IncludeDirective& include : includes) {
     const std::string target = JoinFs(spec.root, include.normalized);
     const std::string where = absl::StrCat(dockerfile, ":", include.line);
@@ -444,9 +445,9 @@ absl::StatusOr<std::vector<ContextEntry>> CollectFromFileList(
     if (!absl::StartsWith(path, context_prefix)) continue;
     context_files.emplace_back(path.substr(context_prefix.size()),
                                (*spec.file_list)[i]);
-    if (context_files.back().first == "Dockerfile") {
+    if (context_files.back().first == kDockerfileName) {
       dockerfile = &(*spec.file_list)[i];
-    } else if (context_files.back().first == ".dockerignore") {
+    } else if (context_files.back().first == kDockerignoreName) {
       dockerignore = &(*spec.file_list)[i];
     }
   }
@@ -455,19 +456,19 @@ absl::StatusOr<std::vector<ContextEntry>> CollectFromFileList(
   // Messages name the image folder as the target knows it, not the
   // (possibly staged) root it was found under.
   const std::string dockerfile_display = JoinFs(spec.context, "Dockerfile");
-  IgnoreMatcher ignore;
+  ContextFilter filter;
   if (dockerignore != nullptr) {
     IG_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(*dockerignore));
     IG_ASSIGN_OR_RETURN(
-        ignore,
-        IgnoreMatcher::Parse(text, JoinFs(spec.context, ".dockerignore")));
+        filter,
+        ContextFilter::Parse(text, JoinFs(spec.context, kDockerignoreName)));
   }
   IG_ASSIGN_OR_RETURN(std::vector<IncludeDirective> includes,
                       ParseIncludes(dockerfile_text, dockerfile_display));
 
   std::vector<ContextEntry> entries;
   for (auto& [rel, source] : context_files) {
-    if (rel != "Dockerfile" && ignore.Excludes(rel)) continue;
+    if (!filter.Keeps(rel)) continue;
     IG_RETURN_IF_ERROR(ValidateEntryPath(rel, source));
     ContextEntry entry;
     entry.path = std::move(rel);

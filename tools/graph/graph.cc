@@ -162,11 +162,10 @@ absl::flat_hash_set<std::string> DirectlyAffected(
       if (absl::StartsWith(path, prefix)) {
         const std::string relative = path.substr(prefix.size());
         // These decide what the context is even when .dockerignore drops
-        // them; any other file counts unless .dockerignore drops it (which
+        // them; any other file counts when it is part of the context (which
         // also covers a file the change deleted).
-        if (relative == "Dockerfile" || relative == ".dockerignore" ||
-            relative == "build-args" || relative == "extra-files" ||
-            !image.ignore.Excludes(relative)) {
+        if (relative == ".dockerignore" || relative == "build-args" ||
+            relative == "extra-files" || image.context_filter.Keeps(relative)) {
           affected.insert(image.name);
         }
         continue;

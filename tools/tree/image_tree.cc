@@ -187,8 +187,9 @@ class Scanner {
       IG_ASSIGN_OR_RETURN(std::string ignore_text,
                           ReadFileToString(ignore_path));
       IG_ASSIGN_OR_RETURN(
-          image.ignore, IgnoreMatcher::Parse(
-                            ignore_text, Join(image.folder, ".dockerignore")));
+          image.context_filter,
+          ContextFilter::Parse(ignore_text,
+                               Join(image.folder, ".dockerignore")));
     }
     std::vector<std::string> files;
     if (options_.list_files) {
@@ -201,7 +202,7 @@ class Scanner {
             ": a BUILD file inside an image folder makes it a separate Bazel "
             "package, which hides its files from the image: remove it"));
       }
-      if (file == "Dockerfile" || !image.ignore.Excludes(file)) {
+      if (image.context_filter.Keeps(file)) {
         image.files.push_back(file);
       }
     }

@@ -12,7 +12,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "tools/ctxhash/ignore_matcher.h"
+#include "tools/ctxhash/context_filter.h"
 #include "tools/dockerfile/dockerfile.h"
 
 namespace imagegraph {
@@ -34,8 +34,8 @@ struct ImageTreeOptions {
 struct ImageFolder {
   std::string name;    // the folder name
   std::string folder;  // relative to the root: "images/decision"
-  // Files of the folder that .dockerignore keeps (the Dockerfile always),
-  // relative to the folder, sorted by bytes.
+  // Files of the folder in its context (ContextFilter: .dockerignore, the
+  // Dockerfile always, HASH never), relative to the folder, sorted by bytes.
   std::vector<std::string> files;
   // `# %include` paths (cleaned, relative to the root), in Dockerfile order,
   // deduplicated.
@@ -63,7 +63,7 @@ struct ImageFolder {
   // The declared parent for $DOCKER_IMAGE_PARENT (kind.yml `parent:`).
   std::string declared_parent;
   Dockerfile dockerfile;
-  IgnoreMatcher ignore;
+  ContextFilter context_filter;
 };
 
 struct ImageTree {
