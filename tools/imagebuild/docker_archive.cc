@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -60,6 +61,14 @@ class ArchiveFile {
 
   // Reads exactly `size` bytes at `offset`.
   absl::StatusOr<std::string> ReadAt(int64_t offset, int64_t size) const {
+    // A corrupt size must not become a huge allocation.
+    struct stat info;
+    if (fstat(fd_, &info) != 0)
+      return ErrnoToStatus(path_, "cannot read", errno);
+    if (offset < 0 || size < 0 || offset > info.st_size ||
+        size > info.st_size - offset) {
+      return Corrupt("it ends inside an entry");
+    }
     std::string data(size, '\0');
     int64_t done = 0;
     while (done < size) {
@@ -108,10 +117,13 @@ class ArchiveFile {
 };
 
 // A numeric header field: octal text, or base-256 when its top bit is set.
+// False for a value that does not fit in 62 bits (no archive is that big).
 bool ParseNumber(absl::string_view field, int64_t* value) {
+  constexpr int64_t kLimit = int64_t{1} << 62;
   if (!field.empty() && (static_cast<unsigned char>(field[0]) & 0x80)) {
     int64_t result = static_cast<unsigned char>(field[0]) & 0x7f;
     for (size_t i = 1; i < field.size(); ++i) {
+      if (result >= (kLimit >> 8)) return false;
       result = (result << 8) | static_cast<unsigned char>(field[i]);
     }
     *value = result;
@@ -124,7 +136,7 @@ bool ParseNumber(absl::string_view field, int64_t* value) {
   }
   int64_t result = 0;
   for (char c : field) {
-    if (c < '0' || c > '7') return false;
+    if (c < '0' || c > '7' || result >= (kLimit >> 3)) return false;
     result = result * 8 + (c - '0');
   }
   *value = result;

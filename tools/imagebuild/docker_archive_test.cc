@@ -329,6 +329,28 @@ TEST(DockerArchiveTest, ErrorsNameTheProblem) {
               HasSubstr("/nonexistent.tar"));
 }
 
+// Found by //tools/imagebuild:docker_archive_fuzzer: a base-256 size field
+// too large for 64 bits (undefined behaviour before), and a size past the
+// end of the file (a huge allocation before).
+TEST(DockerArchiveTest, RefusesImpossibleSizes) {
+  for (const bool base256 : {true, false}) {
+    ArchiveFixture fixture(base256 ? "base256_size" : "huge_size");
+    fixture.AddImage({"reg.test/x:1"});
+    const std::string& path = fixture.Write();
+    std::string archive = *ReadFileToString(path);
+    std::string size_field = base256
+                                 ? std::string("\x80") + std::string(11, '\xff')
+                                 : std::string("77777777777") + '\0';
+    archive.replace(124, 12, size_field);
+    ASSERT_TRUE(WriteFileAtomically(path, archive).ok());
+    auto status = ReadDockerArchive(path).status();
+    EXPECT_THAT(status.message(), HasSubstr(path));
+    EXPECT_THAT(status.message(),
+                HasSubstr(base256 ? "bad size field in the header at byte 0"
+                                  : "it ends inside an entry"));
+  }
+}
+
 TEST(DockerArchiveTest, OciManifestDigestIsThatOfTheCanonicalManifest) {
   DockerArchiveImage image;
   image.config_digest = "sha256:" + std::string(64, 'c');
