@@ -10,7 +10,8 @@ def docker_image(
         dockerfile,
         srcs = None,
         includes = [],
-        parents = [],
+        references = {},
+        parent = None,
         build_args = {},
         extra_files = {},
         bases = {},
@@ -34,8 +35,14 @@ def docker_image(
       srcs: the folder's context files, Dockerfile included; default: every file
         below the folder. `.dockerignore` is applied when hashing.
       includes: files pulled in by the Dockerfile's `# %include` lines.
-      parents: in-tree parent image targets, in any order; exactly the in-tree images
-        that the Dockerfile names (`FROM`, `COPY --from`).
+      references: what each image reference of the Dockerfile names, dict: the
+        reference as written after ARG expansion (`$DOCKER_IMAGE_PARENT` as is) ->
+        ":NAME" (the in-tree image target NAME) or a reference pinned by digest
+        ("REPOSITORY@sha256:<hex>"). Every `FROM` and `COPY --from` that names an
+        image must be listed, and every entry must be used; `bazel run //images:update`
+        writes it. The image's parents are the in-tree targets named here, plus `parent`.
+      parent: the declared parent (taskgraph's `parent:`), ":NAME": the image that
+        `$DOCKER_IMAGE_PARENT` names; a parent even when the Dockerfile never uses it.
       build_args: build arguments, dict NAME -> value; they enter the context hash.
       extra_files: Bazel-built files placed into the context, dict label -> path
         inside the image folder (e.g. {"//tools/index:index": "bin/index"}).
@@ -60,9 +67,20 @@ def docker_image(
         ))
     if srcs == None:
         srcs = native.glob([folder + "/**"])
-    for parent in parents:
-        if type(parent) != "string" or not parent:
-            fail("docker_image(name = %r): parents: %r is not a label; write \":base-build\" for the sibling folder base-build" % (name, parent))
+    parents = []
+    for written, target in references.items():
+        if target.startswith(":"):
+            if len(target) < 2:
+                fail("docker_image(name = %r): references: %r -> %r names no image; write \":NAME\" for the in-tree image NAME" % (name, written, target))
+            if target not in parents:
+                parents.append(target)
+        elif "@sha256:" not in target:
+            fail("docker_image(name = %r): references: %r -> %r is neither \":NAME\" (an in-tree image) nor pinned by digest; write REPOSITORY@sha256:<64 hex digits>" % (name, written, target))
+    if parent != None:
+        if type(parent) != "string" or not parent.startswith(":") or len(parent) < 2:
+            fail("docker_image(name = %r): parent: %r is not a sibling target; write \":NAME\" for the in-tree image NAME" % (name, parent))
+        if parent not in parents:
+            parents.append(parent)
     bases_by_target = {}
     for reference, target in bases.items():
         if target in bases_by_target:
@@ -80,10 +98,11 @@ def docker_image(
         dockerfile = dockerfile,
         srcs = srcs,
         includes = includes,
-        parents = parents,
+        parents = sorted(parents),
+        references = references,
+        parent = parent[1:] if parent else "",
         build_args = build_args,
         extra_files = extra_files,
-        registry = registry,
         tags = tags,
         visibility = visibility,
     )

@@ -57,6 +57,10 @@ def _image_build_impl(ctx):
         base_archives.append(files[0])
     for key in sorted(context.build_args.keys()):
         args.add("--build_arg=%s=%s" % (key, context.build_args[key]))
+    for written, target in sorted(context.references.items()):
+        args.add("--reference=%s=%s" % (written, target))
+    if context.declared_parent:
+        args.add("--docker_image_parent=" + context.declared_parent)
     args.add("--output=" + tarball.path)
     args.add("--metadata=" + metadata.path)
     args.add("--zstd_level=%d" % ctx.attr._zstd_level[BuildSettingInfo].value)

@@ -21,6 +21,19 @@ def _staged(ctx, stage_dir, repo_path, file):
     ctx.actions.symlink(output = out, target_file = file)
     return out
 
+def _check_parents(owner, parents, references, declared_parent):
+    """Fails unless `parents` are exactly the in-tree images `references` and `declared_parent` name."""
+    named = {target[1:]: written for written, target in references.items() if target.startswith(":")}
+    if declared_parent:
+        named.setdefault(declared_parent, "parent")
+    given = [p.name for p in parents]
+    for name, written in sorted(named.items()):
+        if name not in given:
+            fail("%s: references: %r names the in-tree image %r, which is not among parents; add \":%s\" to parents" % (owner, written, name, name))
+    for name in given:
+        if name not in named:
+            fail("%s: parents: %r is named by neither references nor parent; remove it" % (owner, name))
+
 def _image_context_impl(ctx):
     owner = str(ctx.label)
     name = ctx.attr.image_name
@@ -84,6 +97,7 @@ def _image_context_impl(ctx):
     context_tar = ctx.actions.declare_file(name + ".context.tar")
 
     parents = [p[ImageInfo] for p in ctx.attr.parents]
+    _check_parents(owner, parents, ctx.attr.references, ctx.attr.parent)
     args = ctx.actions.args()
     args.add("--root=" + root)
     args.add("--context=" + folder)
@@ -92,10 +106,10 @@ def _image_context_impl(ctx):
         args.add("--parent_hash_file=%s=%s" % (parent.name, parent.context_hash.path))
     for key in sorted(ctx.attr.build_args.keys()):
         args.add("--build_arg=%s=%s" % (key, ctx.attr.build_args[key]))
-    registry_inputs = []
-    if ctx.file.registry:
-        args.add("--registry_file=" + ctx.file.registry.path)
-        registry_inputs.append(ctx.file.registry)
+    for written, target in sorted(ctx.attr.references.items()):
+        args.add("--reference=%s=%s" % (written, target))
+    if ctx.attr.parent:
+        args.add("--docker_image_parent=" + ctx.attr.parent)
     args.add("--manifest=" + manifest.path)
     args.add("--tar=" + context_tar.path)
     args.add("--hash_out=" + context_hash.path)
@@ -106,7 +120,7 @@ def _image_context_impl(ctx):
         command = '"$@" >/dev/null',
         arguments = [ctx.executable._ctxhash.path, args],
         tools = [ctx.attr._ctxhash[DefaultInfo].files_to_run],
-        inputs = inputs + [file_list] + registry_inputs + [p.context_hash for p in parents],
+        inputs = inputs + [file_list] + [p.context_hash for p in parents],
         outputs = [context_hash, manifest, context_tar],
         mnemonic = "ImageContext",
         progress_message = "Hashing the context of image %s (%s)" % (ctx.label, folder),
@@ -130,6 +144,8 @@ def _image_context_impl(ctx):
             label = ctx.label,
             root = root,
             build_args = dict(ctx.attr.build_args),
+            references = dict(ctx.attr.references),
+            declared_parent = ctx.attr.parent,
             srcs = srcs,
             includes = includes,
             extra_files = extra_files,
@@ -164,11 +180,13 @@ is `image_name`. Provides ImageContextInfo; image_build turns it into an image."
         ),
         "parents": attr.label_list(
             providers = [ImageInfo],
-            doc = "In-tree parent images (image_build targets), in any order. Each must be named by the Dockerfile (`FROM` or `COPY --from`), and every in-tree image the Dockerfile names must be listed; their context hashes enter this hash in the order the Dockerfile first names them.",
+            doc = "In-tree parent images (image_build targets), in any order: exactly the in-tree images that `references` and `parent` name (docker_image derives them). Their context hashes enter this hash in the order the Dockerfile first names them.",
         ),
-        "registry": attr.label(
-            allow_single_file = True,
-            doc = "File holding the image's registry (one line), so that `FROM REGISTRY/NAME[:TAG]` names the in-tree image NAME. Without it only bare names do.",
+        "references": attr.string_dict(
+            doc = "What each image reference of the Dockerfile names: the reference as written after ARG expansion -> \":NAME\" (an in-tree parent) or a reference pinned by digest. The context action resolves through this map only: a reference it lacks, and an entry the Dockerfile never uses, are errors.",
+        ),
+        "parent": attr.string(
+            doc = "The name of the declared parent (taskgraph's `parent:`), which `$DOCKER_IMAGE_PARENT` names; \"\" for none.",
         ),
         "build_args": attr.string_dict(
             doc = "Build arguments (`--build-arg K=V`); they enter the hash.",

@@ -216,21 +216,36 @@ expect_eq "$(cat "${out}.err")" \
   "undeclared include: message"
 expect_eq "$(ls -A "${out}")" "" "undeclared include: no output"
 
-# The Dockerfile against the declared parents.
+# The Dockerfile against its references (what the generator recorded) and
+# the declared parents: nothing is resolved by guessing.
+stale="the BUILD file is stale: regenerate it (bazel run the tree's update target, e.g. //images:update)"
 new_repo 'FROM scratch AS build\nRUN true\nFROM base-build\nCOPY --from=build /x /x\n'
-expect_error "undeclared FROM" 1 \
-  "ctxhash: ${repo}/img/Dockerfile:3: FROM base-build is not a declared parent; if base-build is an image folder of the tree, add \":base-build\" to the parents attribute (bazel run //images:update does it), otherwise pin it by digest (NAME@sha256:...)" \
-  "${repo}" img
+expect_error "FROM missing from the references" 1 \
+  "ctxhash: ${repo}/img/Dockerfile:3: FROM base-build is not among the image's references (the \`references\` attribute, keyed by the reference as written after ARG expansion): ${stale}" \
+  "${repo}" img --parent="base-build=$(sha_of_text base)"
 
 new_repo 'FROM base\nCOPY --from=tools /t /t\n'
-expect_error "undeclared COPY --from" 1 \
-  "ctxhash: ${repo}/img/Dockerfile:2: COPY --from=tools is not a declared parent; if tools is an image folder of the tree, add \":tools\" to the parents attribute (bazel run //images:update does it), otherwise pin it by digest (NAME@sha256:...)" \
-  "${repo}" img --parent="base=$(sha_of_text base)"
+expect_error "COPY --from missing from the references" 1 \
+  "ctxhash: ${repo}/img/Dockerfile:2: COPY --from=tools is not among the image's references (the \`references\` attribute, keyed by the reference as written after ARG expansion): ${stale}" \
+  "${repo}" img --parent="base=$(sha_of_text base)" --reference=base=:base
 
 new_repo 'FROM base\n'
-expect_error "declared parent never named" 1 \
-  "ctxhash: ${repo}/img/Dockerfile: parent \"y\" is declared but the Dockerfile never names it; remove \":y\" from the parents attribute" \
-  "${repo}" img --parent="y=$(sha_of_text y)" --parent="base=$(sha_of_text base)"
+expect_error "a reference the Dockerfile never uses" 1 \
+  "ctxhash: ${repo}/img/Dockerfile: the references list \"tools\" (-> :tools), which the Dockerfile never names: ${stale}" \
+  "${repo}" img --parent="base=$(sha_of_text base)" --reference=base=:base --reference=tools=:tools
+
+expect_error "a parent no reference names" 1 \
+  "ctxhash: ${repo}/img/Dockerfile: parent \"y\" is declared but neither the image's references nor its declared parent name it; remove it" \
+  "${repo}" img --parent="y=$(sha_of_text y)" --parent="base=$(sha_of_text base)" --reference=base=:base
+
+expect_error "a referenced parent without a hash" 1 \
+  "ctxhash: ${repo}/img/Dockerfile: the image's references name the in-tree image base, but no hash of it was given: declare \":base\" as a parent (docker_image derives its parents from its references and parent)" \
+  "${repo}" img --reference=base=:base
+
+new_repo 'ARG DOCKER_IMAGE_PARENT\nFROM $DOCKER_IMAGE_PARENT\n'
+expect_error "\$DOCKER_IMAGE_PARENT without a declared parent" 1 \
+  "ctxhash: ${repo}/img/Dockerfile:2: FROM \$DOCKER_IMAGE_PARENT but the image declares no parent: set parent on the docker_image target" \
+  "${repo}" img --reference='$DOCKER_IMAGE_PARENT=:base' --parent="base=$(sha_of_text base)"
 
 # A Dockerfile syntax error surfaces with file:line (the wording is the
 # parser's).
@@ -238,41 +253,29 @@ new_repo 'FROM scratch\nFROB x\n'
 expect_error_start "Dockerfile syntax error" \
   "ctxhash: ${repo}/img/Dockerfile:2: unknown instruction \"FROB\"" "${repo}" img
 
-# REGISTRY/NAME[:TAG] names an in-tree image only with the image's registry:
-# the CLI reads the folder's REGISTRY, else the tree's one level up; Bazel
-# mode reads --registry_file.
+# The registry form is in-tree only when the map says so; a REGISTRY file
+# changes nothing (the generator, which sees the tree, decided).
 repo="$(new_dir)"
 put "${repo}/images/img/Dockerfile" 'FROM localhost:5000/tree/base:1.0\n'
-expect_error_start "registry form without a registry" \
-  "ctxhash: ${repo}/images/img/Dockerfile:1: FROM localhost:5000/tree/base:1.0 is not pinned" \
-  "${repo}" images/img --parent="base=$(sha_of_text base)"
 put "${repo}/images/REGISTRY" 'localhost:5000/tree\n'
-tree_hash="$("${CTXHASH}" --root="${repo}" --context=images/img --parent="base=$(sha_of_text base)")"
-[[ "${tree_hash}" =~ ^[0-9a-f]{64}$ ]] && pass "the tree's REGISTRY makes the registry form in-tree" ||
-  fail "the tree's REGISTRY: got [${tree_hash}]"
-put "${repo}/images/img/REGISTRY" 'localhost:5000/own\n'
-expect_error_start "the folder's REGISTRY wins" \
-  "ctxhash: ${repo}/images/img/Dockerfile:1: FROM localhost:5000/tree/base:1.0 is not pinned" \
+expect_error_start "the registry form without its reference" \
+  "ctxhash: ${repo}/images/img/Dockerfile:1: FROM localhost:5000/tree/base:1.0 is not among the image's references" \
   "${repo}" images/img --parent="base=$(sha_of_text base)"
-rm "${repo}/images/img/REGISTRY"
+tree_hash="$("${CTXHASH}" --root="${repo}" --context=images/img --parent="base=$(sha_of_text base)" \
+  --reference=localhost:5000/tree/base:1.0=:base)"
+[[ "${tree_hash}" =~ ^[0-9a-f]{64}$ ]] && pass "the map makes the registry form in-tree" ||
+  fail "the map's registry form: got [${tree_hash}]"
 printf 'images/img/Dockerfile\n' >"${repo}/list"
 printf '%s\n' "$(sha_of_text base)" >"${repo}/base.hash"
 bazel_hash="$(cd "${repo}" && "${CTXHASH}" --root=. --context=images/img --file_list=list \
-  --parent_hash_file=base=base.hash --registry_file=images/REGISTRY)"
-expect_eq "${bazel_hash}" "${tree_hash}" "Bazel mode with --registry_file agrees with the CLI"
-err="$(cd "${repo}" && "${CTXHASH}" --root=. --context=images/img --file_list=list \
-  --parent_hash_file=base=base.hash 2>&1 >/dev/null || true)"
-[[ "${err}" == "ctxhash: images/img/Dockerfile:1: FROM localhost:5000/tree/base:1.0 is not pinned: "* ]] &&
-  pass "Bazel mode reads no REGISTRY it was not given" || fail "Bazel mode without --registry_file: [${err}]"
-err="$(cd "${repo}" && "${CTXHASH}" --root=. --context=images/img --file_list=list \
-  --parent_hash_file=base=base.hash --registry_file=images/NOREGISTRY 2>&1 >/dev/null || true)"
-expect_eq "${err}" \
-  "ctxhash: images/NOREGISTRY: cannot open: No such file or directory" "missing --registry_file"
-printf '\n' >"${repo}/images/EMPTYREGISTRY"
-err="$(cd "${repo}" && "${CTXHASH}" --root=. --context=images/img --file_list=list \
-  --parent_hash_file=base=base.hash --registry_file=images/EMPTYREGISTRY 2>&1 >/dev/null || true)"
-expect_eq "${err}" \
-  "ctxhash: images/EMPTYREGISTRY:1: the first line is empty; it must hold the registry, e.g. localhost:5000/imagegraph" "empty --registry_file"
+  --parent_hash_file=base=base.hash --reference=localhost:5000/tree/base:1.0=:base)"
+expect_eq "${bazel_hash}" "${tree_hash}" "Bazel mode agrees with the CLI"
+expect_error "a target that is neither in-tree nor pinned" 2 \
+  "ctxhash: reference localhost:5000/tree/base:1.0 -> \"localhost:5000/tree/base:1.0\": the target must be \":NAME\" (an in-tree image) or a reference pinned by digest (REPOSITORY@sha256:<64 lowercase hex digits>)" \
+  "${repo}" images/img --reference=localhost:5000/tree/base:1.0=localhost:5000/tree/base:1.0
+expect_error "a reference given twice" 2 \
+  "ctxhash: --reference=base=:base: the reference is given twice" \
+  "${repo}" images/img --reference=base=:base --reference=base=:base
 
 # Usage errors exit 2.
 new_repo 'FROM scratch\n'

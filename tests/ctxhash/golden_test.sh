@@ -99,10 +99,11 @@ expected="$(
   printf 'arg VERSION=\n'
   printf x
 )"
-check "parents and build args" "${repo}" img "${expected}" \
+refs=(--reference=zeta-base=:zeta-base --reference=alpha-tools=:alpha-tools)
+check "parents and build args" "${repo}" img "${expected}" "${refs[@]}" \
   --parent="zeta-base=${p1}" --parent="alpha-tools=${p2}" \
   --build_arg=VERSION= --build-arg="B=x=y z" --build_arg=A=1
-check "parents given in the other order" "${repo}" img "${expected}" \
+check "parents given in the other order" "${repo}" img "${expected}" "${refs[@]}" \
   --parent="alpha-tools=${p2}" --parent="zeta-base=${p1}" \
   --build_arg=VERSION= --build-arg="B=x=y z" --build_arg=A=1
 
@@ -125,7 +126,7 @@ expected="$(
   printf x
 )"
 check "docs worked example" "${repo}" images/hello "${expected}" \
-  --parent="base=${base}" --build_arg=GREETING=hi
+  --parent="base=${base}" --reference=base=:base --build_arg=GREETING=hi
 expect_eq "$(printf '%s' "${expected%x}" | sha256sum | cut -d' ' -f1)" \
   99e9fa9667dc7c161c9b76fc6a73b7baa6717c4015e0db1ddf7d6677ea5f7969 \
   "docs worked example: the hash printed in docs/context-hash.md"

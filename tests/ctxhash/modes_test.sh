@@ -21,7 +21,7 @@ parent="$(sha_of_text base)"
 
 cli="$(new_dir)"
 cli_hash="$("${CTXHASH}" --root="${repo}" --context=images/app \
-  --parent="base=${parent}" --build-arg=V=1 \
+  --parent="base=${parent}" --reference=base=:base --build-arg=V=1 \
   --manifest="${cli}/m" --tar="${cli}/t.tar" --hash_out="${cli}/h")"
 
 # A Bazel-like execroot: every declared file is a symlink into the source tree.
@@ -35,7 +35,8 @@ grep -v '^tools/y.sh$' "${execroot}/all" >"${execroot}/list"
 printf '%s\n' "${parent}" >"${execroot}/base.hash"
 bzl="$(new_dir)"
 bzl_hash="$(cd "${execroot}" && "${CTXHASH}" --root=. --context=images/app \
-  --file_list=list --parent_hash_file=base=base.hash --build_arg=V=1 \
+  --file_list=list --parent_hash_file=base=base.hash --reference=base=:base \
+  --build_arg=V=1 \
   --manifest="${bzl}/m" --tar="${bzl}/t.tar" --hash_out="${bzl}/h")"
 
 expect_eq "${bzl_hash}" "${cli_hash}" "Bazel mode hash equals CLI hash"
@@ -55,11 +56,13 @@ while IFS= read -r f; do
 done <"${execroot}/all"
 printf '%s\n' "${parent}" >"${staged}/base.hash"
 staged_hash="$(cd "${staged}" && "${CTXHASH}" --root=out/stage --context=images/app \
-  --file_list=list --parent_hash_file=base=base.hash --build_arg=V=1)"
+  --file_list=list --parent_hash_file=base=base.hash --reference=base=:base \
+  --build_arg=V=1)"
 expect_eq "${staged_hash}" "${cli_hash}" "staged-root Bazel mode hash equals CLI hash"
 grep -v 'tools/x.sh' "${staged}/list" >"${staged}/short"
 err="$(cd "${staged}" && "${CTXHASH}" --root=out/stage --context=images/app \
-  --file_list=short --parent_hash_file=base=base.hash 2>&1 >/dev/null || true)"
+  --file_list=short --parent_hash_file=base=base.hash --reference=base=:base \
+  2>&1 >/dev/null || true)"
 expect_eq "${err}" \
   'ctxhash: images/app/Dockerfile:3: %include tools/x.sh is not among the target'"'"'s declared inputs; add it to the `includes` attribute of the image target' \
   "staged-root undeclared include names the image folder"

@@ -115,10 +115,10 @@ expect_failure //broken_include:inc.hash \
   "%include images/shared/greeting.sh is not among the target's declared inputs" \
   "add it to the \`includes\` attribute"
 expect_failure //broken_parents:undeclared.hash \
-  "ctxhash: broken_parents/undeclared/Dockerfile:3: FROM localhost:5000/e2e/base:1.0 is not a declared parent" \
-  "add \":base\" to the parents attribute (bazel run //images:update does it), otherwise pin it by digest (NAME@sha256:...)"
+  "ctxhash: broken_parents/undeclared/Dockerfile:3: FROM localhost:5000/e2e/base:1.0 is not among the image's references" \
+  "the BUILD file is stale: regenerate it"
 expect_failure //broken_parents:unnamed.hash \
-  "ctxhash: broken_parents/unnamed/Dockerfile: parent \"named\" is declared but the Dockerfile never names it; remove \":named\" from the parents attribute"
+  "ctxhash: broken_parents/unnamed/Dockerfile: the references list \"named\" (-> :named), which the Dockerfile never names"
 expect_failure //broken_attr:right \
   "docker_image(name = \"right\"): dockerfile: \"wrong/Dockerfile\" sits in folder \"wrong\"" \
   "name it \"wrong\""

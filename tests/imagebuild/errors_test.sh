@@ -53,22 +53,24 @@ DOCKERFILE
 expect_failure unknown 'unknown/Dockerfile:5: unknown instruction "echo"' \
   "a previous line may lack its trailing" --
 
-# An external FROM that is not pinned by digest.
+# A reference the map lacks: nothing is resolved by guessing.
 make_busybox_context "${WORK}/unpinned" <<'DOCKERFILE'
 FROM debian:bookworm
 RUN true
 DOCKERFILE
-expect_failure unpinned "unpinned/Dockerfile:1: FROM debian:bookworm is not pinned" \
-  "debian:bookworm@sha256:<digest>" --
+expect_failure unpinned "unpinned/Dockerfile:1: FROM debian:bookworm is not among the image's references" \
+  "the BUILD file is stale: regenerate it" --
 
-# An in-tree FROM whose image is not among the declared parents.
+# An in-tree reference whose image is not among the parents given.
 make_busybox_context "${WORK}/orphan" <<'DOCKERFILE'
 FROM registry.test/bb:1.0
 RUN true
 DOCKERFILE
-# shellcheck disable=SC2016 # backquotes are part of the message
-expect_failure orphan "orphan/Dockerfile:1: FROM registry.test/bb:1.0 names the in-tree image bb" \
-  'add ":bb" to the `parents` attribute of the orphan target' -- --in_tree=bb
+expect_failure orphan "orphan/Dockerfile: the image's references name the in-tree image bb, but no --parent archive of it was given" \
+  -- --reference=registry.test/bb:1.0=:bb
+# A parent the references do not name.
+expect_failure orphan "--parent=other=${WORK}/bb.tar.zst: orphan/Dockerfile never names this image" \
+  -- --reference=registry.test/bb:1.0=:bb --parent=bb="${WORK}/bb.tar.zst" --parent=other="${WORK}/bb.tar.zst"
 
 # A pinned external FROM without its archive.
 digest="sha256:$(printf base | sha256sum | cut -c1-64)"
@@ -77,7 +79,7 @@ FROM mirror.test/busybox@${digest}
 DOCKERFILE
 # shellcheck disable=SC2016
 expect_failure nobase "nobase/Dockerfile:1: FROM mirror.test/busybox@${digest} is an external base" \
-  '`bases` attribute' --
+  '`bases` attribute' -- --reference="mirror.test/busybox@${digest}=mirror.test/busybox@${digest}"
 
 # A failing RUN: the step, its line and the last 20 lines of its output.
 make_busybox_context "${WORK}/failing" <<'DOCKERFILE'
@@ -123,7 +125,7 @@ make_busybox_context "${WORK}/badparent" <<'DOCKERFILE'
 FROM bb
 DOCKERFILE
 expect_failure badparent "parent bb: ${WORK}/garbage.tar.zst is not a loadable docker-archive" \
-  -- --parent=bb="${WORK}/garbage.tar.zst"
+  -- --parent=bb="${WORK}/garbage.tar.zst" --reference=bb=:bb
 
 # A full disk for the output: a 512 KiB tmpfs (the tests run as root).
 make_busybox_context "${WORK}/full" <<'DOCKERFILE'

@@ -2,7 +2,8 @@
 # Builds busybox images with the real tool and buildah: the output loads into
 # podman with both tags, its command runs, the metadata matches the archive,
 # and in-tree parents (FROM, REGISTRY/NAME:TAG, $DOCKER_IMAGE_PARENT,
-# COPY --from) and a pinned external base resolve to the loaded images.
+# COPY --from) and a pinned external base resolve, through the references
+# given, to the loaded images.
 # shellcheck source=tests/imagebuild/testlib.sh
 source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/imagebuild/testlib.sh"
 
@@ -20,7 +21,7 @@ DOCKERFILE
 make_context_tar "${WORK}/bb" "${WORK}/bb.tar"
 run_imagebuild --name=bb --context_tar="${WORK}/bb.tar" \
   --context_hash_file="${WORK}/bb.hash" --registry=registry.test/ig \
-  --version=1.0 --in_tree=bb --in_tree=child \
+  --version=1.0 \
   --output="${out}/bb.tar.zst" --metadata="${out}/bb.image.json" ||
   fail "building bb: $(cat "${WORK}/stderr")"
 expect_file_contains "${WORK}/stderr" "STEP 3/5: RUN ["
@@ -72,7 +73,8 @@ DOCKERFILE
 make_context_tar "${WORK}/child" "${WORK}/child.tar"
 run_imagebuild --name=child --context_tar="${WORK}/child.tar" \
   --context_hash_file="${WORK}/child.hash" --registry=registry.test/ig \
-  --in_tree=bb --in_tree=child --parent=bb="${out}/bb.tar.zst" \
+  --parent=bb="${out}/bb.tar.zst" \
+  --reference=registry.test/ig/bb:1.0=:bb --reference=bb=:bb \
   --build_arg=FLAVOR=salty \
   --output="${out}/child.tar.zst" --metadata="${out}/child.image.json" ||
   fail "building child: $(cat "${WORK}/stderr")"
@@ -106,7 +108,8 @@ make_context_tar "${WORK}/grandchild" "${WORK}/grandchild.tar"
 run_imagebuild --name=grandchild --context_tar="${WORK}/grandchild.tar" \
   --context_hash_file="${WORK}/grandchild.hash" --registry=registry.test/ig \
   --version=2 --parent=child="${out}/child.tar.zst" \
-  --base="${ext_ref}=${WORK}/bb.docker.tar" \
+  --docker_image_parent=child '--reference=$DOCKER_IMAGE_PARENT=:child' \
+  --base="${ext_ref}=${WORK}/bb.docker.tar" --reference="${ext_ref}=${ext_ref}" \
   --output="${out}/grandchild.tar.zst" --metadata="${out}/grandchild.image.json" ||
   fail "building grandchild: $(cat "${WORK}/stderr")"
 expect_file_contains "${WORK}/stderr" "verified base ${ext_ref}"
@@ -128,6 +131,7 @@ make_context_tar "${WORK}/ext" "${WORK}/ext.tar"
 run_imagebuild --name=ext --context_tar="${WORK}/ext.tar" \
   --context_hash_file="${WORK}/ext.hash" \
   --base="mirror.test/busybox@${other_digest}=${out}/bb.tar.zst" \
+  --reference="mirror.test/busybox@${other_digest}=mirror.test/busybox@${other_digest}" \
   --output="${out}/ext.tar.zst" --metadata="${out}/ext.image.json" ||
   fail "building ext: $(cat "${WORK}/stderr")"
 expect_file_contains "${WORK}/stderr" "does not carry the registry manifest"

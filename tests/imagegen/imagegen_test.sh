@@ -133,7 +133,8 @@ buildifier_clean "${TEST_TMPDIR}/tgout/BUILD.bazel"
 expect_contains "${out}" '    name = "toolchain-build",' "toolchain target"
 expect_contains "${out}" "$(printf '    build_args = {\n        "ARCH": "amd64",\n        "TOOLCHAIN_VERSION": "14",\n    },')" "toolchain args"
 expect_contains "${out}" "$(printf '    name = "test-runner",\n    srcs = ["test-runner/Dockerfile"],\n    build_args = {"ARCH": "amd64"},')" "test-runner args"
-expect_contains "${out}" '    parents = [":toolchain-build"],' "test-runner parent"
+expect_contains "${out}" '    parent = ":toolchain-build",' "test-runner parent"
+expect_contains "${out}" '    references = {"${DOCKER_IMAGE_PARENT}": ":toolchain-build"},' "test-runner references"
 # Without the task's args the # %ARG line has no value.
 sed -i '/TOOLCHAIN_VERSION: "14"/d' "${tg}/taskcluster/kinds/docker-image/kind.yml"
 run "${imagegen}" --workspace="${tg}" --images=taskcluster/docker \

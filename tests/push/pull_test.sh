@@ -176,6 +176,7 @@ docker_image(
     name = "child",
     bases = {"${base_ref}": "@base//:image"},
     dockerfile = "child/Dockerfile",
+    references = {"${base_ref}": "${base_ref}"},
 )
 BUILD
 

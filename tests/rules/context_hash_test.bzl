@@ -30,6 +30,10 @@ def _context_hash_test_impl(ctx):
         runfiles.append(image.manifest)
         for parent in image.parents:
             lines.append("parent\t%s\t%s" % (image.name, parent.name))
+        for written, target in sorted(image.references.items()):
+            lines.append("ref	%s	%s	%s" % (image.name, written, target))
+        if image.declared_parent:
+            lines.append("dparent	%s	%s" % (image.name, image.declared_parent))
         for key, value in sorted(image.build_args.items()):
             lines.append("arg\t%s\t%s=%s" % (image.name, key, value))
         for path, file in sorted(image.extra_files.items()):

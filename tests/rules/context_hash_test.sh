@@ -7,6 +7,7 @@
 # SPEC lines (tab-separated), parents before children:
 #   tree DOCKERFILE (first line; a Dockerfile of the tree)
 #   image NAME FOLDER BAZEL_HASH_FILE | parent NAME PARENT | arg NAME K=V
+#   ref NAME WRITTEN TARGET | dparent NAME DECLARED_PARENT
 #   extra NAME CONTEXT_PATH FILE
 set -euo pipefail
 
@@ -41,7 +42,7 @@ while IFS=$'\t' read -r kind name a b; do
       mkdir -p "$(dirname "${target}")"
       cp -L "${b}" "${target}"
       ;;
-    tree | parent | arg) ;;
+    tree | parent | arg | ref | dparent) ;;
     *) echo "context_hash_test: ${spec}: bad line kind '${kind}'" >&2; exit 1 ;;
   esac
 done <"${spec}"
@@ -51,12 +52,16 @@ failures=0
 while IFS=$'\t' read -r kind name folder bazel_hash_file; do
   [[ "${kind}" == image ]] || continue
   flags=()
-  while IFS=$'\t' read -r k n value _; do
+  while IFS=$'\t' read -r k n value target; do
     [[ "${n}" == "${name}" ]] || continue
     if [[ "${k}" == parent ]]; then
       flags+=("--parent=${value}=${cli_hash[${value}]}")
     elif [[ "${k}" == arg ]]; then
       flags+=("--build_arg=${value}")
+    elif [[ "${k}" == ref ]]; then
+      flags+=("--reference=${value}=${target}")
+    elif [[ "${k}" == dparent ]]; then
+      flags+=("--docker_image_parent=${value}")
     fi
   done <"${spec}"
   manifest="${work}/${name}.manifest"

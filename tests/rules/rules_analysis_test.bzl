@@ -48,6 +48,7 @@ def _build_action_test_impl(ctx):
         parents = _flag_values(argv, "--parent")
         asserts.equals(env, 1, len(parents))
         asserts.true(env, parents[0].startswith("base=") and parents[0].endswith("/base.tar.zst"), str(parents))
+        asserts.equals(env, ["base=:base"], _flag_values(argv, "--reference"))
         inputs = [f.basename for f in action.inputs.to_list()]
         for name in ["base.tar.zst", "img.context.tar", "img.context_hash", "REGISTRY"]:
             asserts.true(env, name in inputs, "%s is not an input of ImageBuild: %s" % (name, inputs))
@@ -65,7 +66,7 @@ build_action_test = _make_analysis_test(
     config_settings = {"//rules:zstd_level": 19},
 )
 
-# The context action: parents' hash files, build args and the registry file on its command line.
+# The context action: parents' hash files, build args and the references on its command line.
 def _context_action_test_impl(ctx):
     env = analysistest.begin(ctx)
     action = _action(env, "ImageContext")
@@ -77,12 +78,7 @@ def _context_action_test_impl(ctx):
         asserts.equals(env, 1, len(parents))
         asserts.true(env, parents[0].startswith("base=") and parents[0].endswith("/base.context_hash"), str(parents))
         asserts.equals(env, ["A=1", "B=two"], _flag_values(argv, "--build_arg"))
-        asserts.equals(env, ["tests/rules/testdata/REGISTRY"], _flag_values(argv, "--registry_file"))
-        asserts.true(
-            env,
-            "tests/rules/testdata/REGISTRY" in [f.path for f in action.inputs.to_list()],
-            "the registry file is not an input of the context action",
-        )
+        asserts.equals(env, ["base=:base"], _flag_values(argv, "--reference"))
         asserts.equals(
             env,
             ["img.context.manifest", "img.context.tar", "img.context_hash"],
@@ -154,7 +150,7 @@ def rules_analysis_test_suite(name):
         build_args = {"B": "two", "A": "1"},
         dockerfile = "testdata/img/Dockerfile",
         parents = [":base"],
-        registry = "testdata/REGISTRY",
+        references = {"base": ":base"},
         srcs = ["testdata/img/hello.txt"],
         tags = ["manual"],
     )
@@ -210,6 +206,16 @@ def rules_analysis_test_suite(name):
             attrs = dict(context = ":context_parent.hash", registry = "testdata/REGISTRY"),
             message = "'//tests/rules:base.hash' does not have mandatory providers: 'ImageInfo'",
         ),
+        "parent_not_referenced": struct(
+            rule = image_context,
+            attrs = dict(image_name = "parent_not_referenced", dockerfile = "testdata/img/Dockerfile", parents = [":base"]),
+            message = "parents: \"base\" is named by neither references nor parent; remove it",
+        ),
+        "reference_not_a_parent": struct(
+            rule = image_context,
+            attrs = dict(image_name = "reference_not_a_parent", dockerfile = "testdata/img/Dockerfile", references = {"base": ":base"}),
+            message = "references: \"base\" names the in-tree image \"base\", which is not among parents; add \":base\" to parents",
+        ),
         "bad_package": struct(
             rule = debian_rootfs,
             attrs = dict(packages = ["jq; rm -rf /"]),
@@ -227,6 +233,7 @@ def rules_analysis_test_suite(name):
         image_name = "context_parent",
         dockerfile = "testdata/img/Dockerfile",
         parents = [":base.hash"],
+        references = {"base": ":base"},
         tags = ["manual"],
     )
     tests = [":build_action_test", ":context_action_test", ":extra_files_test"]

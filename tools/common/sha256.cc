@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace imagegraph {
 namespace {
@@ -167,6 +168,10 @@ bool IsSha256Hex(absl::string_view text) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
   return true;
+}
+
+bool IsSha256Digest(absl::string_view text) {
+  return absl::ConsumePrefix(&text, "sha256:") && IsSha256Hex(text);
 }
 
 }  // namespace imagegraph

@@ -42,6 +42,9 @@ absl::StatusOr<std::string> Sha256FileHex(const std::string& path);
 // True when `text` is 64 lowercase hex digits.
 bool IsSha256Hex(absl::string_view text);
 
+// True when `text` is "sha256:" and 64 lowercase hex digits (a digest).
+bool IsSha256Digest(absl::string_view text);
+
 }  // namespace imagegraph
 
 #endif  // IMAGEGRAPH_TOOLS_COMMON_SHA256_H_

@@ -60,6 +60,13 @@ TEST(Sha256Test, MissingFileNamesThePath) {
             std::string::npos);
 }
 
+TEST(Sha256Test, IsSha256Digest) {
+  EXPECT_TRUE(IsSha256Digest("sha256:" + Sha256Hex("x")));
+  EXPECT_FALSE(IsSha256Digest(Sha256Hex("x")));
+  EXPECT_FALSE(IsSha256Digest("sha512:" + Sha256Hex("x")));
+  EXPECT_FALSE(IsSha256Digest("sha256:" + std::string(64, 'A')));
+}
+
 TEST(Sha256Test, IsSha256Hex) {
   EXPECT_TRUE(IsSha256Hex(Sha256Hex("x")));
   EXPECT_FALSE(IsSha256Hex("ABC"));

@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "tools/common/file_util.h"
+#include "tools/common/sha256.h"
 #include "tools/common/status_macros.h"
 #include "tools/ctxhash/parent_order.h"
 #include "tools/ctxhash/tar_writer.h"
@@ -64,25 +65,23 @@ absl::StatusOr<ContextResult> ComputeContext(const ContextOptions& options) {
   }
   ContextResult result;
   IG_ASSIGN_OR_RETURN(result.entries, CollectEntries(options.spec));
-  std::vector<ParentHash> parents = options.parents;
-  if (options.order_parents_by_dockerfile) {
-    // The Dockerfile is always an entry: .dockerignore never drops it.
-    const auto dockerfile = std::find_if(
-        result.entries.begin(), result.entries.end(),
-        [](const ContextEntry& entry) { return entry.path == "Dockerfile"; });
-    if (dockerfile == result.entries.end()) {
-      return absl::InternalError(absl::StrCat(
-          DockerfileDisplayPath(options.spec), ": not among the entries"));
-    }
-    DockerfileParents input;
-    input.dockerfile_path = DockerfileDisplayPath(options.spec);
-    IG_ASSIGN_OR_RETURN(input.dockerfile_text,
-                        ReadWholeFile(dockerfile->source));
-    input.registry = options.registry;
-    input.declared = options.parents;
-    input.build_args = options.build_args;
-    IG_ASSIGN_OR_RETURN(parents, OrderParentsByDockerfile(input));
+  // The Dockerfile is always an entry: .dockerignore never drops it.
+  const auto dockerfile = std::find_if(
+      result.entries.begin(), result.entries.end(),
+      [](const ContextEntry& entry) { return entry.path == "Dockerfile"; });
+  if (dockerfile == result.entries.end()) {
+    return absl::InternalError(absl::StrCat(DockerfileDisplayPath(options.spec),
+                                            ": not among the entries"));
   }
+  DockerfileParents input;
+  input.dockerfile_path = DockerfileDisplayPath(options.spec);
+  IG_ASSIGN_OR_RETURN(input.dockerfile_text, ReadWholeFile(dockerfile->source));
+  input.references = options.references;
+  input.declared_parent = options.declared_parent;
+  input.declared = options.parents;
+  input.build_args = options.build_args;
+  IG_ASSIGN_OR_RETURN(const std::vector<ParentHash> parents,
+                      OrderParentsByDockerfile(input));
   IG_RETURN_IF_ERROR(HashEntries(&result.entries, options.jobs));
   result.manifest = BuildManifest(result.entries, parents, options.build_args);
   result.hash = Sha256Hex(result.manifest);

@@ -12,21 +12,21 @@
 #include "absl/status/statusor.h"
 #include "tools/ctxhash/entries.h"
 #include "tools/ctxhash/hashing.h"
+#include "tools/tree/reference_map.h"
 
 namespace imagegraph {
 
 struct ContextOptions {
   ContextSpec spec;
-  // The in-tree parents: in any order when `order_parents_by_dockerfile`,
-  // else in the order the Dockerfile first names them.
+  // The in-tree parents, in any order: parent lines follow the order in
+  // which the Dockerfile first names them (see parent_order.h).
   std::vector<ParentHash> parents;
   std::vector<std::pair<std::string, std::string>> build_args;
-  // Resolve the Dockerfile's references against `parents` (see
-  // parent_order.h): every declared parent must be named and every in-tree
-  // reference declared; parent lines then follow the Dockerfile.
-  bool order_parents_by_dockerfile = false;
-  // The image's registry for that resolution ("" for none).
-  std::string registry;
+  // What each reference of the Dockerfile names (docker_image's
+  // `references`) and the declared parent ("" for none): the Dockerfile's
+  // references are checked against them, never guessed.
+  ReferenceMap references;
+  std::string declared_parent;
   int jobs = 0;  // hashing threads; 0: one per core
 };
 

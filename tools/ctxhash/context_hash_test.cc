@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tools/common/sha256.h"
 #include "tools/ctxhash/test_tree.h"
 
 namespace imagegraph {
@@ -31,6 +32,7 @@ TEST(ComputeContextTest, TreeAndFileListModesAgree) {
   ContextOptions options;
   options.spec = {repo, "img", std::nullopt};
   options.parents = {{"base", std::string(64, 'c')}};
+  options.references = {{"base", ":base"}};
   options.build_args = {{"V", "1"}};
   absl::StatusOr<ContextResult> tree = ComputeContext(options);
   ASSERT_TRUE(tree.ok()) << tree.status();
@@ -76,7 +78,8 @@ TEST(WriteOutputsTest, WritesAllOrNothing) {
   const absl::Status status = WriteOutputs(
       *result, {out2 + "/m", out2 + "/t.tar", out2 + "/missing/dir/h"});
   ASSERT_FALSE(status.ok());
-  EXPECT_NE(status.message().find("/missing/dir/h: cannot create a temporary file beside it"),
+  EXPECT_NE(status.message().find(
+                "/missing/dir/h: cannot create a temporary file beside it"),
             absl::string_view::npos);
   EXPECT_EQ(CountFiles(out2), 0);
 

@@ -80,12 +80,6 @@ int UsableCores() {
 
 }  // namespace
 
-std::string Sha256Hex(absl::string_view data) {
-  uint8_t digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const uint8_t*>(data.data()), data.size(), digest);
-  return HexDigest(digest);
-}
-
 absl::StatusOr<int> OpenEntry(ContextEntry* entry) {
   // O_NONBLOCK: opening a fifo must not wait for a writer.
   constexpr int kFlags = O_RDONLY | O_CLOEXEC | O_NONBLOCK;

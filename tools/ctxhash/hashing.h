@@ -22,9 +22,6 @@ struct ParentHash {
   std::string hash;  // its context hash (64 lowercase hex digits)
 };
 
-// Lowercase hex sha256 of `data`.
-std::string Sha256Hex(absl::string_view data);
-
 // Opens `entry.source` (relative to `entry.directory` when set) for reading,
 // checks that it is a regular file without setuid/setgid, and fills mode, size,
 // device, inode and mtime. Returns the open descriptor.

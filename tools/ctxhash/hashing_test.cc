@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tools/common/sha256.h"
 #include "tools/ctxhash/test_tree.h"
 
 namespace imagegraph {

@@ -23,15 +23,15 @@
 #include "absl/strings/strip.h"
 #include "tools/common/command_line.h"
 #include "tools/ctxhash/context_hash.h"
-#include "tools/ctxhash/parent_order.h"
+#include "tools/tree/reference_map.h"
 
 ABSL_FLAG(std::string, root, ".", "Repository root R.");
 ABSL_FLAG(std::string, context, "",
           "Image folder F, relative to R unless absolute.");
 ABSL_FLAG(std::string, file_list, "",
           "Bazel mode: file listing every declared input, one per line.");
-ABSL_FLAG(std::string, registry_file, "",
-          "File whose first line is the image's registry.");
+ABSL_FLAG(std::string, docker_image_parent, "",
+          "The image's declared parent, which $DOCKER_IMAGE_PARENT names.");
 ABSL_FLAG(std::string, manifest, "", "Write the manifest here.");
 ABSL_FLAG(std::string, tar, "", "Write the context tar here.");
 ABSL_FLAG(std::string, hash_out, "", "Write the hash (and a newline) here.");
@@ -46,12 +46,13 @@ constexpr char kUsage[] = R"(computes the context hash of an image folder.
 
 CLI mode:
   ctxhash --root=R --context=F [--parent=NAME=HASH]... [--build_arg=K=V]...
-          [--registry_file=PATH] [--manifest=OUT] [--tar=OUT] [--hash_out=OUT]
-          [--jobs=N]
+          [--reference=WRITTEN=TARGET]... [--docker_image_parent=NAME]
+          [--manifest=OUT] [--tar=OUT] [--hash_out=OUT] [--jobs=N]
 Bazel mode (reads only the listed files, never lists directories):
   ctxhash --root=R --context=F --file_list=LIST
           [--parent_hash_file=NAME=PATH]... [--build_arg=K=V]...
-          [--registry_file=PATH] --manifest=OUT --tar=OUT --hash_out=OUT
+          [--reference=WRITTEN=TARGET]... [--docker_image_parent=NAME]
+          --manifest=OUT --tar=OUT --hash_out=OUT
 
 Flags (dashes and underscores are interchangeable: --build-arg, --hash-out):
   --root=R                  repository root (default: .)
@@ -61,19 +62,25 @@ Flags (dashes and underscores are interchangeable: --build-arg, --hash-out):
                             order the Dockerfile first names them
   --parent_hash_file=NAME=PATH  like --parent, the hash read from PATH
   --build_arg=K=V           a build argument the target sets; repeatable
-  --registry_file=PATH      the image's registry (first line), so that FROM
-                            REGISTRY/NAME[:TAG] names an in-tree image; CLI
-                            default: F/REGISTRY, else REGISTRY in the folder
-                            above F; Bazel mode default: none
+  --reference=WRITTEN=TARGET  what a reference of the Dockerfile names:
+                            WRITTEN as written after ARG expansion
+                            ($DOCKER_IMAGE_PARENT as is), TARGET :NAME (the
+                            in-tree image NAME) or a reference pinned by
+                            digest; repeat for each (docker_image's
+                            `references`, which the BUILD generator writes)
+  --docker_image_parent=NAME  the declared parent (taskgraph's parent:),
+                            named by $DOCKER_IMAGE_PARENT; a parent even when
+                            the Dockerfile never names it
   --file_list=LIST          Bazel mode: one declared input path per line
   --manifest=OUT            write the exact hashed text to OUT
   --tar=OUT                 write the deterministic context tar to OUT
   --hash_out=OUT            write the hash and a newline to OUT
   --jobs=N                  hashing threads (default 0: one per core)
 
-The Dockerfile is parsed and its FROM / COPY --from references resolved:
-every declared parent must be named, and every reference must be scratch, a
-build stage, an image pinned by digest (NAME@sha256:...) or a declared parent.
+The Dockerfile is parsed and its FROM / COPY --from references resolved
+through --reference only: each must be scratch, a build stage or listed
+there, every listed one must be used, and the parents given must be exactly
+the in-tree images the references name (plus the declared parent).
 
 Prints the context hash (lowercase hex) and a newline on stdout. Outputs are
 written to temporary files and renamed into place only on success.
@@ -127,7 +134,7 @@ int Run(int argc, char** argv) {
     }
   }
   absl::StatusOr<ToolArguments> arguments = ParseToolArguments(
-      argc, argv, {"parent", "parent_hash_file", "build_arg"});
+      argc, argv, {"parent", "parent_hash_file", "build_arg", "reference"});
   if (!arguments.ok()) return UsageError(arguments.status().message());
   const std::vector<std::string>& parents = arguments->Repeated("parent");
   const std::vector<std::string>& parent_hash_files =
@@ -175,21 +182,16 @@ int Run(int argc, char** argv) {
     }
     options.build_args.emplace_back(std::move(name), std::move(value));
   }
-  // Both modes check the declared parents against the Dockerfile; the
-  // registry only decides which references name in-tree images.
-  options.order_parents_by_dockerfile = true;
-  absl::StatusOr<std::string> registry = std::string();
-  if (const std::string registry_file = absl::GetFlag(FLAGS_registry_file);
-      !registry_file.empty()) {
-    registry = ReadRegistryFile(registry_file);
-  } else if (absl::GetFlag(FLAGS_file_list).empty()) {
-    registry = FindFolderRegistry(options.spec);
+  for (const std::string& text : arguments->Repeated("reference")) {
+    absl::StatusOr<std::pair<std::string, std::string>> entry =
+        ParseReferenceFlag(text);
+    if (!entry.ok()) return UsageError(entry.status().message());
+    if (!options.references.insert(*std::move(entry)).second) {
+      return UsageError(
+          absl::StrCat("--reference=", text, ": the reference is given twice"));
+    }
   }
-  if (!registry.ok()) {
-    std::cerr << "ctxhash: " << registry.status().message() << "\n";
-    return kExitError;
-  }
-  options.registry = *std::move(registry);
+  options.declared_parent = absl::GetFlag(FLAGS_docker_image_parent);
   if (const std::string list_path = absl::GetFlag(FLAGS_file_list);
       !list_path.empty()) {
     absl::StatusOr<std::string> list = ReadTextFile(list_path, "file list");

@@ -13,15 +13,17 @@
 namespace imagegraph {
 namespace {
 
+using ::testing::HasSubstr;
+
 const std::string kHashA(64, 'a');
 const std::string kHashB(64, 'b');
 
-DockerfileParents Input(const std::string& text,
+DockerfileParents Input(const std::string& text, ReferenceMap references,
                         std::vector<ParentHash> declared) {
   DockerfileParents input;
   input.dockerfile_path = "images/x/Dockerfile";
   input.dockerfile_text = text;
-  input.registry = "localhost:5000/ig";
+  input.references = std::move(references);
   input.declared = std::move(declared);
   return input;
 }
@@ -48,8 +50,8 @@ TEST(OrderParentsTest, FollowsTheDockerfileWhateverTheDeclaredOrder) {
   for (const auto& declared :
        {std::vector<ParentHash>{{"alpha", kHashA}, {"zeta", kHashB}},
         std::vector<ParentHash>{{"zeta", kHashB}, {"alpha", kHashA}}}) {
-    absl::StatusOr<std::vector<ParentHash>> ordered =
-        OrderParentsByDockerfile(Input(text, declared));
+    absl::StatusOr<std::vector<ParentHash>> ordered = OrderParentsByDockerfile(
+        Input(text, {{"alpha", ":alpha"}, {"zeta", ":zeta"}}, declared));
     ASSERT_TRUE(ordered.ok()) << ordered.status();
     EXPECT_EQ(Names(*ordered), "zeta,alpha");
     EXPECT_EQ((*ordered)[0].hash, kHashB);
@@ -59,107 +61,90 @@ TEST(OrderParentsTest, FollowsTheDockerfileWhateverTheDeclaredOrder) {
 TEST(OrderParentsTest, CopyFromCountsAsNaming) {
   absl::StatusOr<std::vector<ParentHash>> ordered = OrderParentsByDockerfile(
       Input("FROM scratch\nCOPY --from=tools /bin/t /t\nFROM base\n",
+            {{"base", ":base"}, {"tools", ":tools"}},
             {{"base", kHashA}, {"tools", kHashB}}));
   ASSERT_TRUE(ordered.ok()) << ordered.status();
   EXPECT_EQ(Names(*ordered), "tools,base");
 }
 
-TEST(OrderParentsTest, RegistryFormArgsAndParentArgResolve) {
-  absl::StatusOr<std::vector<ParentHash>> ordered = OrderParentsByDockerfile(
-      Input("ARG BASE=localhost:5000/ig/base:1.0\nFROM ${BASE}\n",
-            {{"base", kHashA}}));
+TEST(OrderParentsTest, ArgsAndTheDeclaredParent) {
+  // Keys are the references after ARG expansion; a build argument overrides
+  // the ARG default.
+  DockerfileParents input =
+      Input("ARG BASE=first\nFROM ${BASE}\n", {{"second", ":second"}},
+            {{"second", kHashA}});
+  input.build_args = {{"BASE", "second"}};
+  absl::StatusOr<std::vector<ParentHash>> ordered =
+      OrderParentsByDockerfile(input);
   ASSERT_TRUE(ordered.ok()) << ordered.status();
-  EXPECT_EQ(Names(*ordered), "base");
+  EXPECT_EQ(Names(*ordered), "second");
 
-  ordered = OrderParentsByDockerfile(
-      Input("FROM $DOCKER_IMAGE_PARENT\n", {{"anything", kHashA}}));
+  input =
+      Input("FROM $DOCKER_IMAGE_PARENT\n",
+            {{"$DOCKER_IMAGE_PARENT", ":anything"}}, {{"anything", kHashA}});
+  input.declared_parent = "anything";
+  ordered = OrderParentsByDockerfile(input);
   ASSERT_TRUE(ordered.ok()) << ordered.status();
   EXPECT_EQ(Names(*ordered), "anything");
 
-  // A build argument overrides the ARG default.
-  DockerfileParents input =
-      Input("ARG BASE=first\nFROM ${BASE}\n", {{"second", kHashA}});
-  input.build_args = {{"BASE", "second"}};
+  // taskgraph's parent: is a parent even when the Dockerfile never uses
+  // $DOCKER_IMAGE_PARENT: its line comes last.
+  input = Input("FROM scratch\nCOPY --from=tools /t /t\n",
+                {{"tools", ":tools"}}, {{"base", kHashA}, {"tools", kHashB}});
+  input.declared_parent = "base";
   ordered = OrderParentsByDockerfile(input);
   ASSERT_TRUE(ordered.ok()) << ordered.status();
-  EXPECT_EQ(Names(*ordered), "second");
+  EXPECT_EQ(Names(*ordered), "tools,base");
 }
 
 TEST(OrderParentsTest, ScratchStagesAndPinnedBasesAreNoParents) {
-  const std::string digest(64, 'd');
+  const std::string pinned =
+      absl::StrCat("debian@sha256:", std::string(64, 'd'));
   absl::StatusOr<std::vector<ParentHash>> ordered = OrderParentsByDockerfile(
-      Input(absl::StrCat("FROM debian@sha256:", digest,
+      Input(absl::StrCat("FROM ", pinned,
                          " AS deps\nFROM scratch\nCOPY --from=deps / /\n"),
-            {}));
+            {{pinned, pinned}}, {}));
   ASSERT_TRUE(ordered.ok()) << ordered.status();
   EXPECT_TRUE(ordered->empty());
 }
 
-TEST(OrderParentsTest, DeclaredParentNeverNamed) {
-  EXPECT_EQ(ErrorOf(Input("FROM base\n", {{"base", kHashA}, {"y", kHashB}})),
-            "images/x/Dockerfile: parent \"y\" is declared but the Dockerfile "
-            "never names it; remove \":y\" from the parents attribute");
+TEST(OrderParentsTest, ParentsMustBeExactlyTheOnesTheReferencesName) {
+  EXPECT_EQ(ErrorOf(Input("FROM base\n", {{"base", ":base"}},
+                          {{"base", kHashA}, {"y", kHashB}})),
+            "images/x/Dockerfile: parent \"y\" is declared but neither the "
+            "image's references nor its declared parent name it; remove it");
+  EXPECT_EQ(ErrorOf(Input("FROM base\n", {{"base", ":base"}}, {})),
+            "images/x/Dockerfile: the image's references name the in-tree "
+            "image base, but no hash of it was given: declare \":base\" as a "
+            "parent (docker_image derives its parents from its references "
+            "and parent)");
 }
 
-TEST(OrderParentsTest, UndeclaredReference) {
-  EXPECT_EQ(
-      ErrorOf(Input("# comment\nARG V=1\nFROM base-build\n", {})),
-      "images/x/Dockerfile:3: FROM base-build is not a declared parent; if "
-      "base-build is an image folder of the tree, add \":base-build\" to the "
-      "parents attribute (bazel run //images:update does it), otherwise pin "
-      "it by digest (NAME@sha256:...)");
-  EXPECT_EQ(
-      ErrorOf(Input("FROM base\nCOPY --from=localhost:5000/ig/tools:2 /t /t\n",
-                    {{"base", kHashA}})),
-      "images/x/Dockerfile:2: COPY --from=localhost:5000/ig/tools:2 is not a "
-      "declared parent; if tools is an image folder of the tree, add "
-      "\":tools\" to the parents attribute (bazel run //images:update does "
-      "it), otherwise pin it by digest (NAME@sha256:...)");
+TEST(OrderParentsTest, NothingIsGuessed) {
+  // A name that looks like an image folder is not a parent unless the map
+  // says so.
+  EXPECT_THAT(ErrorOf(Input("# comment\nARG V=1\nFROM base-build\n", {},
+                            {{"base-build", kHashA}})),
+              HasSubstr("images/x/Dockerfile:3: FROM base-build is not among "
+                        "the image's references"));
+  EXPECT_THAT(ErrorOf(Input("FROM base\nCOPY --from=localhost:5000/ig/tools:2 "
+                            "/t /t\n",
+                            {{"base", ":base"}}, {{"base", kHashA}})),
+              HasSubstr("images/x/Dockerfile:2: COPY "
+                        "--from=localhost:5000/ig/tools:2 is not among the "
+                        "image's references"));
 }
 
-TEST(OrderParentsTest, ParseAndResolveErrorsKeepFileAndLine) {
-  const std::string parse_error = ErrorOf(Input("FROM scratch\nFROB x\n", {}));
+TEST(OrderParentsTest, ParseErrorsKeepFileAndLine) {
+  const std::string parse_error =
+      ErrorOf(Input("FROM scratch\nFROB x\n", {}, {}));
   EXPECT_EQ(parse_error.rfind("images/x/Dockerfile:2: ", 0), 0u) << parse_error;
-  // A tagged reference of an unknown registry is an external base.
-  const std::string external =
-      ErrorOf(Input("FROM scratch\nFROM debian:bookworm\n", {}));
-  EXPECT_EQ(external.rfind("images/x/Dockerfile:2: FROM debian:bookworm is "
-                           "not pinned",
-                           0),
-            0u)
-      << external;
 }
 
 TEST(OrderParentsTest, ParentGivenTwice) {
-  EXPECT_EQ(ErrorOf(Input("FROM base\n", {{"base", kHashA}, {"base", kHashA}})),
+  EXPECT_EQ(ErrorOf(Input("FROM base\n", {{"base", ":base"}},
+                          {{"base", kHashA}, {"base", kHashA}})),
             "parent base: given twice; give each parent once");
-}
-
-TEST(FindFolderRegistryTest, FolderFileThenTheTreeDefault) {
-  const std::string repo = MakeTestDir();
-  WriteTestFile(repo + "/images/a/Dockerfile", "FROM scratch\n");
-  WriteTestFile(repo + "/images/b/Dockerfile", "FROM scratch\n");
-  WriteTestFile(repo + "/images/REGISTRY", "  tree.test:5000/ig \n\n");
-  WriteTestFile(repo + "/images/b/REGISTRY", "own.test/b\n");
-  absl::StatusOr<std::string> registry =
-      FindFolderRegistry({repo, "images/a", std::nullopt});
-  ASSERT_TRUE(registry.ok()) << registry.status();
-  EXPECT_EQ(*registry, "tree.test:5000/ig");
-  registry = FindFolderRegistry({repo, "images/b", std::nullopt});
-  ASSERT_TRUE(registry.ok()) << registry.status();
-  EXPECT_EQ(*registry, "own.test/b");
-  WriteTestFile(repo + "/other/c/Dockerfile", "FROM scratch\n");
-  registry = FindFolderRegistry({repo, "other/c", std::nullopt});
-  ASSERT_TRUE(registry.ok()) << registry.status();
-  EXPECT_EQ(*registry, "");
-  // REGISTRY holds one line; a second is an error, not silently ignored.
-  WriteTestFile(repo + "/images/REGISTRY", "tree.test:5000/ig\nother.test\n");
-  registry = FindFolderRegistry({repo, "images/a", std::nullopt});
-  EXPECT_THAT(std::string(registry.status().message()),
-              ::testing::EndsWith("/images/REGISTRY:2: unexpected second "
-                                  "line; the file must hold one line only: "
-                                  "the registry, e.g. "
-                                  "localhost:5000/imagegraph"));
 }
 
 TEST(ComputeContextTest, ParentLinesFollowTheDockerfile) {
@@ -168,7 +153,7 @@ TEST(ComputeContextTest, ParentLinesFollowTheDockerfile) {
                 "FROM zeta\nCOPY --from=alpha /a /a\n");
   ContextOptions options;
   options.spec = {repo, "img", std::nullopt};
-  options.order_parents_by_dockerfile = true;
+  options.references = {{"alpha", ":alpha"}, {"zeta", ":zeta"}};
   options.parents = {{"alpha", kHashA}, {"zeta", kHashB}};
   absl::StatusOr<ContextResult> first = ComputeContext(options);
   ASSERT_TRUE(first.ok()) << first.status();
@@ -184,14 +169,13 @@ TEST(ComputeContextTest, ParentLinesFollowTheDockerfile) {
   // Bazel mode names the Dockerfile as the target knows it.
   options.spec = {repo, "img",
                   std::vector<std::string>{repo + "/img/Dockerfile"}};
+  options.references = {{"zeta", ":zeta"}};
   options.parents = {{"zeta", kHashB}};
   absl::StatusOr<ContextResult> missing = ComputeContext(options);
   ASSERT_FALSE(missing.ok());
-  EXPECT_EQ(missing.status().message(),
-            "img/Dockerfile:2: COPY --from=alpha is not a declared parent; if "
-            "alpha is an image folder of the tree, add \":alpha\" to the "
-            "parents attribute (bazel run //images:update does it), otherwise "
-            "pin it by digest (NAME@sha256:...)");
+  EXPECT_THAT(std::string(missing.status().message()),
+              HasSubstr("img/Dockerfile:2: COPY --from=alpha is not among the "
+                        "image's references"));
 }
 
 }  // namespace

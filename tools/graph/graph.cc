@@ -14,6 +14,7 @@
 #include "tools/ctxhash/ignore_matcher.h"
 #include "tools/dockerfile/dockerfile.h"
 #include "tools/tree/graph_order.h"
+#include "tools/tree/reference_map.h"
 
 namespace imagegraph {
 namespace {
@@ -138,9 +139,10 @@ absl::Status ComputeContextHashes(const ImageTree& tree,
       options.parents.push_back({parent, by_name.at(parent)->context_hash});
     }
     options.build_args = image->build_args;
-    // The same checks and parent order as the ImageContext action.
-    options.order_parents_by_dockerfile = true;
-    options.registry = image->registry;
+    // The same references, checks and parent order as the ImageContext
+    // action.
+    options.references = MakeReferenceMap(image->references);
+    options.declared_parent = image->declared_parent;
     IG_ASSIGN_OR_RETURN(ContextResult result, ComputeContext(options));
     by_name.at(name)->context_hash = result.hash;
   }

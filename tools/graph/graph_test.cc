@@ -9,6 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tools/common/file_util.h"
+#include "tools/common/sha256.h"
 #include "tools/ctxhash/hashing.h"
 #include "tools/graph/graph_input.h"
 

@@ -29,6 +29,7 @@
 #include "tools/common/subprocess.h"
 #include "tools/dockerfile/dockerfile.h"
 #include "tools/imagebuild/docker_archive.h"
+#include "tools/tree/reference_map.h"
 #include "tools/tree/resolver.h"
 
 namespace imagegraph {
@@ -128,61 +129,6 @@ absl::StatusOr<std::string> PlainArchive(const std::string& tarball,
   if (!compressed) return tarball;
   IG_RETURN_IF_ERROR(DecompressFileZstd(tarball, scratch_path).status());
   return scratch_path;
-}
-
-struct Replacement {
-  size_t offset;
-  size_t length;
-  std::string text;
-};
-
-// Replaces every pinned external reference with the local tag of its loaded
-// archive. `refs` come from resolving the original text; `text` is that text
-// after the in-tree rewrite, which changes no line numbers.
-absl::StatusOr<std::string> RewritePinnedReferences(
-    const std::string& text, const std::string& path,
-    const std::vector<ImageReference>& refs,
-    const absl::flat_hash_map<std::string, std::string>& base_tags) {
-  IG_ASSIGN_OR_RETURN(Dockerfile dockerfile, ParseDockerfile(path, text));
-  std::vector<Replacement> replacements;
-  for (const ImageReference& ref : refs) {
-    if (ref.kind != ImageReference::Kind::kPinned) continue;
-    const std::string digest = ref.pinned.substr(ref.pinned.find('@') + 1);
-    const std::string& local = base_tags.at(digest);
-    size_t offset = std::string::npos;
-    size_t length = 0;
-    if (!ref.from_copy) {
-      for (const Stage& stage : dockerfile.stages) {
-        if (stage.line == ref.line) {
-          offset = stage.base_offset;
-          length = stage.base.size();
-        }
-      }
-    } else {
-      for (const Instruction& instruction : dockerfile.instructions) {
-        const InstructionFlag* from = instruction.FindFlag("from");
-        if (instruction.line == ref.line && from != nullptr) {
-          offset = from->value_offset;
-          length = from->value.size();
-        }
-      }
-    }
-    if (offset == std::string::npos) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ":", ref.line, ": the reference ", ref.written,
-          " is split by a line continuation; write it on one line"));
-    }
-    replacements.push_back({offset, length, local});
-  }
-  std::sort(replacements.begin(), replacements.end(),
-            [](const Replacement& a, const Replacement& b) {
-              return a.offset > b.offset;
-            });
-  std::string rewritten = text;
-  for (const Replacement& r : replacements) {
-    rewritten.replace(r.offset, r.length, r.text);
-  }
-  return rewritten;
 }
 
 // Follows `buildah build` output: STEP lines become progress, and the output
@@ -293,7 +239,6 @@ class ImageBuilder {
   std::string context_hash_;
   std::vector<std::string> tags_;
   Dockerfile dockerfile_;
-  ResolveOptions resolve_options_;
   std::vector<ImageReference> refs_;
   absl::flat_hash_map<std::string, std::string> parent_tags_;
   absl::flat_hash_map<std::string, std::string> base_tags_;
@@ -327,59 +272,46 @@ absl::Status ImageBuilder::LoadDockerfile() {
   }
   IG_ASSIGN_OR_RETURN(dockerfile_, ParseDockerfile(dockerfile_label_, *text));
 
-  resolve_options_.registry = request_.registry;
-  for (const std::string& name : request_.in_tree_names) {
-    resolve_options_.in_tree_names.insert(name);
-  }
-  for (const ParentImage& parent : request_.parents) {
-    resolve_options_.in_tree_names.insert(parent.name);
-  }
-  if (request_.parents.size() == 1) {
-    resolve_options_.docker_image_parent = request_.parents.front().name;
-  }
-  for (const auto& [key, value] : request_.build_args) {
-    resolve_options_.build_args[key] = value;
-  }
-  IG_ASSIGN_OR_RETURN(refs_,
-                      ResolveImageReferences(dockerfile_, resolve_options_));
+  absl::flat_hash_map<std::string, std::string> build_args(
+      request_.build_args.begin(), request_.build_args.end());
+  IG_ASSIGN_OR_RETURN(refs_, ResolveWithReferenceMap(dockerfile_, build_args,
+                                                     request_.references,
+                                                     request_.declared_parent));
 
-  absl::flat_hash_set<std::string> declared;
+  // The parents given must be exactly the ones the references name, and
+  // every pinned base needs its archive.
+  absl::flat_hash_set<std::string> given;
+  for (const ParentImage& parent : request_.parents) given.insert(parent.name);
+  const std::vector<std::string> needed =
+      InTreeParents(refs_, request_.declared_parent);
+  for (const std::string& name : needed) {
+    if (!given.contains(name)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          dockerfile_label_, ": the image's references name the in-tree image ",
+          name, ", but no --parent archive of it was given"));
+    }
+  }
   for (const ParentImage& parent : request_.parents) {
-    declared.insert(parent.name);
+    if (std::find(needed.begin(), needed.end(), parent.name) == needed.end()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--parent=", parent.name, "=", parent.tarball, ": ",
+          dockerfile_label_,
+          " never names this image (neither its references nor its declared "
+          "parent do)"));
+    }
   }
   for (const ImageReference& ref : refs_) {
-    const std::string where =
-        absl::StrCat(dockerfile_label_, ":", ref.line, ": ",
-                     ref.from_copy ? "COPY --from=" : "FROM ", ref.written);
-    if (ref.kind == ImageReference::Kind::kParentArg &&
-        ref.in_tree_name.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, " needs exactly one declared parent, but image ",
-                       request_.name, " declares ", request_.parents.size(),
-                       ": list the parent image in the `parents` attribute of ",
-                       request_.name));
-    }
-    if ((ref.kind == ImageReference::Kind::kInTree ||
-         ref.kind == ImageReference::Kind::kParentArg) &&
-        !declared.contains(ref.in_tree_name)) {
+    if (ref.kind != ImageReference::Kind::kPinned) continue;
+    const std::string digest = PinnedDigest(ref.pinned);
+    bool given_base = std::any_of(
+        request_.bases.begin(), request_.bases.end(),
+        [&](const ExternalBase& base) { return base.digest == digest; });
+    if (!given_base) {
       return absl::InvalidArgumentError(absl::StrCat(
-          where, " names the in-tree image ", ref.in_tree_name,
-          ", which is not a parent of ", request_.name,
-          ": add \":", ref.in_tree_name,
-          "\" to the `parents` attribute of the ", request_.name, " target"));
-    }
-    if (ref.kind == ImageReference::Kind::kPinned) {
-      const std::string digest = ref.pinned.substr(ref.pinned.find('@') + 1);
-      bool given = std::any_of(
-          request_.bases.begin(), request_.bases.end(),
-          [&](const ExternalBase& base) { return base.digest == digest; });
-      if (!given) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            where,
-            " is an external base but no archive of it was given: add "
-            "its docker-archive target to the `bases` attribute of the ",
-            request_.name, " target, keyed to \"", ref.pinned, "\""));
-      }
+          dockerfile_label_, ":", ref.line, ": ", ref.Describe(),
+          " is an external base but no archive of it was given: add its "
+          "docker-archive target to the `bases` attribute of the ",
+          request_.name, " target, keyed to \"", ref.pinned, "\""));
     }
   }
   return absl::OkStatus();
@@ -454,12 +386,8 @@ absl::Status ImageBuilder::LoadBases() {
 
 absl::StatusOr<std::string> ImageBuilder::RewrittenDockerfile() {
   IG_ASSIGN_OR_RETURN(
-      std::string in_tree_rewritten,
-      RewriteInTreeReferences(dockerfile_, resolve_options_, parent_tags_));
-  IG_ASSIGN_OR_RETURN(
       std::string rewritten,
-      RewritePinnedReferences(in_tree_rewritten, dockerfile_label_, refs_,
-                              base_tags_));
+      RewriteReferences(dockerfile_, refs_, parent_tags_, base_tags_));
   // Outside the context, so that `COPY .` copies the Dockerfile as written.
   const std::string path = temp_root_ + "/Dockerfile.local";
   IG_RETURN_IF_ERROR(WriteFileAtomically(path, rewritten));

@@ -14,6 +14,7 @@
 #include "tools/imagebuild/image_metadata.h"
 #include "tools/imagebuild/index_reuse.h"
 #include "tools/imagebuild/zstd_stream.h"
+#include "tools/tree/reference_map.h"
 
 namespace imagegraph {
 
@@ -44,7 +45,11 @@ struct BuildRequest {
   // `version` (the image rule passes files, which Starlark cannot read).
   std::string registry_file;
   std::string version_file;
-  std::vector<std::string> in_tree_names;
+  // What each reference of the Dockerfile names (docker_image's
+  // `references`), and the declared parent ($DOCKER_IMAGE_PARENT; "" for
+  // none). The build resolves through them only.
+  ReferenceMap references;
+  std::string declared_parent;
   std::string output;
   std::string metadata;
   ZstdOptions zstd;

@@ -13,6 +13,7 @@
 #include "tools/common/command_line.h"
 #include "tools/common/subprocess.h"
 #include "tools/imagebuild/imagebuild.h"
+#include "tools/tree/reference_map.h"
 
 ABSL_FLAG(std::string, name, "", "Image name (the image folder's name).");
 ABSL_FLAG(std::string, context_tar, "", "The context tar made by ctxhash.");
@@ -35,9 +36,12 @@ ABSL_FLAG(std::string, registry_file, "",
           "A REGISTRY file: its one line takes the place of --registry.");
 ABSL_FLAG(std::string, version_file, "",
           "A VERSION file: its one line takes the place of --version.");
-ABSL_FLAG(std::vector<std::string>, in_tree, {},
-          "Name of an in-tree image of the tree, for FROM resolution "
-          "(repeatable).");
+ABSL_FLAG(std::vector<std::string>, reference, {},
+          "WRITTEN=TARGET: what a reference of the Dockerfile names (WRITTEN "
+          "as written after ARG expansion, TARGET :NAME of a --parent or a "
+          "pinned reference of a --base); repeatable.");
+ABSL_FLAG(std::string, docker_image_parent, "",
+          "The declared parent, which $DOCKER_IMAGE_PARENT names.");
 ABSL_FLAG(std::string, output, "", "Output NAME.tar.zst.");
 ABSL_FLAG(std::string, metadata, "", "Output NAME.image.json.");
 ABSL_FLAG(int, zstd_level, 3, "zstd compression level.");
@@ -60,7 +64,8 @@ constexpr char kUsage[] =
     R"(imagebuild --name=NAME --context_tar=X.context.tar --context_hash_file=X.context_hash
   [--dockerfile=Dockerfile] [--parent=NAME=PATH.tar.zst]... [--base=REF@sha256:...=PATH.tar]...
   [--build_arg=K=V]... [--registry=REG | --registry_file=F]
-  [--version=V | --version_file=F] [--in_tree=NAME]...
+  [--version=V | --version_file=F] [--reference=WRITTEN=TARGET]...
+  [--docker_image_parent=NAME]
   --output=NAME.tar.zst --metadata=NAME.image.json
   [--zstd_level=3] [--zstd_threads=0] [--buildah=PATH]
   [--index=off|default|DIR|registry://HOST:PORT/REPO] [--index_level=1] [--revision=R]
@@ -68,7 +73,9 @@ constexpr char kUsage[] =
 Builds one image with buildah (chroot isolation, vfs storage in a private
 temporary directory, timestamp 0, no identity label: deterministic Dockerfiles
 give the same image ID anywhere). In-tree FROM / COPY --from references are
-rewritten to the parents' loaded images. Writes the docker-archive, zstd
+rewritten to the parents' loaded images, pinned ones to the loaded bases;
+each reference must be listed by --reference (the generator's map): nothing
+is resolved by guessing. Writes the docker-archive, zstd
 compressed, and the image metadata (JSON); progress goes to stderr.
 
 With --index, the image is first looked up by its context hash (level 3 down
@@ -100,7 +107,8 @@ int main(int argc, char** argv) {
   imagegraph::InstallInterruptHandler();
   const imagegraph::ToolArguments arguments =
       imagegraph::ParseToolArgumentsOrExit(
-          "imagebuild", argc, argv, {"parent", "base", "build_arg", "in_tree"});
+          "imagebuild", argc, argv,
+          {"parent", "base", "build_arg", "reference"});
   const std::vector<std::string>& parents = arguments.Repeated("parent");
   const std::vector<std::string>& bases = arguments.Repeated("base");
   const std::vector<std::string>& build_args = arguments.Repeated("build_arg");
@@ -114,7 +122,7 @@ int main(int argc, char** argv) {
   request.version = absl::GetFlag(FLAGS_version);
   request.registry_file = absl::GetFlag(FLAGS_registry_file);
   request.version_file = absl::GetFlag(FLAGS_version_file);
-  request.in_tree_names = arguments.Repeated("in_tree");
+  request.declared_parent = absl::GetFlag(FLAGS_docker_image_parent);
   request.output = absl::GetFlag(FLAGS_output);
   request.metadata = absl::GetFlag(FLAGS_metadata);
   request.zstd.level = absl::GetFlag(FLAGS_zstd_level);
@@ -147,6 +155,17 @@ int main(int argc, char** argv) {
     if (!base.ok())
       return Fail(std::string(base.status().message()), imagegraph::kExitUsage);
     request.bases.push_back(*base);
+  }
+  for (const std::string& value : arguments.Repeated("reference")) {
+    auto entry = imagegraph::ParseReferenceFlag(value);
+    if (!entry.ok()) {
+      return Fail(std::string(entry.status().message()),
+                  imagegraph::kExitUsage);
+    }
+    if (!request.references.insert(*std::move(entry)).second) {
+      return Fail(absl::StrCat("--reference=", value, " is given twice"),
+                  imagegraph::kExitUsage);
+    }
   }
   for (const std::string& value : build_args) {
     auto arg = imagegraph::ParseBuildArgFlag(value);

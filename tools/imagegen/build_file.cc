@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "tools/tree/reference_map.h"
 
 namespace imagegraph {
 namespace {
@@ -85,11 +86,13 @@ std::string RenderImage(const ImageFolder& image,
   AppendDict(&out, "extra_files", image.extra_files);
   AppendString(&out, "hash", image.hash_file);
   AppendList(&out, "includes", BuildifierSorted(image.include_labels));
-  std::vector<std::string> parents;
-  for (const std::string& parent : image.parents) {
-    parents.push_back(absl::StrCat(":", parent));
+  if (!image.declared_parent.empty()) {
+    AppendString(&out, "parent", absl::StrCat(":", image.declared_parent));
   }
-  AppendList(&out, "parents", parents);
+  const ReferenceMap references = MakeReferenceMap(image.references);
+  AppendDict(&out, "references",
+             std::vector<std::pair<std::string, std::string>>(
+                 references.begin(), references.end()));
   AppendString(&out, "registry", image.registry_file);
   AppendList(&out, "tags", BuildifierSorted(options.image_tags));
   AppendString(&out, "version", image.version_file);

@@ -23,7 +23,21 @@ ImageTree SmallTree() {
   ImageFolder child;
   child.name = "child";
   child.files = {"Dockerfile"};
-  child.parents = {"zeta", "base"};
+  child.declared_parent = "base";
+  ImageReference parent;
+  parent.kind = ImageReference::Kind::kParentArg;
+  parent.written = "$DOCKER_IMAGE_PARENT";
+  parent.in_tree_name = "base";
+  ImageReference zeta;
+  zeta.kind = ImageReference::Kind::kInTree;
+  zeta.written = "zeta:1";
+  zeta.in_tree_name = "zeta";
+  ImageReference pinned;
+  pinned.kind = ImageReference::Kind::kPinned;
+  pinned.written = "old";
+  pinned.pinned = "r.example/old@sha256:0123";
+  child.references = {parent, zeta, pinned, zeta};
+  child.parents = {"base", "zeta"};
   child.build_args = {{"K", "v \"q\""}};
   child.include_labels = {"recipes/x.sh", "//tools:a"};
   child.registry_file = "child/REGISTRY";
@@ -74,10 +88,12 @@ TEST(RenderTest, OneTargetPerImageAndTheGraph) {
             "        \"recipes/x.sh\",\n"
             "        \"//tools:a\",\n"
             "    ],\n"
-            "    parents = [\n"
-            "        \":zeta\",\n"
-            "        \":base\",\n"
-            "    ],\n"
+            "    parent = \":base\",\n"
+            "    references = {\n"
+            "        \"$DOCKER_IMAGE_PARENT\": \":base\",\n"
+            "        \"old\": \"r.example/old@sha256:0123\",\n"
+            "        \"zeta:1\": \":zeta\",\n"
+            "    },\n"
             "    registry = \"child/REGISTRY\",\n"
             "    version = \"child/VERSION\",\n"
             ")\n"

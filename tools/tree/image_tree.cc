@@ -352,13 +352,9 @@ class Scanner {
       for (const auto& [key, value] : image.build_args) {
         options.build_args[key] = value;
       }
-      IG_ASSIGN_OR_RETURN(image.parents,
-                          InTreeParents(image.dockerfile, options));
-      if (!image.declared_parent.empty() &&
-          std::find(image.parents.begin(), image.parents.end(),
-                    image.declared_parent) == image.parents.end()) {
-        image.parents.push_back(image.declared_parent);
-      }
+      IG_ASSIGN_OR_RETURN(image.references,
+                          ResolveImageReferences(image.dockerfile, options));
+      image.parents = InTreeParents(image.references, image.declared_parent);
       graph[image.name] = image.parents;
     }
     return CheckAcyclic(graph);

@@ -14,6 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "tools/ctxhash/context_filter.h"
 #include "tools/dockerfile/dockerfile.h"
+#include "tools/tree/resolver.h"
 
 namespace imagegraph {
 
@@ -44,7 +45,11 @@ struct ImageFolder {
   std::vector<std::string> include_files;
   // Their Bazel labels as written in the images package (FileLabel).
   std::vector<std::string> include_labels;
-  // In-tree parents, in the order the Dockerfile first names them.
+  // Every FROM / COPY --from reference, resolved (the generator records
+  // them as docker_image's `references`).
+  std::vector<ImageReference> references;
+  // In-tree parents, in the order the Dockerfile first names them, then the
+  // declared parent when the Dockerfile never names it.
   std::vector<std::string> parents;
   // Bazel-built files placed into the context, from the folder's
   // `extra-files` file (lines `LABEL PATH`): label -> path in the folder,

@@ -314,7 +314,7 @@ TEST_F(ImageTreeTest, ParentArgWithoutKindYml) {
   Write("images/tool/Dockerfile", "FROM $DOCKER_IMAGE_PARENT\n");
   EXPECT_EQ(ScanError(),
             "images/tool/Dockerfile:1: FROM $DOCKER_IMAGE_PARENT but the image "
-            "declares no parent: set parent: in kind.yml (or parents on the "
+            "declares no parent: set parent: in kind.yml (or parent on the "
             "docker_image target)");
 }
 

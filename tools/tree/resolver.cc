@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "tools/common/sha256.h"
 #include "tools/common/status_macros.h"
 
 namespace imagegraph {
@@ -44,31 +45,12 @@ ParsedReference SplitReference(absl::string_view reference) {
   return parsed;
 }
 
-bool IsSha256Digest(absl::string_view digest) {
-  if (!absl::ConsumePrefix(&digest, "sha256:") || digest.size() != 64) {
-    return false;
-  }
-  return std::all_of(digest.begin(), digest.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-  });
-}
-
-struct ResolvedReference {
-  ImageReference reference;
-  size_t offset;  // of the raw reference in the text (npos if split)
-  size_t length;
-};
-
-bool IsParentArg(absl::string_view raw) {
-  return raw == "$DOCKER_IMAGE_PARENT" || raw == "${DOCKER_IMAGE_PARENT}";
-}
-
 class Resolver {
  public:
   Resolver(const Dockerfile& dockerfile, const ResolveOptions& options)
       : dockerfile_(dockerfile), options_(options) {}
 
-  absl::StatusOr<std::vector<ResolvedReference>> Resolve() {
+  absl::StatusOr<std::vector<ImageReference>> Resolve() {
     if (!options_.docker_image_parent.empty() &&
         !options_.in_tree_names.empty() &&
         !options_.in_tree_names.contains(options_.docker_image_parent)) {
@@ -79,52 +61,33 @@ class Resolver {
     }
     IG_ASSIGN_OR_RETURN(std::vector<ReferenceUse> uses,
                         ExpandReferences(dockerfile_, options_.build_args));
-    std::vector<ResolvedReference> references;
+    std::vector<ImageReference> references;
     references.reserve(uses.size());
     for (const ReferenceUse& use : uses) {
-      ResolvedReference resolved;
-      resolved.offset = use.offset;
-      resolved.length = use.length;
-      IG_ASSIGN_OR_RETURN(resolved.reference, ResolveOne(use));
-      references.push_back(std::move(resolved));
+      IG_ASSIGN_OR_RETURN(ImageReference reference, ResolveOne(use));
+      references.push_back(std::move(reference));
     }
     return references;
   }
 
  private:
   absl::StatusOr<ImageReference> ResolveOne(const ReferenceUse& use) const {
-    ImageReference ref;
-    ref.line = use.line;
-    ref.from_copy = use.from_copy;
-    ref.written = use.expanded;
-    const absl::string_view instruction =
-        use.from_copy ? "COPY --from=" : "FROM ";
+    ImageReference ref = ImageReference::Of(use);
 
     if (IsParentArg(use.raw)) {
       if (!options_.docker_image_parent.empty()) {
         ref.kind = ImageReference::Kind::kParentArg;
         ref.in_tree_name = options_.docker_image_parent;
-        if (ref.written.empty()) ref.written = use.raw;
         return ref;
       }
-      if (ref.written.empty()) {
-        return ErrorAt(dockerfile_.path, use.line,
-                       absl::StrCat(instruction, use.raw,
-                                    " but the image declares no parent: set "
-                                    "parent: in kind.yml (or parents on the "
-                                    "docker_image target)"));
-      }
-    }
-    if (ref.written.empty()) {
-      std::string hint =
-          use.from_copy
-              ? "declare it with ARG in this stage"
-              : "declare it with ARG NAME=<image> before the first FROM";
       return ErrorAt(dockerfile_.path, use.line,
-                     absl::StrCat(instruction, use.raw,
-                                  " expands to an empty image name: ", hint,
-                                  " or pass it as a build argument"));
+                     absl::StrCat(ref.Describe(),
+                                  " but the image declares no parent: set "
+                                  "parent: in kind.yml (or parent on the "
+                                  "docker_image target)"));
     }
+    ref.written = use.expanded;
+    if (ref.written.empty()) return EmptyReferenceError(dockerfile_.path, use);
     if (use.target == ReferenceUse::Target::kScratch) {
       ref.kind = ImageReference::Kind::kScratch;
       return ref;
@@ -212,22 +175,56 @@ class Resolver {
 
 }  // namespace
 
-absl::StatusOr<std::vector<ImageReference>> ResolveImageReferences(
-    const Dockerfile& dockerfile, const ResolveOptions& options) {
-  IG_ASSIGN_OR_RETURN(std::vector<ResolvedReference> resolved,
-                      Resolver(dockerfile, options).Resolve());
-  std::vector<ImageReference> references;
-  references.reserve(resolved.size());
-  for (ResolvedReference& r : resolved) {
-    references.push_back(std::move(r.reference));
-  }
-  return references;
+absl::Status EmptyReferenceError(absl::string_view path,
+                                 const ReferenceUse& use) {
+  const absl::string_view hint =
+      use.source != ReferenceUse::Source::kFrom
+          ? "declare it with ARG in this stage"
+          : "declare it with ARG NAME=<image> before the first FROM";
+  return ErrorAt(
+      path, use.line,
+      absl::StrCat(use.Describe(), " expands to an empty image name: ", hint,
+                   " or pass it as a build argument"));
 }
 
-absl::StatusOr<std::vector<std::string>> InTreeParents(
+ImageReference ImageReference::Of(const ReferenceUse& use) {
+  ImageReference ref;
+  ref.line = use.line;
+  ref.source = use.source;
+  ref.written = ReferenceKey(use);
+  ref.offset = use.offset;
+  ref.length = use.length;
+  return ref;
+}
+
+std::string ImageReference::Describe() const {
+  switch (source) {
+    case ReferenceUse::Source::kFrom:
+      return absl::StrCat("FROM ", written);
+    case ReferenceUse::Source::kCopyFrom:
+      return absl::StrCat("COPY --from=", written);
+    case ReferenceUse::Source::kRunMountFrom:
+      return absl::StrCat("RUN --mount=from=", written);
+  }
+  return written;
+}
+
+bool IsParentArg(absl::string_view raw) {
+  return raw == "$DOCKER_IMAGE_PARENT" || raw == "${DOCKER_IMAGE_PARENT}";
+}
+
+std::string ReferenceKey(const ReferenceUse& use) {
+  return IsParentArg(use.raw) ? use.raw : use.expanded;
+}
+
+absl::StatusOr<std::vector<ImageReference>> ResolveImageReferences(
     const Dockerfile& dockerfile, const ResolveOptions& options) {
-  IG_ASSIGN_OR_RETURN(std::vector<ImageReference> references,
-                      ResolveImageReferences(dockerfile, options));
+  return Resolver(dockerfile, options).Resolve();
+}
+
+std::vector<std::string> InTreeParents(
+    const std::vector<ImageReference>& references,
+    absl::string_view declared_parent) {
   std::vector<std::string> parents;
   absl::flat_hash_set<std::string> seen;
   for (const ImageReference& ref : references) {
@@ -239,41 +236,10 @@ absl::StatusOr<std::vector<std::string>> InTreeParents(
       parents.push_back(ref.in_tree_name);
     }
   }
-  return parents;
-}
-
-absl::StatusOr<std::string> RewriteInTreeReferences(
-    const Dockerfile& dockerfile, const ResolveOptions& options,
-    const absl::flat_hash_map<std::string, std::string>& local_refs) {
-  IG_ASSIGN_OR_RETURN(std::vector<ResolvedReference> resolved,
-                      Resolver(dockerfile, options).Resolve());
-  std::string out;
-  size_t copied = 0;
-  for (const ResolvedReference& r : resolved) {
-    const ImageReference& ref = r.reference;
-    if (ref.kind != ImageReference::Kind::kInTree &&
-        ref.kind != ImageReference::Kind::kParentArg) {
-      continue;
-    }
-    auto local = local_refs.find(ref.in_tree_name);
-    if (local == local_refs.end()) {
-      return ErrorAt(
-          dockerfile.path, ref.line,
-          absl::StrCat("no local reference for in-tree image \"",
-                       ref.in_tree_name, "\": add it to the image's parents"));
-    }
-    if (r.offset == kNpos) {
-      return ErrorAt(dockerfile.path, ref.line,
-                     absl::StrCat("cannot rewrite ", ref.written,
-                                  ": the reference is split by a line "
-                                  "continuation; write it on one line"));
-    }
-    out.append(dockerfile.text, copied, r.offset - copied);
-    out.append(local->second);
-    copied = r.offset + r.length;
+  if (!declared_parent.empty() && !seen.contains(declared_parent)) {
+    parents.emplace_back(declared_parent);
   }
-  out.append(dockerfile.text, copied, kNpos);
-  return out;
+  return parents;
 }
 
 }  // namespace imagegraph

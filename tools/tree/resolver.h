@@ -16,14 +16,40 @@ namespace imagegraph {
 
 struct ImageReference {
   enum class Kind { kScratch, kStage, kParentArg, kInTree, kPinned };
-  Kind kind;
-  int line;             // 1-based line of the FROM / COPY --from instruction
-  bool from_copy;       // true for COPY --from=
-  std::string written;  // the reference as written after ARG expansion
+  Kind kind = Kind::kScratch;
+  int line = 0;  // 1-based line of the instruction
+  // FROM, COPY --from= or RUN --mount=from=.
+  ReferenceUse::Source source = ReferenceUse::Source::kFrom;
+  // The reference as written after ARG expansion; `$DOCKER_IMAGE_PARENT`
+  // (or `${...}`) stays as written. The key of the image's reference map.
+  std::string written;
   std::string in_tree_name;  // for kInTree / kParentArg: the in-tree image name
                              // (for kParentArg: the declared parent)
   std::string pinned;        // for kPinned: the full reference with @sha256:
+  // Byte range of the reference in the Dockerfile text (offset npos when a
+  // line continuation splits it), for rewriting it.
+  size_t offset = std::string::npos;
+  size_t length = 0;
+
+  // "FROM x", "COPY --from=x" or "RUN --mount=from=x" (x as written after
+  // ARG expansion).
+  std::string Describe() const;
+
+  // A reference of `use` (kind still to decide): its line, instruction,
+  // key (ReferenceKey) and byte range.
+  static ImageReference Of(const ReferenceUse& use);
 };
+
+// The key under which a reference is recorded: `$DOCKER_IMAGE_PARENT` (and
+// `${DOCKER_IMAGE_PARENT}`) as written, anything else after ARG expansion.
+std::string ReferenceKey(const ReferenceUse& use);
+
+// Whether `raw` is `$DOCKER_IMAGE_PARENT` or `${DOCKER_IMAGE_PARENT}`.
+bool IsParentArg(absl::string_view raw);
+
+// The error for a reference that expands to nothing, naming path:line.
+absl::Status EmptyReferenceError(absl::string_view path,
+                                 const ReferenceUse& use);
 
 struct ResolveOptions {
   // Default registry (images/REGISTRY or the folder's).
@@ -45,21 +71,18 @@ struct ResolveOptions {
 };
 
 // All image references (FROM and COPY --from), resolved, in file order.
-// Errors name path:line.
+// Errors name path:line. This is the one resolver: only the BUILD generator,
+// which sees the whole tree, calls it; the build actions check against the
+// map it records (reference_map.h).
 absl::StatusOr<std::vector<ImageReference>> ResolveImageReferences(
     const Dockerfile& dockerfile, const ResolveOptions& options);
 
-// In-tree parent names in the order the Dockerfile first names them
-// (deduplicated).
-absl::StatusOr<std::vector<std::string>> InTreeParents(
-    const Dockerfile& dockerfile, const ResolveOptions& options);
-
-// Returns the Dockerfile text with every kInTree/kParentArg reference replaced
-// by local_refs.at(in_tree_name) (error if missing), everything else
-// byte-identical.
-absl::StatusOr<std::string> RewriteInTreeReferences(
-    const Dockerfile& dockerfile, const ResolveOptions& options,
-    const absl::flat_hash_map<std::string, std::string>& local_refs);
+// The in-tree parents of resolved references: in the order the Dockerfile
+// first names them, then `declared_parent` (taskgraph's parent:) when the
+// Dockerfile never names it; "" for none.
+std::vector<std::string> InTreeParents(
+    const std::vector<ImageReference>& references,
+    absl::string_view declared_parent);
 
 }  // namespace imagegraph
 

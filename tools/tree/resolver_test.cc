@@ -55,7 +55,7 @@ TEST(ResolveTest, Scratch) {
   ASSERT_EQ(refs.size(), 1u);
   EXPECT_EQ(refs[0].kind, ImageReference::Kind::kScratch);
   EXPECT_EQ(refs[0].line, 1);
-  EXPECT_FALSE(refs[0].from_copy);
+  EXPECT_EQ(refs[0].source, ReferenceUse::Source::kFrom);
 }
 
 TEST(ResolveTest, ParentArgBothSpellings) {
@@ -76,8 +76,13 @@ TEST(ResolveTest, ParentArgWithoutDeclaredParent) {
   EXPECT_EQ(ResolveError("ARG DOCKER_IMAGE_PARENT\nFROM $DOCKER_IMAGE_PARENT\n",
                          TreeOptions()),
             "images/x/Dockerfile:2: FROM $DOCKER_IMAGE_PARENT but the image "
-            "declares no parent: set parent: in kind.yml (or parents on the "
+            "declares no parent: set parent: in kind.yml (or parent on the "
             "docker_image target)");
+  // A default value does not make it a parent: the builder sets it.
+  EXPECT_THAT(ResolveError("ARG DOCKER_IMAGE_PARENT=lint\n"
+                           "FROM $DOCKER_IMAGE_PARENT\n",
+                           TreeOptions()),
+              HasSubstr("declares no parent"));
 }
 
 TEST(ResolveTest, DeclaredParentMustBeInTree) {
@@ -162,7 +167,7 @@ TEST(ResolveTest, PreviousStage) {
   EXPECT_EQ(refs[0].kind, ImageReference::Kind::kInTree);
   EXPECT_EQ(refs[1].kind, ImageReference::Kind::kStage);
   EXPECT_EQ(refs[2].kind, ImageReference::Kind::kStage);
-  EXPECT_TRUE(refs[2].from_copy);
+  EXPECT_EQ(refs[2].source, ReferenceUse::Source::kCopyFrom);
   EXPECT_EQ(refs[2].line, 4);
   EXPECT_EQ(refs[3].kind, ImageReference::Kind::kStage);
 }
@@ -196,7 +201,7 @@ TEST(ResolveTest, CopyFromImages) {
   ASSERT_EQ(refs.size(), 3u);
   EXPECT_EQ(refs[1].kind, ImageReference::Kind::kInTree);
   EXPECT_EQ(refs[1].in_tree_name, "lint");
-  EXPECT_TRUE(refs[1].from_copy);
+  EXPECT_EQ(refs[1].source, ReferenceUse::Source::kCopyFrom);
   EXPECT_EQ(refs[2].kind, ImageReference::Kind::kPinned);
 }
 
@@ -283,68 +288,45 @@ TEST(ResolveTest, PlatformFlagDoesNotChangeResolution) {
   EXPECT_EQ(refs[0].kind, ImageReference::Kind::kInTree);
 }
 
-TEST(InTreeParentsTest, FirstNamedOrderDeduplicated) {
-  ResolveOptions options = TreeOptions();
-  absl::StatusOr<std::vector<std::string>> parents =
-      InTreeParents(MustParse("FROM lint AS a\n"
-                              "COPY --from=base-build /x /x\n"
-                              "FROM registry.example/lint:2\n"
-                              "COPY --from=decision /y /y\n"
-                              "COPY --from=a /z /z\n"),
-                    options);
-  ASSERT_TRUE(parents.ok()) << parents.status();
-  EXPECT_THAT(*parents, ElementsAre("lint", "base-build", "decision"));
+TEST(InTreeParentsTest, FirstNamedOrderDeduplicatedThenTheDeclaredParent) {
+  std::vector<ImageReference> refs = MustResolve(
+      "FROM lint AS a\n"
+      "COPY --from=base-build /x /x\n"
+      "FROM registry.example/lint:2\n"
+      "COPY --from=decision /y /y\n"
+      "COPY --from=a /z /z\n",
+      TreeOptions());
+  EXPECT_THAT(InTreeParents(refs, ""),
+              ElementsAre("lint", "base-build", "decision"));
+  EXPECT_THAT(InTreeParents(refs, "decision"),
+              ElementsAre("lint", "base-build", "decision"));
+  // A declared parent the Dockerfile never names comes last (taskgraph
+  // still builds it first and rebuilds the image when it changes).
+  EXPECT_THAT(
+      InTreeParents(MustResolve("FROM scratch\n", TreeOptions()), "lint"),
+      ElementsAre("lint"));
 }
 
-TEST(RewriteTest, ReplacesOnlyInTreeReferences) {
+TEST(ResolveTest, KeysAndRanges) {
   ResolveOptions options = TreeOptions();
   options.docker_image_parent = "base-build";
+  options.build_args = {{"V", "2"}};
   const std::string text =
-      "# syntax=docker/dockerfile:1\n"
       "ARG DOCKER_IMAGE_PARENT\n"
-      "FROM $DOCKER_IMAGE_PARENT AS build\n"
-      "COPY --from=registry.example/lint:1 /a /a\n"
-      "FROM scratch\n"
-      "COPY --from=build /b /b\n"
-      "COPY --from=lint   /c /c\n";
-  absl::StatusOr<std::string> rewritten =
-      RewriteInTreeReferences(MustParse(text), options,
-                              {{"base-build", "localhost/base-build:abc"},
-                               {"lint", "localhost/lint:def"}});
-  ASSERT_TRUE(rewritten.ok()) << rewritten.status();
-  EXPECT_EQ(*rewritten,
-            "# syntax=docker/dockerfile:1\n"
-            "ARG DOCKER_IMAGE_PARENT\n"
-            "FROM localhost/base-build:abc AS build\n"
-            "COPY --from=localhost/lint:def /a /a\n"
-            "FROM scratch\n"
-            "COPY --from=build /b /b\n"
-            "COPY --from=localhost/lint:def   /c /c\n");
-}
-
-TEST(RewriteTest, AcrossAContinuationOfOtherWords) {
-  absl::StatusOr<std::string> rewritten =
-      RewriteInTreeReferences(MustParse("FROM \\\n  lint \\\n  AS x\n"),
-                              TreeOptions(), {{"lint", "local/lint"}});
-  ASSERT_TRUE(rewritten.ok()) << rewritten.status();
-  EXPECT_EQ(*rewritten, "FROM \\\n  local/lint \\\n  AS x\n");
-}
-
-TEST(RewriteTest, MissingLocalReference) {
-  absl::StatusOr<std::string> rewritten =
-      RewriteInTreeReferences(MustParse("FROM scratch\nFROM lint\n"),
-                              TreeOptions(), {{"decision", "x"}});
-  EXPECT_EQ(rewritten.status().message(),
-            "images/x/Dockerfile:2: no local reference for in-tree image "
-            "\"lint\": add it to the image's parents");
-}
-
-TEST(RewriteTest, ReferenceSplitByAContinuation) {
-  absl::StatusOr<std::string> rewritten = RewriteInTreeReferences(
-      MustParse("FROM li\\\nnt\n"), TreeOptions(), {{"lint", "x"}});
-  EXPECT_EQ(rewritten.status().message(),
-            "images/x/Dockerfile:1: cannot rewrite lint: the reference is "
-            "split by a line continuation; write it on one line");
+      "ARG V\n"
+      "FROM ${DOCKER_IMAGE_PARENT}\n"
+      "FROM registry.example/lint:$V\n"
+      "COPY --from=lint /a /a\n";
+  std::vector<ImageReference> refs = MustResolve(text, options);
+  ASSERT_EQ(refs.size(), 3u);
+  EXPECT_EQ(refs[0].written, "${DOCKER_IMAGE_PARENT}");
+  EXPECT_EQ(text.substr(refs[0].offset, refs[0].length),
+            "${DOCKER_IMAGE_PARENT}");
+  EXPECT_EQ(refs[1].written, "registry.example/lint:2");
+  EXPECT_EQ(text.substr(refs[1].offset, refs[1].length),
+            "registry.example/lint:$V");
+  EXPECT_EQ(refs[1].Describe(), "FROM registry.example/lint:2");
+  EXPECT_EQ(refs[2].Describe(), "COPY --from=lint");
 }
 
 }  // namespace
