@@ -1,6 +1,7 @@
 """image_build: builds an image from its hashed context with buildah (mnemonic ImageBuild)."""
 
 load("@bazel_skylib//rules:common_settings.bzl", "BuildSettingInfo")
+load(":index_settings.bzl", "INDEX_SETTINGS_ATTRS", "index_settings")
 load(":providers.bzl", "ImageContextInfo", "ImageInfo", "ImageRegistryInfo")
 
 _SHA256_HEX = "0123456789abcdef"
@@ -64,16 +65,13 @@ def _image_build_impl(ctx):
     args.add("--output=" + tarball.path)
     args.add("--metadata=" + metadata.path)
     args.add("--zstd_level=%d" % ctx.attr._zstd_level[BuildSettingInfo].value)
-    index_level = ctx.attr._index_level[BuildSettingInfo].value
-    if index_level < 1 or index_level > 3:
-        fail("%s: //rules:index_level is %d; set --//rules:index_level to 1, 2 or 3 (3 is the trusted level)" % (owner, index_level))
-    index = ctx.attr._index[BuildSettingInfo].value
+    settings = index_settings(ctx, owner)
 
     # "default" stays symbolic: the tool resolves the user's cache directory
     # when it runs, so the command line (and the cache key) is the same on
     # every machine.
-    args.add("--index=" + index)
-    args.add("--index_level=%d" % index_level)
+    args.add("--index=" + settings.index)
+    args.add("--index_level=%d" % settings.level)
     buildah = ctx.attr._buildah[BuildSettingInfo].value
     if not buildah:
         fail("%s: //rules:buildah is empty; set --//rules:buildah to a program name in PATH or an absolute path" % owner)
@@ -148,7 +146,7 @@ With an index configured (`--//rules:index`, default the user's cache
 directory), the action first looks the context hash up there and, when an
 entry's tarball verifies, writes it instead of building; built images are
 inserted. The action itself still runs on a hit: it copies instead of builds.""",
-    attrs = {
+    attrs = dict({
         "context": attr.label(
             mandatory = True,
             providers = [ImageContextInfo],
@@ -181,21 +179,11 @@ inserted. The action itself still runs on a hit: it copies instead of builds."""
             executable = True,
             cfg = "exec",
         ),
-        "_index": attr.label(
-            default = Label("//rules:index"),
-            providers = [BuildSettingInfo],
-            doc = "The image index to reuse from and insert into (--//rules:index).",
-        ),
-        "_index_level": attr.label(
-            default = Label("//rules:index_level"),
-            providers = [BuildSettingInfo],
-            doc = "The builder's index level, 1..3 (--//rules:index_level).",
-        ),
         "_zstd_level": attr.label(
             default = Label("//rules:zstd_level"),
             providers = [BuildSettingInfo],
             doc = "The zstd level of NAME.tar.zst (--//rules:zstd_level).",
         ),
-    },
+    }, **INDEX_SETTINGS_ATTRS),
     provides = [ImageInfo, ImageContextInfo, ImageRegistryInfo],
 )

@@ -5,17 +5,18 @@
 `bazel build //images:graph` writes graph.json (schema: tools/graph/graph.proto,
 printed with protobuf's JSON printer): every image's label, folder, parents,
 children, context hash, index namespaces and registry reference, plus a
-topological order. Only the context actions run; no image is built unless
+topological order, and the index and level builds use (//rules:index,
+//rules:index_level). Only the context actions run; no image is built unless
 `with_image_ids = True`.
 """
 
-load("@bazel_skylib//rules:common_settings.bzl", "BuildSettingInfo")
+load(":index_settings.bzl", "INDEX_SETTINGS_ATTRS", "index_settings")
 load(":providers.bzl", "ImageInfo", "ImageRegistryInfo")
 
 def _image_graph_impl(ctx):
-    level = ctx.attr.level or ctx.attr._index_level[BuildSettingInfo].value
-    if level < 1 or level > 3:
-        fail("image_graph(name = %r): level: %d is not an index level; use 1, 2 or 3 (3 is the trusted level)" % (ctx.label.name, level))
+    # The graph names the index and level the builds use, so that the
+    # decision tool plans against what a build would do.
+    settings = index_settings(ctx, "image_graph(name = %r)" % ctx.label.name)
 
     inputs = []
     entries = []
@@ -64,11 +65,14 @@ def _image_graph_impl(ctx):
                 ))
 
     graph_input = ctx.actions.declare_file(ctx.label.name + ".input.json")
-    ctx.actions.write(graph_input, json.encode({"images": entries, "level": level}))
+    ctx.actions.write(graph_input, json.encode({
+        "images": entries,
+        "index": settings.index,
+        "level": settings.level,
+    }))
     output = ctx.actions.declare_file(ctx.label.name + ".json")
     args = ctx.actions.args()
     args.add("--format=json")
-    args.add("--level=%d" % level)
     args.add("--input", graph_input)
     args.add("--output", output)
     ctx.actions.run(
@@ -87,14 +91,10 @@ def _image_graph_impl(ctx):
 image_graph = rule(
     implementation = _image_graph_impl,
     doc = "Writes NAME.json: the graph of `images` with context hashes, index namespaces, registry references and a topological order.",
-    attrs = {
+    attrs = dict({
         "images": attr.label_list(
             doc = "Every image of the tree (docker_image targets); each image's in-tree parents must be listed too.",
             providers = [ImageInfo],
-        ),
-        "level": attr.int(
-            doc = "Index level of the namespaces (1-3); 0 takes --//tools/graph:index_level (default 3).",
-            default = 0,
         ),
         "with_image_ids": attr.bool(
             doc = "Also record each built image's ID; this builds every image.",
@@ -106,9 +106,5 @@ image_graph = rule(
             cfg = "exec",
             doc = "The graph tool.",
         ),
-        "_index_level": attr.label(
-            default = Label("//tools/graph:index_level"),
-            doc = "The command-line index level.",
-        ),
-    },
+    }, **INDEX_SETTINGS_ATTRS),
 )

@@ -11,6 +11,8 @@
 #     the store: the next expunged build reuses every image again;
 #  4. --@imagegraph//rules:index=off builds everything and leaves the index
 #     untouched.
+# After step 1, `bazel run @imagegraph//tools/decision` without flags plans
+# what the build just did: the graph records the builds' index and level.
 # On an index hit Bazel still runs the ImageBuild action (counted from the
 # execution log as in the other tests), but the action performs no build: it
 # copies the verified tarball and restores the image metadata.
@@ -22,8 +24,16 @@ root="${TEST_TMPDIR}/bazel_root"
 index_dir="${TEST_TMPDIR}/index"
 index_cli="${runfiles_root}/tools/index/index"
 images=(base leaf mid other)
-make_imagegraph_repo "${repo}" "${runfiles_root}" "${runfiles_root}"
+make_imagegraph_repo "${repo}" "${runfiles_root}" "${runfiles_root}" graph decision
 make_fixture "${ws}" "${repo}"
+sed -i '1s/"docker_image")/"docker_image", "image_graph")/' "${ws}/images/BUILD.bazel"
+cat >>"${ws}/images/BUILD.bazel" <<'BUILD'
+
+image_graph(
+    name = "graph",
+    images = [":base", ":leaf", ":mid", ":other"],
+)
+BUILD
 
 cleanup() {
   nested_bazel "${ws}" "${root}" shutdown >/dev/null 2>&1 || true
@@ -116,6 +126,26 @@ for image in "${images[@]}"; do
     fail "${image}: expected one pushdate namespace, found: ${pushdates}"
 done
 echo "ok: the first build built and indexed ${images[*]}"
+
+# The decision, run as a user runs it (the index setting in .bazelrc, no
+# flags), agrees with the build: every image is reused from its index.
+echo "build ${index_flag}" >>"${ws}/.bazelrc"
+# decide [BAZEL_FLAGS...]: builds the graph and runs the decision on it.
+decide() {
+  nested_bazel "${ws}" "${root}" build "$@" //images:graph >"${TEST_TMPDIR}/graph.out" 2>&1 ||
+    { cat "${TEST_TMPDIR}/graph.out" >&2; fail "building //images:graph $* failed"; }
+  nested_bazel "${ws}" "${root}" run "$@" @imagegraph//tools/decision 2>"${TEST_TMPDIR}/decision.err" ||
+    { cat "${TEST_TMPDIR}/decision.err" >&2; fail "bazel run @imagegraph//tools/decision $* failed"; }
+}
+plan="$(decide)"
+expect_contains "${plan}" "4 images: 4 reused, 0 to build (level 1, local index ${index_dir})" \
+  "the decision right after the build"
+# At level 3 a build would not reuse what level 1 wrote, and neither does
+# the decision: the graph carries the level too.
+plan="$(decide --@imagegraph//rules:index_level=3)"
+expect_contains "${plan}" "4 images: 0 reused, 4 to build (level 3, local index ${index_dir})" \
+  "the decision at the builds' level 3"
+echo "ok: bazel run @imagegraph//tools/decision agrees with the build"
 
 # 2. Expunged, no disk cache, no buildah: everything comes from the index.
 expunge

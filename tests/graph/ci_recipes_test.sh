@@ -134,12 +134,11 @@ if [[ "${answer_order}" != "base lint tools app" ]]; then
   fail "graph.json topological order: got [${answer_order}]"
 fi
 
-recipe "bazel build //images:graph --//tools/graph:index_level=1"
+recipe "bazel build //images:graph --//rules:index_level=3"
 graph_json="$(cd "${root}" && bazel info bazel-bin 2>/dev/null)/tests/graph/images/graph.json"
 namespace="$(jq -r '.images[] | select(.name == "app") | .index.latest' "${graph_json}")"
-if [[ "${namespace}" != "docker.images.v2.level-1.app.latest" ]]; then
-  fail "index_level=1: app's latest namespace is ${namespace}"
-fi
+expect_eq "${namespace}" "docker.images.v2.level-3.app.latest" "index_level=3: app's latest namespace"
+expect_eq "$(jq -r .level "${graph_json}")" 3 "index_level=3: the graph's level"
 
 recipe "bazel run //tools/graph -- --format=dot | dot -Tsvg > images.svg"
 svg="$(cat "${TEST_TMPDIR}/images.svg")"

@@ -45,7 +45,8 @@ echo "== --format=json: the same graph the image_graph rule wrote"
 run "${graph}" "${tree[@]}" --format=json
 [[ "${rc}" == 0 ]] || fail "graph --format=json: ${err}"
 tool_json="${out}"
-for query in '.topological_order' '[.images[] | {name, parents, children, context_hash, registry_reference, pinned_reference, index, depth}]'; do
+# The tool's default level is the builds' default (//rules:index_level).
+for query in '.level' '.topological_order' '[.images[] | {name, parents, children, context_hash, registry_reference, pinned_reference, index, depth}]'; do
   expect_eq "$(jq -c "${query}" <<<"${tool_json}")" "$(jq -c "${query}" "${rule_json}")" "tool and rule agree on ${query}"
 done
 expect_eq "$(jq -c '.topological_order' "${rule_json}")" '["base","lint","tools","app"]' "topological order"
@@ -72,7 +73,7 @@ tools_hash="$({
   echo "parent ${base_hash} base"
 } | sha256sum | cut -d' ' -f1)"
 expect_eq "$(jq -r '.images[] | select(.name == "tools") | .context_hash' "${rule_json}")" "${tools_hash}" "tools hash (with its parent line)"
-expect_eq "$(jq -r '.images[] | select(.name == "tools") | .index.hash' "${rule_json}")" "docker.images.v2.level-3.tools.hash.${tools_hash}" "hash namespace"
+expect_eq "$(jq -r '.images[] | select(.name == "tools") | .index.hash' "${rule_json}")" "docker.images.v2.level-1.tools.hash.${tools_hash}" "hash namespace"
 
 echo "== --affected-by with --format=json is the affected part of the graph"
 run "${graph}" "${tree[@]}" --format=json --affected-by=tests/graph/images/recipes/shared.sh

@@ -36,12 +36,18 @@ def _graph_action(env):
     asserts.equals(env, 1, len(actions), "expected one ImageGraph action")
     return actions[0] if actions else None
 
+# The JSON the rule hands the graph tool.
+def _graph_input(env):
+    target = analysistest.target_under_test(env)
+    writes = [a for a in target[_TargetActionsInfo].actions if a.mnemonic == "FileWrite"]
+    asserts.equals(env, 1, len(writes), "expected the graph input to be written")
+    return json.decode(writes[0].content) if writes else {}
+
 # One action; it reads context hashes and registry files, never an image.
 def _action_test_impl(ctx):
     env = analysistest.begin(ctx)
     action = _graph_action(env)
     if action:
-        asserts.true(env, "--level=3" in action.argv, str(action.argv))
         asserts.true(env, "--format=json" in action.argv, str(action.argv))
         inputs = sorted([f.basename for f in action.inputs.to_list()])
         for name in ["app.context_hash", "base.context_hash", "lint.context_hash", "tools.context_hash", "HASH", "VERSION", "REGISTRY", "action_graph.input.json"]:
@@ -53,16 +59,20 @@ def _action_test_impl(ctx):
 
 _action_test = _make_analysis_test(_action_test_impl)
 
-def _level_flag_test_impl(ctx):
+# The graph takes the builds' settings, //rules:index and //rules:index_level.
+def _settings_test_impl(ctx):
     env = analysistest.begin(ctx)
-    action = _graph_action(env)
-    if action:
-        asserts.true(env, "--level=1" in action.argv, str(action.argv))
+    graph_input = _graph_input(env)
+    asserts.equals(env, 2, graph_input.get("level"))
+    asserts.equals(env, "/srv/index", graph_input.get("index"))
     return analysistest.end(env)
 
-_level_flag_test = _make_analysis_test(
-    _level_flag_test_impl,
-    config_settings = {"//tools/graph:index_level": 1},
+_settings_test = _make_analysis_test(
+    _settings_test_impl,
+    config_settings = {
+        "//rules:index": "/srv/index",
+        "//rules:index_level": 2,
+    },
 )
 
 def _failure_test_impl(ctx):
@@ -76,8 +86,16 @@ _failure_test = _make_analysis_test(
     extra_attrs = {"message": attr.string(doc = "The expected fail() message.")},
 )
 
+_bad_level_failure_test = _make_analysis_test(
+    _failure_test_impl,
+    expect_failure = True,
+    config_settings = {"//rules:index_level": 5},
+    extra_attrs = {"message": attr.string(doc = "The expected fail() message.")},
+)
+
 _FAILURES = {
-    "bad_level": "image_graph(name = \"bad_level_graph\"): level: 5 is not an index level; use 1, 2 or 3 (3 is the trusted level)",
+    # The setting is checked once (index_settings.bzl), by the first rule that reads it.
+    "bad_level": "//rules:index_level is 5; set --//rules:index_level to 1, 2 or 3 (3 is the trusted level)",
     "context_only": "'//tests/graph/images:base.hash' does not have mandatory providers: 'ImageInfo'",
     "duplicate": "image_graph(name = \"duplicate_graph\"): images: //tests/graph/images:base and //tests/graph:base are both image \"base\"; list each image once",
     "missing_parent": "image_graph(name = \"missing_parent_graph\"): images: //tests/graph/images:app has parent \"tools\", which is not in the list; add //tests/graph/images:tools",
@@ -97,18 +115,19 @@ def image_graph_test_suite(name):
     # A second image named "base", built from the fixture's context.
     image_build(name = "base", context = fixture + "base.hash", registry = fixture + "REGISTRY", tags = ["manual"])
     image_graph(name = "duplicate_graph", images = [fixture + "base", ":base"], tags = ["manual"])
-    image_graph(name = "bad_level_graph", images = [fixture + "base"], level = 5, tags = ["manual"])
+    image_graph(name = "bad_level_graph", images = [fixture + "base"], tags = ["manual"])
     image_graph(name = "context_only_graph", images = [fixture + "base.hash"], tags = ["manual"])
 
     _action_test(name = name + "_action", target_under_test = ":action_graph")
-    _level_flag_test(name = name + "_level_flag", target_under_test = ":action_graph")
+    _settings_test(name = name + "_settings", target_under_test = ":action_graph")
     for failure, message in _FAILURES.items():
-        _failure_test(
+        test = _bad_level_failure_test if failure == "bad_level" else _failure_test
+        test(
             name = name + "_" + failure,
             target_under_test = ":%s_graph" % failure,
             message = message,
         )
     native.test_suite(
         name = name,
-        tests = [name + "_action", name + "_level_flag"] + [name + "_" + f for f in _FAILURES],
+        tests = [name + "_action", name + "_settings"] + [name + "_" + f for f in _FAILURES],
     )

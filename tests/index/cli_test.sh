@@ -85,3 +85,11 @@ XDG_CACHE_HOME="${work}/xdg" "${INDEX_BIN}" insert --name=base --context_hash="$
   --image_id=sha256:1 "${work}/image.tar.zst" >/dev/null 2>&1
 [[ -f "${work}/xdg/imagegraph/index/namespaces/docker/images/v2/level-1/base/latest.json" ]] ||
   fail "the default index is not under XDG_CACHE_HOME"
+# Without HOME (as in a Bazel action, where builds resolve the default
+# index), the default index is the password database's home's: the one
+# builds write. The lookup only reads it.
+passwd_home="$(getent passwd "$(id -u)" | cut -d: -f6)"
+run env -u HOME -u XDG_CACHE_HOME "${INDEX_BIN}" lookup --name=never-built --context_hash="${hash_a}"
+expect_rc 3 "lookup in the default index without HOME"
+expect_contains "${err}" "in local index ${passwd_home}/.cache/imagegraph/index" \
+  "the default index without HOME"

@@ -47,6 +47,23 @@ mkdir -p "${work}/ws/bazel-bin/images"
 cp "${work}/graph.json" "${work}/ws/bazel-bin/images/graph.json"
 BUILD_WORKSPACE_DIRECTORY="${work}/ws" "${DECISION_BIN}" --index="${work}/index" >"${work}/table2"
 grep -q '^3 images: 1 reused, 2 to build (level 1' "${work}/table2" || fail "default graph: $(cat "${work}/table2")"
+# Without --index and --level, the decision plans against the index and level
+# the graph records (what the builds use).
+jq --arg index "${work}/index" '. + {index: $index, level: 3}' "${work}/graph.json" >"${work}/graph3.json"
+"${DECISION_BIN}" --graph="${work}/graph3.json" >"${work}/table3"
+grep -q "^3 images: 1 reused, 2 to build (level 3, local index ${work}/index)" "${work}/table3" ||
+  fail "the graph's index and level: $(cat "${work}/table3")"
+jq '. + {index: "off"}' "${work}/graph.json" >"${work}/graph-off.json"
+code=0
+"${DECISION_BIN}" --graph="${work}/graph-off.json" 2>"${work}/err" || code=$?
+[[ "${code}" == 2 ]] && grep -q "graph-off.json use no index (--//rules:index=off); pass --index=DIR" "${work}/err" ||
+  fail "a graph of builds without index: $(cat "${work}/err")"
+# A graph that names no index, without HOME (as in a Bazel action): the
+# default index is the password database's home's, the one builds write.
+passwd_home="$(getent passwd "$(id -u)" | cut -d: -f6)"
+env -u HOME -u XDG_CACHE_HOME "${DECISION_BIN}" --graph="${work}/graph.json" >"${work}/table4"
+grep -q "(level 1, local index ${passwd_home}/.cache/imagegraph/index)" "${work}/table4" ||
+  fail "the default index without HOME: $(cat "${work}/table4")"
 echo '{"images": [{"label": "//a", "name": "a", "context_hash": "zz"}]}' >"${work}/bad.json"
 code=0
 "${DECISION_BIN}" --graph="${work}/bad.json" --index="${work}/index" \

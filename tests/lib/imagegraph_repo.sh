@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# make_imagegraph_repo DEST SOURCE_ROOT BIN_ROOT: writes to DEST a repository
-# named imagegraph holding the rules from SOURCE_ROOT/rules and the prebuilt
-# ctxhash, imagebuild and imagepush binaries from BIN_ROOT/tools/TOOL/TOOL.
+# make_imagegraph_repo DEST SOURCE_ROOT BIN_ROOT [TOOL...]: writes to DEST a
+# repository named imagegraph holding the rules from SOURCE_ROOT/rules and
+# the prebuilt ctxhash, imagebuild and imagepush binaries, and every other
+# TOOL named (graph, decision, ...), from BIN_ROOT/tools/TOOL/TOOL.
 # A nested workspace that points at it with local_repository builds images
 # without compiling any C++ and without binding system libraries. In a test,
 # SOURCE_ROOT and BIN_ROOT are both the runfiles root; in a benchmark, the
@@ -9,6 +10,7 @@
 
 make_imagegraph_repo() {
   local dest="$1" source_root="$2" bin_root="$3"
+  shift 3
   mkdir -p "${dest}/rules/private" "${dest}/tools"
   echo 'workspace(name = "imagegraph")' >"${dest}/WORKSPACE"
   : >"${dest}/BUILD.bazel"
@@ -20,7 +22,7 @@ make_imagegraph_repo() {
   cp -L "${source_root}/tests/lib/prebuilt_binary.bzl" "${dest}/tools/prebuilt_binary.bzl"
   : >"${dest}/tools/BUILD.bazel"
   local tool
-  for tool in ctxhash imagebuild imagepush; do
+  for tool in ctxhash imagebuild imagepush "$@"; do
     mkdir -p "${dest}/tools/${tool}"
     cp -L "${bin_root}/tools/${tool}/${tool}" "${dest}/tools/${tool}/${tool}.bin"
     chmod 755 "${dest}/tools/${tool}/${tool}.bin"

@@ -15,16 +15,19 @@
 #include "tools/decision/decision.h"
 #include "tools/index/file_util.h"
 #include "tools/index/index.h"
+#include "tools/index/namespaces.h"
 
 ABSL_FLAG(std::string, graph, "",
           "The graph JSON (the output of //images:graph). Default, under "
           "bazel run: bazel-bin/images/graph.json of the workspace.");
 ABSL_FLAG(int, level, 0,
           "The requester's trust level, 1..3: lookups try level 3 down to it. "
-          "0: the graph's level, else 1.");
+          "Default: the level the builds use, as the graph records it "
+          "(//rules:index_level).");
 ABSL_FLAG(std::string, index, "",
-          "The index: a directory, or registry://HOST:PORT/REPO. Default: "
-          "${XDG_CACHE_HOME:-~/.cache}/imagegraph/index.");
+          "The index: default, a directory, or registry://HOST:PORT/REPO. "
+          "Default: the index the builds use, as the graph records it "
+          "(//rules:index).");
 ABSL_FLAG(int, jobs, 8,
           "Lookups to run at once (they wait on disk or network, not CPU).");
 ABSL_FLAG(std::string, json_out, "",
@@ -91,10 +94,18 @@ int Run() {
     std::cerr << "decision: " << graph.status().message() << "\n";
     return 2;
   }
+  // Unless told otherwise, plan against what the builds do.
   int level = absl::GetFlag(FLAGS_level);
-  if (level == 0) level = graph->level() > 0 ? graph->level() : 1;
-  absl::StatusOr<std::unique_ptr<Index>> index =
-      Index::Open(FromUserDirectory(absl::GetFlag(FLAGS_index)), level);
+  if (level == 0) level = graph->level() > 0 ? graph->level() : kDefaultLevel;
+  std::string index_spec = FromUserDirectory(absl::GetFlag(FLAGS_index));
+  if (index_spec.empty()) index_spec = graph->index();
+  if (index_spec == kNoIndex) {
+    std::cerr << "decision: the builds of " << graph_path
+              << " use no index (--//rules:index=off); pass --index=DIR or "
+                 "--index=registry://HOST:PORT/REPO to plan against one\n";
+    return 2;
+  }
+  absl::StatusOr<std::unique_ptr<Index>> index = Index::Open(index_spec, level);
   if (!index.ok()) {
     std::cerr << "decision: " << index.status().message() << "\n";
     return 2;

@@ -6,13 +6,13 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/json_util.h"
 #include "tools/common/status_macros.h"
 #include "tools/ctxhash/context_hash.h"
 #include "tools/ctxhash/ignore_matcher.h"
 #include "tools/dockerfile/dockerfile.h"
+#include "tools/index/namespaces.h"
 #include "tools/tree/graph_order.h"
 #include "tools/tree/reference_map.h"
 
@@ -84,15 +84,13 @@ absl::StatusOr<ImageGraph> BuildGraph(const std::vector<GraphNode>& nodes,
     std::sort(kids.begin(), kids.end());
     for (const std::string& child : kids) image->add_children(child);
     image->set_context_hash(node.context_hash);
-    const std::string prefix =
-        absl::StrFormat("docker.images.v2.level-%d.%s", level, node.name);
     if (!node.context_hash.empty()) {
       image->mutable_index()->set_hash(
-          absl::StrCat(prefix, ".hash.", node.context_hash));
+          HashNamespace(level, node.name, node.context_hash));
     }
-    image->mutable_index()->set_latest(absl::StrCat(prefix, ".latest"));
+    image->mutable_index()->set_latest(LatestNamespace(level, node.name));
     image->mutable_index()->set_pushdate_prefix(
-        absl::StrCat(prefix, ".pushdate"));
+        PushdatePrefix(level, node.name));
     const std::string version = node.version.empty() ? "latest" : node.version;
     image->set_registry(node.registry);
     image->set_version(version);

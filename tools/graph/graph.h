@@ -15,8 +15,6 @@
 
 namespace imagegraph {
 
-inline constexpr int kDefaultIndexLevel = 3;
-
 struct GraphNode {
   std::string name;
   std::string label;

@@ -33,12 +33,15 @@ absl::Status ParseJson(const std::string& text, const std::string& path,
 
 }  // namespace
 
-absl::StatusOr<std::vector<GraphNode>> ReadGraphInput(absl::string_view path) {
+absl::StatusOr<GraphInputContents> ReadGraphInput(absl::string_view path) {
   const std::string input_path(path);
   IG_ASSIGN_OR_RETURN(std::string text, ReadFileToString(input_path));
   GraphInput input;
   IG_RETURN_IF_ERROR(ParseJson(text, input_path, &input));
-  std::vector<GraphNode> nodes;
+  GraphInputContents contents;
+  contents.level = input.level();
+  contents.index = input.index();
+  std::vector<GraphNode>& nodes = contents.nodes;
   for (const GraphInput::Image& image : input.images()) {
     GraphNode node;
     node.name = image.name();
@@ -49,9 +52,9 @@ absl::StatusOr<std::vector<GraphNode>> ReadGraphInput(absl::string_view path) {
         node.context_hash,
         ReadOptionalOneLineFile(image.context_hash_file(),
                                 "the context hash, 64 lowercase hex digits"));
-    IG_ASSIGN_OR_RETURN(node.registry,
-                        ReadOptionalOneLineFile(image.registry_file(),
-                                                kRegistryFileHolds));
+    IG_ASSIGN_OR_RETURN(
+        node.registry,
+        ReadOptionalOneLineFile(image.registry_file(), kRegistryFileHolds));
     IG_ASSIGN_OR_RETURN(
         node.version,
         ReadOptionalOneLineFile(image.version_file(), kVersionFileHolds));
@@ -67,7 +70,7 @@ absl::StatusOr<std::vector<GraphNode>> ReadGraphInput(absl::string_view path) {
     }
     nodes.push_back(std::move(node));
   }
-  return nodes;
+  return contents;
 }
 
 absl::StatusOr<ImageGraph> ReadGraphJson(absl::string_view path) {

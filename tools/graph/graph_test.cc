@@ -237,10 +237,12 @@ TEST(GraphInputTest, ReadsTheFilesItNames) {
       << d << "/a.hash\", \"registry_file\": \"" << d
       << "/REGISTRY\", \"version_file\": \"" << d
       << "/VERSION\", \"metadata_file\": \"" << d
-      << "/a.image.json\"}], \"level\": 3}";
-  absl::StatusOr<std::vector<GraphNode>> nodes =
-      ReadGraphInput(d + "/input.json");
-  ASSERT_TRUE(nodes.ok()) << nodes.status();
+      << "/a.image.json\"}], \"level\": 2, \"index\": \"default\"}";
+  absl::StatusOr<GraphInputContents> input = ReadGraphInput(d + "/input.json");
+  ASSERT_TRUE(input.ok()) << input.status();
+  EXPECT_EQ(input->level, 2);
+  EXPECT_EQ(input->index, "default");
+  const std::vector<GraphNode>* nodes = &input->nodes;
   ASSERT_EQ(nodes->size(), 1u);
   EXPECT_EQ((*nodes)[0].context_hash, std::string(64, 'e'));
   EXPECT_EQ((*nodes)[0].registry, "localhost:5000/r");

@@ -17,6 +17,7 @@
 #include "tools/common/file_util.h"
 #include "tools/graph/graph.h"
 #include "tools/graph/graph_input.h"
+#include "tools/index/namespaces.h"
 #include "tools/tree/image_tree.h"
 
 ABSL_FLAG(std::string, format, "text",
@@ -31,7 +32,9 @@ ABSL_FLAG(std::string, workspace, "",
 ABSL_FLAG(std::string, kind_yml, "",
           "A taskgraph kind.yml relative to the root (default ROOT/kind.yml "
           "when present).");
-ABSL_FLAG(int, level, 3, "Index level of the namespaces (1-3).");
+ABSL_FLAG(int, level, imagegraph::kDefaultLevel,
+          "Index level of the namespaces (1-3) when reading the tree; "
+          "--input carries the builds' level.");
 ABSL_FLAG(bool, hashes, true,
           "Compute context hashes (json, dot and text show them).");
 ABSL_FLAG(std::string, input, "",
@@ -81,11 +84,12 @@ int Run(const std::vector<std::string>& affected_by, bool affected_mode) {
               << " is not one of json, dot, text, labels\n";
     return kExitUsage;
   }
-  const int level = absl::GetFlag(FLAGS_level);
-  if (level < 1 || level > 3) {
-    std::cerr << "graph: --level=" << level << " is not 1, 2 or 3\n";
+  int level = absl::GetFlag(FLAGS_level);
+  if (absl::Status valid = ValidateLevel(level); !valid.ok()) {
+    std::cerr << "graph: --level=" << level << ": " << valid.message() << "\n";
     return kExitUsage;
   }
+  std::string index;
 
   std::vector<GraphNode> nodes;
   std::optional<ImageTree> tree;
@@ -103,10 +107,17 @@ int Run(const std::vector<std::string>& affected_by, bool affected_mode) {
                    "with --input\n";
       return kExitUsage;
     }
-    absl::StatusOr<std::vector<GraphNode>> read =
+    absl::StatusOr<GraphInputContents> read =
         ReadGraphInput(absl::GetFlag(FLAGS_input));
     if (!read.ok()) return Fail(read.status());
-    nodes = *std::move(read);
+    nodes = std::move(read->nodes);
+    // The rule's input carries the builds' index settings.
+    if (absl::Status valid = ValidateLevel(read->level); !valid.ok()) {
+      return Fail(absl::InvalidArgumentError(
+          absl::StrCat(absl::GetFlag(FLAGS_input), ": ", valid.message())));
+    }
+    level = read->level;
+    index = read->index;
   } else {
     std::string root = absl::GetFlag(FLAGS_workspace);
     if (root.empty()) {
@@ -132,7 +143,10 @@ int Run(const std::vector<std::string>& affected_by, bool affected_mode) {
       }
     }
   }
-  if (absl::GetFlag(FLAGS_graph_json).empty()) graph = BuildGraph(nodes, level);
+  if (absl::GetFlag(FLAGS_graph_json).empty()) {
+    graph = BuildGraph(nodes, level);
+    if (graph.ok()) graph->set_index(index);
+  }
   if (!graph.ok()) return Fail(graph.status());
 
   std::string text;

@@ -15,6 +15,7 @@
 #include "tools/common/file_util.h"
 #include "tools/common/status_macros.h"
 #include "tools/index/index.h"
+#include "tools/index/local_backend.h"
 
 namespace imagegraph {
 namespace {
@@ -49,33 +50,18 @@ absl::Status CheckStoredMetadata(const ImageMetadata& stored,
 
 }  // namespace
 
-absl::StatusOr<std::string> DefaultIndexDirectory() {
-  const char* xdg = std::getenv("XDG_CACHE_HOME");
-  if (xdg != nullptr && xdg[0] == '/') {
-    return absl::StrCat(xdg, "/imagegraph/index");
-  }
-  const std::optional<std::string> home = HomeDirectory();
-  if (!home.has_value()) {
-    return absl::NotFoundError(absl::StrCat(
-        "cannot find the default index directory: neither XDG_CACHE_HOME nor "
-        "HOME is set and user ",
-        getuid(),
-        " has no home directory in the password database; set "
-        "--//rules:index to a directory"));
-  }
-  return absl::StrCat(*home, "/.cache/imagegraph/index");
-}
-
 absl::StatusOr<std::optional<std::string>> ResolveIndexSpec(
     const IndexSettings& settings) {
-  if (settings.spec.empty() || settings.spec == "off") return std::nullopt;
+  if (settings.spec.empty() || settings.spec == kNoIndex) return std::nullopt;
   if (settings.level < 1 || settings.level > 3) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--index_level=", settings.level,
         ": the index level must be 1, 2 or 3 (3 is the trusted level)"));
   }
-  if (settings.spec == "default") {
-    IG_ASSIGN_OR_RETURN(std::string dir, DefaultIndexDirectory());
+  // "default" stays symbolic on the command line (the same on every
+  // machine, so remote caches share the action) and is resolved here.
+  if (settings.spec == kDefaultIndex) {
+    IG_ASSIGN_OR_RETURN(std::string dir, DefaultLocalIndexDirectory());
     return dir;
   }
   if (absl::StartsWith(settings.spec, "registry")) return settings.spec;

@@ -21,17 +21,12 @@ namespace imagegraph {
 // flags).
 struct IndexSettings {
   // "" or "off": no index. "default": the default local directory
-  // (DefaultIndexDirectory()). Otherwise an absolute directory or
+  // (DefaultLocalIndexDirectory()). Otherwise an absolute directory or
   // registry://HOST:PORT/REPO (also registry+http://, registry+https://).
   std::string spec;
   int level = 1;         // the builder's trust level, 1..3
   std::string revision;  // recorded in inserted entries
 };
-
-// ${XDG_CACHE_HOME:-$HOME/.cache}/imagegraph/index, where a missing HOME is
-// the user's home directory from the password database (Bazel runs actions
-// without HOME, and the command line must not carry a machine's path).
-absl::StatusOr<std::string> DefaultIndexDirectory();
 
 // The spec to open (see Index::Open) for `settings`, or nullopt when
 // indexing is off. A relative directory or a level outside 1..3 is an error

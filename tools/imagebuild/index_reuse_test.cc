@@ -1,6 +1,5 @@
 #include "tools/imagebuild/index_reuse.h"
 
-#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +14,7 @@
 #include "tools/common/file_util.h"
 #include "tools/imagebuild/image_metadata.h"
 #include "tools/index/index.h"
+#include "tools/index/local_backend.h"
 
 namespace imagegraph {
 namespace {
@@ -84,26 +84,12 @@ class IndexReuseTest : public ::testing::Test {
   std::vector<std::string> lines_;
 };
 
-TEST(DefaultIndexDirectoryTest, PrefersXdgThenHomeThenPasswordDatabase) {
-  setenv("XDG_CACHE_HOME", "/xdg/cache", 1);
-  EXPECT_EQ(*DefaultIndexDirectory(), "/xdg/cache/imagegraph/index");
-  unsetenv("XDG_CACHE_HOME");
-  setenv("HOME", "/home/someone", 1);
-  EXPECT_EQ(*DefaultIndexDirectory(), "/home/someone/.cache/imagegraph/index");
-  // As in a Bazel action: no HOME at all.
-  unsetenv("HOME");
-  struct passwd* user = getpwuid(getuid());
-  ASSERT_NE(user, nullptr);
-  EXPECT_EQ(*DefaultIndexDirectory(),
-            absl::StrCat(user->pw_dir, "/.cache/imagegraph/index"));
-}
-
 TEST(ResolveIndexSpecTest, OffDefaultDirectoriesAndRegistries) {
   EXPECT_FALSE(ResolveIndexSpec({"", 1, ""})->has_value());
   EXPECT_FALSE(ResolveIndexSpec({"off", 1, ""})->has_value());
-  setenv("XDG_CACHE_HOME", "/xdg", 1);
-  EXPECT_EQ(**ResolveIndexSpec({"default", 1, ""}), "/xdg/imagegraph/index");
-  unsetenv("XDG_CACHE_HOME");
+  // "default" is the index every tool opens by default.
+  EXPECT_EQ(**ResolveIndexSpec({"default", 1, ""}),
+            *DefaultLocalIndexDirectory());
   EXPECT_EQ(**ResolveIndexSpec({"/srv/index", 3, ""}), "/srv/index");
   EXPECT_EQ(**ResolveIndexSpec({"registry://127.0.0.1:5000/idx", 2, ""}),
             "registry://127.0.0.1:5000/idx");

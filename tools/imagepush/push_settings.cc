@@ -14,6 +14,7 @@
 #include "absl/strings/strip.h"
 #include "tools/common/file_util.h"
 #include "tools/common/status_macros.h"
+#include "tools/index/namespaces.h"
 
 namespace imagegraph {
 namespace {
@@ -170,30 +171,17 @@ absl::StatusOr<std::string> ParseRegistryIndexUrl(absl::string_view url) {
 
 absl::StatusOr<std::vector<std::string>> IndexTags(
     int level, absl::string_view name, absl::string_view context_hash) {
-  if (level < 1 || level > 3) {
+  if (absl::Status valid = ValidateLevel(level); !valid.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--level=", level, ": index levels are 1, 2 and 3"));
+        absl::StrCat("--level=", level, ": ", valid.message()));
   }
-  if (context_hash.size() != 64 || !IsLowerHex(context_hash)) {
+  if (absl::Status valid = ValidateContextHash(context_hash); !valid.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("context hash \"", context_hash,
-                     "\" is not 64 lowercase hex digits; rebuild the image"));
+        absl::StrCat(valid.message(), "; rebuild the image"));
   }
-  std::string prefix =
-      absl::StrCat("docker.images.v2.level-", level, ".", name);
-  std::vector<std::string> tags = {absl::StrCat(prefix, ".hash.", context_hash),
-                                   absl::StrCat(prefix, ".latest")};
-  for (const std::string& tag : tags) {
-    if (tag.size() > kMaxTagLength) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "index tag ", tag, " has ", tag.size(),
-          " characters, more than the 128 a registry tag may have; shorten "
-          "the image name \"",
-          name, "\" to at most ", name.size() - (tag.size() - kMaxTagLength),
-          " characters"));
-    }
-  }
-  return tags;
+  return std::vector<std::string>{
+      RegistryTagForNamespace(HashNamespace(level, name, context_hash)),
+      RegistryTagForNamespace(LatestNamespace(level, name))};
 }
 
 absl::StatusOr<PushSettings> ResolvePushSettings(const PushSources& sources) {

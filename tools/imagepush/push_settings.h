@@ -31,10 +31,9 @@ absl::Status ValidateDigest(absl::string_view digest);
 // "registry://HOST[:PORT][/PATH]" → "HOST[:PORT][/PATH]" (validated).
 absl::StatusOr<std::string> ParseRegistryIndexUrl(absl::string_view url);
 
-// The index tags an image gets in an OCI-registry index:
-//   docker.images.v2.level-{level}.{name}.hash.{context_hash}
-//   docker.images.v2.level-{level}.{name}.latest
-// Errors when a tag would exceed the 128 characters a registry accepts.
+// The tags an image gets in an OCI-registry index: those of its hash and
+// latest namespaces at `level` (tools/index/namespaces.h), shortened as the
+// index shortens namespaces too long for a tag.
 absl::StatusOr<std::vector<std::string>> IndexTags(
     int level, absl::string_view name, absl::string_view context_hash);
 

@@ -7,6 +7,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tools/common/file_util.h"
+#include "tools/index/namespaces.h"
 
 namespace imagegraph {
 namespace {
@@ -175,14 +176,23 @@ TEST(IndexTest, TagsFollowTheNamespaces) {
                                  "docker.images.v2.level-3.lint.latest"));
 }
 
-TEST(IndexTest, RejectsBadLevelHashAndOverlongTags) {
+TEST(IndexTest, RejectsBadLevelAndHash) {
   std::string hash(64, 'a');
   EXPECT_THAT(IndexTags(4, "lint", hash).status().message(),
-              HasSubstr("levels are 1, 2 and 3"));
+              HasSubstr("--level=4: level 4 is out of range"));
   EXPECT_THAT(IndexTags(1, "lint", "abc").status().message(),
-              HasSubstr("not 64 lowercase hex"));
-  EXPECT_THAT(IndexTags(1, std::string(40, 'n'), hash).status().message(),
-              HasSubstr("shorten the image name"));
+              HasSubstr("context hash \"abc\" is invalid"));
+}
+
+TEST(IndexTest, OverlongNamespacesGetTheIndexsShortenedTags) {
+  std::string hash(64, 'a');
+  const std::string name(40, 'n');
+  auto tags = IndexTags(1, name, hash);
+  ASSERT_TRUE(tags.ok()) << tags.status();
+  EXPECT_THAT(*tags,
+              ElementsAre(RegistryTagForNamespace(HashNamespace(1, name, hash)),
+                          LatestNamespace(1, name)));
+  EXPECT_EQ((*tags)[0].size(), kMaxRegistryTagLength);
 }
 
 }  // namespace

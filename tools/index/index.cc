@@ -37,8 +37,13 @@ absl::StatusOr<std::unique_ptr<Index>> Index::Open(absl::string_view spec,
   std::unique_ptr<IndexBackend> backend;
   if (absl::StartsWith(spec, "registry")) {
     IG_ASSIGN_OR_RETURN(backend, RegistryBackend::Create(spec));
-  } else if (spec.empty()) {
-    backend = std::make_unique<LocalBackend>(DefaultLocalIndexDirectory());
+  } else if (spec.empty() || spec == kDefaultIndex) {
+    IG_ASSIGN_OR_RETURN(std::string directory, DefaultLocalIndexDirectory());
+    backend = std::make_unique<LocalBackend>(std::move(directory));
+  } else if (spec == kNoIndex) {
+    return absl::InvalidArgumentError(
+        "index \"off\" names no index: give a directory, registry://"
+        "HOST:PORT/REPO or default");
   } else if (absl::StrContains(spec, "://")) {
     return absl::InvalidArgumentError(
         absl::StrCat("index \"", spec,

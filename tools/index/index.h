@@ -20,6 +20,11 @@
 
 namespace imagegraph {
 
+// The index settings builds and tools share (--//rules:index, --index):
+// the default local directory, and no index at all.
+inline constexpr absl::string_view kDefaultIndex = "default";
+inline constexpr absl::string_view kNoIndex = "off";
+
 // What InsertImage records.
 struct InsertImageRequest {
   std::string name;           // image name, e.g. "base-build"
@@ -46,7 +51,7 @@ class Index {
   Index(std::unique_ptr<IndexBackend> backend, int level);
 
   // Opens the index named by `spec`:
-  //   ""                              the default local directory
+  //   "" or "default"                 DefaultLocalIndexDirectory()
   //   DIR                             a local directory
   //   registry://HOST[:PORT]/REPO     an OCI registry (plain HTTP for
   //                                   loopback hosts, HTTPS otherwise)

@@ -1,5 +1,8 @@
 #include "tools/index/index.h"
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <memory>
 #include <string>
@@ -311,13 +314,29 @@ TEST_F(LocalIndexTest, BadRequestsAreExplained) {
               HasSubstr("use a directory path or registry://HOST:PORT/REPO"));
 }
 
-TEST(DefaultLocalIndexDirectoryTest, FollowsXdgCacheHome) {
+TEST(DefaultLocalIndexDirectoryTest, PrefersXdgThenHomeThenPasswordDatabase) {
   setenv("XDG_CACHE_HOME", "/xdg/cache", 1);
-  EXPECT_EQ(DefaultLocalIndexDirectory(), "/xdg/cache/imagegraph/index");
+  EXPECT_EQ(*DefaultLocalIndexDirectory(), "/xdg/cache/imagegraph/index");
   unsetenv("XDG_CACHE_HOME");
   setenv("HOME", "/home/someone", 1);
-  EXPECT_EQ(DefaultLocalIndexDirectory(),
+  EXPECT_EQ(*DefaultLocalIndexDirectory(),
             "/home/someone/.cache/imagegraph/index");
+  // As in a Bazel action: no HOME at all, so the password database decides.
+  unsetenv("HOME");
+  struct passwd* user = getpwuid(getuid());
+  ASSERT_NE(user, nullptr);
+  const std::string expected =
+      absl::StrCat(user->pw_dir, "/.cache/imagegraph/index");
+  EXPECT_EQ(*DefaultLocalIndexDirectory(), expected);
+  // Index::Open("default") and Open("") open that directory.
+  for (absl::string_view spec : {"default", ""}) {
+    absl::StatusOr<std::unique_ptr<Index>> index = Index::Open(spec, 1);
+    ASSERT_TRUE(index.ok()) << index.status();
+    EXPECT_EQ((*index)->backend().Describe(),
+              absl::StrCat("local index ", expected));
+  }
+  EXPECT_THAT(Index::Open("off", 1).status().message(),
+              HasSubstr("names no index"));
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -78,16 +79,21 @@ absl::Status Collect(const std::string& dir, const std::string& ns_prefix,
 
 }  // namespace
 
-std::string DefaultLocalIndexDirectory() {
+absl::StatusOr<std::string> DefaultLocalIndexDirectory() {
   const char* xdg = std::getenv("XDG_CACHE_HOME");
-  std::string cache;
   if (xdg != nullptr && xdg[0] == '/') {
-    cache = xdg;
-  } else {
-    const char* home = std::getenv("HOME");
-    cache = absl::StrCat(home != nullptr ? home : "/tmp", "/.cache");
+    return absl::StrCat(xdg, "/imagegraph/index");
   }
-  return absl::StrCat(cache, "/imagegraph/index");
+  const std::optional<std::string> home = HomeDirectory();
+  if (!home.has_value()) {
+    return absl::NotFoundError(absl::StrCat(
+        "cannot find the default index directory: neither XDG_CACHE_HOME nor "
+        "HOME is set and user ",
+        getuid(),
+        " has no home directory in the password database; name an index "
+        "directory instead (--index=DIR, or --//rules:index=DIR for builds)"));
+  }
+  return absl::StrCat(*home, "/.cache/imagegraph/index");
 }
 
 LocalBackend::LocalBackend(std::string root, bool durable)

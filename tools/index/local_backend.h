@@ -19,8 +19,13 @@
 
 namespace imagegraph {
 
-// ${XDG_CACHE_HOME:-$HOME/.cache}/imagegraph/index
-std::string DefaultLocalIndexDirectory();
+// The default index, the one builds use with --//rules:index=default:
+// ${XDG_CACHE_HOME:-$HOME/.cache}/imagegraph/index, where a missing HOME is
+// the user's home directory from the password database (Bazel runs actions
+// without HOME, so that is what a build resolves). Every tool that opens the
+// default index asks this function. An error says how to name an index
+// instead.
+absl::StatusOr<std::string> DefaultLocalIndexDirectory();
 
 class LocalBackend : public IndexBackend {
  public:

@@ -26,11 +26,21 @@ std::string LatestNamespace(int level, absl::string_view name) {
   return absl::StrCat(LevelPrefix(level), name, ".latest");
 }
 
+std::string PushdatePrefix(int level, absl::string_view name) {
+  return absl::StrCat(LevelPrefix(level), name, ".pushdate");
+}
+
 std::string PushdateNamespace(int level, absl::string_view name,
                               absl::Time when) {
   const absl::TimeZone utc = absl::UTCTimeZone();
-  return absl::StrCat(LevelPrefix(level), name, ".pushdate.",
+  return absl::StrCat(PushdatePrefix(level, name), ".",
                       absl::FormatTime("%Y.%m-%d-%Y%m%d%H%M%S", when, utc));
+}
+
+std::string RegistryTagForNamespace(absl::string_view ns) {
+  if (ns.size() <= kMaxRegistryTagLength) return std::string(ns);
+  return absl::StrCat(ns.substr(0, kShortenedTagPrefixLength), "-",
+                      Sha256Hex(ns).substr(0, 16));
 }
 
 std::string HashNamespace(int level, absl::string_view name,

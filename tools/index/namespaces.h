@@ -1,10 +1,12 @@
-// Index namespaces:
+// Index namespaces, the one place that names them (no network code: the
+// graph and push tools use it without linking the index backends):
 //   docker.images.v2.level-{level}.{name}.latest
 //   docker.images.v2.level-{level}.{name}.pushdate.{YYYY}.{MM}-{DD}-{YYYYMMDDHHMMSS}
 //   docker.images.v2.level-{level}.{name}.hash.{context_hash}
 #ifndef IMAGEGRAPH_TOOLS_INDEX_NAMESPACES_H_
 #define IMAGEGRAPH_TOOLS_INDEX_NAMESPACES_H_
 
+#include <cstddef>
 #include <string>
 
 #include "absl/status/status.h"
@@ -16,6 +18,9 @@ namespace imagegraph {
 
 inline constexpr int kMinLevel = 1;
 inline constexpr int kMaxLevel = 3;  // The trusted level.
+// The level of a writer that names none: the least trusted. It is also the
+// default of the build setting //rules:index_level.
+inline constexpr int kDefaultLevel = kMinLevel;
 
 // "docker.images.v2.level-{level}."
 std::string LevelPrefix(int level);
@@ -24,6 +29,16 @@ std::string PushdateNamespace(int level, absl::string_view name,
                               absl::Time when);
 std::string HashNamespace(int level, absl::string_view name,
                           absl::string_view context_hash);
+// "docker.images.v2.level-{level}.{name}.pushdate", which every pushdate
+// namespace of the image extends.
+std::string PushdatePrefix(int level, absl::string_view name);
+
+// The registry tag that holds namespace `ns` in an OCI registry: the
+// namespace itself, or, when it is longer than a tag may be, its first
+// kShortenedTagPrefixLength characters, '-', and 16 hex digits of its sha256.
+inline constexpr size_t kMaxRegistryTagLength = 128;
+inline constexpr size_t kShortenedTagPrefixLength = 111;
+std::string RegistryTagForNamespace(absl::string_view ns);
 
 // An image name is lowercase letters, digits, '.', '_' and '-', starting with
 // a letter or digit (what Docker allows in a repository path component).

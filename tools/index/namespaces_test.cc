@@ -24,6 +24,28 @@ TEST(NamespacesTest, RoutesFollowTheNamespaceScheme) {
             "20260307090502");
 }
 
+TEST(NamespacesTest, PushdatePrefixStartsEveryPushdate) {
+  const absl::Time when = absl::FromUnixSeconds(1700000000);
+  EXPECT_EQ(PushdatePrefix(1, "lint"),
+            "docker.images.v2.level-1.lint.pushdate");
+  EXPECT_EQ(PushdateNamespace(1, "lint", when)
+                .rfind(PushdatePrefix(1, "lint") + ".", 0),
+            0u);
+}
+
+TEST(NamespacesTest, RegistryTagsAreShortenedOnlyWhenTooLong) {
+  const std::string hash(64, 'c');
+  const std::string fits = HashNamespace(1, "lint", hash);
+  EXPECT_EQ(RegistryTagForNamespace(fits), fits);
+  const std::string long_ns = HashNamespace(1, std::string(60, 'n'), hash);
+  ASSERT_GT(long_ns.size(), kMaxRegistryTagLength);
+  const std::string tag = RegistryTagForNamespace(long_ns);
+  EXPECT_EQ(tag.size(), kMaxRegistryTagLength);
+  EXPECT_EQ(tag.substr(0, kShortenedTagPrefixLength),
+            long_ns.substr(0, kShortenedTagPrefixLength));
+  EXPECT_NE(RegistryTagForNamespace(long_ns + "x"), tag);
+}
+
 TEST(NamespacesTest, NamespaceLevel) {
   EXPECT_EQ(*NamespaceLevel("docker.images.v2.level-3.x.latest"), 3);
   EXPECT_THAT(

@@ -19,8 +19,6 @@
 namespace imagegraph {
 namespace {
 
-constexpr size_t kMaxTagLength = 128;
-constexpr size_t kTagPrefixLength = 111;  // + '-' + 16 hex digits = 128
 constexpr absl::string_view kManifestMediaType =
     "application/vnd.oci.image.manifest.v1+json";
 
@@ -70,12 +68,6 @@ absl::Status HttpError(const HttpRequest& request,
 }
 
 }  // namespace
-
-std::string RegistryTagForNamespace(absl::string_view ns) {
-  if (ns.size() <= kMaxTagLength) return std::string(ns);
-  return absl::StrCat(ns.substr(0, kTagPrefixLength), "-",
-                      Sha256Hex(ns).substr(0, 16));
-}
 
 absl::StatusOr<std::unique_ptr<RegistryBackend>> RegistryBackend::Create(
     absl::string_view spec) {
@@ -289,9 +281,9 @@ absl::StatusOr<std::vector<std::string>> RegistryBackend::List(
     absl::string_view prefix) {
   IG_ASSIGN_OR_RETURN(std::vector<std::string> tags, ListTags());
   std::vector<std::string> namespaces;
-  const absl::string_view short_prefix = prefix.substr(0, kTagPrefixLength);
+  const absl::string_view short_prefix = prefix.substr(0, kShortenedTagPrefixLength);
   for (const std::string& tag : tags) {
-    if (tag.size() < kMaxTagLength) {
+    if (tag.size() < kMaxRegistryTagLength) {
       if (absl::StartsWith(tag, prefix)) namespaces.push_back(tag);
       continue;
     }

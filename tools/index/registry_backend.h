@@ -4,8 +4,8 @@
 // holds the entry (JSON, media type kEntryMediaType), the single layer is the
 // artifact tarball (a blob stored once, whatever the number of namespaces),
 // and the annotation "org.imagegraph.index.namespace" repeats the namespace.
-// A namespace longer than a tag may be (128 characters) is tagged as its
-// first 111 characters, '-', and 16 hex digits of its sha256.
+// A namespace longer than a tag may be is tagged as RegistryTagForNamespace
+// (namespaces.h) says.
 #ifndef IMAGEGRAPH_TOOLS_INDEX_REGISTRY_BACKEND_H_
 #define IMAGEGRAPH_TOOLS_INDEX_REGISTRY_BACKEND_H_
 
@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "tools/index/backend.h"
+#include "tools/index/namespaces.h"
 #include "tools/index/registry_auth.h"
 
 namespace imagegraph {
@@ -27,9 +28,6 @@ inline constexpr absl::string_view kArtifactMediaType =
     "application/vnd.imagegraph.image.docker-archive.v1.tar+zstd";
 inline constexpr absl::string_view kNamespaceAnnotation =
     "org.imagegraph.index.namespace";
-
-// The registry tag of namespace `ns`.
-std::string RegistryTagForNamespace(absl::string_view ns);
 
 class RegistryBackend : public IndexBackend {
  public:
