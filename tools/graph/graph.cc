@@ -19,6 +19,10 @@
 namespace imagegraph {
 namespace {
 
+// What the text and DOT renderings show in place of a hash the tree alone
+// cannot compute (context_hash_note says why).
+constexpr absl::string_view kNoHashShown = "(hash needs a build)";
+
 std::string ShortHash(absl::string_view hash) {
   return std::string(hash.substr(0, 12));
 }
@@ -84,6 +88,7 @@ absl::StatusOr<ImageGraph> BuildGraph(const std::vector<GraphNode>& nodes,
     std::sort(kids.begin(), kids.end());
     for (const std::string& child : kids) image->add_children(child);
     image->set_context_hash(node.context_hash);
+    image->set_context_hash_note(node.context_hash_note);
     if (!node.context_hash.empty()) {
       image->mutable_index()->set_hash(
           HashNamespace(level, node.name, node.context_hash));
@@ -130,6 +135,26 @@ absl::Status ComputeContextHashes(const ImageTree& tree,
   for (GraphNode& node : *nodes) by_name[node.name] = &node;
   for (const std::string& name : TopologicalOrder(tree)) {
     const ImageFolder* image = tree.Find(name);
+    GraphNode* node = by_name.at(name);
+    if (!image->extra_files.empty()) {
+      node->context_hash_note = absl::StrCat(
+          "not hashed from the tree: ", image->folder,
+          "/extra-files places Bazel-built files into the context; the "
+          "graph Bazel builds (image_graph) has the build's hash");
+      continue;
+    }
+    const auto unhashed_parent =
+        std::find_if(image->parents.begin(), image->parents.end(),
+                     [&](const std::string& parent) {
+                       return by_name.at(parent)->context_hash.empty();
+                     });
+    if (unhashed_parent != image->parents.end()) {
+      node->context_hash_note = absl::StrCat(
+          "not hashed from the tree: its parent ", *unhashed_parent,
+          " is not; the graph Bazel builds (image_graph) has the build's "
+          "hash");
+      continue;
+    }
     ContextOptions options;
     options.spec.root = tree.root;
     options.spec.context = image->folder;
@@ -142,7 +167,7 @@ absl::Status ComputeContextHashes(const ImageTree& tree,
     options.references = MakeReferenceMap(image->references);
     options.declared_parent = image->declared_parent;
     IG_ASSIGN_OR_RETURN(ContextResult result, ComputeContext(options));
-    by_name.at(name)->context_hash = result.hash;
+    node->context_hash = result.hash;
   }
   return absl::OkStatus();
 }
@@ -236,6 +261,8 @@ std::string GraphToDot(const ImageGraph& graph) {
     std::string label = image.name();
     if (!image.context_hash().empty()) {
       absl::StrAppend(&label, "\n", ShortHash(image.context_hash()));
+    } else if (!image.context_hash_note().empty()) {
+      absl::StrAppend(&label, "\n", kNoHashShown);
     }
     absl::StrAppend(&out, "  ", DotQuote(image.name()),
                     " [label=", DotQuote(label),
@@ -260,6 +287,8 @@ std::string GraphToText(const ImageGraph& graph) {
     absl::StrAppend(&out, image.name());
     if (!image.context_hash().empty()) {
       absl::StrAppend(&out, " ", ShortHash(image.context_hash()));
+    } else if (!image.context_hash_note().empty()) {
+      absl::StrAppend(&out, " ", kNoHashShown);
     }
     if (image.parents_size() > 0) {
       absl::StrAppend(&out, " <- ", absl::StrJoin(image.parents(), ", "));

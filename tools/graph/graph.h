@@ -21,6 +21,8 @@ struct GraphNode {
   std::string folder;
   std::vector<std::string> parents;  // Dockerfile order
   std::string context_hash;          // "" when not computed
+  // Why the context hash is "" although it was asked for.
+  std::string context_hash_note;
   std::string registry;
   std::string version;        // "" means latest
   std::string pinned_digest;  // HASH, "" when absent
@@ -36,7 +38,10 @@ absl::StatusOr<ImageGraph> BuildGraph(const std::vector<GraphNode>& nodes,
 std::vector<GraphNode> NodesFromTree(const ImageTree& tree);
 
 // Fills each node's context hash (context hash v1, parents first) by reading
-// the tree from disk. `nodes` must come from NodesFromTree(tree).
+// the tree from disk. `nodes` must come from NodesFromTree(tree). An image
+// whose context holds Bazel-built files (extra-files), or whose parent's
+// does, gets no hash but a note: only a build can give it the hash the build
+// uses, and the graph never shows another one.
 absl::Status ComputeContextHashes(const ImageTree& tree,
                                   std::vector<GraphNode>* nodes);
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -219,6 +220,38 @@ TEST_F(TreeTest, ContextHashesFollowTheSpec) {
       Sha256Hex("echo\n"), " 644 topsrcdir/images/recipes/shared.sh\n",
       "parent ", find("base"), " base\n", "arg V=1\n");
   EXPECT_EQ(find("tool"), Sha256Hex(tool_manifest));
+}
+
+TEST_F(TreeTest, NoHashWhereOnlyABuildCanHashTheContext) {
+  // tool's context gets a Bazel-built file: the tree alone cannot hash tool,
+  // nor leaf, built on it; base and lint stay hashed as the build hashes them.
+  Write("images/tool/extra-files", "//tools/index:index bin/index\n");
+  ImageTree tree = Scan();
+  std::vector<GraphNode> nodes = NodesFromTree(tree);
+  ASSERT_TRUE(ComputeContextHashes(tree, &nodes).ok());
+  absl::flat_hash_map<std::string, const GraphNode*> by_name;
+  for (const GraphNode& node : nodes) by_name[node.name] = &node;
+  EXPECT_EQ(by_name.at("tool")->context_hash, "");
+  EXPECT_THAT(by_name.at("tool")->context_hash_note,
+              HasSubstr("images/tool/extra-files places Bazel-built files"));
+  EXPECT_EQ(by_name.at("leaf")->context_hash, "");
+  EXPECT_THAT(by_name.at("leaf")->context_hash_note,
+              HasSubstr("its parent tool is not"));
+  EXPECT_EQ(by_name.at("base")->context_hash_note, "");
+  EXPECT_EQ(by_name.at("base")->context_hash.size(), 64u);
+
+  absl::StatusOr<ImageGraph> graph = BuildGraph(nodes, 1);
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  const std::string text = GraphToText(*graph);
+  EXPECT_THAT(text, HasSubstr("tool (hash needs a build) <- base\n"));
+  EXPECT_THAT(GraphToDot(*graph), HasSubstr("tool\\n(hash needs a build)"));
+  for (const GraphImage& image : graph->images()) {
+    if (image.context_hash().empty()) {
+      EXPECT_EQ(image.index().hash(), "")
+          << image.name() << " has a hash namespace without a hash";
+      EXPECT_NE(image.context_hash_note(), "") << image.name();
+    }
+  }
 }
 
 TEST(GraphInputTest, ReadsTheFilesItNames) {
