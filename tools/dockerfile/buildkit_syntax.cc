@@ -25,45 +25,7 @@ bool IsRegexpSpace(char c) {
 // BuildKit appends a byte as the character of that code point (so bytes
 // over 0x7F come out as two UTF-8 bytes); flags are read that way.
 void AppendByteAsRune(std::string* out, char c) {
-  const unsigned char byte = static_cast<unsigned char>(c);
-  if (byte < 0x80) {
-    out->push_back(c);
-  } else {
-    out->push_back(static_cast<char>(0xC0 | (byte >> 6)));
-    out->push_back(static_cast<char>(0x80 | (byte & 0x3F)));
-  }
-}
-
-size_t Utf8Length(absl::string_view s, size_t pos) {
-  const unsigned char c = static_cast<unsigned char>(s[pos]);
-  size_t length = c < 0x80    ? 1
-                  : c >= 0xF0 ? 4
-                  : c >= 0xE0 ? 3
-                  : c >= 0xC0 ? 2
-                              : 1;
-  if (length == 1 || pos + length > s.size()) return 1;
-  for (size_t i = 1; i < length; ++i) {
-    if ((static_cast<unsigned char>(s[pos + i]) & 0xC0) != 0x80) return 1;
-  }
-  return length;
-}
-
-void AppendUtf8(std::string* out, uint32_t cp) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
+  AppendUtf8(out, static_cast<unsigned char>(c));
 }
 
 // A JSON validator as strict as Go's encoding/json (which BuildKit uses to

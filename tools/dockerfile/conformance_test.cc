@@ -32,6 +32,7 @@
 #include "tools/dockerfile/conformance_case.pb.h"
 #include "tools/dockerfile/dockerfile.h"
 #include "tools/dockerfile/inspect.h"
+#include "tools/dockerfile/shell_word.h"
 
 namespace imagegraph {
 namespace {
@@ -144,20 +145,8 @@ bool GoUnquote(absl::string_view s, size_t* pos, std::string* out) {
     }
     if (e == 'x') {
       out->push_back(static_cast<char>(code));
-    } else if (code < 0x80) {
-      out->push_back(static_cast<char>(code));
-    } else if (code < 0x800) {
-      out->push_back(static_cast<char>(0xC0 | (code >> 6)));
-      out->push_back(static_cast<char>(0x80 | (code & 0x3F)));
-    } else if (code < 0x10000) {
-      out->push_back(static_cast<char>(0xE0 | (code >> 12)));
-      out->push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (code & 0x3F)));
     } else {
-      out->push_back(static_cast<char>(0xF0 | (code >> 18)));
-      out->push_back(static_cast<char>(0x80 | ((code >> 12) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (code & 0x3F)));
+      AppendUtf8(out, code);
     }
   }
   if (i >= s.size()) return false;

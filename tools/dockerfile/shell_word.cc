@@ -14,21 +14,6 @@ namespace {
 
 constexpr int kEnd = -1;
 
-// The length of the UTF-8 sequence at `s[pos]`, 1 for an invalid one.
-size_t RuneLength(absl::string_view s, size_t pos) {
-  const unsigned char c = static_cast<unsigned char>(s[pos]);
-  size_t length = c < 0x80    ? 1
-                  : c >= 0xF0 ? 4
-                  : c >= 0xE0 ? 3
-                  : c >= 0xC0 ? 2
-                              : 1;
-  if (length == 1 || pos + length > s.size()) return 1;
-  for (size_t i = 1; i < length; ++i) {
-    if ((static_cast<unsigned char>(s[pos + i]) & 0xC0) != 0x80) return 1;
-  }
-  return length;
-}
-
 // At most `limit` characters of `text`, for messages.
 std::string Excerpt(absl::string_view text) {
   constexpr size_t kLimit = 80;
@@ -85,7 +70,7 @@ absl::StatusOr<std::vector<GlobToken>> CompileGlob(absl::string_view pattern) {
         return absl::InvalidArgumentError(
             "invalid escape '\\' at the end of the pattern");
       }
-      const size_t length = RuneLength(pattern, i + 1);
+      const size_t length = Utf8Length(pattern, i + 1);
       absl::string_view escaped = pattern.substr(i + 1, length);
       if (escaped != "*" && escaped != "?" && escaped != "\\") {
         return absl::InvalidArgumentError(absl::StrCat(
@@ -94,7 +79,7 @@ absl::StatusOr<std::vector<GlobToken>> CompileGlob(absl::string_view pattern) {
       tokens.push_back({GlobToken::Kind::kLiteral, std::string(escaped)});
       i += 1 + length;
     } else {
-      const size_t length = RuneLength(pattern, i);
+      const size_t length = Utf8Length(pattern, i);
       tokens.push_back(
           {GlobToken::Kind::kLiteral, std::string(pattern.substr(i, length))});
       i += length;
@@ -109,7 +94,7 @@ class GlobMatcher {
   GlobMatcher(const std::vector<GlobToken>& tokens, absl::string_view value,
               long* steps)
       : tokens_(tokens), value_(value), steps_(steps) {
-    for (size_t pos = 0; pos < value.size(); pos += RuneLength(value, pos)) {
+    for (size_t pos = 0; pos < value.size(); pos += Utf8Length(value, pos)) {
       boundaries_.push_back(pos);
     }
     boundaries_.push_back(value.size());
@@ -142,7 +127,7 @@ class GlobMatcher {
             break;
           case GlobToken::Kind::kAny:
             if (current[pos] && pos < n && value_[pos] != '\n') {
-              next[pos + RuneLength(value_, pos)] = 1;
+              next[pos + Utf8Length(value_, pos)] = 1;
             }
             break;
           case GlobToken::Kind::kLiteral:
@@ -169,8 +154,8 @@ std::string ReverseRunes(absl::string_view s) {
   std::string out;
   out.reserve(s.size());
   std::vector<std::pair<size_t, size_t>> runes;
-  for (size_t pos = 0; pos < s.size(); pos += RuneLength(s, pos)) {
-    runes.emplace_back(pos, RuneLength(s, pos));
+  for (size_t pos = 0; pos < s.size(); pos += Utf8Length(s, pos)) {
+    runes.emplace_back(pos, Utf8Length(s, pos));
   }
   for (auto it = runes.rbegin(); it != runes.rend(); ++it) {
     absl::StrAppend(&out, s.substr(it->first, it->second));
@@ -245,7 +230,7 @@ absl::StatusOr<std::string> ReplaceMatches(const std::vector<GlobToken>& tokens,
         if (ends[end]) return std::make_pair(start, end);
       }
       if (start == value.size()) break;
-      start += RuneLength(value, start);
+      start += Utf8Length(value, start);
     }
     return std::make_pair(absl::string_view::npos, absl::string_view::npos);
   };
@@ -271,7 +256,7 @@ absl::StatusOr<std::string> ReplaceMatches(const std::vector<GlobToken>& tokens,
                     value.substr(match.first, match.second - match.first)));
     }
     last_end = match.second;
-    const size_t width = search < value.size() ? RuneLength(value, search) : 0;
+    const size_t width = search < value.size() ? Utf8Length(value, search) : 0;
     if (search + width > match.second) {
       search += width;
     } else if (search + 1 > match.second) {
@@ -327,8 +312,8 @@ class Lexer {
       in_word_ = true;
     }
     void AddString(absl::string_view s) {
-      for (size_t pos = 0; pos < s.size(); pos += RuneLength(s, pos)) {
-        AddChar(s.substr(pos, RuneLength(s, pos)));
+      for (size_t pos = 0; pos < s.size(); pos += Utf8Length(s, pos)) {
+        AddChar(s.substr(pos, Utf8Length(s, pos)));
       }
     }
     std::vector<std::string> Finish() {
@@ -347,7 +332,7 @@ class Lexer {
                                 : kEnd;
   }
   absl::string_view NextRune() {
-    const size_t length = RuneLength(input_, pos_);
+    const size_t length = Utf8Length(input_, pos_);
     absl::string_view rune = input_.substr(pos_, length);
     pos_ += length;
     return rune;
@@ -691,6 +676,38 @@ class Lexer {
 
 }  // namespace
 
+size_t Utf8Length(absl::string_view s, size_t pos) {
+  const unsigned char c = static_cast<unsigned char>(s[pos]);
+  size_t length = c < 0x80    ? 1
+                  : c >= 0xF0 ? 4
+                  : c >= 0xE0 ? 3
+                  : c >= 0xC0 ? 2
+                              : 1;
+  if (length == 1 || pos + length > s.size()) return 1;
+  for (size_t i = 1; i < length; ++i) {
+    if ((static_cast<unsigned char>(s[pos + i]) & 0xC0) != 0x80) return 1;
+  }
+  return length;
+}
+
+void AppendUtf8(std::string* out, uint32_t code) {
+  if (code < 0x80) {
+    out->push_back(static_cast<char>(code));
+  } else if (code < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (code >> 6)));
+    out->push_back(static_cast<char>(0x80 | (code & 0x3F)));
+  } else if (code < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (code >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (code & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (code >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((code >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (code & 0x3F)));
+  }
+}
+
 bool IsShellNameChar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
 }
@@ -700,7 +717,7 @@ size_t SpaceLengthAt(absl::string_view s, size_t pos) {
   const unsigned char c = static_cast<unsigned char>(s[pos]);
   if (c == ' ' || (c >= '\t' && c <= '\r')) return 1;
   if (c < 0x80) return 0;
-  const size_t length = RuneLength(s, pos);
+  const size_t length = Utf8Length(s, pos);
   if (length == 1) return 0;
   uint32_t cp = c & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07);
   for (size_t i = 1; i < length; ++i) {
@@ -728,7 +745,7 @@ absl::string_view TrimSpace(absl::string_view s) {
     if (space > 0) {
       pos += space;
     } else {
-      pos += RuneLength(s, pos);
+      pos += Utf8Length(s, pos);
       end = pos;
     }
   }

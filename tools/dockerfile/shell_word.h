@@ -6,6 +6,7 @@
 #define IMAGEGRAPH_TOOLS_DOCKERFILE_SHELL_WORD_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,12 @@ inline bool IsShellBlank(char c) { return c == ' ' || c == '\t'; }
 
 // A character of a variable name: [A-Za-z0-9_].
 bool IsShellNameChar(char c);
+
+// The length of the UTF-8 sequence at `s[pos]`, 1 for an invalid one.
+size_t Utf8Length(absl::string_view s, size_t pos);
+
+// Appends the UTF-8 encoding of code point `code`.
+void AppendUtf8(std::string* out, uint32_t code);
 
 // The length in bytes of the white space character (Unicode's, as Go's
 // unicode.IsSpace: ASCII blanks, U+0085, U+00A0, U+1680, U+2000..U+200A,

@@ -264,13 +264,16 @@ std::vector<std::string> StringListField(const google::protobuf::Struct& image,
   return values;
 }
 
+bool IsLowerHex64(absl::string_view text) {
+  return text.size() == 64 && std::all_of(text.begin(), text.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
 // "sha256:<hex>" from an archive file name "<hex>.json" or "<hex>.tar".
 bool DigestFromFileName(absl::string_view name, absl::string_view suffix,
                         std::string* digest) {
-  if (!absl::ConsumeSuffix(&name, suffix) || name.size() != 64 ||
-      !std::all_of(name.begin(), name.end(), [](char c) {
-        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-      })) {
+  if (!absl::ConsumeSuffix(&name, suffix) || !IsLowerHex64(name)) {
     return false;
   }
   *digest = absl::StrCat("sha256:", name);
@@ -422,6 +425,11 @@ absl::Status NormalizeDockerArchiveConfig(const std::string& path) {
 
   // Everything from the configuration on is rewritten; the layers stay.
   const int64_t tail_start = config_entry->header_offset;
+  const TarEntry* manifest = FindEntry(entries, "manifest.json");
+  if (manifest->header_offset < tail_start) {
+    return archive.Corrupt(
+        absl::StrCat("manifest.json comes before the configuration ", config));
+  }
   std::vector<const TarEntry*> tail;
   for (const TarEntry& entry : entries) {
     if (entry.header_offset < tail_start) continue;
@@ -452,17 +460,27 @@ absl::Status NormalizeDockerArchiveConfig(const std::string& path) {
     legacy_id = entry->name.substr(0, entry->name.size() - 5);
     contents[entry] = *std::move(cleared);
   }
+  // buildah names it with 64 hex digits; only such a name is renamed, in
+  // entry names (as a directory) and as a JSON string.
+  if (!IsLowerHex64(legacy_id)) legacy_id.clear();
   const std::string new_legacy_id = new_config.substr(0, 64);
+  auto renamed_path = [&](const std::string& name) {
+    return !legacy_id.empty() && absl::StartsWith(name, legacy_id + "/")
+               ? absl::StrCat(new_legacy_id, name.substr(legacy_id.size()))
+               : name;
+  };
   auto renamed = [&](const std::string& text) {
     return legacy_id.empty()
                ? text
-               : absl::StrReplaceAll(text, {{legacy_id, new_legacy_id}});
+               : absl::StrReplaceAll(
+                     text, {{absl::StrCat("\"", legacy_id, "\""),
+                             absl::StrCat("\"", new_legacy_id, "\"")}});
   };
   std::string new_tail;
   for (const TarEntry* entry : tail) {
     auto content = contents.find(entry);
     std::string new_name =
-        entry == config_entry ? new_config : renamed(entry->name);
+        entry == config_entry ? new_config : renamed_path(entry->name);
     if (entry->type == '0' && entry->name == "manifest.json") {
       content =
           contents

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -28,7 +29,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (imagegraph::ReadDockerArchive(path).ok() &&
       imagegraph::NormalizeDockerArchiveConfig(path).ok()) {
     // What was normalized must still read, and take new tags.
-    if (!imagegraph::ReadDockerArchive(path).ok()) std::abort();
+    absl::StatusOr<imagegraph::DockerArchiveImage> reread =
+        imagegraph::ReadDockerArchive(path);
+    if (!reread.ok()) {
+      std::fprintf(stderr, "normalized archive unreadable: %s\n",
+                   std::string(reread.status().message()).c_str());
+      std::abort();
+    }
     (void)imagegraph::SetDockerArchiveTags(path, {"reg.test/x:1", "y:2"});
   }
   unlink(path.c_str());

@@ -190,21 +190,24 @@ constexpr char kNormalizedConfig[] =
 
 TEST(DockerArchiveTest, NormalizesTheBuilderFieldsOfADockerConfig) {
   ArchiveFixture fixture("normalize");
+  const std::string legacy_id(64, '7');
   const std::string layer = fixture.AddBlob(std::string(3000, 'a'), ".tar");
   const std::string config = fixture.AddBlob(kDockerConfig, ".json");
   // The legacy layer directory repeats the configuration's fields, and is
   // named after them.
-  mkdir((fixture.dir() + "/legacyid").c_str(), 0755);
-  fixture.AddSymlink("legacyid/layer.tar", absl::StrCat("../", layer, ".tar"));
-  fixture.AddFile("legacyid/VERSION", "1.0");
-  fixture.AddFile("legacyid/json",
-                  absl::StrCat(R"({"id":"legacyid",)", kDockerConfig + 1));
+  mkdir((fixture.dir() + "/" + legacy_id).c_str(), 0755);
+  fixture.AddSymlink(legacy_id + "/layer.tar",
+                     absl::StrCat("../", layer, ".tar"));
+  fixture.AddFile(legacy_id + "/VERSION", "1.0");
+  fixture.AddFile(legacy_id + "/json", absl::StrCat(R"({"id":")", legacy_id,
+                                                    "\",", kDockerConfig + 1));
   fixture.AddFile("manifest.json",
                   absl::StrCat("[{\"Config\":\"", config,
                                ".json\",\"RepoTags\":[\"reg.test/x:1\"],"
                                "\"Layers\":[\"",
                                layer, ".tar\"]}]"));
-  fixture.AddFile("repositories", R"({"reg.test/x":{"1":"legacyid"}})");
+  fixture.AddFile("repositories",
+                  absl::StrCat(R"({"reg.test/x":{"1":")", legacy_id, "\"}}"));
   const std::string& path = fixture.Write();
   ASSERT_TRUE(NormalizeDockerArchiveConfig(path).ok());
 
@@ -241,6 +244,48 @@ TEST(DockerArchiveTest, NormalizesTheBuilderFieldsOfADockerConfig) {
   const std::string first = *ReadFileToString(path);
   ASSERT_TRUE(NormalizeDockerArchiveConfig(path).ok());
   EXPECT_EQ(*ReadFileToString(path), first);
+}
+
+// Found by //tools/imagebuild:docker_archive_fuzzer: a legacy directory
+// whose name is not a layer ID (here "a") is not renamed, and its name is not
+// replaced inside other names (it was, mangling the configuration's).
+TEST(DockerArchiveTest, NormalizingRenamesOnlyLayerIdDirectories) {
+  ArchiveFixture fixture("normalize_short_legacy");
+  const std::string layer = fixture.AddBlob(std::string(30, 'a'), ".tar");
+  const std::string config = fixture.AddBlob(kDockerConfig, ".json");
+  mkdir((fixture.dir() + "/a").c_str(), 0755);
+  fixture.AddFile("a/json", kDockerConfig);
+  fixture.AddFile("manifest.json",
+                  absl::StrCat("[{\"Config\":\"", config,
+                               ".json\",\"RepoTags\":[\"x:1\"],\"Layers\":[\"",
+                               layer, ".tar\"]}]"));
+  const std::string& path = fixture.Write();
+  ASSERT_TRUE(NormalizeDockerArchiveConfig(path).ok());
+  auto image = ReadDockerArchive(path);
+  ASSERT_TRUE(image.ok()) << image.status();
+  const std::string out = fixture.dir() + "/out";
+  mkdir(out.c_str(), 0755);
+  RunOrFail({"tar", "-xf", path, "-C", out});
+  EXPECT_EQ(*ReadFileToString(out + "/a/json"), kNormalizedConfig);
+}
+
+// Found by //tools/imagebuild:docker_archive_fuzzer: a manifest.json before
+// the configuration would be left naming the old one.
+TEST(DockerArchiveTest, NormalizingRefusesAManifestBeforeTheConfig) {
+  ArchiveFixture fixture("normalize_manifest_first");
+  const std::string staging = fixture.dir() + "/config.staging";
+  ASSERT_TRUE(WriteFileAtomically(staging, kDockerConfig).ok());
+  const std::string config = Sha256Sum(staging);
+  fixture.AddFile("manifest.json", absl::StrCat("[{\"Config\":\"", config,
+                                                ".json\",\"Layers\":[]}]"));
+  EXPECT_EQ(fixture.AddBlob(kDockerConfig, ".json"), config);
+  const std::string& path = fixture.Write();
+  auto status = NormalizeDockerArchiveConfig(path);
+  EXPECT_THAT(status.message(), HasSubstr(path));
+  EXPECT_THAT(status.message(),
+              HasSubstr(absl::StrCat("manifest.json comes before the "
+                                     "configuration ",
+                                     config, ".json")));
 }
 
 TEST(DockerArchiveTest, NormalizingLeavesAnOciConfigAsItIs) {
