@@ -271,20 +271,20 @@ bazel_hash="$(cd "${repo}" && "${CTXHASH}" --root=. --context=images/img --file_
   --parent_hash_file=base=base.hash --reference=localhost:5000/tree/base:1.0=:base)"
 expect_eq "${bazel_hash}" "${tree_hash}" "Bazel mode agrees with the CLI"
 expect_error "a target that is neither in-tree nor pinned" 2 \
-  "ctxhash: reference localhost:5000/tree/base:1.0 -> \"localhost:5000/tree/base:1.0\": the target must be \":NAME\" (an in-tree image) or a reference pinned by digest (REPOSITORY@sha256:<64 lowercase hex digits>)" \
+  "ctxhash: reference localhost:5000/tree/base:1.0 -> \"localhost:5000/tree/base:1.0\": the target must be \":NAME\" (an in-tree image) or a reference pinned by digest (REPOSITORY@sha256:<64 lowercase hex digits>) (see --help)" \
   "${repo}" images/img --reference=localhost:5000/tree/base:1.0=localhost:5000/tree/base:1.0
 expect_error "a reference given twice" 2 \
-  "ctxhash: --reference=base=:base: the reference is given twice" \
+  "ctxhash: --reference=base=:base: the reference is given twice (see --help)" \
   "${repo}" images/img --reference=base=:base --reference=base=:base
 
 # Usage errors exit 2.
 new_repo 'FROM scratch\n'
-expect_error "unknown flag" 2 "ctxhash: unknown flag --colour" "${repo}" img --colour=no
-expect_error "missing --context" 2 "ctxhash: --context=F (the image folder) is required" "${repo}" ""
-expect_error "malformed --build_arg" 2 "ctxhash: --build_arg=NOVALUE: expected K=V" \
+expect_error "unknown flag" 2 "ctxhash: unknown flag --colour (see --help)" "${repo}" img --colour=no
+expect_error "missing --context" 2 "ctxhash: --context=F (the image folder) is required (see --help)" "${repo}" ""
+expect_error "malformed --build_arg" 2 "ctxhash: --build_arg=NOVALUE: expected K=V (see --help)" \
   "${repo}" img --build-arg=NOVALUE
 expect_error "stray argument" 2 \
-  "ctxhash: unexpected argument \"extra\"; every input is a flag" "${repo}" img extra
+  "ctxhash: unexpected argument \"extra\"; every input is a flag (see --help)" "${repo}" img extra
 help="$("${CTXHASH}" --help)"
 [[ "${help}" == *"Exit codes:"*"2  usage error"* ]] && pass "--help documents exit codes" ||
   fail "--help does not document exit codes: ${help}"

@@ -107,9 +107,9 @@ run "${graph}" "${tree[@]}" --level=7
 expect_eq "${rc}" 2 "bad level exit code"
 printf 'FROM tools\n' >"${ws}/tests/graph/images/base/Dockerfile"
 run "${graph}" "${tree[@]}" --format=json
-expect_eq "${rc}" 3 "cycle exit code"
+expect_eq "${rc}" 1 "cycle exit code"
 expect_contains "${err}" "graph: the image graph has a cycle: base -> tools -> base" "cycle message"
 printf 'FROM ubuntu:24.04\n' >"${ws}/tests/graph/images/base/Dockerfile"
 run "${graph}" "${tree[@]}" --affected-by=tests/graph/images/base/hello.txt
-expect_eq "${rc}" 3 "unpinned exit code"
+expect_eq "${rc}" 1 "unpinned exit code"
 expect_contains "${err}" "tests/graph/images/base/Dockerfile:1: FROM ubuntu:24.04 is not pinned" "unpinned message"

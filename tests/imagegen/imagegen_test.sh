@@ -42,7 +42,7 @@ expect_contains "$(head -3 "${build}")" "bazel run //images:update" "header comm
 echo "== an up-to-date file passes the check; running again changes nothing"
 run "${imagegen}" --workspace="${ws}" --mode=check
 expect_rc 0 "check right after update"
-# A misspelled flag is a usage error (2), never "stale" (1).
+# A misspelled flag is a usage error (2), never "stale" (3).
 run "${imagegen}" --workspace="${ws}" --mode=check --worksapce=x
 expect_rc 2 "misspelled flag"
 expect_contains "${err}" "imagegen: unknown flag --worksapce (see --help)" "misspelled flag message"
@@ -62,7 +62,7 @@ echo "== hand-written text outside the region survives"
 cp "${TEST_TMPDIR}/edited" "${build}"
 echo '# %include images/recipes/unused.sh' >>"${ws}/images/lint/Dockerfile"
 run "${imagegen}" --workspace="${ws}" --mode=check
-expect_rc 1 "check after adding an include"
+expect_rc 3 "check after adding an include"
 expect_contains "${err}" "images/BUILD.bazel is stale" "stale message"
 expect_contains "${err}" "Fix: bazel run //images:update" "stale fix"
 expect_contains "${err}" '+    includes = ["recipes/unused.sh"],' "stale diff"
@@ -79,7 +79,7 @@ run "${imagegen}" --workspace="${ws}" --mode=check
 expect_rc 0 "check after adding an ignored file"
 echo "echo more" >"${ws}/images/base/more.sh"
 run "${imagegen}" --workspace="${ws}" --mode=check
-expect_rc 1 "check after adding a context file"
+expect_rc 3 "check after adding a context file"
 expect_contains "${err}" '+        "base/more.sh",' "new src in diff"
 run env BUILD_WORKSPACE_DIRECTORY="${ws}" "${update}"
 expect_rc 0 "update after adding a context file"
@@ -88,7 +88,7 @@ echo "== a broken tree is reported and the file is left as it was"
 cp "${build}" "${TEST_TMPDIR}/before"
 printf 'FROM debian:bookworm\n' >"${ws}/images/lint/Dockerfile"
 run env BUILD_WORKSPACE_DIRECTORY="${ws}" "${update}"
-expect_rc 3 "update on an unpinned FROM"
+expect_rc 1 "update on an unpinned FROM"
 expect_contains "${err}" "images/lint/Dockerfile:1: FROM debian:bookworm is not pinned: use debian:bookworm@sha256:<digest>" "unpinned message"
 cmp -s "${build}" "${TEST_TMPDIR}/before" || fail "a failed update changed the file"
 if ls "${ws}/images" | grep -v -x -e BUILD.bazel -e REGISTRY -e base -e build -e docs -e lint -e recipes -e test; then
@@ -116,7 +116,7 @@ expect_rc 0 "the rule's check on an unchanged copy"
 echo "RUN true" >>"${fake}/tests/imagegen/testdata/plain/images/base/Dockerfile"
 echo "x" >"${fake}/tests/imagegen/testdata/plain/images/test/new.sh"
 run bash -c "cd '${fake}' && tests/imagegen/plain_tree_test.sh"
-expect_rc 1 "the rule's check on a stale copy"
+expect_rc 3 "the rule's check on a stale copy"
 expect_contains "${err}" "imagegen: expected.BUILD is stale: it does not match the image folders." "rule stale message"
 expect_contains "${err}" "Fix: bazel run //images:update" "rule fix"
 
@@ -139,5 +139,5 @@ expect_contains "${out}" '    references = {"${DOCKER_IMAGE_PARENT}": ":toolchai
 sed -i '/TOOLCHAIN_VERSION: "14"/d' "${tg}/taskcluster/kinds/docker-image/kind.yml"
 run "${imagegen}" --workspace="${tg}" --images=taskcluster/docker \
   --kind_yml=taskcluster/kinds/docker-image/kind.yml --mode=print
-expect_rc 3 "taskgraph without an arg"
+expect_rc 1 "taskgraph without an arg"
 expect_contains "${err}" "taskcluster/docker/toolchain-build/Dockerfile:4: # %ARG TOOLCHAIN_VERSION has no value: add it under tasks: toolchain-build: args: in taskcluster/kinds/docker-image/kind.yml" "missing arg message"

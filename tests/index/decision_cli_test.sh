@@ -41,7 +41,7 @@ code=0
 [[ "${code}" == 2 ]] && grep -q -- "--graph is required" "${work}/err" || fail "missing --graph: $(cat "${work}/err")"
 code=0
 BUILD_WORKSPACE_DIRECTORY="${work}/ws" "${DECISION_BIN}" 2>"${work}/err" || code=$?
-[[ "${code}" == 2 ]] && grep -q "ws/bazel-bin/images/graph.json does not exist: run \`bazel build //images:graph\` first" "${work}/err" ||
+[[ "${code}" == 1 ]] && grep -q "ws/bazel-bin/images/graph.json does not exist: run \`bazel build //images:graph\` first" "${work}/err" ||
   fail "missing default graph: $(cat "${work}/err")"
 mkdir -p "${work}/ws/bazel-bin/images"
 cp "${work}/graph.json" "${work}/ws/bazel-bin/images/graph.json"
@@ -56,7 +56,7 @@ grep -q "^3 images: 1 reused, 2 to build (level 3, local index ${work}/index)" "
 jq '. + {index: "off"}' "${work}/graph.json" >"${work}/graph-off.json"
 code=0
 "${DECISION_BIN}" --graph="${work}/graph-off.json" 2>"${work}/err" || code=$?
-[[ "${code}" == 2 ]] && grep -q "graph-off.json use no index (--//rules:index=off); pass --index=DIR" "${work}/err" ||
+[[ "${code}" == 1 ]] && grep -q "graph-off.json use no index (--//rules:index=off); pass --index=DIR" "${work}/err" ||
   fail "a graph of builds without index: $(cat "${work}/err")"
 # A graph that names no index, without HOME (as in a Bazel action): the
 # default index is the password database's home's, the one builds write.
@@ -68,10 +68,10 @@ echo '{"images": [{"label": "//a", "name": "a", "context_hash": "zz"}]}' >"${wor
 code=0
 "${DECISION_BIN}" --graph="${work}/bad.json" --index="${work}/index" \
   --json_out="${work}/bad-plan.json" 2>"${work}/err" || code=$?
-[[ "${code}" == 2 ]] && grep -q "bad.json: image //a: context hash \"zz\" is invalid" "${work}/err" ||
+[[ "${code}" == 1 ]] && grep -q "bad.json: image //a: context hash \"zz\" is invalid" "${work}/err" ||
   fail "bad hash: $(cat "${work}/err")"
 [[ ! -e "${work}/bad-plan.json" ]] || fail "a failed decision wrote a plan"
 code=0
 "${DECISION_BIN}" --graph="${work}/missing.json" 2>"${work}/err" || code=$?
-[[ "${code}" == 2 ]] && grep -q "missing.json: no such file" "${work}/err" || fail "missing graph: $(cat "${work}/err")"
+[[ "${code}" == 1 ]] && grep -q "missing.json: no such file" "${work}/err" || fail "missing graph: $(cat "${work}/err")"
 echo PASS

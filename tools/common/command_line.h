@@ -4,9 +4,9 @@
 //   - some flags may repeat (absl keeps only a flag's last occurrence), and
 //     their values come back in order;
 //   - a usage error (an unknown flag, a missing or unparsable value) is
-//     reported as such, so that the tool exits 2 as its --help says. absl
-//     alone exits 1, which the tools keep for failures (and imagegen for
-//     "stale").
+//     reported as such, so that the tool exits 2 as its --help says (absl
+//     alone exits 1, the code of every other error);
+//   - --help prints the same sections in every tool and exits 0.
 #ifndef IMAGEGRAPH_TOOLS_COMMON_COMMAND_LINE_H_
 #define IMAGEGRAPH_TOOLS_COMMON_COMMAND_LINE_H_
 
@@ -20,10 +20,37 @@
 
 namespace imagegraph {
 
-// The exit code of a usage error, the same in every tool.
+// The exit codes of every tool, documented once in docs/tools.md and
+// printed by every --help (ToolHelpText).
+inline constexpr int kExitSuccess = 0;
+// Bad input (a file, a value read from one) or a failed operation; the
+// message on stderr names what is at fault and says the fix.
+inline constexpr int kExitError = 1;
+// A bad command line: an unknown flag, a missing or malformed value.
 inline constexpr int kExitUsage = 2;
+// The tool worked and its answer is "no" (ToolHelp::negative_answer says
+// what that means for the tool).
+inline constexpr int kExitNegative = 3;
+
+// What a tool's --help says besides the flags, which it lists from the
+// flags its main.cc defines.
+struct ToolHelp {
+  // The program name, as messages start ("index").
+  absl::string_view name;
+  // What the tool does and how it is called, without flags or exit codes.
+  absl::string_view usage;
+  // What exit code 3 means for this tool; empty when it never exits 3.
+  absl::string_view negative_answer;
+};
+
+// The text --help prints: the usage, every flag defined in a main.cc with
+// its help and default (repeatable ones marked), and the exit codes.
+std::string ToolHelpText(const ToolHelp& help,
+                         std::initializer_list<absl::string_view> repeatable);
 
 struct ToolArguments {
+  // --help (or -h, --helpfull, --helpshort) was given.
+  bool help = false;
   // Non-flag arguments, in order (argv[0] excluded).
   std::vector<std::string> positional;
   // The values of each repeatable flag, in order (absent: none given).
@@ -36,18 +63,20 @@ struct ToolArguments {
 enum class Positional { kNone, kAllowed };
 
 // Checks argv[1..] against the flags absl knows and parses them: every other
-// flag's value is set, and absl's --help family is handled (it prints and
-// exits 0). Returns InvalidArgumentError for a usage error, with a message
+// flag's value is set; the --help family only sets `help`. Returns
+// InvalidArgumentError for a usage error, with a message
 // such as "unknown flag --colour", "--zstd-level: Illegal int value 'x'" or
 // (with Positional::kNone) "unexpected argument "x"; every input is a flag".
 absl::StatusOr<ToolArguments> ParseToolArguments(
     int argc, char** argv, std::initializer_list<absl::string_view> repeatable,
     Positional positional = Positional::kNone);
 
-// ParseToolArguments, and on a usage error prints "TOOL: MESSAGE (see
-// --help)" to stderr and exits kExitUsage.
+// How every tool reads its command line: ParseToolArguments; --help (also
+// -h, --helpfull, --helpshort) prints ToolHelpText to stdout and exits
+// kExitSuccess; a usage error prints "TOOL: MESSAGE (see --help)" to stderr
+// and exits kExitUsage.
 ToolArguments ParseToolArgumentsOrExit(
-    absl::string_view tool, int argc, char** argv,
+    const ToolHelp& help, int argc, char** argv,
     std::initializer_list<absl::string_view> repeatable = {},
     Positional positional = Positional::kNone);
 

@@ -16,7 +16,10 @@ namespace imagegraph {
 namespace {
 
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
+using ::testing::StartsWith;
 
 absl::StatusOr<ToolArguments> Parse(std::vector<std::string> args) {
   args.insert(args.begin(), "tool");
@@ -80,12 +83,52 @@ TEST(ParseToolArgumentsTest, PositionalArgumentsOnlyWhenAllowed) {
             "unexpected argument \"extra\"; every input is a flag");
 }
 
+constexpr ToolHelp kHelp = {"mytool", "does a thing.\n\nUsage:\n  mytool X\n",
+                            "the answer is no"};
+
 TEST(ParseToolArgumentsOrExitTest, ExitsTwoWithTheToolsName) {
   std::vector<std::string> args = {"tool", "--bogus"};
   std::vector<char*> argv = {args[0].data(), args[1].data()};
-  EXPECT_EXIT(ParseToolArgumentsOrExit("mytool", 2, argv.data()),
+  EXPECT_EXIT(ParseToolArgumentsOrExit(kHelp, 2, argv.data()),
               ::testing::ExitedWithCode(kExitUsage),
               "^mytool: unknown flag --bogus \\(see --help\\)\n$");
+}
+
+TEST(ParseToolArgumentsOrExitTest, HelpPrintsToStdoutAndExitsZero) {
+  for (std::string help : {"--help", "-h", "--helpfull"}) {
+    std::vector<std::string> args = {"tool", "--test_level=5", help};
+    std::vector<char*> argv = {args[0].data(), args[1].data(), args[2].data()};
+    EXPECT_EXIT(
+        {
+          ParseToolArgumentsOrExit(kHelp, 3, argv.data(), {"test_item"});
+          exit(99);
+        },
+        ::testing::ExitedWithCode(kExitSuccess), "")
+        << help;
+  }
+  std::vector<std::string> args = {"tool", "--help"};
+  std::vector<char*> argv = {args[0].data(), args[1].data()};
+  auto parsed = ParseToolArguments(2, argv.data(), {});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_TRUE(parsed->help);
+}
+
+TEST(ToolHelpTextTest, UsageThenEveryFlagThenTheExitCodes) {
+  const std::string text = ToolHelpText(kHelp, {"test_item"});
+  EXPECT_THAT(text,
+              StartsWith("mytool: does a thing.\n\nUsage:\n  mytool X\n"));
+  // Flags of files other than a main.cc (this test's) are not the tool's.
+  EXPECT_THAT(text, Not(HasSubstr("--test_level")));
+  EXPECT_THAT(text,
+              HasSubstr("\nExit codes:\n"
+                        "  0  success\n"
+                        "  1  error: bad input or a failed operation; the "
+                        "message on stderr says what\n"
+                        "     and the fix\n"
+                        "  2  usage error: an unknown flag, a missing or "
+                        "malformed value\n"
+                        "  3  the answer is no\n"));
+  EXPECT_THAT(ToolHelpText({"other", "x", ""}, {}), Not(HasSubstr("  3  ")));
 }
 
 }  // namespace

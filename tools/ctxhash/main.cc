@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/usage.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
@@ -25,22 +24,35 @@
 #include "tools/ctxhash/context_hash.h"
 #include "tools/tree/reference_map.h"
 
-ABSL_FLAG(std::string, root, ".", "Repository root R.");
+ABSL_FLAG(std::string, root, ".", "The repository root R.");
 ABSL_FLAG(std::string, context, "",
           "Image folder F, relative to R unless absolute.");
 ABSL_FLAG(std::string, file_list, "",
           "Bazel mode: file listing every declared input, one per line.");
 ABSL_FLAG(std::string, docker_image_parent, "",
-          "The image's declared parent, which $DOCKER_IMAGE_PARENT names.");
+          "The image's declared parent (taskgraph's parent:), which "
+          "$DOCKER_IMAGE_PARENT names; a parent even when the Dockerfile never "
+          "names it.");
 ABSL_FLAG(std::string, manifest, "", "Write the manifest here.");
 ABSL_FLAG(std::string, tar, "", "Write the context tar here.");
 ABSL_FLAG(std::string, hash_out, "", "Write the hash (and a newline) here.");
 ABSL_FLAG(int, jobs, 0, "Hashing threads; 0 means one per core.");
+ABSL_FLAG(std::vector<std::string>, parent, {},
+          "NAME=HASH: an in-tree parent and its context hash, in any order "
+          "(parent lines follow the order the Dockerfile first names them).");
+ABSL_FLAG(std::vector<std::string>, parent_hash_file, {},
+          "NAME=PATH: like --parent, the hash read from PATH.");
+ABSL_FLAG(std::vector<std::string>, build_arg, {},
+          "K=V: a build argument the target sets.");
+ABSL_FLAG(std::vector<std::string>, reference, {},
+          "WRITTEN=TARGET: what a reference of the Dockerfile names: WRITTEN "
+          "as written after ARG expansion ($DOCKER_IMAGE_PARENT as is), "
+          "TARGET :NAME (the in-tree image NAME) or a reference pinned by "
+          "digest (docker_image's `references`, which the BUILD generator "
+          "writes).");
 
 namespace imagegraph {
 namespace {
-
-constexpr int kExitError = 1;
 
 constexpr char kUsage[] = R"(computes the context hash of an image folder.
 
@@ -54,45 +66,18 @@ Bazel mode (reads only the listed files, never lists directories):
           [--reference=WRITTEN=TARGET]... [--docker_image_parent=NAME]
           --manifest=OUT --tar=OUT --hash_out=OUT
 
-Flags (dashes and underscores are interchangeable: --build-arg, --hash-out):
-  --root=R                  repository root (default: .)
-  --context=F               image folder, relative to R unless absolute
-  --parent=NAME=HASH        an in-tree parent and its context hash; repeat
-                            for each, in any order: parent lines follow the
-                            order the Dockerfile first names them
-  --parent_hash_file=NAME=PATH  like --parent, the hash read from PATH
-  --build_arg=K=V           a build argument the target sets; repeatable
-  --reference=WRITTEN=TARGET  what a reference of the Dockerfile names:
-                            WRITTEN as written after ARG expansion
-                            ($DOCKER_IMAGE_PARENT as is), TARGET :NAME (the
-                            in-tree image NAME) or a reference pinned by
-                            digest; repeat for each (docker_image's
-                            `references`, which the BUILD generator writes)
-  --docker_image_parent=NAME  the declared parent (taskgraph's parent:),
-                            named by $DOCKER_IMAGE_PARENT; a parent even when
-                            the Dockerfile never names it
-  --file_list=LIST          Bazel mode: one declared input path per line
-  --manifest=OUT            write the exact hashed text to OUT
-  --tar=OUT                 write the deterministic context tar to OUT
-  --hash_out=OUT            write the hash and a newline to OUT
-  --jobs=N                  hashing threads (default 0: one per core)
-
 The Dockerfile is parsed and its FROM / COPY --from references resolved
 through --reference only: each must be scratch, a build stage or listed
 there, every listed one must be used, and the parents given must be exactly
 the in-tree images the references name (plus the declared parent).
 
 Prints the context hash (lowercase hex) and a newline on stdout. Outputs are
-written to temporary files and renamed into place only on success.
-
-Exit codes:
-  0  success
-  1  the context cannot be hashed (message: "ctxhash: <path>: <problem>")
-  2  usage error (unknown flag, missing --context, malformed value)
+written to temporary files and renamed into place only on success. A context
+that cannot be hashed is an error: "ctxhash: <path>: <problem>".
 )";
 
 int UsageError(absl::string_view message) {
-  std::cerr << "ctxhash: " << message << "\nRun ctxhash --help for usage.\n";
+  std::cerr << "ctxhash: " << message << " (see --help)\n";
   return kExitUsage;
 }
 
@@ -119,23 +104,16 @@ bool SplitAssignment(absl::string_view text, std::string* name,
 }
 
 int Run(int argc, char** argv) {
-  absl::SetProgramUsageMessage(kUsage);
   // Under `bazel run`, relative paths mean the user's directory.
   if (const char* dir = std::getenv("BUILD_WORKING_DIRECTORY");
       dir != nullptr && chdir(dir) != 0) {
     std::cerr << "ctxhash: " << dir << ": cannot enter the working directory\n";
     return kExitError;
   }
-  for (int i = 1; i < argc; ++i) {
-    const absl::string_view arg = argv[i];
-    if (arg == "--help" || arg == "-h" || arg == "--helpfull") {
-      std::cout << "ctxhash: " << kUsage;
-      return 0;
-    }
-  }
-  absl::StatusOr<ToolArguments> arguments = ParseToolArguments(
-      argc, argv, {"parent", "parent_hash_file", "build_arg", "reference"});
-  if (!arguments.ok()) return UsageError(arguments.status().message());
+  const ToolArguments parsed = ParseToolArgumentsOrExit(
+      {"ctxhash", kUsage}, argc, argv,
+      {"parent", "parent_hash_file", "build_arg", "reference"});
+  const ToolArguments* arguments = &parsed;
   const std::vector<std::string>& parents = arguments->Repeated("parent");
   const std::vector<std::string>& parent_hash_files =
       arguments->Repeated("parent_hash_file");

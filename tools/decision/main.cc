@@ -11,7 +11,6 @@
 #include "absl/strings/str_cat.h"
 #include "tools/common/command_line.h"
 #include "tools/common/file_util.h"
-#include "tools/common/tool_usage.h"
 #include "tools/decision/decision.h"
 #include "tools/index/file_util.h"
 #include "tools/index/index.h"
@@ -45,10 +44,8 @@ Usage:
 Looks every image of the graph up by its context hash in the index (level 3
 first, then each lower level down to --level) and prints a table, in
 topological order: "reuse" with the indexed entry, or "build". With
---json_out, also writes the plan as JSON.
-
-Exit codes: 0 success, 1 error (index unreadable, output not writable),
-2 bad usage or a bad graph.)";
+--json_out, also writes the plan as JSON. Without --index and --level it
+plans against the index and level the graph records: what the builds use.)";
 
 // `bazel run` starts tools in their runfiles; relative paths are meant
 // relative to where the user typed the command.
@@ -70,29 +67,29 @@ int Run() {
       std::cerr << "decision: " << graph_path
                 << " does not exist: run `bazel build //images:graph` first, "
                    "or pass --graph=PATH\n";
-      return 2;
+      return kExitError;
     }
   }
   if (graph_path.empty()) {
     std::cerr << "decision: --graph is required: pass the graph JSON, e.g. "
                  "--graph=bazel-bin/images/graph.json\n";
-    return 2;
+    return kExitUsage;
   }
   absl::StatusOr<std::string> json = ReadFileToString(graph_path);
   if (absl::IsNotFound(json.status())) {
     std::cerr << "decision: cannot read the graph: " << graph_path
               << ": no such file\n";
-    return 2;
+    return kExitError;
   }
   if (!json.ok()) {
     std::cerr << "decision: cannot read the graph: " << json.status().message()
               << "\n";
-    return 2;
+    return kExitError;
   }
   absl::StatusOr<DecisionGraph> graph = ParseGraph(*json, graph_path);
   if (!graph.ok()) {
     std::cerr << "decision: " << graph.status().message() << "\n";
-    return 2;
+    return kExitError;
   }
   // Unless told otherwise, plan against what the builds do.
   int level = absl::GetFlag(FLAGS_level);
@@ -103,12 +100,12 @@ int Run() {
     std::cerr << "decision: the builds of " << graph_path
               << " use no index (--//rules:index=off); pass --index=DIR or "
                  "--index=registry://HOST:PORT/REPO to plan against one\n";
-    return 2;
+    return kExitError;
   }
   absl::StatusOr<std::unique_ptr<Index>> index = Index::Open(index_spec, level);
   if (!index.ok()) {
     std::cerr << "decision: " << index.status().message() << "\n";
-    return 2;
+    return absl::IsInvalidArgument(index.status()) ? kExitUsage : kExitError;
   }
   std::vector<std::string> warnings;
   absl::StatusOr<DecisionPlan> plan =
@@ -118,7 +115,7 @@ int Run() {
   }
   if (!plan.ok()) {
     std::cerr << "decision: " << plan.status().message() << "\n";
-    return 1;
+    return kExitError;
   }
   const std::string json_out = FromUserDirectory(absl::GetFlag(FLAGS_json_out));
   if (!json_out.empty()) {
@@ -129,19 +126,18 @@ int Run() {
                                : plan_json.status();
     if (!written.ok()) {
       std::cerr << "decision: " << written.message() << "\n";
-      return 1;
+      return kExitError;
     }
   }
   std::cout << FormatPlanTable(*plan);
-  return 0;
+  return kExitSuccess;
 }
 
 }  // namespace
 }  // namespace imagegraph
 
 int main(int argc, char** argv) {
-  imagegraph::SetToolUsage(imagegraph::kUsage);
-  const imagegraph::ToolArguments arguments =
-      imagegraph::ParseToolArgumentsOrExit("decision", argc, argv);
+  imagegraph::ParseToolArgumentsOrExit({"decision", imagegraph::kUsage}, argc,
+                                       argv);
   return imagegraph::Run();
 }

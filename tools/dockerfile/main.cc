@@ -13,11 +13,10 @@
 #include "absl/strings/str_cat.h"
 #include "tools/common/command_line.h"
 #include "tools/common/file_util.h"
-#include "tools/common/tool_usage.h"
 #include "tools/dockerfile/inspect.h"
 
 ABSL_FLAG(std::vector<std::string>, build_arg, {},
-          "KEY=VALUE build argument (repeatable).");
+          "KEY=VALUE: a build argument.");
 
 namespace imagegraph {
 namespace {
@@ -36,16 +35,9 @@ Prints one JSON object on stdout:
                    "expanded": "build"}, ...]}
 Bases and platforms are expanded with the build arguments, the ARGs before
 the first FROM and the built-in platform arguments (TARGETARCH...) of this
-machine. It only parses and expands: nothing is pulled or resolved.
-
-Flags (dashes and underscores are interchangeable):
-  --build_arg=K=V   a build argument; repeatable
-
-Exit codes:
-  0  the Dockerfile is valid; its inspection is on stdout
-  1  BuildKit would refuse it, or it cannot be read (stderr:
-     "FILE:LINE: message" with the fix)
-  2  usage error
+machine. It only parses and expands: nothing is pulled or resolved. A
+Dockerfile BuildKit would refuse, or one that cannot be read, is an error
+("FILE:LINE: message" with the fix on stderr).
 )";
 
 int Run(const ToolArguments& arguments) {
@@ -67,32 +59,32 @@ int Run(const ToolArguments& arguments) {
   const std::string& path = arguments.positional[0];
   absl::StatusOr<std::string> text = ReadFileToString(path);
   if (!text.ok()) {
-    std::cerr << text.status().message() << "\n";
-    return 1;
+    std::cerr << "inspect: " << text.status().message() << "\n";
+    return kExitError;
   }
   absl::StatusOr<Inspection> inspection =
       InspectDockerfile(path, *text, build_args);
   if (!inspection.ok()) {
-    std::cerr << inspection.status().message() << "\n";
-    return 1;
+    std::cerr << "inspect: " << inspection.status().message() << "\n";
+    return kExitError;
   }
   std::cout << InspectionToJson(*inspection);
-  return 0;
+  return kExitSuccess;
 }
 
 }  // namespace
 }  // namespace imagegraph
 
 int main(int argc, char** argv) {
-  imagegraph::SetToolUsage(imagegraph::kUsage);
   // Under `bazel run`, relative paths mean the user's directory.
   if (const char* dir = std::getenv("BUILD_WORKING_DIRECTORY");
       dir != nullptr && chdir(dir) != 0) {
     std::cerr << "inspect: " << dir << ": cannot enter the working directory\n";
-    return 1;
+    return imagegraph::kExitError;
   }
   const imagegraph::ToolArguments arguments =
-      imagegraph::ParseToolArgumentsOrExit("inspect", argc, argv, {"build_arg"},
+      imagegraph::ParseToolArgumentsOrExit({"inspect", imagegraph::kUsage},
+                                           argc, argv, {"build_arg"},
                                            imagegraph::Positional::kAllowed);
   return imagegraph::Run(arguments);
 }

@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/usage.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -45,12 +44,32 @@ ABSL_FLAG(std::string, graph_json, "",
           "instead of reading the tree.");
 ABSL_FLAG(std::string, output, "",
           "Write the result to this file (atomically) instead of stdout.");
+ABSL_FLAG(std::vector<std::string>, affected_by, {},
+          "A changed path, relative to the repository root ('-': read paths "
+          "from stdin, one per line): print the images it affects, with "
+          "their descendants, in build order.");
 
 namespace imagegraph {
 namespace {
 
-constexpr int kExitUsage = 2;
-constexpr int kExitError = 3;
+constexpr char kUsage[] =
+    R"(prints the image graph of a tree, or the images that changed files affect (with their descendants), in build order.
+
+Usage:
+  bazel run //tools/graph -- [--format=json|dot|text|labels] [--root=images]
+  git diff --name-only origin/main | bazel run //tools/graph -- --affected-by=-
+  bazel run //tools/graph -- --affected-by=images/recipes/x.sh \
+      [--affected-by=PATH ...]
+  bazel run //tools/graph -- --graph_json=bazel-bin/images/graph.json \
+      --format=dot
+
+--affected-by takes paths relative to the repository root; '-' reads them
+from stdin. With --format=text it prints one image name per line; json and
+dot show the affected part of the graph.
+
+Read from the tree, an image whose context holds Bazel-built files
+(extra-files), and every image built on it, has no context hash: only a build
+computes the one the build uses (see --graph_json).)";
 
 int Fail(const absl::Status& status) {
   std::cerr << "graph: " << status.message() << "\n";
@@ -192,25 +211,10 @@ int Run(const std::vector<std::string>& affected_by, bool affected_mode) {
 }  // namespace imagegraph
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "Prints the image graph of a tree, or the images that changed files "
-      "affect (with their descendants) in build order.\n"
-      "  bazel run //tools/graph -- --format=json|dot|text [--root=images]\n"
-      "  git diff --name-only origin/main | bazel run //tools/graph -- "
-      "--affected-by=-\n"
-      "  bazel run //tools/graph -- --affected-by=images/recipes/x.sh "
-      "[--affected-by=PATH ...]\n"
-      "--affected-by takes paths relative to the repository root; '-' reads "
-      "them from stdin. With --format=text it prints one image name per "
-      "line; json and dot show the affected part of the graph.\n"
-      "  bazel run //tools/graph -- --graph_json=bazel-bin/images/graph.json "
-      "--format=dot\n"
-      "Exit codes: 0 done, 2 bad flags, 3 the tree or input has an error "
-      "(message on stderr).");
   // --affected-by may repeat.
   const imagegraph::ToolArguments arguments =
-      imagegraph::ParseToolArgumentsOrExit("graph", argc, argv,
-                                           {"affected_by"});
+      imagegraph::ParseToolArgumentsOrExit({"graph", imagegraph::kUsage}, argc,
+                                           argv, {"affected_by"});
   const std::vector<std::string>& affected_by =
       arguments.Repeated("affected_by");
   return imagegraph::Run(imagegraph::ExpandAffectedBy(affected_by),

@@ -6,13 +6,12 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "tools/common/command_line.h"
 #include "tools/common/subprocess.h"
 #include "tools/imagebuild/imagebuild.h"
+#include "tools/index/namespaces.h"
 #include "tools/tree/reference_map.h"
 
 ABSL_FLAG(std::string, name, "", "Image name (the image folder's name).");
@@ -52,7 +51,7 @@ ABSL_FLAG(std::string, index, "",
           "into: empty or `off` (no index), `default` "
           "(${XDG_CACHE_HOME:-$HOME/.cache}/imagegraph/index), an absolute "
           "directory, or registry://HOST:PORT/REPO.");
-ABSL_FLAG(int, index_level, 1,
+ABSL_FLAG(int, index_level, imagegraph::kDefaultLevel,
           "The build's index level (1..3): lookups try level 3 down to this "
           "one; inserts write this level's namespaces.");
 ABSL_FLAG(std::string, revision, "",
@@ -61,7 +60,10 @@ ABSL_FLAG(std::string, revision, "",
 namespace {
 
 constexpr char kUsage[] =
-    R"(imagebuild --name=NAME --context_tar=X.context.tar --context_hash_file=X.context_hash
+    R"(builds one image of the tree with buildah.
+
+Usage:
+  imagebuild --name=NAME --context_tar=X.context.tar --context_hash_file=X.context_hash
   [--dockerfile=Dockerfile] [--parent=NAME=PATH.tar.zst]... [--base=REF@sha256:...=PATH.tar]...
   [--build_arg=K=V]... [--registry=REG | --registry_file=F]
   [--version=V | --version_file=F] [--reference=WRITTEN=TARGET]...
@@ -84,8 +86,8 @@ and nothing is built (buildah is not even looked for); a corrupt or
 mismatching one is a warning and the image is built. A built image is then
 indexed (hash, latest and pushdate routes). Index problems are warnings.
 
-Exit codes: 0 built or reused; 1 any error, including SIGINT/SIGTERM (message on
-stderr; no output and no temporary files left behind); 2 bad command line.)";
+On any error, SIGINT and SIGTERM included, no output and no temporary file is
+left behind.)";
 
 int Fail(const std::string& message, int code) {
   fprintf(stderr, "imagebuild: %s\n", message.c_str());
@@ -95,19 +97,12 @@ int Fail(const std::string& message, int code) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(kUsage);
-  // --help lists this file's flags (absl matches the program name otherwise).
-  absl::FlagsUsageConfig usage_config;
-  usage_config.contains_help_flags = [](absl::string_view path) {
-    return absl::EndsWith(path, "tools/imagebuild/main.cc");
-  };
-  absl::SetFlagsUsageConfig(usage_config);
   // Cancellation (Bazel sends SIGTERM) must still remove the temporary
   // storage, which holds hundreds of megabytes.
   imagegraph::InstallInterruptHandler();
   const imagegraph::ToolArguments arguments =
       imagegraph::ParseToolArgumentsOrExit(
-          "imagebuild", argc, argv,
+          {"imagebuild", kUsage}, argc, argv,
           {"parent", "base", "build_arg", "reference"});
   const std::vector<std::string>& parents = arguments.Repeated("parent");
   const std::vector<std::string>& bases = arguments.Repeated("base");
@@ -178,6 +173,9 @@ int main(int argc, char** argv) {
     return Fail(std::string(spec.status().message()), imagegraph::kExitUsage);
   }
   auto metadata = imagegraph::BuildImage(request);
-  if (!metadata.ok()) return Fail(std::string(metadata.status().message()), 1);
+  if (!metadata.ok()) {
+    return Fail(std::string(metadata.status().message()),
+                imagegraph::kExitError);
+  }
   return 0;
 }

@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/usage.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "tools/common/command_line.h"
@@ -43,9 +42,12 @@ ABSL_FLAG(std::string, update_command, "",
 namespace imagegraph {
 namespace {
 
-constexpr int kExitStale = 1;
-constexpr int kExitUsage = 2;
-constexpr int kExitError = 3;
+constexpr char kUsage[] =
+    R"(writes the BUILD file of an image tree: one docker_image per folder with a Dockerfile, and the image_graph.
+
+Usage:
+  bazel run //images:update            rewrite images/BUILD.bazel
+  imagegen --workspace=. --mode=check  fail when it is stale)";
 
 int Run() {
   std::string root = absl::GetFlag(FLAGS_workspace);
@@ -106,7 +108,7 @@ int Run() {
               << ".\nFix: " << fix << "\n\n"
               << ShortDiff(existing.value_or(""), *updated, display,
                            absl::StrCat(display, " (generated)"));
-    return kExitStale;
+    return kExitNegative;
   }
   if (existing.has_value() && *existing == *updated) {
     std::cerr << "imagegen: " << display << " is up to date ("
@@ -127,14 +129,10 @@ int Run() {
 }  // namespace imagegraph
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "Writes the BUILD file of an image tree: one docker_image per folder "
-      "with a Dockerfile, and the image_graph.\n"
-      "  bazel run //images:update            rewrite images/BUILD.bazel\n"
-      "  imagegen --workspace=. --mode=check  fail when it is stale\n"
-      "Exit codes: 0 done (or up to date), 1 stale (--mode=check), 2 bad "
-      "flags, 3 the tree has an error (message on stderr).");
-  const imagegraph::ToolArguments arguments =
-      imagegraph::ParseToolArgumentsOrExit("imagegen", argc, argv);
+  imagegraph::ParseToolArgumentsOrExit(
+      {"imagegen", imagegraph::kUsage,
+       "--mode=check: the BUILD file is stale (the message shows the fix and "
+       "the difference)"},
+      argc, argv);
   return imagegraph::Run();
 }

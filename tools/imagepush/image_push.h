@@ -31,9 +31,6 @@ struct PushResult {
   bool hash_updated = false;
 };
 
-// The exit code main() uses for a digest that differs from HASH.
-inline constexpr int kExitDigestMismatch = 3;
-
 // Pushes; on a digest that differs from HASH (without update_hash) returns a
 // FailedPreconditionError whose payload "imagegraph/digest-mismatch" is set,
 // after pointing the tag back at HASH's image when the registry has it. HASH is

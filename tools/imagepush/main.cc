@@ -8,12 +8,12 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "tools/common/command_line.h"
 #include "tools/imagepush/image_push.h"
+#include "tools/index/namespaces.h"
 
 ABSL_FLAG(std::string, tarball, "", "The image, NAME.tar.zst (required).");
 ABSL_FLAG(std::string, name, "", "The image name (required).");
@@ -39,7 +39,8 @@ ABSL_FLAG(std::string, index, "",
           "registry://HOST[:PORT]/PATH: also tag the image there as "
           "docker.images.v2.level-L.NAME.hash.CONTEXT_HASH and "
           "docker.images.v2.level-L.NAME.latest.");
-ABSL_FLAG(int, level, 1, "The index level L (1..3) for --index.");
+ABSL_FLAG(int, level, imagegraph::kDefaultLevel,
+          "The index level L (1..3) for --index.");
 ABSL_FLAG(std::string, authfile, "",
           "An auth.json with registry credentials; default: skopeo's search "
           "(REGISTRY_AUTH_FILE, containers auth.json, ~/.docker/config.json).");
@@ -51,7 +52,7 @@ ABSL_FLAG(int, attempts, 3,
 
 namespace {
 
-constexpr char kUsage[] = R"(imagepush: push an image pinned by digest.
+constexpr char kUsage[] = R"(pushes an image pinned by digest.
 
 Usage (through Bazel):
   bazel run //images:NAME.push [-- --registry=HOST:PORT/PATH --update-hash
@@ -60,22 +61,18 @@ Usage (through Bazel):
 Pushes NAME.tar.zst to REGISTRY/NAME:VERSION (REGISTRY from the folder's file,
 else the tree's; VERSION missing means `latest`), reads the manifest digest
 back from the registry and compares it with the folder's HASH. Prints
-REGISTRY/NAME@sha256:DIGEST on stdout. Flags may be spelled with '-' or '_'.
-
-Exit codes:
-  0  pushed; the digest matches HASH (or HASH was written, or there is none)
-  1  the push failed (registry unreachable after retries, credentials
-     refused, bad files); nothing was changed in the source tree
-  2  bad command line
-  3  the pushed digest differs from HASH; HASH is unchanged (use
-     --update-hash to accept the new digest))";
+REGISTRY/NAME@sha256:DIGEST on stdout. A failed push (registry unreachable
+after retries, credentials refused, bad files) changes nothing in the source
+tree.)";
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(kUsage);
-  const imagegraph::ToolArguments arguments =
-      imagegraph::ParseToolArgumentsOrExit("imagepush", argc, argv);
+  imagegraph::ParseToolArgumentsOrExit(
+      {"imagepush", kUsage,
+       "the pushed digest differs from HASH; HASH is unchanged (use "
+       "--update-hash to accept the new digest)"},
+      argc, argv);
   if (absl::GetFlag(FLAGS_tarball).empty() ||
       absl::GetFlag(FLAGS_name).empty()) {
     absl::FPrintF(stderr,
@@ -115,9 +112,9 @@ int main(int argc, char** argv) {
   if (!result.ok()) {
     absl::FPrintF(stderr, "imagepush: error: %s\n", result.status().message());
     return imagegraph::IsDigestMismatch(result.status())
-               ? imagegraph::kExitDigestMismatch
-               : 1;
+               ? imagegraph::kExitNegative
+               : imagegraph::kExitError;
   }
   absl::PrintF("%s\n", result->pinned);
-  return 0;
+  return imagegraph::kExitSuccess;
 }

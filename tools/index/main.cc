@@ -13,13 +13,14 @@
 #include "google/protobuf/util/json_util.h"
 #include "tools/common/command_line.h"
 #include "tools/common/file_util.h"
-#include "tools/common/tool_usage.h"
 #include "tools/index/index.h"
+#include "tools/index/namespaces.h"
 
-ABSL_FLAG(std::string, index, "",
-          "The index: a directory, or registry://HOST:PORT/REPO. Default: "
-          "${XDG_CACHE_HOME:-~/.cache}/imagegraph/index.");
-ABSL_FLAG(int, level, 1,
+ABSL_FLAG(std::string, index, "default",
+          "The index: default (${XDG_CACHE_HOME:-$HOME/.cache}/imagegraph/"
+          "index, the one builds use by default), a directory, or "
+          "registry://HOST:PORT/REPO.");
+ABSL_FLAG(int, level, imagegraph::kDefaultLevel,
           "The requester's trust level, 1..3. Inserts write only level-N "
           "namespaces; lookups try level 3 down to N.");
 ABSL_FLAG(std::string, name, "", "insert, lookup: the image name.");
@@ -31,15 +32,11 @@ ABSL_FLAG(std::string, revision, "",
 ABSL_FLAG(std::string, metadata, "",
           "insert: the build's NAME.image.json, stored in the entry.");
 ABSL_FLAG(std::vector<std::string>, namespace, {},
-          "insert: an extra namespace to write (repeatable, or "
+          "insert: an extra namespace to write (or several, "
           "comma-separated); each must be of the writer's level.");
 
 namespace imagegraph {
 namespace {
-
-constexpr int kExitError = 1;
-constexpr int kExitUsage = 2;
-constexpr int kExitNotFound = 3;
 
 constexpr char kUsage[] = R"(the image index.
 
@@ -67,8 +64,8 @@ Commands:
       Copies the artifact of NAMESPACE's entry to OUT_PATH, verifying its
       sha256 digest.
 
-Exit codes: 0 success, 1 error, 2 bad usage or input (including a namespace
-of another level), 3 no such entry (find, lookup, fetch).)";
+A namespace of another level than --level, like any malformed flag value or
+argument, is a usage error.)";
 
 int Fail(const absl::Status& status) {
   std::cerr << "index: " << status.message() << "\n";
@@ -136,7 +133,7 @@ int Run(const std::vector<std::string>& args,
         std::cerr << "index: no entry " << args[i] << " in "
                   << index.backend().Describe() << "\n";
         std::cout << "null\n";
-        exit_code = kExitNotFound;
+        exit_code = kExitNegative;
         continue;
       }
       std::cout << EntryJson(**entry) << "\n";
@@ -165,7 +162,7 @@ int Run(const std::vector<std::string>& args,
                 << " is not " << (args.size() == 2 ? "reusable" : "indexed")
                 << " at levels 3 down to " << index.level() << " in "
                 << index.backend().Describe() << "\n";
-      return kExitNotFound;
+      return kExitNegative;
     }
     std::cout << "{\"namespace\":\"" << (*hit)->ns
               << "\",\"entry\":" << EntryJson((*hit)->entry) << "}\n";
@@ -185,7 +182,7 @@ int Run(const std::vector<std::string>& args,
     if (!entry->has_value()) {
       std::cerr << "index: no entry " << args[1] << " in "
                 << index.backend().Describe() << "\n";
-      return kExitNotFound;
+      return kExitNegative;
     }
     absl::Status fetched = index.Fetch(**entry, args[2]);
     if (!fetched.ok()) return Fail(fetched);
@@ -200,10 +197,11 @@ int Run(const std::vector<std::string>& args,
 }  // namespace imagegraph
 
 int main(int argc, char** argv) {
-  imagegraph::SetToolUsage(imagegraph::kUsage);
   const imagegraph::ToolArguments arguments =
-      imagegraph::ParseToolArgumentsOrExit("index", argc, argv, {"namespace"},
-                                           imagegraph::Positional::kAllowed);
+      imagegraph::ParseToolArgumentsOrExit(
+          {"index", imagegraph::kUsage,
+           "no such entry (find, lookup, fetch): for lookup, build the image"},
+          argc, argv, {"namespace"}, imagegraph::Positional::kAllowed);
   // --namespace repeats, and each may list several, comma-separated.
   std::vector<std::string> extra_namespaces;
   for (const std::string& value : arguments.Repeated("namespace")) {
