@@ -88,6 +88,9 @@ def _image_build_impl(ctx):
         inputs = inputs,
         outputs = [tarball, metadata],
         mnemonic = "ImageBuild",
+        # PATH (newuidmap, unshare) and --action_env=TMPDIR reach imagebuild;
+        # buildah runs with the environment imagebuild gives it.
+        use_default_shell_env = True,
         # The context hash is an output of the ImageContext action, so it
         # cannot appear here (messages are fixed at analysis); imagebuild
         # prints its first 12 digits as its first line instead.

@@ -1,6 +1,7 @@
 """image_load: `bazel run NAME.load` loads an image into docker or podman, tagged."""
 
 load(":providers.bzl", "ImageInfo")
+load(":shell.bzl", "shell_quote")
 
 def _image_load_impl(ctx):
     image = ctx.attr.image[ImageInfo]
@@ -9,12 +10,14 @@ def _image_load_impl(ctx):
         template = ctx.file._template,
         output = script,
         is_executable = True,
+        # Every value is one quoted shell word, assigned once at the top of
+        # the script: a name like `x$(cmd)` stays text.
         substitutions = {
-            "{LABEL}": str(ctx.label),
-            "{METADATA}": image.metadata.short_path,
-            "{NAME}": image.name,
-            "{TARBALL}": image.tarball.short_path,
-            "{WORKSPACE}": ctx.workspace_name,
+            "{LABEL}": shell_quote(str(ctx.label)),
+            "{METADATA}": shell_quote(image.metadata.short_path),
+            "{NAME}": shell_quote(image.name),
+            "{TARBALL}": shell_quote(image.tarball.short_path),
+            "{WORKSPACE}": shell_quote(ctx.workspace_name),
         },
     )
     return [DefaultInfo(

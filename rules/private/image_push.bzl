@@ -1,14 +1,12 @@
 """image_push: `bazel run NAME.push` pushes an image pinned by digest."""
 
 load(":providers.bzl", "ImageInfo", "ImageRegistryInfo")
+load(":shell.bzl", "shell_quote")
 
 def _runfile(file):
     # Paths relative to the runfiles root of the main repository; files of
     # other repositories live in sibling directories ("../repo/...").
     return file.short_path
-
-def _shell_quote(text):
-    return "'" + text.replace("'", "'\\''") + "'"
 
 def _single_file_with_suffix(target, suffix, attribute, label):
     matches = [f for f in target[DefaultInfo].files.to_list() if f.basename.endswith(suffix)]
@@ -73,8 +71,8 @@ exec {tool} {args} "$@"
 """.format(
             name = image_name,
             workspace = ctx.workspace_name,
-            tool = _shell_quote(_runfile(tool)),
-            args = " ".join([_shell_quote(a) for a in args]),
+            tool = shell_quote(_runfile(tool)),
+            args = " ".join([shell_quote(a) for a in args]),
         ),
     )
     runfiles = ctx.runfiles(files = files).merge(ctx.attr._imagepush[DefaultInfo].default_runfiles)

@@ -1,28 +1,43 @@
 #!/usr/bin/env bash
-# Loads image {NAME} into docker when a daemon answers, else into podman, and
-# tags it REGISTRY/NAME:VERSION and REGISTRY/NAME:<context hash>.
+# Loads an image into docker when a daemon answers, else into podman, and tags
+# it REGISTRY/NAME:VERSION and REGISTRY/NAME:<context hash>.
 set -euo pipefail
 
+# Substituted by the image_load rule, each value one quoted word.
+readonly label={LABEL}
+readonly name={NAME}
+readonly tarball_path={TARBALL}
+readonly metadata_path={METADATA}
+readonly workspace={WORKSPACE}
+
+# A short path ("images/x.tar.zst", or "../repo/x" in another repository)
+# under the runfiles root: bazel run's working directory, RUNFILES_DIR, or
+# the launcher's own runfiles tree.
 runfile() {
-  local path="$1"
+  local path="$1" rooted
+  if [[ "${path}" == ../* ]]; then
+    rooted="${path#../}"
+  else
+    rooted="${workspace}/${path}"
+  fi
   if [[ -e "${path}" ]]; then
     echo "${path}"
-  elif [[ -n "${RUNFILES_DIR:-}" && -e "${RUNFILES_DIR}/${path#../}" ]]; then
-    echo "${RUNFILES_DIR}/${path#../}"
+  elif [[ -n "${RUNFILES_DIR:-}" && -e "${RUNFILES_DIR}/${rooted}" ]]; then
+    echo "${RUNFILES_DIR}/${rooted}"
   else
-    echo "$0.runfiles/{WORKSPACE}/${path}"
+    echo "$0.runfiles/${rooted}"
   fi
 }
 
-tarball="$(runfile "{TARBALL}")"
-metadata="$(runfile "{METADATA}")"
+tarball="$(runfile "${tarball_path}")"
+metadata="$(runfile "${metadata_path}")"
 
 if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
   engine=docker
 elif command -v podman >/dev/null 2>&1; then
   engine=podman
 else
-  echo "{LABEL}: neither a docker daemon nor podman is available; start docker or apt-get install podman" >&2
+  echo "${label}: neither a docker daemon nor podman is available; start docker or apt-get install podman" >&2
   exit 1
 fi
 
@@ -32,17 +47,17 @@ image_id="$(jq -r '.image_id' "${metadata}")"
 image_id="${image_id#sha256:}"
 mapfile -t tags < <(jq -r '.tags[]?' "${metadata}")
 if [[ ! "${image_id}" =~ ^[0-9a-f]{64}$ || "${#tags[@]}" != 2 ]]; then
-  echo "{LABEL}: {METADATA}: the image metadata lacks an image_id (sha256:<64 hex>) or its two tags; rebuild the image" >&2
+  echo "${label}: ${metadata_path}: the image metadata lacks an image_id (sha256:<64 hex>) or its two tags; rebuild the image" >&2
   exit 1
 fi
 
 load_output="$(zstd -dc <"${tarball}" | "${engine}" load 2>&1)" || {
   echo "${load_output}" >&2
-  echo "{LABEL}: ${engine} load failed" >&2
+  echo "${label}: ${engine} load failed" >&2
   exit 1
 }
 
 for tag in "${tags[@]}"; do
   "${engine}" tag "${image_id}" "${tag}"
-  echo "Loaded {NAME} (image ${image_id:0:12}) into ${engine} as ${tag}"
+  echo "Loaded ${name} (image ${image_id:0:12}) into ${engine} as ${tag}"
 done

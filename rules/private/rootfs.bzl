@@ -14,7 +14,11 @@ def _debian_rootfs_impl(ctx):
     out = ctx.actions.declare_file(ctx.label.name + ".tar")
     args = ctx.actions.args()
     args.add("--variant=" + ctx.attr.variant)
-    args.add("--mode=root")
+
+    # Unshare mode, as root and as a user alike: the maintainer scripts run in
+    # a user namespace over the invoker's subordinate IDs (as RUN steps do),
+    # and the tarball is the same bit for bit whoever makes it.
+    args.add("--mode=unshare")
     args.add("--quiet")
     if ctx.attr.packages:
         args.add("--include=" + ",".join(ctx.attr.packages))
@@ -38,18 +42,20 @@ SOURCE_DATE_EPOCH=0 exec mmdebstrap "$@"
         outputs = [out],
         mnemonic = "DebianRootfs",
         progress_message = "Bootstrapping Debian %s (%s) for %s" % (ctx.attr.suite, ctx.attr.variant, ctx.label),
-        # mmdebstrap --mode=root needs real root and the Debian mirror.
+        # mmdebstrap needs newuidmap (PATH), real directories and the mirror.
+        use_default_shell_env = True,
         execution_requirements = {"no-sandbox": "1", "requires-network": "1"},
     )
     return [DefaultInfo(files = depset([out]))]
 
 debian_rootfs = rule(
     implementation = _debian_rootfs_impl,
-    doc = """A Debian root filesystem tarball (NAME.tar) made by `mmdebstrap --mode=root`.
+    doc = """A Debian root filesystem tarball (NAME.tar) made by `mmdebstrap --mode=unshare`.
 
 Use it as the base of an image tree without a registry: place it into a base image's
 context with docker_image's `extra_files` and start the Dockerfile with
-`FROM scratch` + `ADD rootfs.tar /`. Runs as root and reaches the Debian mirror.""",
+`FROM scratch` + `ADD rootfs.tar /`. Runs as whoever builds, in a user namespace over
+their subordinate IDs (./bazelw sets them up), and reaches the Debian mirror.""",
     attrs = {
         "suite": attr.string(
             default = "bookworm",

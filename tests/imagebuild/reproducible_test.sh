@@ -17,8 +17,11 @@ SHELL ["/bin/sh", "-ec"]
 ONBUILD RUN echo child build
 CMD ["/bin/sh", "-c", "cat /config"]'
 
+# The tool's temporary directory goes under TMPDIR (which others may enter,
+# as RUN steps run as unprivileged IDs): ROOT is below it, at a path of its
+# own.
 build_in() {
-  local root="$1" out_dir="$2"
+  local root="${TMPDIR}/$1" out_dir="$2"
   mkdir -p "${root}/checkout/images/app" "${root}/tmp" "${out_dir}"
   make_busybox_context "${root}/checkout/images/app" <<<"${dockerfile}"
   make_context_tar "${root}/checkout/images/app" "${root}/app.tar"
@@ -28,10 +31,11 @@ build_in() {
     --output="${out_dir}/app.tar.zst" --metadata="${out_dir}/app.image.json" ||
     fail "build in ${root}: $(cat "${WORK}/stderr")"
   [[ -z "$(ls -A "${root}/tmp")" ]] || fail "temporary files left in ${root}/tmp"
+  rm -rf "${root}"
 }
 
-build_in "${WORK}/first" "${WORK}/out1"
-build_in "${WORK}/a/much/longer/second/location" "${WORK}/out2"
+build_in first "${WORK}/out1"
+build_in a/much/longer/second/location "${WORK}/out2"
 
 id1="$(jq -r .image_id "${WORK}/out1/app.image.json")"
 id2="$(jq -r .image_id "${WORK}/out2/app.image.json")"

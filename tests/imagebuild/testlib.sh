@@ -25,9 +25,10 @@ WORK="$(mktemp -d "${TEST_TMPDIR:-/tmp}/imagebuild_test.XXXXXX")"
 # files) go under a short directory of their own.
 RUNROOTS="$(mktemp -d /tmp/ig-rr.XXXXXX)"
 # The tool's own temporary directories go here, so the tests can check that
-# none is left behind.
-export TMPDIR="${WORK}/tmp"
-mkdir -p "${TMPDIR}"
+# none is left behind. RUN steps run as unprivileged IDs that must reach it,
+# so it is not below TEST_TMPDIR (under root's 0700 home).
+export TMPDIR="$(mktemp -d /tmp/imagebuild-tmp.XXXXXX)"
+chmod 755 "${TMPDIR}"
 
 cleanup_storages() {
   local storage
@@ -36,7 +37,7 @@ cleanup_storages() {
     buildah --root "${storage}/root" --runroot "${RUNROOTS}/${storage##*/storage-}" \
       --storage-driver vfs rm --all >/dev/null 2>&1 || true
   done
-  rm -rf "${WORK}" "${RUNROOTS}"
+  rm -rf "${WORK}" "${RUNROOTS}" "${TMPDIR}"
 }
 trap cleanup_storages EXIT
 

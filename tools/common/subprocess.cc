@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -113,7 +114,8 @@ absl::StatusOr<std::string> FindExecutable(absl::string_view program) {
 absl::StatusOr<SubprocessResult> RunSubprocess(
     const std::vector<std::string>& argv, const SubprocessOptions& options) {
   if (argv.empty()) return absl::InvalidArgumentError("empty command line");
-  if (g_interrupt_signal != 0) return InterruptedError();
+  const bool interruptible = !options.run_when_interrupted;
+  if (interruptible && g_interrupt_signal != 0) return InterruptedError();
   std::string program;
   {
     auto found = FindExecutable(argv[0]);
@@ -132,7 +134,11 @@ absl::StatusOr<SubprocessResult> RunSubprocess(
   std::vector<std::string> env_storage;
   for (char** entry = environ; *entry != nullptr; ++entry) {
     absl::string_view kv(*entry);
+    absl::string_view name = kv.substr(0, kv.find('='));
     bool overridden = false;
+    for (const std::string& unset : options.unset_env) {
+      if (name == unset) overridden = true;
+    }
     for (const std::string& extra : options.extra_env) {
       size_t eq = extra.find('=');
       if (kv.substr(0, kv.find('=') + 1) == extra.substr(0, eq + 1)) {
@@ -159,11 +165,17 @@ absl::StatusOr<SubprocessResult> RunSubprocess(
     SetCloseOnExec(fd);
   }
 
+  const pid_t parent_pid = getpid();
   pid_t pid = fork();
   if (pid < 0) {
     return absl::InternalError(absl::StrCat("fork: ", strerror(errno)));
   }
   if (pid == 0) {
+    if (options.kill_with_parent) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      // The parent may have died before prctl took effect.
+      if (getppid() != parent_pid) _exit(127);
+    }
     dup2(out_pipe[1], STDOUT_FILENO);
     dup2(options.merge_stderr_into_stdout ? out_pipe[1] : err_pipe[1],
          STDERR_FILENO);
@@ -181,9 +193,12 @@ absl::StatusOr<SubprocessResult> RunSubprocess(
     _exit(127);
   }
 
-  g_child_pid = pid;
-  // A signal that arrived between the check above and now was not passed on.
-  if (g_interrupt_signal != 0) kill(pid, g_interrupt_signal);
+  if (interruptible) {
+    g_child_pid = pid;
+    // A signal that arrived between the check above and now was not passed
+    // on.
+    if (g_interrupt_signal != 0) kill(pid, g_interrupt_signal);
+  }
   close(out_pipe[1]);
   close(err_pipe[1]);
   close(exec_error_pipe[1]);
@@ -225,12 +240,14 @@ absl::StatusOr<SubprocessResult> RunSubprocess(
   int wait_status = 0;
   while (waitpid(pid, &wait_status, 0) < 0) {
     if (errno != EINTR) {
-      g_child_pid = 0;
+      if (interruptible) g_child_pid = 0;
       return absl::InternalError(absl::StrCat("waitpid: ", strerror(errno)));
     }
   }
-  g_child_pid = 0;
-  if (g_interrupt_signal != 0) return InterruptedError();
+  if (interruptible) {
+    g_child_pid = 0;
+    if (g_interrupt_signal != 0) return InterruptedError();
+  }
   if (got == sizeof(exec_error)) {
     std::string what = absl::StrCat(program, ": ", strerror(exec_error));
     if (exec_error == ENOENT) return absl::NotFoundError(what);

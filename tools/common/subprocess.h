@@ -15,6 +15,8 @@ namespace imagegraph {
 struct SubprocessOptions {
   // Environment entries ("K=V") set on top of (or replacing) the parent's.
   std::vector<std::string> extra_env;
+  // Names of environment variables the child does not inherit.
+  std::vector<std::string> unset_env;
   // Working directory of the child; empty keeps the parent's.
   std::string working_directory;
   // When true the child's stderr goes into the same pipe as its stdout, so
@@ -23,6 +25,12 @@ struct SubprocessOptions {
   // Called with every complete line (no trailing newline) of stdout (and of
   // stderr when merged) as it arrives.
   std::function<void(absl::string_view)> on_stdout_line;
+  // The child gets SIGKILL when the calling thread dies (PR_SET_PDEATHSIG),
+  // so that no child outlives a killed parent.
+  bool kill_with_parent = false;
+  // Runs even after an interrupt (see InstallInterruptHandler), without
+  // passing signals on: for the cleanup that the interrupt asks for.
+  bool run_when_interrupted = false;
 };
 
 struct SubprocessResult {

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <deque>
 #include <optional>
 #include <string>
 #include <utility>
@@ -28,6 +27,10 @@
 #include "tools/common/status_macros.h"
 #include "tools/common/subprocess.h"
 #include "tools/dockerfile/dockerfile.h"
+#include "tools/imagebuild/build_directory.h"
+#include "tools/imagebuild/build_output.h"
+#include "tools/imagebuild/buildah.h"
+#include "tools/imagebuild/containment.h"
 #include "tools/imagebuild/docker_archive.h"
 #include "tools/tree/reference_map.h"
 #include "tools/tree/resolver.h"
@@ -35,7 +38,6 @@
 namespace imagegraph {
 namespace {
 
-constexpr int kFailureOutputLines = 20;
 constexpr absl::string_view kLocalRepository = "localhost/imagegraph";
 
 bool IsLowerHex(absl::string_view text, size_t length) {
@@ -45,148 +47,26 @@ bool IsLowerHex(absl::string_view text, size_t length) {
          });
 }
 
-void Progress(absl::string_view name, absl::string_view message) {
-  std::string line = absl::StrCat("imagebuild: ", name, ": ", message, "\n");
-  fwrite(line.data(), 1, line.size(), stderr);
-  fflush(stderr);
-}
-
-// buildah with a private storage under the build's temporary directory.
-class Buildah {
- public:
-  Buildah(std::string binary, const std::string& temp_root)
-      : binary_(std::move(binary)),
-        root_(temp_root + "/storage/root"),
-        runroot_(temp_root + "/storage/run"),
-        tmpdir_(temp_root + "/tmp") {}
-
-  absl::Status Prepare() {
-    if (mkdir(tmpdir_.c_str(), 0700) != 0) {
-      return ErrnoToStatus(tmpdir_, "cannot create", errno);
-    }
-    return absl::OkStatus();
-  }
-
-  // Runs `buildah <storage flags> args...` and returns how it went.
-  absl::StatusOr<SubprocessResult> Run(const std::vector<std::string>& args,
-                                       SubprocessOptions options = {}) const {
-    std::vector<std::string> argv = {binary_,     "--root", root_,
-                                     "--runroot", runroot_, "--storage-driver",
-                                     "vfs"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    // buildah stages layers and archives in TMPDIR; keep them in the
-    // directory that is removed afterwards.
-    options.extra_env.push_back("TMPDIR=" + tmpdir_);
-    IG_ASSIGN_OR_RETURN(SubprocessResult result, RunSubprocess(argv, options));
-    return result;
-  }
-
-  // Runs buildah and returns its stdout; a non-zero exit is an error
-  // carrying the last lines of its output.
-  absl::StatusOr<std::string> RunForOutput(
-      const std::vector<std::string>& args) const {
-    IG_ASSIGN_OR_RETURN(SubprocessResult result, Run(args));
-    if (result.exit_code != 0) {
-      return absl::InternalError(
-          absl::StrCat("buildah ", absl::StrJoin(args, " "), " failed (exit ",
-                       result.exit_code, "):\n",
-                       LastLines(result.stderr_text + result.stdout_text,
-                                 kFailureOutputLines)));
-    }
-    return result.stdout_text;
-  }
-
-  // Pulls a docker-archive into the storage; returns the image ID.
-  absl::StatusOr<std::string> PullArchive(const std::string& archive) const {
-    IG_ASSIGN_OR_RETURN(
-        std::string out,
-        RunForOutput({"pull", "--quiet", "docker-archive:" + archive}));
-    std::string id(absl::StripAsciiWhitespace(out));
-    if (id.find('\n') != std::string::npos) id = id.substr(id.rfind('\n') + 1);
-    if (!IsLowerHex(id, 64)) {
-      return absl::InternalError(absl::StrCat("buildah pull of ", archive,
-                                              " printed no image ID: ", out));
-    }
-    return id;
-  }
-
-  absl::Status Tag(const std::string& image, const std::string& tag) const {
-    return RunForOutput({"tag", image, tag}).status();
-  }
-
- private:
-  std::string binary_;
-  std::string root_;
-  std::string runroot_;
-  std::string tmpdir_;
-};
-
-// Decompresses a zstd tarball to `scratch_path` and returns that path, or
-// returns a plain tarball's own path.
+// Puts a plain copy of a (zstd or plain) tarball at `scratch_path`, in the
+// build directory, where buildah's unprivileged IDs can read it (Bazel's
+// output tree may be under a home directory only its owner may enter).
 absl::StatusOr<std::string> PlainArchive(const std::string& tarball,
                                          const std::string& scratch_path) {
   IG_ASSIGN_OR_RETURN(bool compressed, IsZstdFile(tarball));
-  if (!compressed) return tarball;
-  IG_RETURN_IF_ERROR(DecompressFileZstd(tarball, scratch_path).status());
+  if (compressed) {
+    IG_RETURN_IF_ERROR(DecompressFileZstd(tarball, scratch_path).status());
+  } else {
+    IG_ASSIGN_OR_RETURN(SubprocessResult copy,
+                        RunSubprocess({"cp", "--", tarball, scratch_path}));
+    if (copy.exit_code != 0) {
+      return absl::InternalError(absl::StrCat("cannot copy ", tarball, ": ",
+                                              LastLines(copy.stderr_text, 3)));
+    }
+  }
+  if (chmod(scratch_path.c_str(), 0644) != 0) {
+    return ErrnoToStatus(scratch_path, "cannot chmod", errno);
+  }
   return scratch_path;
-}
-
-// Follows `buildah build` output: STEP lines become progress, and the output
-// of the current step is kept for the error message.
-class BuildOutputTracker {
- public:
-  explicit BuildOutputTracker(std::string name) : name_(std::move(name)) {}
-
-  void OnLine(absl::string_view line) {
-    if (absl::StartsWith(line, "STEP ")) {
-      step_ = std::string(line);
-      step_output_.clear();
-      Progress(name_, line);
-      return;
-    }
-    // buildah's own summary lines repeat the failure; the step's output is
-    // what explains it.
-    if (absl::StartsWith(line, "subprocess exited with status") ||
-        absl::StartsWith(line, "Error: building at STEP")) {
-      if (absl::StartsWith(line, "Error: ")) error_ = std::string(line);
-      return;
-    }
-    if (absl::StartsWith(line, "Error: ")) error_ = std::string(line);
-    step_output_.emplace_back(line);
-    if (step_output_.size() > kFailureOutputLines) step_output_.pop_front();
-  }
-
-  const std::string& step() const { return step_; }
-  const std::string& error() const { return error_; }
-  std::string StepOutput() const { return absl::StrJoin(step_output_, "\n"); }
-
- private:
-  std::string name_;
-  std::string step_;
-  std::string error_;
-  std::deque<std::string> step_output_;
-};
-
-// The Dockerfile line of buildah's "STEP k/n: ..." (steps count instructions
-// from the first FROM on), when the keyword agrees.
-int StepLine(const Dockerfile& dockerfile, absl::string_view step) {
-  int number = 0;
-  if (!absl::ConsumePrefix(&step, "STEP ")) return 0;
-  size_t slash = step.find('/');
-  if (slash == absl::string_view::npos ||
-      !absl::SimpleAtoi(step.substr(0, slash), &number) || number < 1) {
-    return 0;
-  }
-  size_t colon = step.find(": ");
-  absl::string_view keyword =
-      colon == absl::string_view::npos ? "" : step.substr(colon + 2);
-  keyword = keyword.substr(0, keyword.find(' '));
-  if (dockerfile.stages.empty()) return 0;
-  size_t index = dockerfile.stages.front().instruction + number - 1;
-  if (index >= dockerfile.instructions.size()) return 0;
-  const Instruction& instruction = dockerfile.instructions[index];
-  return absl::EqualsIgnoreCase(instruction.keyword, keyword) ? instruction.line
-                                                              : 0;
 }
 
 absl::StatusOr<std::string> ReadContextHash(const std::string& path) {
@@ -212,11 +92,11 @@ absl::Status CheckInputFile(const std::string& path, absl::string_view flag) {
 class ImageBuilder {
  public:
   ImageBuilder(const BuildRequest& request, std::string temp_root,
-               std::string buildah_binary)
+               std::string buildah_binary, const Containment& containment)
       : request_(request),
         temp_root_(std::move(temp_root)),
-        archive_(temp_root_ + "/image.tar"),
-        buildah_(std::move(buildah_binary), temp_root_) {}
+        buildah_(std::move(buildah_binary), containment, temp_root_),
+        archive_(buildah_.work_dir() + "/image.tar") {}
 
   absl::StatusOr<ImageMetadata> Run();
 
@@ -231,9 +111,9 @@ class ImageBuilder {
 
   const BuildRequest& request_;
   std::string temp_root_;
+  Buildah buildah_;
   // The docker-archive buildah commits the image to.
   std::string archive_;
-  Buildah buildah_;
   std::string context_dir_;
   std::string dockerfile_label_;
   std::string context_hash_;
@@ -331,7 +211,7 @@ absl::Status ImageBuilder::LoadParents() {
           "parent ", parent.name, ": ", parent.tarball,
           " is not a loadable docker-archive: ", id.status().message()));
     }
-    if (archive != parent.tarball) IG_RETURN_IF_ERROR(RemoveTree(archive));
+    IG_RETURN_IF_ERROR(RemoveTree(archive));
     // Named by content, so the rewritten Dockerfile is the same everywhere.
     const std::string tag =
         absl::StrCat(kLocalRepository, "/", parent.name, ":", *id);
@@ -357,7 +237,7 @@ absl::Status ImageBuilder::LoadBases() {
           "base ", base.reference, ": ", base.tarball,
           " is not a loadable docker-archive: ", id.status().message()));
     }
-    if (archive != base.tarball) IG_RETURN_IF_ERROR(RemoveTree(archive));
+    IG_RETURN_IF_ERROR(RemoveTree(archive));
     IG_ASSIGN_OR_RETURN(
         std::string manifest_digest,
         buildah_.RunForOutput({"inspect", "--type", "image", "--format",
@@ -433,30 +313,12 @@ absl::Status ImageBuilder::BuildWithBuildah(
   IG_ASSIGN_OR_RETURN(SubprocessResult result, buildah_.Run(args, options));
   if (result.exit_code == 0) return absl::OkStatus();
 
-  std::string where = dockerfile_label_;
-  int line = StepLine(dockerfile_, tracker.step());
-  if (line > 0) absl::StrAppend(&where, ":", line);
-  // buildah ends with `Error: building at STEP "...": exit status N`; the
-  // step is already named, so keep only the reason.
-  std::string reason = tracker.error();
-  size_t reason_start = reason.rfind("\": ");
-  if (absl::StartsWith(reason, "Error: building at STEP") &&
-      reason_start != std::string::npos) {
-    reason = reason.substr(reason_start + 3);
-  } else if (reason.empty()) {
-    reason = absl::StrCat("buildah exited with ", result.exit_code);
-  }
-  std::string output = tracker.StepOutput();
-  if (output.empty()) {
-    output = LastLines(result.stdout_text, kFailureOutputLines);
-  }
-  return absl::AbortedError(absl::StrCat(
-      where, ": ", tracker.step().empty() ? "the build" : tracker.step(),
-      " failed (", reason, "); last lines of its output:\n  ",
-      absl::StrReplaceAll(output, {{"\n", "\n  "}})));
+  return BuildFailure(tracker, dockerfile_, dockerfile_label_, result.exit_code,
+                      result.stdout_text);
 }
 
 absl::StatusOr<ImageMetadata> ImageBuilder::Export() {
+  IG_RETURN_IF_ERROR(buildah_.containment().TakeBack(archive_));
   IG_RETURN_IF_ERROR(NormalizeDockerArchiveConfig(archive_));
   IG_ASSIGN_OR_RETURN(DockerArchiveImage image, ReadDockerArchive(archive_));
   IG_RETURN_IF_ERROR(SetDockerArchiveTags(archive_, tags_));
@@ -512,48 +374,6 @@ absl::StatusOr<ImageMetadata> ImageBuilder::Run() {
 
 }  // namespace
 
-absl::StatusOr<ParentImage> ParseParentFlag(absl::string_view value) {
-  size_t eq = value.find('=');
-  if (eq == absl::string_view::npos || eq == 0 || eq + 1 == value.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--parent=", value,
-                     ": expected NAME=PATH (the parent image's name and "
-                     "its .tar.zst)"));
-  }
-  return ParentImage{std::string(value.substr(0, eq)),
-                     std::string(value.substr(eq + 1))};
-}
-
-absl::StatusOr<ExternalBase> ParseBaseFlag(absl::string_view value) {
-  constexpr absl::string_view kMarker = "@sha256:";
-  size_t at = value.find(kMarker);
-  size_t hex_start = at + kMarker.size();
-  if (at == absl::string_view::npos || at == 0 ||
-      value.size() < hex_start + 64 ||
-      !IsLowerHex(value.substr(hex_start, 64), 64) ||
-      value.size() < hex_start + 66 || value[hex_start + 64] != '=') {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--base=", value,
-        ": expected REPOSITORY@sha256:<64 lowercase hex digits>=PATH (the "
-        "pinned reference as the Dockerfile names it, and its "
-        "docker-archive)"));
-  }
-  return ExternalBase{std::string(value.substr(0, hex_start + 64)),
-                      std::string(value.substr(at + 1, 7 + 64)),
-                      std::string(value.substr(hex_start + 65))};
-}
-
-absl::StatusOr<std::pair<std::string, std::string>> ParseBuildArgFlag(
-    absl::string_view value) {
-  size_t eq = value.find('=');
-  if (eq == absl::string_view::npos || eq == 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--build_arg=", value, ": expected KEY=VALUE"));
-  }
-  return std::make_pair(std::string(value.substr(0, eq)),
-                        std::string(value.substr(eq + 1)));
-}
-
 std::vector<std::string> ImageTags(absl::string_view registry,
                                    absl::string_view name,
                                    absl::string_view version,
@@ -601,17 +421,34 @@ absl::StatusOr<ImageMetadata> BuildImage(const BuildRequest& given) {
         "): install it with `apt-get install buildah`, or run ./bazelw, "
         "which installs everything the build needs"));
   }
+  auto containment = PrepareContainment();
+  if (!containment.ok()) {
+    return absl::Status(containment.status().code(),
+                        absl::StrCat("cannot build ", request.name, ": ",
+                                     containment.status().message()));
+  }
+  RemoveAbandonedBuildDirectories(TempDirectoryRoot(), *containment, progress);
   auto start = std::chrono::steady_clock::now();
-  IG_ASSIGN_OR_RETURN(ScopedTempDirectory temp,
-                      ScopedTempDirectory::Create(
-                          absl::StrCat("imagebuild-", request.name, ".")));
-  ImageBuilder builder(request, temp.path(), *buildah);
+  IG_ASSIGN_OR_RETURN(BuildDirectory temp,
+                      BuildDirectory::Create(request.name, *containment));
+  ImageBuilder builder(request, temp.path(), *buildah, *containment);
   absl::StatusOr<ImageMetadata> result = builder.Run();
+  if (!result.ok()) {
+    result = ExplainDiskFull(result.status(), TempDirectoryRoot());
+  }
   absl::Status removed = temp.Remove();
   if (!removed.ok()) {
     Progress(request.name, absl::StrCat("warning: could not remove the "
                                         "temporary directory: ",
                                         removed.message()));
+  }
+  // An interrupt (Bazel cancelled the action, or its parent died) during the
+  // last steps: the outputs are abandoned and never indexed.
+  if (result.ok() && InterruptSignal() != 0) {
+    unlink(request.output.c_str());
+    unlink(request.metadata.c_str());
+    return absl::CancelledError(absl::StrCat(
+        "interrupted by signal ", InterruptSignal(), "; nothing was indexed"));
   }
   if (result.ok()) {
     double seconds =

@@ -59,14 +59,6 @@ struct BuildRequest {
   IndexSettings index;
 };
 
-// `NAME=PATH` of --parent.
-absl::StatusOr<ParentImage> ParseParentFlag(absl::string_view value);
-// `REPOSITORY@sha256:<64 hex>=PATH` of --base.
-absl::StatusOr<ExternalBase> ParseBaseFlag(absl::string_view value);
-// `KEY=VALUE` of --build_arg.
-absl::StatusOr<std::pair<std::string, std::string>> ParseBuildArgFlag(
-    absl::string_view value);
-
 // The two tags of a build: REPOSITORY:VERSION and REPOSITORY:<context hash>,
 // where REPOSITORY is REGISTRY/NAME (localhost/NAME without a registry).
 std::vector<std::string> ImageTags(absl::string_view registry,

@@ -10,7 +10,9 @@
 #include "absl/strings/str_cat.h"
 #include "tools/common/command_line.h"
 #include "tools/common/subprocess.h"
+#include "tools/imagebuild/flags.h"
 #include "tools/imagebuild/imagebuild.h"
+#include "tools/imagebuild/parent_watch.h"
 #include "tools/index/namespaces.h"
 #include "tools/tree/reference_map.h"
 
@@ -73,11 +75,16 @@ Usage:
   [--index=off|default|DIR|registry://HOST:PORT/REPO] [--index_level=1] [--revision=R]
 
 Builds one image with buildah (chroot isolation, vfs storage in a private
-temporary directory, timestamp 0, no identity label: deterministic Dockerfiles
-give the same image ID anywhere). In-tree FROM / COPY --from references are
-rewritten to the parents' loaded images, pinned ones to the loaded bases;
-each reference must be listed by --reference (the generator's map): nothing
-is resolved by guessing. Writes the docker-archive, zstd
+temporary directory under $TMPDIR, timestamp 0, no identity label:
+deterministic Dockerfiles give the same image ID anywhere, whoever builds).
+buildah and every RUN step run in a user namespace (with its own PID
+namespace) whose root is the invoking user's first range of 65536 subordinate
+IDs (/etc/subuid, /etc/subgid; ./bazelw sets them up): never host root, never
+the invoking user. A build stops when its parent dies; directories left by
+killed builds are removed by the next one. In-tree FROM / COPY --from
+references are rewritten to the parents' loaded images, pinned ones to the
+loaded bases; each reference must be listed by --reference (the generator's
+map): nothing is resolved by guessing. Writes the docker-archive, zstd
 compressed, and the image metadata (JSON); progress goes to stderr.
 
 With --index, the image is first looked up by its context hash (level 3 down
@@ -100,6 +107,9 @@ int main(int argc, char** argv) {
   // Cancellation (Bazel sends SIGTERM) must still remove the temporary
   // storage, which holds hundreds of megabytes.
   imagegraph::InstallInterruptHandler();
+  // kill -9 of the Bazel server or of the process wrapper must not leave
+  // this build running.
+  imagegraph::StopWhenParentDies();
   const imagegraph::ToolArguments arguments =
       imagegraph::ParseToolArgumentsOrExit(
           {"imagebuild", kUsage}, argc, argv,

@@ -1,0 +1,167 @@
+#include "tools/imagebuild/build_directory.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "tools/common/file_util.h"
+#include "tools/common/status_macros.h"
+
+namespace imagegraph {
+namespace {
+
+constexpr absl::string_view kPrefix = "imagebuild-";
+constexpr char kLockFile[] = "/lock";
+// A directory without its lock file is being created; only one this old is
+// taken for abandoned.
+constexpr time_t kUnlockedGraceSeconds = 3600;
+
+// RUN steps run as unprivileged host IDs (containment.h) that must reach the
+// container's root file system under the build directory.
+absl::Status CheckEnterableByOthers(const std::string& parent) {
+  std::string path;
+  for (absl::string_view part :
+       absl::StrSplit(parent, '/', absl::SkipEmpty())) {
+    absl::StrAppend(&path, "/", part);
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0) {
+      return ErrnoToStatus(path, "cannot use as the temporary directory",
+                           errno);
+    }
+    if ((st.st_mode & S_IXOTH) == 0) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "%s (mode %04o) may be entered only by its owner, but RUN steps "
+          "run as unprivileged IDs that must reach the build's temporary "
+          "directory under %s: point TMPDIR at a directory that every user "
+          "may enter, such as /tmp (for Bazel: --action_env=TMPDIR=/path)",
+          path, st.st_mode & 07777, parent));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<BuildDirectory> BuildDirectory::Create(
+    absl::string_view name, const Containment& containment) {
+  IG_RETURN_IF_ERROR(CheckEnterableByOthers(TempDirectoryRoot()));
+  auto path = MakeTempDirectory(
+      TempDirectoryRoot(), absl::StrCat(kPrefix, name, ".", getpid(), "."));
+  if (!path.ok()) {
+    return ExplainDiskFull(path.status(), TempDirectoryRoot());
+  }
+  // Others may enter (RUN steps must reach the root file system below) but
+  // not list it.
+  if (chmod(path->c_str(), 0711) != 0) {
+    int error = errno;
+    RemoveTree(*path).IgnoreError();
+    return ErrnoToStatus(*path, "cannot chmod", error);
+  }
+  const std::string lock_path = *path + kLockFile;
+  int fd = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int error = errno;
+    if (fd >= 0) close(fd);
+    RemoveTree(*path).IgnoreError();
+    return ErrnoToStatus(lock_path, "cannot lock", error);
+  }
+  return BuildDirectory(*std::move(path), fd, containment);
+}
+
+BuildDirectory::BuildDirectory(BuildDirectory&& other) noexcept
+    : path_(std::move(other.path_)),
+      lock_fd_(other.lock_fd_),
+      containment_(std::move(other.containment_)) {
+  other.path_.clear();
+  other.lock_fd_ = -1;
+}
+
+BuildDirectory::~BuildDirectory() { Remove().IgnoreError(); }
+
+absl::Status BuildDirectory::Remove() {
+  if (path_.empty()) return absl::OkStatus();
+  absl::Status removed = containment_.RemoveTree(path_);
+  if (lock_fd_ >= 0) close(lock_fd_);
+  lock_fd_ = -1;
+  path_.clear();
+  return removed;
+}
+
+void RemoveAbandonedBuildDirectories(
+    const std::string& parent, const Containment& containment,
+    const std::function<void(absl::string_view)>& progress) {
+  DIR* dir = opendir(parent.c_str());
+  if (dir == nullptr) return;
+  std::vector<std::string> abandoned;
+  while (struct dirent* entry = readdir(dir)) {
+    absl::string_view entry_name(entry->d_name);
+    if (!absl::StartsWith(entry_name, kPrefix)) continue;
+    const std::string path = absl::StrCat(parent, "/", entry_name);
+    struct stat st;
+    if (lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) ||
+        st.st_uid != geteuid()) {
+      continue;
+    }
+    const std::string lock_path = path + kLockFile;
+    int fd = open(lock_path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+      if (errno == ENOENT &&
+          time(nullptr) - st.st_mtime > kUnlockedGraceSeconds) {
+        abandoned.push_back(path);
+      }
+      continue;
+    }
+    // The owner holds the lock until it exits, however it exits.
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) abandoned.push_back(path);
+    close(fd);
+  }
+  closedir(dir);
+  for (const std::string& path : abandoned) {
+    absl::Status removed = containment.RemoveTree(path);
+    progress(removed.ok()
+                 ? absl::StrCat("removed ", path,
+                                ", left behind by a build that was killed")
+                 : absl::StrCat(
+                       "warning: cannot remove ", path,
+                       ", left behind by a killed build: ", removed.message()));
+  }
+}
+
+absl::Status ExplainDiskFull(absl::Status status,
+                             const std::string& directory) {
+  if (status.ok() || !absl::StrContains(absl::AsciiStrToLower(status.message()),
+                                        "no space left on device")) {
+    return status;
+  }
+  std::string free_space;
+  struct statvfs fs;
+  if (statvfs(directory.c_str(), &fs) == 0) {
+    free_space = absl::StrFormat(
+        " (%.1f MiB free)",
+        static_cast<double>(fs.f_bavail) * fs.f_frsize / (1024.0 * 1024.0));
+  }
+  return absl::Status(
+      status.code(),
+      absl::StrCat(status.message(), "\nThe file system of ", directory,
+                   free_space,
+                   " is full: the build's temporary directory (the context, "
+                   "buildah's storage and the archives) lives there. Free "
+                   "space, or point TMPDIR at a larger file system (for "
+                   "Bazel: --action_env=TMPDIR=/path)."));
+}
+
+}  // namespace imagegraph

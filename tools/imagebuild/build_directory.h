@@ -1,0 +1,56 @@
+// The temporary directory of one build: TMPDIR/imagebuild-NAME.PID.XXXXXX,
+// locked for as long as its owner runs, so that the directory of a build
+// that was killed (kill -9, a machine crash) is recognised and removed by the
+// next build.
+#ifndef IMAGEGRAPH_TOOLS_IMAGEBUILD_BUILD_DIRECTORY_H_
+#define IMAGEGRAPH_TOOLS_IMAGEBUILD_BUILD_DIRECTORY_H_
+
+#include <functional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "tools/imagebuild/containment.h"
+
+namespace imagegraph {
+
+class BuildDirectory {
+ public:
+  // Creates and locks a fresh directory under $TMPDIR (else /tmp).
+  static absl::StatusOr<BuildDirectory> Create(absl::string_view name,
+                                               const Containment& containment);
+  BuildDirectory(BuildDirectory&& other) noexcept;
+  BuildDirectory& operator=(BuildDirectory&&) = delete;
+  BuildDirectory(const BuildDirectory&) = delete;
+  BuildDirectory& operator=(const BuildDirectory&) = delete;
+  // Removes the directory if Remove() was not called.
+  ~BuildDirectory();
+
+  const std::string& path() const { return path_; }
+  // Removes the directory and everything in it (also after an interrupt).
+  absl::Status Remove();
+
+ private:
+  BuildDirectory(std::string path, int lock_fd, Containment containment)
+      : path_(std::move(path)),
+        lock_fd_(lock_fd),
+        containment_(std::move(containment)) {}
+  std::string path_;
+  int lock_fd_;
+  Containment containment_;
+};
+
+// Removes the build directories under `parent` that this user owns and whose
+// owner is gone (their lock is free); reports each through `progress`.
+void RemoveAbandonedBuildDirectories(
+    const std::string& parent, const Containment& containment,
+    const std::function<void(absl::string_view)>& progress);
+
+// Adds to a "No space left on device" error which directory was full and
+// how to move it; other errors pass unchanged.
+absl::Status ExplainDiskFull(absl::Status status, const std::string& directory);
+
+}  // namespace imagegraph
+
+#endif  // IMAGEGRAPH_TOOLS_IMAGEBUILD_BUILD_DIRECTORY_H_

@@ -1,0 +1,122 @@
+#include "tools/imagebuild/buildah.h"
+
+#include <errno.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "tools/common/file_util.h"
+#include "tools/common/status_macros.h"
+
+namespace imagegraph {
+namespace {
+
+constexpr int kFailureOutputLines = 20;
+
+// PATH for buildah when the action has none: newuidmap, unshare and the
+// runtime helpers live in these.
+constexpr char kDefaultPath[] =
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+bool IsImageId(const std::string& text) {
+  return text.size() == 64 && std::all_of(text.begin(), text.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+}  // namespace
+
+Buildah::Buildah(std::string binary, Containment containment,
+                 const std::string& temp_root)
+    : binary_(std::move(binary)),
+      containment_(std::move(containment)),
+      work_dir_(temp_root + "/ns"),
+      root_(work_dir_ + "/storage/root"),
+      runroot_(work_dir_ + "/storage/run"),
+      tmpdir_(work_dir_ + "/tmp"),
+      home_(work_dir_ + "/home"),
+      runtime_dir_(work_dir_ + "/run") {}
+
+absl::Status Buildah::Prepare() {
+  // The invoker may enter the work directory to read the archive buildah
+  // writes there.
+  const std::vector<std::pair<std::string, mode_t>> dirs = {
+      {work_dir_, 0711}, {tmpdir_, 0700}, {home_, 0700}, {runtime_dir_, 0700}};
+  std::vector<std::string> paths;
+  for (const auto& [dir, mode] : dirs) {
+    if (mkdir(dir.c_str(), mode) != 0 || chmod(dir.c_str(), mode) != 0) {
+      return ErrnoToStatus(dir, "cannot create", errno);
+    }
+    paths.push_back(dir);
+  }
+  return containment_.GiveToBuild(paths);
+}
+
+absl::StatusOr<SubprocessResult> Buildah::Run(
+    const std::vector<std::string>& args, SubprocessOptions options) const {
+  std::vector<std::string> argv = containment_.WrapperArgv();
+  argv.insert(argv.end(), {binary_, "--root", root_, "--runroot", runroot_,
+                           "--storage-driver", "vfs"});
+  argv.insert(argv.end(), args.begin(), args.end());
+  // buildah stages layers and archives in TMPDIR, and keeps state under HOME
+  // and XDG_RUNTIME_DIR: all of it goes into the directory that is removed
+  // afterwards, never into the user's home.
+  options.extra_env.insert(
+      options.extra_env.end(),
+      {"TMPDIR=" + tmpdir_, "HOME=" + home_, "XDG_RUNTIME_DIR=" + runtime_dir_,
+       "XDG_CONFIG_HOME=" + home_ + "/.config",
+       "XDG_DATA_HOME=" + home_ + "/.local/share"});
+  const char* path = std::getenv("PATH");
+  if (path == nullptr || path[0] == '\0') {
+    options.extra_env.push_back(absl::StrCat("PATH=", kDefaultPath));
+  }
+  // Inside the namespace buildah is root; these would make it set up a
+  // rootless namespace of its own again.
+  options.unset_env.insert(
+      options.unset_env.end(),
+      {"_CONTAINERS_USERNS_CONFIGURED", "_CONTAINERS_ROOTLESS_UID",
+       "_CONTAINERS_ROOTLESS_GID", "CONTAINERS_STORAGE_CONF"});
+  options.kill_with_parent = true;
+  return RunSubprocess(argv, options);
+}
+
+absl::StatusOr<std::string> Buildah::RunForOutput(
+    const std::vector<std::string>& args) const {
+  IG_ASSIGN_OR_RETURN(SubprocessResult result, Run(args));
+  if (result.exit_code != 0) {
+    return absl::InternalError(
+        absl::StrCat("buildah ", absl::StrJoin(args, " "), " failed (exit ",
+                     result.exit_code, "):\n",
+                     LastLines(result.stderr_text + result.stdout_text,
+                               kFailureOutputLines)));
+  }
+  return result.stdout_text;
+}
+
+absl::StatusOr<std::string> Buildah::PullArchive(
+    const std::string& archive) const {
+  IG_ASSIGN_OR_RETURN(
+      std::string out,
+      RunForOutput({"pull", "--quiet", "docker-archive:" + archive}));
+  std::string id(absl::StripAsciiWhitespace(out));
+  if (id.find('\n') != std::string::npos) id = id.substr(id.rfind('\n') + 1);
+  if (!IsImageId(id)) {
+    return absl::InternalError(absl::StrCat("buildah pull of ", archive,
+                                            " printed no image ID: ", out));
+  }
+  return id;
+}
+
+absl::Status Buildah::Tag(const std::string& image,
+                          const std::string& tag) const {
+  return RunForOutput({"tag", image, tag}).status();
+}
+
+}  // namespace imagegraph

@@ -1,0 +1,59 @@
+// buildah with a private storage under a build's temporary directory, run
+// contained (containment.h) and with the environment it needs.
+#ifndef IMAGEGRAPH_TOOLS_IMAGEBUILD_BUILDAH_H_
+#define IMAGEGRAPH_TOOLS_IMAGEBUILD_BUILDAH_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "tools/common/subprocess.h"
+#include "tools/imagebuild/containment.h"
+
+namespace imagegraph {
+
+class Buildah {
+ public:
+  // `temp_root` is the build's temporary directory: buildah's storage, its
+  // TMPDIR, HOME and runtime directory all go below its work_dir().
+  Buildah(std::string binary, Containment containment,
+          const std::string& temp_root);
+
+  // Creates the directories buildah is pointed at and gives them to the
+  // build's user namespace.
+  absl::Status Prepare();
+
+  // The directory (owned by the namespace's root) where buildah may write.
+  const std::string& work_dir() const { return work_dir_; }
+
+  // Runs `buildah <storage flags> args...` contained and returns how it went.
+  absl::StatusOr<SubprocessResult> Run(const std::vector<std::string>& args,
+                                       SubprocessOptions options = {}) const;
+
+  // Runs buildah and returns its stdout; a non-zero exit is an error
+  // carrying the last lines of its output.
+  absl::StatusOr<std::string> RunForOutput(
+      const std::vector<std::string>& args) const;
+
+  // Pulls a docker-archive into the storage; returns the image ID.
+  absl::StatusOr<std::string> PullArchive(const std::string& archive) const;
+
+  absl::Status Tag(const std::string& image, const std::string& tag) const;
+
+  const Containment& containment() const { return containment_; }
+
+ private:
+  std::string binary_;
+  Containment containment_;
+  std::string work_dir_;
+  std::string root_;
+  std::string runroot_;
+  std::string tmpdir_;
+  std::string home_;
+  std::string runtime_dir_;
+};
+
+}  // namespace imagegraph
+
+#endif  // IMAGEGRAPH_TOOLS_IMAGEBUILD_BUILDAH_H_

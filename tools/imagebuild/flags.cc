@@ -1,0 +1,63 @@
+#include "tools/imagebuild/flags.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace imagegraph {
+namespace {
+
+bool IsLowerHex(absl::string_view text, size_t length) {
+  return text.size() == length &&
+         std::all_of(text.begin(), text.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+}  // namespace
+
+absl::StatusOr<ParentImage> ParseParentFlag(absl::string_view value) {
+  size_t eq = value.find('=');
+  if (eq == absl::string_view::npos || eq == 0 || eq + 1 == value.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--parent=", value,
+                     ": expected NAME=PATH (the parent image's name and "
+                     "its .tar.zst)"));
+  }
+  return ParentImage{std::string(value.substr(0, eq)),
+                     std::string(value.substr(eq + 1))};
+}
+
+absl::StatusOr<ExternalBase> ParseBaseFlag(absl::string_view value) {
+  constexpr absl::string_view kMarker = "@sha256:";
+  size_t at = value.find(kMarker);
+  size_t hex_start = at + kMarker.size();
+  if (at == absl::string_view::npos || at == 0 ||
+      value.size() < hex_start + 64 ||
+      !IsLowerHex(value.substr(hex_start, 64), 64) ||
+      value.size() < hex_start + 66 || value[hex_start + 64] != '=') {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--base=", value,
+        ": expected REPOSITORY@sha256:<64 lowercase hex digits>=PATH (the "
+        "pinned reference as the Dockerfile names it, and its "
+        "docker-archive)"));
+  }
+  return ExternalBase{std::string(value.substr(0, hex_start + 64)),
+                      std::string(value.substr(at + 1, 7 + 64)),
+                      std::string(value.substr(hex_start + 65))};
+}
+
+absl::StatusOr<std::pair<std::string, std::string>> ParseBuildArgFlag(
+    absl::string_view value) {
+  size_t eq = value.find('=');
+  if (eq == absl::string_view::npos || eq == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--build_arg=", value, ": expected KEY=VALUE"));
+  }
+  return std::make_pair(std::string(value.substr(0, eq)),
+                        std::string(value.substr(eq + 1)));
+}
+
+}  // namespace imagegraph
