@@ -12,6 +12,10 @@
 #      the base as its parent's NAME.tar.zst vs buildah loading the base's
 #      docker-archive into a fresh storage and building there, alone and
 #      followed by the export and compression that imagebuild's output has.
+#   With UNCONTAINED_IMAGEBUILD=PATH (an imagebuild built from a revision
+#   before contained builds, which ran buildah and RUN steps as host root),
+#   2. and 3. also time that binary on the same contexts: contained builds
+#   (user namespace, PID namespace) side by side with the root builds.
 #
 # Usage: bench/imagebuild/run.sh [RUNS]       (default 5 runs per contender)
 # Run as root from the repository root. Environment:
@@ -172,7 +176,20 @@ contender_imagebuild() {
   imagebuild_of busybox
 }
 
+# imagebuild_uncontained_of NAME [FLAGS...]: imagebuild_of with the binary
+# of UNCONTAINED_IMAGEBUILD.
+imagebuild_uncontained_of() {
+  IMAGEBUILD="${UNCONTAINED_IMAGEBUILD}" imagebuild_of "$@"
+}
+
+contender_imagebuild_uncontained() {
+  imagebuild_uncontained_of busybox
+}
+
 E2E_CONTENDERS=(buildah imagebuild)
+if [[ -n "${UNCONTAINED_IMAGEBUILD:-}" ]]; then
+  E2E_CONTENDERS+=(imagebuild_uncontained)
+fi
 run_contenders "${E2E_CONTENDERS[@]}"
 
 # --- 3. end to end on a Debian base --------------------------------------------
@@ -214,7 +231,14 @@ contender_imagebuild_debian() {
   imagebuild_of on-debian --parent=debian="${WORK}/debian.tar.zst"
 }
 
+contender_imagebuild_debian_uncontained() {
+  imagebuild_uncontained_of on-debian --parent=debian="${WORK}/debian.tar.zst"
+}
+
 DEBIAN_CONTENDERS=(buildah_debian buildah_debian_export imagebuild_debian)
+if [[ -n "${UNCONTAINED_IMAGEBUILD:-}" ]]; then
+  DEBIAN_CONTENDERS+=(imagebuild_debian_uncontained)
+fi
 run_contenders "${DEBIAN_CONTENDERS[@]}"
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -249,6 +273,9 @@ for name in "${E2E_CONTENDERS[@]}"; do
   row "${name}"
 done
 ratio_row "imagebuild / buildah (target <= 1.3)" imagebuild buildah
+if [[ -n "${UNCONTAINED_IMAGEBUILD:-}" ]]; then
+  ratio_row "contained / uncontained imagebuild (target <= 1.2)" imagebuild imagebuild_uncontained
+fi
 
 cat <<REPORT
 
@@ -261,3 +288,6 @@ done
 for base in buildah_debian buildah_debian_export; do
   ratio_row "imagebuild / ${base}" imagebuild_debian "${base}"
 done
+if [[ -n "${UNCONTAINED_IMAGEBUILD:-}" ]]; then
+  ratio_row "contained / uncontained imagebuild" imagebuild_debian imagebuild_debian_uncontained
+fi

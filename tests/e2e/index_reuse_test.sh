@@ -37,14 +37,18 @@ BUILD
 
 cleanup() {
   nested_bazel "${ws}" "${root}" shutdown >/dev/null 2>&1 || true
-  rm -rf "${root}" "${ws}" "${index_dir}"
+  rm -rf "${root}" "${ws}" "${index_dir}" "${stand_in_dir:-}"
 }
 trap cleanup EXIT
 
 # A stand-in for buildah that leaves a marker and fails: a build that needed
 # buildah would fail loudly. The image rule runs it through //rules:buildah.
-buildah_marker="${TEST_TMPDIR}/buildah-was-called"
-fake_buildah="${TEST_TMPDIR}/fake-buildah"
+# Builds run buildah as unprivileged IDs, so it lives where they may enter
+# and write (TEST_TMPDIR is under root's private home).
+stand_in_dir="$(mktemp -d /tmp/index_reuse_test.XXXXXX)"
+chmod 1777 "${stand_in_dir}"
+buildah_marker="${stand_in_dir}/buildah-was-called"
+fake_buildah="${stand_in_dir}/fake-buildah"
 cat >"${fake_buildah}" <<SCRIPT
 #!/bin/sh
 echo "buildah \$*" >>"${buildah_marker}"

@@ -176,6 +176,106 @@ expect_file_contains "${WORK}/stderr" "interrupted by signal 15"
 expect_no_temp_left
 echo "ok: cancelled"
 
+# wait_for_step FILE: waits until the build logging to FILE runs its RUN step.
+wait_for_step() {
+  local _
+  for _ in $(seq 1 300); do
+    grep -q "STEP 4/4" "$1" && break
+    sleep 0.1
+  done
+  sleep 0.5
+}
+
+# wait_gone PATTERN: waits (10 s at most) until no process matches PATTERN.
+wait_gone() {
+  local _
+  for _ in $(seq 1 100); do
+    pgrep -f "$1" >/dev/null || return 0
+    sleep 0.1
+  done
+  fail "still running after 10 s: $(pgrep -af "$1")"
+}
+
+# kill -9 of imagebuild during a RUN step: buildah and the step die with it
+# (nothing may go on writing); the next build removes the directory it left.
+"${IMAGEBUILD}" --name=cancelled --context_tar="${WORK}/cancelled.tar" \
+  --context_hash_file="${WORK}/cancelled.hash" \
+  --output="${out}/cancelled.tar.zst" --metadata="${out}/cancelled.image.json" \
+  2>"${WORK}/stderr" &
+pid=$!
+wait_for_step "${WORK}/stderr"
+kill -KILL "${pid}"
+wait "${pid}" 2>/dev/null || true
+wait_gone "imagebuild-cancelled\\.${pid}\\."
+left="$(ls -d "${TMPDIR}"/imagebuild-cancelled."${pid}".*)" || fail "killed: no directory left to clean"
+expect_failure syntax "removed ${left}, left behind by a build that was killed" --
+[[ ! -e "${left}" ]] || fail "killed: ${left} is still there"
+echo "ok: killed, cleaned by the next build"
+
+# kill -9 of the Bazel server (here: a shell) behind its process wrapper (a
+# shell named process-wrapper), and of the process wrapper itself: the build
+# stops, writes no output and indexes nothing.
+cp "$(command -v bash)" "${WORK}/process-wrapper"
+cat >"${WORK}/server.sh" <<'SH'
+#!/usr/bin/env bash
+# server.sh PIDFILE WRAPPERFILE COMMAND...: runs COMMAND under a process
+# wrapper, as the Bazel server does, and records both process IDs.
+export PIDFILE="$1"
+wrapperfile="$2"
+shift 2
+"$(dirname "$0")/process-wrapper" -c '"$@" & echo $! >"${PIDFILE}"; wait' process-wrapper "$@" &
+echo $! >"${wrapperfile}"
+wait
+SH
+chmod +x "${WORK}/server.sh"
+for victim in server wrapper; do
+  index="${WORK}/index-${victim}"
+  "${WORK}/server.sh" "${WORK}/pid" "${WORK}/wrapper" \
+    "${IMAGEBUILD}" --name=cancelled --context_tar="${WORK}/cancelled.tar" \
+    --context_hash_file="${WORK}/cancelled.hash" --index="${index}" \
+    --output="${out}/cancelled.tar.zst" --metadata="${out}/cancelled.image.json" \
+    2>"${WORK}/stderr" &
+  server=$!
+  for _ in $(seq 1 100); do [[ -s "${WORK}/pid" ]] && break; sleep 0.1; done
+  wait_for_step "${WORK}/stderr"
+  if [[ "${victim}" == server ]]; then
+    kill -KILL "${server}"
+  else
+    kill -KILL "$(cat "${WORK}/wrapper")"
+  fi
+  wait "${server}" 2>/dev/null || true
+  wait_gone "imagebuild-cancelled\\.$(cat "${WORK}/pid")\\."
+  for _ in $(seq 1 100); do kill -0 "$(cat "${WORK}/pid")" 2>/dev/null || break; sleep 0.1; done
+  ! kill -0 "$(cat "${WORK}/pid")" 2>/dev/null || fail "${victim} killed: imagebuild still runs"
+  [[ -z "$(ls -A "${out}")" ]] || fail "${victim} killed: output left behind: $(ls -A "${out}")"
+  [[ ! -d "${index}/namespaces" ]] || fail "${victim} killed: something was indexed: $(find "${index}" -type f)"
+  expect_contains "${WORK}/stderr" "interrupted by signal 15"
+  expect_no_temp_left
+  rm -f "${WORK}/pid" "${WORK}/wrapper"
+  echo "ok: ${victim} killed, the build stopped"
+done
+
+# A failing RUN: its last lines in the order the step wrote them, stdout
+# and stderr interleaved.
+make_busybox_context "${WORK}/runorder" <<'DOCKERFILE'
+FROM scratch
+COPY busybox /bin/busybox
+RUN ["/bin/busybox", "sh", "-c", "echo out1; echo err1 >&2; echo out2; echo err2 >&2; exit 3"]
+DOCKERFILE
+expect_failure runorder 'runorder/Dockerfile:3: STEP 3/3: RUN' "failed (exit status 3); last lines of its output:" --
+got="$(sed -n '/last lines of its output:/,$p' "${WORK}/stderr" | tail -n +2)"
+[[ "${got}" == $'  out1\n  err1\n  out2\n  err2' ]] || fail "runorder: the output is out of order: ${got}"
+
+# COPY of a path outside the context: the line, and what can be copied.
+make_busybox_context "${WORK}/escaping" <<'DOCKERFILE'
+FROM scratch
+COPY busybox /bin/busybox
+
+COPY ../x /x
+DOCKERFILE
+expect_failure escaping "escaping/Dockerfile:4: COPY ../x /x names a source outside the build context" \
+  "only files of the image's context (its folder, and the \`topsrcdir/...\` paths that \`# %include\` lines pull in)" --
+
 # Bad command lines exit 2.
 status=0
 "${IMAGEBUILD}" --name=x --context_tar=a --context_hash_file=b --output=c \

@@ -17,7 +17,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
 #include "tools/common/file_util.h"
 #include "tools/common/status_macros.h"
 
@@ -30,35 +29,15 @@ constexpr char kLockFile[] = "/lock";
 // taken for abandoned.
 constexpr time_t kUnlockedGraceSeconds = 3600;
 
-// RUN steps run as unprivileged host IDs (containment.h) that must reach the
-// container's root file system under the build directory.
-absl::Status CheckEnterableByOthers(const std::string& parent) {
-  std::string path;
-  for (absl::string_view part :
-       absl::StrSplit(parent, '/', absl::SkipEmpty())) {
-    absl::StrAppend(&path, "/", part);
-    struct stat st;
-    if (stat(path.c_str(), &st) != 0) {
-      return ErrnoToStatus(path, "cannot use as the temporary directory",
-                           errno);
-    }
-    if ((st.st_mode & S_IXOTH) == 0) {
-      return absl::FailedPreconditionError(absl::StrFormat(
-          "%s (mode %04o) may be entered only by its owner, but RUN steps "
-          "run as unprivileged IDs that must reach the build's temporary "
-          "directory under %s: point TMPDIR at a directory that every user "
-          "may enter, such as /tmp (for Bazel: --action_env=TMPDIR=/path)",
-          path, st.st_mode & 07777, parent));
-    }
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::StatusOr<BuildDirectory> BuildDirectory::Create(
     absl::string_view name, const Containment& containment) {
-  IG_RETURN_IF_ERROR(CheckEnterableByOthers(TempDirectoryRoot()));
+  // RUN steps must reach the container's root file system below it.
+  IG_RETURN_IF_ERROR(CheckReachableByBuild(
+      TempDirectoryRoot(), "the build's temporary directory (under $TMPDIR)",
+      "point TMPDIR at a directory that every user may enter, such as /tmp "
+      "(for Bazel: --action_env=TMPDIR=/path)"));
   auto path = MakeTempDirectory(
       TempDirectoryRoot(), absl::StrCat(kPrefix, name, ".", getpid(), "."));
   if (!path.ok()) {
@@ -71,9 +50,13 @@ absl::StatusOr<BuildDirectory> BuildDirectory::Create(
     RemoveTree(*path).IgnoreError();
     return ErrnoToStatus(*path, "cannot chmod", error);
   }
+  // Locked before it gets its name, so that no other build ever sees the
+  // lock file free while its owner lives.
   const std::string lock_path = *path + kLockFile;
-  int fd = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+  const std::string new_lock_path = lock_path + ".new";
+  int fd = open(new_lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0 ||
+      rename(new_lock_path.c_str(), lock_path.c_str()) != 0) {
     int error = errno;
     if (fd >= 0) close(fd);
     RemoveTree(*path).IgnoreError();

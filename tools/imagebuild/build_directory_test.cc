@@ -68,8 +68,8 @@ TEST(BuildDirectoryTest, TmpdirOthersCannotEnterIsRefused) {
   auto dir = BuildDirectory::Create("x", *containment);
   EXPECT_EQ(dir.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(dir.status().message(),
-              HasSubstr(tmpdir + " (mode 0700) may be entered only by its "
-                                 "owner"));
+              HasSubstr(tmpdir + " (mode 0700) may be entered or run only "
+                                 "by its owner"));
   EXPECT_THAT(dir.status().message(), HasSubstr("point TMPDIR at"));
   ASSERT_TRUE(RemoveTree(tmpdir).ok());
 }

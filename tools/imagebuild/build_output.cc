@@ -69,6 +69,20 @@ absl::Status BuildFailure(const BuildOutputTracker& tracker,
   std::string where(dockerfile_label);
   int line = StepLine(dockerfile, tracker.step());
   if (line > 0) absl::StrAppend(&where, ":", line);
+  // A source outside the context: buildah's own words ("possible escaping
+  // context directory error") do not say what is allowed.
+  if (absl::StrContains(tracker.error(),
+                        "possible escaping context directory")) {
+    absl::string_view instruction = tracker.step();
+    size_t colon = instruction.find(": ");
+    if (colon != absl::string_view::npos) instruction.remove_prefix(colon + 2);
+    return absl::InvalidArgumentError(absl::StrCat(
+        where, ": ", instruction,
+        " names a source outside the build context; COPY and ADD can take "
+        "only files of the image's context (its folder, and the "
+        "`topsrcdir/...` paths that `# %include` lines pull in): move the "
+        "file into the folder or include it"));
+  }
   // buildah ends with `Error: building at STEP "...": exit status N`; the
   // step is already named, so keep only the reason.
   std::string reason = tracker.error();

@@ -30,6 +30,27 @@ TEST(BuildFailureTest, NamesLineStepReasonAndOutputInOrder) {
                         "err 1\n  out 2"));
 }
 
+TEST(BuildFailureTest, SourceOutsideTheContextSaysWhatIsAllowed) {
+  auto dockerfile =
+      ParseDockerfile("x/Dockerfile", "FROM scratch\n\nCOPY ../secret /s\n");
+  ASSERT_TRUE(dockerfile.ok()) << dockerfile.status();
+  BuildOutputTracker tracker("x");
+  for (const char* line :
+       {"STEP 1/2: FROM scratch", "STEP 2/2: COPY ../secret /s",
+        "Error: building at STEP \"COPY ../secret /s\": checking on sources "
+        "under \"/tmp/c\": possible escaping context directory error: "
+        "copier: stat: \"/secret\": no such file or directory"}) {
+    tracker.OnLine(line);
+  }
+  absl::Status failure =
+      BuildFailure(tracker, *dockerfile, "x/Dockerfile", 1, "");
+  EXPECT_EQ(failure.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(failure.message(),
+              HasSubstr("x/Dockerfile:3: COPY ../secret /s names a source "
+                        "outside the build context"));
+  EXPECT_THAT(failure.message(), HasSubstr("`topsrcdir/...`"));
+}
+
 TEST(StepLineTest, KeywordMustAgree) {
   auto dockerfile =
       ParseDockerfile("x/Dockerfile", "ARG V=1\nFROM scratch\n\nCOPY a /a\n");

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <iterator>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,6 +16,8 @@
 #include "tools/common/file_util.h"
 #include "tools/common/status_macros.h"
 
+extern char** environ;
+
 namespace imagegraph {
 namespace {
 
@@ -24,6 +27,11 @@ constexpr int kFailureOutputLines = 20;
 // runtime helpers live in these.
 constexpr char kDefaultPath[] =
     "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+constexpr absl::string_view kKeptEnvironment[] = {
+    "PATH",       "LANG",        "LC_ALL",    "TZ",
+    "http_proxy", "https_proxy", "ftp_proxy", "no_proxy",
+    "HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY"};
 
 bool IsImageId(const std::string& text) {
   return text.size() == 64 && std::all_of(text.begin(), text.end(), [](char c) {
@@ -77,12 +85,18 @@ absl::StatusOr<SubprocessResult> Buildah::Run(
   if (path == nullptr || path[0] == '\0') {
     options.extra_env.push_back(absl::StrCat("PATH=", kDefaultPath));
   }
-  // Inside the namespace buildah is root; these would make it set up a
-  // rootless namespace of its own again.
-  options.unset_env.insert(
-      options.unset_env.end(),
-      {"_CONTAINERS_USERNS_CONFIGURED", "_CONTAINERS_ROOTLESS_UID",
-       "_CONTAINERS_ROOTLESS_GID", "CONTAINERS_STORAGE_CONF"});
+  // Nothing else of this process's environment reaches buildah (and so its
+  // /proc/PID/environ): not a credential, not a container setting that
+  // would make it set up a rootless namespace of its own again. Proxies
+  // stay, for RUN steps that fetch (buildah passes them on).
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    absl::string_view name(*entry);
+    name = name.substr(0, name.find('='));
+    if (std::find(std::begin(kKeptEnvironment), std::end(kKeptEnvironment),
+                  name) == std::end(kKeptEnvironment)) {
+      options.unset_env.emplace_back(name);
+    }
+  }
   options.kill_with_parent = true;
   return RunSubprocess(argv, options);
 }

@@ -4,6 +4,7 @@
 #include <pwd.h>
 #include <sched.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -120,6 +122,27 @@ absl::StatusOr<IdRange> ChooseRange(const std::vector<IdRange>& ranges,
       "the container's ", kind, " IDs 0..", kContainerIdCount - 1,
       " onto such a range, so that no step runs as host root or as ", user,
       ": ", fix));
+}
+
+absl::Status CheckReachableByBuild(const std::string& path,
+                                   absl::string_view what,
+                                   absl::string_view fix) {
+  std::string prefix;
+  for (absl::string_view part : absl::StrSplit(path, '/', absl::SkipEmpty())) {
+    absl::StrAppend(&prefix, "/", part);
+    struct stat st;
+    if (stat(prefix.c_str(), &st) != 0) {
+      return ErrnoToStatus(prefix, absl::StrCat("cannot use for ", what),
+                           errno);
+    }
+    if ((st.st_mode & S_IXOTH) == 0) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "%s (mode %04o) may be entered or run only by its owner, but %s "
+          "is used from the build's user namespace, as unprivileged IDs: %s",
+          prefix, st.st_mode & 07777, what, fix));
+    }
+  }
+  return absl::OkStatus();
 }
 
 std::string UserNamespaceError(int error) {

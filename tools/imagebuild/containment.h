@@ -70,6 +70,14 @@ struct Containment {
 // fixes it.
 absl::StatusOr<Containment> PrepareContainment();
 
+// Checks that the build's namespace (unprivileged host IDs) can reach `path`:
+// every directory on the way may be entered by others (and `path` itself
+// too, or executed when it is a file). Otherwise a FailedPreconditionError
+// naming the closed directory, `what` needs it, and `fix`.
+absl::Status CheckReachableByBuild(const std::string& path,
+                                   absl::string_view what,
+                                   absl::string_view fix);
+
 // The message for an unshare(CLONE_NEWUSER) that failed with `error`.
 std::string UserNamespaceError(int error);
 

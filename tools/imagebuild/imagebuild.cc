@@ -290,6 +290,10 @@ absl::Status ImageBuilder::BuildWithBuildah(
       "--identity-label=false",
       "--pull=never",
       "--layers=false",
+      // chroot isolation is a chroot(2), which a step holding
+      // CAP_SYS_CHROOT could climb out of (into the build's namespace, as
+      // unprivileged IDs, but still): RUN steps do not get it.
+      "--cap-drop=SYS_CHROOT",
       "--file",
       dockerfile_path,
   };
