@@ -249,7 +249,7 @@ for victim in server wrapper; do
   ! kill -0 "$(cat "${WORK}/pid")" 2>/dev/null || fail "${victim} killed: imagebuild still runs"
   [[ -z "$(ls -A "${out}")" ]] || fail "${victim} killed: output left behind: $(ls -A "${out}")"
   [[ ! -d "${index}/namespaces" ]] || fail "${victim} killed: something was indexed: $(find "${index}" -type f)"
-  expect_contains "${WORK}/stderr" "interrupted by signal 15"
+  expect_file_contains "${WORK}/stderr" "interrupted by signal 15"
   expect_no_temp_left
   rm -f "${WORK}/pid" "${WORK}/wrapper"
   echo "ok: ${victim} killed, the build stopped"

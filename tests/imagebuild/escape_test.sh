@@ -45,10 +45,10 @@ expect_all_failed() {
 mkdir "${host}/control"
 (cd "${host}/control" && "${escape}" "${marker}" "${host}/root-dir" "${host}/root-secret") \
   >"${WORK}/control.out" && fail "escape found nothing to report on the host"
-expect_contains "${WORK}/control.out" "ESCAPE: after the breakout: see ${marker} succeeded"
-expect_contains "${WORK}/control.out" "ESCAPE: after the breakout: create ${host}/root-dir/escaped-by-run-step succeeded"
-expect_contains "${WORK}/control.out" "ESCAPE: after the breakout: read ${host}/root-secret succeeded"
-expect_contains "${WORK}/control.out" "ESCAPE: direct: read /proc/1/environ succeeded"
+expect_file_contains "${WORK}/control.out" "ESCAPE: after the breakout: see ${marker} succeeded"
+expect_file_contains "${WORK}/control.out" "ESCAPE: after the breakout: create ${host}/root-dir/escaped-by-run-step succeeded"
+expect_file_contains "${WORK}/control.out" "ESCAPE: after the breakout: read ${host}/root-secret succeeded"
+expect_file_contains "${WORK}/control.out" "ESCAPE: direct: read /proc/1/environ succeeded"
 rm -f "${host}/root-dir/escaped-by-run-step"
 
 # contained_build ID DIR SECRET...: builds the fixture (as whoever runs this)

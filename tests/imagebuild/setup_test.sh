@@ -46,7 +46,7 @@ expect_failure_saying() {
   if "$@"; then fail "${what}: succeeded, expected a failure: $(cat "${WORK}/out")"; fi
   local text
   for text in "${expected[@]}"; do
-    expect_contains "${WORK}/out" "${text}"
+    expect_file_contains "${WORK}/out" "${text}"
   done
   echo "ok: ${what}"
 }
@@ -91,8 +91,8 @@ ${fix#sudo }
 as_user "${bin}/bazelw" --version || fail "bazelw after the printed fix: $(cat "${WORK}/out")"
 usermod --del-subuids "${BASH_REMATCH[1]}-${BASH_REMATCH[2]}" --del-subgids "${BASH_REMATCH[3]}-${BASH_REMATCH[4]}" "${user}"
 SUDO_USER="${user}" "${bin}/bazelw" --version >"${WORK}/out" 2>&1 || fail "sudo ./bazelw: $(cat "${WORK}/out")"
-expect_contains "${WORK}/out" "bazelw: adding subordinate IDs "
-expect_contains "${WORK}/out" " for ${user} (image builds run as them)"
+expect_file_contains "${WORK}/out" "bazelw: adding subordinate IDs "
+expect_file_contains "${WORK}/out" " for ${user} (image builds run as them)"
 getsubids "${user}" | awk '$4 >= 65536 { ok = 1 } END { exit !ok }' || fail "sudo ./bazelw added no range"
 getsubids -g "${user}" | awk '$4 >= 65536 { ok = 1 } END { exit !ok }' || fail "sudo ./bazelw added no group range"
 as_user "${bin}/bazelw" --version || fail "bazelw after sudo ./bazelw: $(cat "${WORK}/out")"
