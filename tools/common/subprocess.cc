@@ -26,11 +26,13 @@ namespace {
 
 volatile sig_atomic_t g_interrupt_signal = 0;
 volatile sig_atomic_t g_child_pid = 0;
+volatile sig_atomic_t g_child_interrupt_signal = 0;
 
 void OnInterrupt(int signal_number) {
   g_interrupt_signal = signal_number;
   pid_t child = g_child_pid;
-  if (child > 0) kill(child, signal_number);
+  int child_signal = g_child_interrupt_signal;
+  if (child > 0) kill(child, child_signal != 0 ? child_signal : signal_number);
 }
 
 absl::Status InterruptedError() {
@@ -194,10 +196,14 @@ absl::StatusOr<SubprocessResult> RunSubprocess(
   }
 
   if (interruptible) {
+    g_child_interrupt_signal = options.signal_on_interrupt;
     g_child_pid = pid;
     // A signal that arrived between the check above and now was not passed
     // on.
-    if (g_interrupt_signal != 0) kill(pid, g_interrupt_signal);
+    if (g_interrupt_signal != 0) {
+      kill(pid, options.signal_on_interrupt != 0 ? options.signal_on_interrupt
+                                                 : g_interrupt_signal);
+    }
   }
   close(out_pipe[1]);
   close(err_pipe[1]);

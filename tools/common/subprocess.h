@@ -31,6 +31,10 @@ struct SubprocessOptions {
   // Runs even after an interrupt (see InstallInterruptHandler), without
   // passing signals on: for the cleanup that the interrupt asks for.
   bool run_when_interrupted = false;
+  // The signal an interrupt sends the child; 0 passes the interrupting
+  // signal on. (A child that ignores SIGTERM, like `unshare --fork`, needs
+  // SIGKILL.)
+  int signal_on_interrupt = 0;
 };
 
 struct SubprocessResult {

@@ -1,6 +1,7 @@
 #include "tools/imagebuild/buildah.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -98,6 +99,8 @@ absl::StatusOr<SubprocessResult> Buildah::Run(
     }
   }
   options.kill_with_parent = true;
+  // `unshare --fork` ignores SIGTERM; killing it kills the namespace.
+  options.signal_on_interrupt = SIGKILL;
   return RunSubprocess(argv, options);
 }
 

@@ -197,13 +197,16 @@ absl::StatusOr<Containment> PrepareContainment() {
   IG_ASSIGN_OR_RETURN(
       containment.gids,
       ChooseRange(gids, containment.user, "/etc/subgid", containment.rootless));
-  auto unshare = FindExecutable("unshare");
-  if (!unshare.ok()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "unshare (util-linux) is not installed: ", unshare.status().message(),
-        "; install it with `sudo apt-get install util-linux`"));
+  for (auto [tool, path] : {std::pair{"unshare", &containment.unshare},
+                            std::pair{"setpriv", &containment.setpriv}}) {
+    auto found = FindExecutable(tool);
+    if (!found.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          tool, " (util-linux) is not installed: ", found.status().message(),
+          "; install it with `sudo apt-get install util-linux`"));
+    }
+    *path = *found;
   }
-  containment.unshare = *unshare;
   {
     for (const char* helper : {"newuidmap", "newgidmap"}) {
       auto found = FindExecutable(helper);
@@ -222,14 +225,14 @@ std::vector<std::string> Containment::WrapperArgv() const {
   return {unshare,
           absl::StrCat("--map-users=", uids.start, ",0,", kContainerIdCount),
           absl::StrCat("--map-groups=", gids.start, ",0,", kContainerIdCount),
-          "--setuid=0",
-          "--setgid=0",
-          "--mount",
-          "--pid",
-          "--fork",
-          "--kill-child",
-          "--mount-proc",
-          "--"};
+          "--setuid=0", "--setgid=0", "--mount", "--pid", "--fork",
+          "--kill-child", "--mount-proc", "--",
+          // unshare's --kill-child does not survive its own --setuid (a
+          // change of credentials clears the parent-death signal): buildah,
+          // the namespace's first process, gets it again here, so that it
+          // and with it every process of the namespace dies with unshare,
+          // which dies with imagebuild.
+          setpriv, "--pdeathsig=KILL", "--"};
 }
 
 absl::Status Containment::RunAsRangeOwner(std::vector<std::string> argv) const {

@@ -43,8 +43,10 @@ struct Containment {
   IdRange uids;         // subordinate user IDs, count >= kContainerIdCount
   IdRange gids;         // subordinate group IDs, likewise
   std::string unshare;  // util-linux unshare
+  std::string setpriv;  // util-linux setpriv
 
-  // `unshare ... --`: the prefix of every buildah command line.
+  // `unshare ... -- setpriv --pdeathsig=KILL --`: the prefix of every
+  // buildah command line.
   std::vector<std::string> WrapperArgv() const;
   // Makes `paths` (directories the invoker created) belong to the
   // namespace's root, so that buildah can write there.

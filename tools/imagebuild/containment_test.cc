@@ -65,13 +65,15 @@ TEST(UserNamespaceErrorTest, NamesTheSettingToChange) {
 TEST(ContainmentTest, BuildNamespaceRootIsTheSubordinateRange) {
   Containment root;
   root.unshare = "/usr/bin/unshare";
+  root.setpriv = "/usr/bin/setpriv";
   root.uids = {165536, 65536};
   root.gids = {200000, 65536};
-  EXPECT_THAT(root.WrapperArgv(),
-              ElementsAre("/usr/bin/unshare", "--map-users=165536,0,65536",
-                          "--map-groups=200000,0,65536", "--setuid=0",
-                          "--setgid=0", "--mount", "--pid", "--fork",
-                          "--kill-child", "--mount-proc", "--"));
+  EXPECT_THAT(
+      root.WrapperArgv(),
+      ElementsAre("/usr/bin/unshare", "--map-users=165536,0,65536",
+                  "--map-groups=200000,0,65536", "--setuid=0", "--setgid=0",
+                  "--mount", "--pid", "--fork", "--kill-child", "--mount-proc",
+                  "--", "/usr/bin/setpriv", "--pdeathsig=KILL", "--"));
 }
 
 // This machine allows user namespaces and root has a range (./bazelw adds
