@@ -44,8 +44,10 @@ as_user() {
 # user would only repeat what this build did), and images/ as checked out.
 ws="${home}/imagegraph"
 make_imagegraph_repo "${ws}" "${runfiles_root}" "${runfiles_root}"
-checkout_images="$(dirname "$(readlink -f "${runfiles_root}/images/REGISTRY")")"
-cp -r "${checkout_images}" "${ws}/images"
+# The checkout this test's runfiles link to.
+checkout="$(readlink -f "${runfiles_root}/tests/e2e/lib.sh")"
+checkout="${checkout%/tests/e2e/lib.sh}"
+cp -r "${checkout}/images" "${ws}/images"
 cat >>"${ws}/WORKSPACE" <<'WORKSPACE'
 
 local_repository(
@@ -63,32 +65,42 @@ BAZELRC
 chown -R "${user}:${user}" "${ws}"
 
 start=${SECONDS}
-as_user bash -c "cd '${ws}' && bazel build //images:fetch //images:decision" \
+exec_log="${base}/exec.json"
+as_user bash -c "cd '${ws}' && bazel build --execution_log_json_file='${exec_log}' //images:fetch //images:decision" \
   >"${TEST_TMPDIR}/build.out" 2>&1 ||
   { tail -50 "${TEST_TMPDIR}/build.out" >&2; fail "${user} could not build //images:fetch //images:decision"; }
 echo "ok: ${user} built //images:fetch and //images:decision in $((SECONDS - start)) s"
 grep -q "indexed in local index ${home}/.cache/imagegraph/index" "${TEST_TMPDIR}/build.out" ||
   fail "the images were not indexed in ${user}'s own cache: $(grep indexed "${TEST_TMPDIR}/build.out")"
 
-# The same image IDs as root's build of the same inputs.
+# The same image IDs when root builds from the same inputs: root runs the
+# ImageBuild command lines of the user's build (from its execution log) in the
+# user's execution root, with its own outputs and no index. (Root's own Bazel
+# build of images/ may come from its index, built by other revisions, and its
+# Debian base from another state of the mirror.)
 user_bin="${ws}/bazel-bin/images"
-id_of() { jq -r .image_id "$1/$2.image.json"; }
-[[ "$(id_of "${user_bin}" fetch)" == "$(id_of "${runfiles_root}/images" fetch)" ]] ||
-  fail "fetch: ${user} built $(id_of "${user_bin}" fetch), root $(id_of "${runfiles_root}/images" fetch)"
-echo "ok: fetch is $(id_of "${user_bin}" fetch) for root and ${user}"
-# decision starts from a Debian root filesystem fetched from the live mirror
-# (base-build's context holds it): the IDs can only agree when both builds got
-# the same packages, that is when the context hashes agree.
-hash_of() { tr -d '[:space:]' <"$1/$2.context_hash"; }
-if [[ "$(hash_of "${user_bin}" decision)" == "$(hash_of "${runfiles_root}/images" decision)" ]]; then
-  [[ "$(id_of "${user_bin}" decision)" == "$(id_of "${runfiles_root}/images" decision)" ]] ||
-    fail "decision: ${user} built $(id_of "${user_bin}" decision), root $(id_of "${runfiles_root}/images" decision)"
-  echo "ok: decision is $(id_of "${user_bin}" decision) for root and ${user}"
-elif [[ "$(hash_of "${user_bin}" base-build)" != "$(hash_of "${runfiles_root}/images" base-build)" ]]; then
-  echo "note: the Debian mirror changed between root's build and ${user}'s (base-build's root filesystem differs), so decision's IDs cannot be compared"
-else
-  fail "decision's context hash differs between root and ${user} although base-build's agrees"
-fi
+execroot="$(as_user bash -c "cd '${ws}' && bazel info execution_root" 2>/dev/null)"
+for name in fetch decision; do
+  mapfile -t argv < <(jq -r --arg out "/${name}.tar.zst" \
+    'select(.mnemonic == "ImageBuild" and any(.listedOutputs[]; endswith($out))) | .commandArgs[]' \
+    "${exec_log}")
+  ((${#argv[@]} > 0)) || fail "no ImageBuild action for ${name} in ${exec_log}"
+  root_args=()
+  for arg in "${argv[@]:1}"; do
+    case "${arg}" in
+      --output=*) root_args+=("--output=${base}/root-${name}.tar.zst") ;;
+      --metadata=*) root_args+=("--metadata=${base}/root-${name}.image.json") ;;
+      --index=*) root_args+=("--index=off") ;;
+      *) root_args+=("${arg}") ;;
+    esac
+  done
+  (cd "${execroot}" && "${runfiles_root}/tools/imagebuild/imagebuild" "${root_args[@]}") \
+    2>"${TEST_TMPDIR}/root-${name}.err" || fail "root's build of ${name}: $(cat "${TEST_TMPDIR}/root-${name}.err")"
+  user_id="$(jq -r .image_id "${user_bin}/${name}.image.json")"
+  root_id="$(jq -r .image_id "${base}/root-${name}.image.json")"
+  [[ "${user_id}" == "${root_id}" ]] || fail "${name}: ${user} built ${user_id}, root ${root_id}"
+  echo "ok: ${name} is ${user_id} for root and ${user}"
+done
 
 # NAME.load into the user's rootless podman; the command runs in rootless buildah.
 as_user bash -c "cd '${ws}' && bazel run //images:fetch.load" >"${TEST_TMPDIR}/load.out" 2>&1 ||

@@ -1,6 +1,7 @@
 #include "tools/imagebuild/containment.h"
 
 #include <errno.h>
+#include <ftw.h>
 #include <pwd.h>
 #include <sched.h>
 #include <string.h>
@@ -267,6 +268,31 @@ absl::Status Containment::GiveToBuild(
     if (chown(path.c_str(), uids.start, gids.start) != 0) {
       return ErrnoToStatus(path, "cannot chown", errno);
     }
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+// The owner nftw gives every entry (nftw takes no context argument).
+uid_t g_tree_uid;
+gid_t g_tree_gid;
+
+int ChownEntry(const char* path, const struct stat*, int, struct FTW*) {
+  return lchown(path, g_tree_uid, g_tree_gid) == 0 ? 0 : errno;
+}
+
+}  // namespace
+
+absl::Status Containment::GiveTreeToBuild(const std::string& path) const {
+  if (rootless) {
+    return RunAsRangeOwner(
+        {"chown", "-R", "--no-dereference", "1:1", "--", path});
+  }
+  g_tree_uid = uids.start;
+  g_tree_gid = gids.start;
+  if (int error = nftw(path.c_str(), ChownEntry, 64, FTW_PHYS); error != 0) {
+    return ErrnoToStatus(path, "cannot chown", error < 0 ? errno : error);
   }
   return absl::OkStatus();
 }

@@ -51,6 +51,11 @@ struct Containment {
   // Makes `paths` (directories the invoker created) belong to the
   // namespace's root, so that buildah can write there.
   absl::Status GiveToBuild(const std::vector<std::string>& paths) const;
+  // Makes `path` and everything below it belong to the namespace's root, so
+  // that buildah sees the files as root's, as it would outside any
+  // namespace (the owner enters the history of COPY and ADD steps, and thus
+  // the image ID).
+  absl::Status GiveTreeToBuild(const std::string& path) const;
   // Makes `path` (a file buildah wrote) belong to the invoker again.
   absl::Status TakeBack(const std::string& path) const;
   // Removes `path` with what buildah wrote below it (files owned by

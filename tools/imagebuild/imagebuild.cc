@@ -367,6 +367,7 @@ absl::StatusOr<ImageMetadata> ImageBuilder::Run() {
   Progress(request_.name, absl::StrCat("extracting context (hash ",
                                        context_hash_.substr(0, 12), ")"));
   IG_RETURN_IF_ERROR(ExtractContext());
+  IG_RETURN_IF_ERROR(buildah_.containment().GiveTreeToBuild(context_dir_));
   IG_RETURN_IF_ERROR(LoadDockerfile());
   IG_RETURN_IF_ERROR(buildah_.Prepare());
   IG_RETURN_IF_ERROR(LoadParents());
