@@ -65,7 +65,7 @@ BAZELRC
 chown -R "${user}:${user}" "${ws}"
 
 start=${SECONDS}
-exec_log="${base}/exec.json"
+exec_log="${home}/exec.json"
 as_user bash -c "cd '${ws}' && bazel build --execution_log_json_file='${exec_log}' //images:fetch //images:decision" \
   >"${TEST_TMPDIR}/build.out" 2>&1 ||
   { tail -50 "${TEST_TMPDIR}/build.out" >&2; fail "${user} could not build //images:fetch //images:decision"; }
