@@ -14,6 +14,9 @@ if [[ "$(id -u)" != 0 ]]; then
   exit 0
 fi
 
+# shellcheck source=tests/lib/registry.sh
+source "${runfiles_root}/tests/lib/registry.sh"
+
 base="$(mktemp -d /tmp/imagegraph_user_test.XXXXXX)"
 chmod 755 "${base}"
 user="igusr$$"
@@ -27,17 +30,21 @@ cleanup() {
   fi
   rm -rf "${base}"
 }
-trap cleanup EXIT
+registry_on_exit cleanup
 
 # useradd gives a new user a free range of 65536 subordinate IDs.
 useradd --create-home --home-dir "${home}" --shell /bin/bash "${user}"
 getsubids "${user}" >/dev/null || fail "useradd gave ${user} no subordinate IDs"
 
+# A login session's runtime directory (pam_systemd makes /run/user/UID).
+runtime_dir="${base}/run-user"
+install -d -m 700 -o "${user}" -g "${user}" "${runtime_dir}"
+
 # as_user COMMAND...: COMMAND as the user, with a login-like environment.
 as_user() {
   setpriv --reuid="${user}" --regid="${user}" --init-groups \
     env -i HOME="${home}" USER="${user}" LOGNAME="${user}" \
-    PATH=/usr/local/bin:/usr/bin:/bin "$@"
+    XDG_RUNTIME_DIR="${runtime_dir}" PATH=/usr/local/bin:/usr/bin:/bin "$@"
 }
 
 # The repository: the rules and the prebuilt tools (compiling C++ as the
@@ -112,6 +119,31 @@ output="$(as_user bash -c 'c="$(buildah from --pull=never localhost:5000/imagegr
   fail "running fetch's command as ${user}: ${output}"
 [[ "${output}" == *fetch-content* ]] || fail "fetch-content --help printed: ${output}"
 echo "ok: ${user} loaded fetch into rootless podman and ran its command"
+
+# NAME.push as the user, to a registry on loopback; image_pull as the user
+# pulls it back by digest.
+registry_start plain
+addr="${REGISTRY_ADDR[plain]}"
+as_user bash -c "cd '${ws}' && bazel run //images:fetch.push -- --registry=${addr}/imagegraph --tls-verify=false" \
+  >"${TEST_TMPDIR}/push.out" 2>&1 || { cat "${TEST_TMPDIR}/push.out" >&2; fail "fetch.push failed as ${user}"; }
+digest="$(as_user skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://${addr}/imagegraph/fetch:1.0.1")" ||
+  fail "the pushed fetch is not in the registry"
+cat >>"${ws}/WORKSPACE" <<WORKSPACE
+
+load("//rules/private:image_pull.bzl", "image_pull")
+
+image_pull(
+    name = "fetch_pulled",
+    image = "${addr}/imagegraph/fetch@${digest}",
+    tls_verify = False,
+)
+WORKSPACE
+as_user bash -c "cd '${ws}' && bazel build @fetch_pulled//:image" >"${TEST_TMPDIR}/pull.out" 2>&1 ||
+  { cat "${TEST_TMPDIR}/pull.out" >&2; fail "image_pull of fetch failed as ${user}"; }
+pulled_id="$(jq -r .image_id "$(as_user bash -c "cd '${ws}' && bazel info output_base" 2>/dev/null)/external/fetch_pulled/image.json")"
+[[ "${pulled_id}" == "$(jq -r .image_id "${user_bin}/fetch.image.json")" ]] ||
+  fail "pulled fetch is ${pulled_id}, built $(jq -r .image_id "${user_bin}/fetch.image.json")"
+echo "ok: ${user} pushed fetch (${digest}) and pulled it back"
 
 # Nothing root-owned in the user's home (caches, index, output base).
 owned_by_root="$(find "${home}" -uid 0 -print -quit)"
