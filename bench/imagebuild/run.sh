@@ -137,7 +137,11 @@ imagebuild_of() {
   "${IMAGEBUILD}" --name="${name}" --context_tar="${WORK}/${name}.context.tar" \
     --context_hash_file="${WORK}/${name}.context_hash" --registry=bench \
     --version=1 --output="${WORK}/${name}.tar.zst" \
-    --metadata="${WORK}/${name}.image.json" "$@" 2>/dev/null
+    --metadata="${WORK}/${name}.image.json" "$@" 2>"${WORK}/${name}.stderr" || {
+    # A failed build must not be timed as a fast one.
+    cat "${WORK}/${name}.stderr" >&2
+    exit 1
+  }
   rm -f "${WORK}/${name}.tar.zst" "${WORK}/${name}.image.json"
 }
 
@@ -228,9 +232,10 @@ contender_buildah_debian_export() {
 }
 
 contender_imagebuild_debian() {
-  imagebuild_of on-debian --parent=debian="${WORK}/debian.tar.zst"
+  imagebuild_of on-debian --parent=debian="${WORK}/debian.tar.zst" --reference=debian=:debian
 }
 
+# (A revision before the generator's reference map: it resolves FROM itself.)
 contender_imagebuild_debian_uncontained() {
   imagebuild_uncontained_of on-debian --parent=debian="${WORK}/debian.tar.zst"
 }
