@@ -3,6 +3,7 @@
 load(":image_build.bzl", "image_build")
 load(":image_context.bzl", "image_context")
 load(":image_load.bzl", "image_load")
+load(":image_name.bzl", "image_name_error")
 load(":image_push.bzl", "image_push")
 
 def docker_image(
@@ -12,15 +13,16 @@ def docker_image(
         includes = [],
         references = {},
         parent = None,
+        run_task = [],
         build_args = {},
         extra_files = {},
         bases = {},
-        registry = "REGISTRY",
+        registry = None,
         version = None,
         hash = None,
         tags = [],
         visibility = None):
-    """Makes the targets of the image folder `name`.
+    """Makes the targets of the image `name`, built from the folder of `dockerfile`.
 
     Targets:
       NAME       the image: NAME.tar.zst (docker-archive, zstd) and NAME.image.json
@@ -30,8 +32,10 @@ def docker_image(
       NAME.push  `bazel run` it to push the image to REGISTRY/NAME:VERSION by digest
 
     Args:
-      name: the image name, which is the name of the folder holding the Dockerfile.
-      dockerfile: the Dockerfile, "NAME/Dockerfile" relative to this package.
+      name: the image name: the folder's name, or, in a taskgraph tree, the task's
+        (several tasks may build one folder with `definition:`). Lowercase letters and
+        digits separated by `_`, `__` or runs of `-`.
+      dockerfile: the Dockerfile, "FOLDER/Dockerfile" relative to this package.
       srcs: the folder's context files, Dockerfile included; default: every file
         below the folder. `.dockerignore` is applied when hashing.
       includes: files pulled in by the Dockerfile's `# %include` lines.
@@ -43,28 +47,27 @@ def docker_image(
         writes it. The image's parents are the in-tree targets named here, plus `parent`.
       parent: the declared parent (taskgraph's `parent:`), ":NAME": the image that
         `$DOCKER_IMAGE_PARENT` names; a parent even when the Dockerfile never uses it.
+      run_task: taskgraph's run-task files (run-task, fetch-content, hgrc,
+        robustcheckout.py, one directory), which the Dockerfile's
+        `# %include-run-task` puts at run-task/NAME in the context.
       build_args: build arguments, dict NAME -> value; they enter the context hash.
       extra_files: Bazel-built files placed into the context, dict label -> path
         inside the image folder (e.g. {"//tools/index:index": "bin/index"}).
       bases: external bases, dict "NAME@sha256:<digest>" -> docker-archive target.
-      registry: file label holding the registry (one line).
+      registry: optional file label holding the registry (one line); without it the
+        image is tagged localhost/NAME and cannot be pushed.
       version: optional file label holding the version tag (one line).
       hash: optional file label holding the pinned `sha256:` digest of the pushed image.
       tags: tags for every target made here.
       visibility: visibility of every target made here.
     """
+    name_error = image_name_error(name)
+    if name_error:
+        fail("docker_image(name = %r): %s; rename the image (its folder, or its task in kind.yml)" % (name, name_error))
     path = dockerfile[1:] if dockerfile.startswith(":") else dockerfile
     if not path.endswith("/Dockerfile") or ":" in path:
-        fail("docker_image(name = %r): dockerfile: %r is not a Dockerfile in a folder of this package; write \"%s/Dockerfile\"" % (name, dockerfile, name))
+        fail("docker_image(name = %r): dockerfile: %r is not a Dockerfile in a folder of this package; write \"FOLDER/Dockerfile\"" % (name, dockerfile))
     folder = path[:-len("/Dockerfile")]
-    if folder.split("/")[-1] != name:
-        fail("docker_image(name = %r): dockerfile: %r sits in folder %r; an image is named after its folder, so name it %r or write dockerfile = \"%s/Dockerfile\"" % (
-            name,
-            dockerfile,
-            folder,
-            folder.split("/")[-1],
-            name,
-        ))
     if srcs == None:
         srcs = native.glob([folder + "/**"])
     parents = []
@@ -101,6 +104,7 @@ def docker_image(
         parents = sorted(parents),
         references = references,
         parent = parent[1:] if parent else "",
+        run_task = run_task,
         build_args = build_args,
         extra_files = extra_files,
         tags = tags,

@@ -35,7 +35,8 @@ def _image_build_impl(ctx):
 
     # The registry and version live in files that Starlark cannot read at
     # analysis time; imagebuild reads them (no VERSION file: tag "latest").
-    args.add("--registry_file=" + ctx.file.registry.path)
+    if ctx.file.registry:
+        args.add("--registry_file=" + ctx.file.registry.path)
     if ctx.file.version:
         args.add("--version_file=" + ctx.file.version.path)
     args.add("--context_tar=" + context.context_tar.path)
@@ -77,7 +78,9 @@ def _image_build_impl(ctx):
         fail("%s: //rules:buildah is empty; set --//rules:buildah to a program name in PATH or an absolute path" % owner)
     args.add("--buildah=" + buildah)
 
-    inputs = [context.context_tar, context.context_hash, ctx.file.registry] + base_archives
+    inputs = [context.context_tar, context.context_hash] + base_archives
+    if ctx.file.registry:
+        inputs.append(ctx.file.registry)
     inputs += [p.tarball for p in context.parents]
     if ctx.file.version:
         inputs.append(ctx.file.version)
@@ -104,7 +107,9 @@ def _image_build_impl(ctx):
     )
 
     # A test or tool that takes the image as data also gets what describes it.
-    runfiles_files = [tarball, metadata, context.context_hash, ctx.file.registry]
+    runfiles_files = [tarball, metadata, context.context_hash]
+    if ctx.file.registry:
+        runfiles_files.append(ctx.file.registry)
     if ctx.file.version:
         runfiles_files.append(ctx.file.version)
     return [
@@ -160,9 +165,8 @@ inserted. The action itself still runs on a hit: it copies instead of builds."""
             doc = "External bases: docker-archive target -> the pinned reference (NAME@sha256:...) the Dockerfile's FROM names.",
         ),
         "registry": attr.label(
-            mandatory = True,
             allow_single_file = True,
-            doc = "File holding the registry (one line); the image is tagged REGISTRY/NAME:VERSION.",
+            doc = "File holding the registry (one line); the image is tagged REGISTRY/NAME:VERSION. Without it the image is tagged localhost/NAME:VERSION and cannot be pushed.",
         ),
         "version": attr.label(
             allow_single_file = True,

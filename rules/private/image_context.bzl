@@ -74,6 +74,17 @@ def _image_context_impl(ctx):
     # not, so then every input is symlinked into one staged root (symlinks keep
     # content and mode, hence the hash).
     includes = ctx.files.includes
+    run_task = ctx.files.run_task
+    run_task_dir = ""
+    if run_task:
+        dirs = sorted({repo_relative_path(f).rpartition("/")[0]: True for f in run_task}.keys())
+        if len(dirs) != 1 or not dirs[0]:
+            fail("%s: run_task: the run-task files lie in %s; give the files of one directory inside the repository" % (
+                owner,
+                ", ".join([repr(d) for d in dirs]),
+            ))
+        run_task_dir = dirs[0]
+    includes = includes + run_task
     needs_stage = bool(extra_files) or [f for f in srcs + includes if not f.is_source]
     if needs_stage:
         stage_dir = name + ".ctxroot"
@@ -110,6 +121,8 @@ def _image_context_impl(ctx):
         args.add("--reference=%s=%s" % (written, target))
     if ctx.attr.parent:
         args.add("--docker_image_parent=" + ctx.attr.parent)
+    if run_task_dir:
+        args.add("--run_task_dir=" + run_task_dir)
     args.add("--manifest=" + manifest.path)
     args.add("--tar=" + context_tar.path)
     args.add("--hash_out=" + context_hash.path)
@@ -187,6 +200,10 @@ is `image_name`. Provides ImageContextInfo; image_build turns it into an image."
         ),
         "parent": attr.string(
             doc = "The name of the declared parent (taskgraph's `parent:`), which `$DOCKER_IMAGE_PARENT` names; \"\" for none.",
+        ),
+        "run_task": attr.label_list(
+            allow_files = True,
+            doc = "taskgraph's run-task files (run-task, fetch-content, hgrc, robustcheckout.py), all in one directory: the Dockerfile's `# %include-run-task` puts them at run-task/NAME in the context. Given exactly when the Dockerfile has that line.",
         ),
         "build_args": attr.string_dict(
             doc = "Build arguments (`--build-arg K=V`); they enter the hash.",

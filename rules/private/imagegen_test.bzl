@@ -15,11 +15,15 @@ _COMMON_ATTRS = {
     "image_visibility": attr.string_list(
         doc = "Visibility of the generated docker_image targets (e.g. [\"//visibility:public\"]); default the package's.",
     ),
+    "exports": attr.bool(
+        default = True,
+        doc = "Keep the regions that export the tree's inputs outside its package (kind.yml, includes, run-task files) in the BUILD files of their packages; False for a tree that is no Bazel package.",
+    ),
     "images_dir": attr.string(
         doc = "The image tree relative to the repository root; its BUILD.bazel is the generated file. Defaults to this package.",
     ),
     "kind_yml": attr.string(
-        doc = "A taskgraph kind.yml relative to the repository root giving tasks' parent: and args:. Default: IMAGES_DIR/kind.yml when present.",
+        doc = "A taskgraph kind.yml relative to the repository root. Default: where taskgraph keeps it, IMAGES_DIR/kind.yml or, for a tree at X/docker, X/kinds/docker-image/kind.yml (or X/ci/docker-image/kind.yml).",
     ),
     "_imagegen": attr.label(
         default = Label("//tools/imagegen:imagegen"),
@@ -61,6 +65,8 @@ def _image_tree_update_impl(ctx):
         flags.append("--image_visibility=" + ",".join(ctx.attr.image_visibility))
     if ctx.attr.kind_yml:
         flags.append("--kind_yml=" + ctx.attr.kind_yml)
+    if not ctx.attr.exports:
+        flags.append("--noexports")
     script = _launcher(ctx, flags, "\n".join([
         "if [[ -z \"${BUILD_WORKSPACE_DIRECTORY:-}\" ]]; then",
         "  echo '%s: start it with: bazel run %s' >&2" % (ctx.label.name, ctx.label),
@@ -103,6 +109,8 @@ def _image_tree_test_impl(ctx):
         flags.append("--kind_yml=" + ctx.attr.kind_yml)
     if ctx.attr.build_file:
         flags.append("--build_file=" + ctx.attr.build_file)
+    if not ctx.attr.exports:
+        flags.append("--noexports")
     script = _launcher(ctx, flags, "")
     runfiles = ctx.runfiles(files = [ctx.executable._imagegen] + ctx.files.srcs)
     runfiles = runfiles.merge(ctx.attr._imagegen[DefaultInfo].default_runfiles)
@@ -119,7 +127,7 @@ _image_tree_test = rule(
         ),
         "srcs": attr.label_list(
             allow_files = True,
-            doc = "Every file of the image tree (BUILD.bazel included), plus files outside it that `# %include` lines name and the BUILD files of their packages.",
+            doc = "Every file the generator reads: the image tree's (BUILD.bazel included), and outside it the kind.yml, the files `# %include` lines name, the run-task files and the BUILD files of their packages.",
         ),
         "update_target": attr.string(
             doc = "The target shown as the fix when the file is stale; default //IMAGES_DIR:update.",
@@ -128,25 +136,31 @@ _image_tree_test = rule(
     test = True,
 )
 
-def image_tree_test(name, srcs = None, extra_srcs = [], **kwargs):
-    """Fails when this package's BUILD.bazel does not match its image folders.
+def image_tree_test(name, srcs = None, extra_srcs = [], tree_inputs = ":tree.inputs", **kwargs):
+    """Fails when the files the generator writes do not match the image folders.
 
     The failure names the fix (`bazel run //PACKAGE:update`) and shows the
     first lines that differ.
 
     Args:
       name: the test's name.
-      srcs: the files of the image tree; default every file of this package.
-      extra_srcs: files outside this package that `# %include` lines name,
-        and the BUILD files of their packages.
+      srcs: the files of the image tree; default every file of this package
+        (but one whose name holds a newline, which no label can name; the
+        generator reports such a file).
+      extra_srcs: more files the generator reads; rarely needed, as
+        `tree_inputs` brings them.
+      tree_inputs: the generated filegroup of the tree's inputs outside this
+        package (kind.yml, includes, run-task files and the BUILD files of
+        their packages); None for a tree whose generated file is no package.
       **kwargs: images_dir, kind_yml, defs_bzl, update_target, and the common
         test attributes (size, tags, ...).
     """
     if srcs == None:
-        srcs = native.glob(["**"])
+        srcs = native.glob(["**"], exclude = ["**/*\n*"])
     kwargs.setdefault("size", "small")
+    kwargs.setdefault("exports", tree_inputs != None)
     _image_tree_test(
         name = name,
-        srcs = srcs + extra_srcs,
+        srcs = srcs + extra_srcs + ([tree_inputs] if tree_inputs else []),
         **kwargs
     )

@@ -119,7 +119,7 @@ expect_failure //broken_parents:undeclared.hash \
   "the BUILD file is stale: regenerate it"
 expect_failure //broken_parents:unnamed.hash \
   "ctxhash: broken_parents/unnamed/Dockerfile: the references list \"named\" (-> :named), which the Dockerfile never names"
-expect_failure //broken_attr:right \
-  "docker_image(name = \"right\"): dockerfile: \"wrong/Dockerfile\" sits in folder \"wrong\"" \
-  "name it \"wrong\""
+expect_failure //broken_attr:all \
+  "docker_image(name = \"Wrong.Name\"): image name \"Wrong.Name\" is invalid: use 1 to 128 lowercase letters, digits" \
+  "rename the image (its folder, or its task in kind.yml)"
 echo "PASS"

@@ -177,6 +177,7 @@ docker_image(
     bases = {"${base_ref}": "@base//:image"},
     dockerfile = "child/Dockerfile",
     references = {"${base_ref}": "${base_ref}"},
+    registry = "REGISTRY",
 )
 BUILD
 

@@ -20,10 +20,12 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "tools/common/status_macros.h"
 #include "tools/ctxhash/context_filter.h"
 #include "tools/ctxhash/ignore_matcher.h"
 #include "tools/ctxhash/include_parser.h"
+#include "tools/tree/taskgraph_syntax.h"
 
 namespace imagegraph {
 namespace {
@@ -355,6 +357,29 @@ absl::Status SortAndDeduplicate(std::vector<ContextEntry>* entries) {
   return absl::OkStatus();
 }
 
+// The lines of `# %include-run-task`, checked against the run-task directory
+// the image was given: one goes with the other.
+absl::StatusOr<bool> UsesRunTask(const ContextSpec& spec,
+                                 absl::string_view dockerfile_text,
+                                 absl::string_view dockerfile_display) {
+  const std::vector<int> lines = RunTaskIncludeLines(dockerfile_text);
+  if (!lines.empty() && spec.run_task_dir.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        dockerfile_display, ":", lines[0],
+        ": # %include-run-task adds taskgraph's run-task files, but none were "
+        "given: set the image's run_task attribute (bazel run the tree's "
+        "update target writes it from the tree's RUN_TASK file; the CLI takes "
+        "--run_task_dir)"));
+  }
+  if (lines.empty() && !spec.run_task_dir.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        dockerfile_display, ": run-task files were given (", spec.run_task_dir,
+        ") but the Dockerfile has no # %include-run-task line: drop the "
+        "image's run_task attribute (regenerate the BUILD file)"));
+  }
+  return !lines.empty();
+}
+
 absl::StatusOr<std::vector<ContextEntry>> CollectFromTree(
     const ContextSpec& spec) {
   const std::string context_dir = ContextDirectory(spec);
@@ -388,6 +413,8 @@ absl::StatusOr<std::vector<ContextEntry>> CollectFromTree(
   }
   IG_ASSIGN_OR_RETURN(std::vector<IncludeDirective> includes,
                       ParseIncludes(dockerfile_text, dockerfile));
+  IG_ASSIGN_OR_RETURN(const bool run_task,
+                      UsesRunTask(spec, dockerfile_text, dockerfile));
 
   TreeWalker walker(resolved_root);
   std::vector<ContextEntry> entries;
@@ -418,6 +445,23 @@ absl::StatusOr<std::vector<ContextEntry>> CollectFromTree(
     }
     IG_RETURN_IF_ERROR(walker.VisitInclude(
         target, absl::StrCat(kIncludePrefix, include.normalized), &entries));
+  }
+  if (run_task) {
+    for (absl::string_view name : kRunTaskFiles) {
+      const std::string target =
+          JoinFs(JoinFs(spec.root, spec.run_task_dir), std::string(name));
+      char resolved[PATH_MAX];
+      if (realpath(target.c_str(), resolved) == nullptr ||
+          !InsideRoot(resolved, resolved_root)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(target,
+                         ": a run-task file that is missing or outside the "
+                         "repository; the run-task directory must hold ",
+                         absl::StrJoin(kRunTaskFiles, ", ")));
+      }
+      IG_RETURN_IF_ERROR(walker.VisitInclude(
+          target, absl::StrCat(kRunTaskContextDir, "/", name), &entries));
+    }
   }
   IG_RETURN_IF_ERROR(SortAndDeduplicate(&entries));
   return entries;
@@ -465,6 +509,8 @@ absl::StatusOr<std::vector<ContextEntry>> CollectFromFileList(
   }
   IG_ASSIGN_OR_RETURN(std::vector<IncludeDirective> includes,
                       ParseIncludes(dockerfile_text, dockerfile_display));
+  IG_ASSIGN_OR_RETURN(const bool run_task,
+                      UsesRunTask(spec, dockerfile_text, dockerfile_display));
 
   std::vector<ContextEntry> entries;
   for (auto& [rel, source] : context_files) {
@@ -502,6 +548,23 @@ absl::StatusOr<std::vector<ContextEntry>> CollectFromFileList(
           dockerfile_display, ":", include.line, ": %include ", include.written,
           " is not among the target's declared inputs; add it to the "
           "`includes` attribute of the image target"));
+    }
+  }
+  if (run_task) {
+    for (absl::string_view name : kRunTaskFiles) {
+      const std::string target =
+          absl::StrCat(root_prefix, CleanPath(spec.run_task_dir), "/", name);
+      auto found = std::find(listed.begin(), listed.end(), target);
+      if (found == listed.end()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            JoinFs(spec.run_task_dir, std::string(name)),
+            ": a run-task file that is not among the target's declared "
+            "inputs; add it to the `run_task` attribute of the image target"));
+      }
+      ContextEntry entry;
+      entry.path = absl::StrCat(kRunTaskContextDir, "/", name);
+      entry.source = (*spec.file_list)[found - listed.begin()];
+      entries.push_back(std::move(entry));
     }
   }
   IG_RETURN_IF_ERROR(SortAndDeduplicate(&entries));

@@ -58,6 +58,9 @@ struct ContextSpec {
   // directory. When set, only these files are read and no directory is
   // listed; symlinks among them are followed wherever they lead.
   std::optional<std::vector<std::string>> file_list;
+  // The directory (relative to R) of taskgraph's run-task files, which a
+  // `# %include-run-task` line adds at run-task/NAME; "" for none.
+  std::string run_task_dir;
 };
 
 // Returns the entries sorted by the bytes of their paths. Errors name the

@@ -29,6 +29,10 @@ ABSL_FLAG(std::string, context, "",
           "Image folder F, relative to R unless absolute.");
 ABSL_FLAG(std::string, file_list, "",
           "Bazel mode: file listing every declared input, one per line.");
+ABSL_FLAG(std::string, run_task_dir, "",
+          "The directory (relative to R) of taskgraph's run-task files, which "
+          "`# %include-run-task` adds at run-task/NAME (the image's run_task "
+          "files).");
 ABSL_FLAG(std::string, docker_image_parent, "",
           "The image's declared parent (taskgraph's parent:), which "
           "$DOCKER_IMAGE_PARENT names; a parent even when the Dockerfile never "
@@ -59,12 +63,13 @@ constexpr char kUsage[] = R"(computes the context hash of an image folder.
 CLI mode:
   ctxhash --root=R --context=F [--parent=NAME=HASH]... [--build_arg=K=V]...
           [--reference=WRITTEN=TARGET]... [--docker_image_parent=NAME]
-          [--manifest=OUT] [--tar=OUT] [--hash_out=OUT] [--jobs=N]
+          [--run_task_dir=DIR] [--manifest=OUT] [--tar=OUT] [--hash_out=OUT]
+          [--jobs=N]
 Bazel mode (reads only the listed files, never lists directories):
   ctxhash --root=R --context=F --file_list=LIST
           [--parent_hash_file=NAME=PATH]... [--build_arg=K=V]...
           [--reference=WRITTEN=TARGET]... [--docker_image_parent=NAME]
-          --manifest=OUT --tar=OUT --hash_out=OUT
+          [--run_task_dir=DIR] --manifest=OUT --tar=OUT --hash_out=OUT
 
 The Dockerfile is parsed and its FROM / COPY --from references resolved
 through --reference only: each must be scratch, a build stage or listed
@@ -170,6 +175,7 @@ int Run(int argc, char** argv) {
     }
   }
   options.declared_parent = absl::GetFlag(FLAGS_docker_image_parent);
+  options.spec.run_task_dir = absl::GetFlag(FLAGS_run_task_dir);
   if (const std::string list_path = absl::GetFlag(FLAGS_file_list);
       !list_path.empty()) {
     absl::StatusOr<std::string> list = ReadTextFile(list_path, "file list");

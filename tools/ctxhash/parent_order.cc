@@ -11,6 +11,7 @@
 #include "tools/common/status_macros.h"
 #include "tools/dockerfile/dockerfile.h"
 #include "tools/tree/resolver.h"
+#include "tools/tree/taskgraph_syntax.h"
 
 namespace imagegraph {
 
@@ -23,11 +24,19 @@ absl::StatusOr<std::vector<ParentHash>> OrderParentsByDockerfile(
           "parent ", parent.name, ": given twice; give each parent once"));
     }
   }
-  IG_ASSIGN_OR_RETURN(
-      const Dockerfile dockerfile,
-      ParseDockerfile(input.dockerfile_path, input.dockerfile_text));
   absl::flat_hash_map<std::string, std::string> build_args(
       input.build_args.begin(), input.build_args.end());
+  // The Dockerfile as the build reads it: taskgraph's # %ARG applied.
+  IG_ASSIGN_OR_RETURN(
+      const std::string text,
+      SubstitutePercentArgs(
+          input.dockerfile_path, input.dockerfile_text, build_args,
+          !input.declared_parent.empty(), [](absl::string_view name) {
+            return absl::StrCat("give it as --build_arg=", name,
+                                "=VALUE (the task's args:)");
+          }));
+  IG_ASSIGN_OR_RETURN(const Dockerfile dockerfile,
+                      ParseDockerfile(input.dockerfile_path, text));
   IG_ASSIGN_OR_RETURN(
       const std::vector<ImageReference> references,
       ResolveWithReferenceMap(dockerfile, build_args, input.references,

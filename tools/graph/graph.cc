@@ -1,6 +1,7 @@
 #include "tools/graph/graph.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 
 #include "absl/container/flat_hash_map.h"
@@ -99,9 +100,13 @@ absl::StatusOr<ImageGraph> BuildGraph(const std::vector<GraphNode>& nodes,
     const std::string version = node.version.empty() ? "latest" : node.version;
     image->set_registry(node.registry);
     image->set_version(version);
-    image->set_registry_reference(
-        absl::StrCat(node.registry, "/", node.name, ":", version));
-    if (!node.pinned_digest.empty()) {
+    // Without a registry the build tags localhost/NAME (imagebuild's
+    // ImageTags), which nothing can pull: no pinned reference then.
+    const std::string repository =
+        node.registry.empty() ? absl::StrCat("localhost/", node.name)
+                              : absl::StrCat(node.registry, "/", node.name);
+    image->set_registry_reference(absl::StrCat(repository, ":", version));
+    if (!node.pinned_digest.empty() && !node.registry.empty()) {
       image->set_pinned_digest(node.pinned_digest);
       image->set_pinned_reference(
           absl::StrCat(node.registry, "/", node.name, "@", node.pinned_digest));
@@ -115,7 +120,7 @@ absl::StatusOr<ImageGraph> BuildGraph(const std::vector<GraphNode>& nodes,
 std::vector<GraphNode> NodesFromTree(const ImageTree& tree) {
   std::vector<GraphNode> nodes;
   nodes.reserve(tree.images.size());
-  for (const ImageFolder& image : tree.images) {
+  for (const TreeImage& image : tree.images) {
     GraphNode node;
     node.name = image.name;
     node.label = tree.ImageLabel(image.name);
@@ -134,7 +139,7 @@ absl::Status ComputeContextHashes(const ImageTree& tree,
   absl::flat_hash_map<std::string, GraphNode*> by_name;
   for (GraphNode& node : *nodes) by_name[node.name] = &node;
   for (const std::string& name : TopologicalOrder(tree)) {
-    const ImageFolder* image = tree.Find(name);
+    const TreeImage* image = tree.Find(name);
     GraphNode* node = by_name.at(name);
     if (!image->extra_files.empty()) {
       node->context_hash_note = absl::StrCat(
@@ -158,6 +163,7 @@ absl::Status ComputeContextHashes(const ImageTree& tree,
     ContextOptions options;
     options.spec.root = tree.root;
     options.spec.context = image->folder;
+    if (image->run_task) options.spec.run_task_dir = tree.run_task_dir;
     for (const std::string& parent : image->parents) {
       options.parents.push_back({parent, by_name.at(parent)->context_hash});
     }
@@ -172,20 +178,75 @@ absl::Status ComputeContextHashes(const ImageTree& tree,
   return absl::OkStatus();
 }
 
+namespace {
+
+// Whether `path` is `dir` or lies below it.
+bool Within(absl::string_view path, absl::string_view dir) {
+  return path == dir || (absl::StartsWith(path, dir) &&
+                         path.size() > dir.size() && path[dir.size()] == '/');
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> NormalizeChangedPath(absl::string_view root,
+                                                 absl::string_view path) {
+  std::string relative(path);
+  if (absl::StartsWith(path, "/")) {
+    std::error_code error;
+    const std::filesystem::path absolute_root =
+        std::filesystem::weakly_canonical(std::string(root), error);
+    const std::string prefix = absolute_root.generic_string();
+    const std::string clean = CleanPath(path);
+    if (error || !Within(clean, prefix)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, " is outside the workspace ", prefix,
+          ": give paths inside it (relative to its root, as git diff "
+          "--name-only prints them)"));
+    }
+    relative = clean == prefix ? "." : clean.substr(prefix.size() + 1);
+  }
+  const std::string clean = CleanPath(relative);
+  if (clean == ".." || absl::StartsWith(clean, "../")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path,
+        " leaves the workspace: give paths relative to its root, as git "
+        "diff --name-only prints them"));
+  }
+  return clean;
+}
+
 absl::flat_hash_set<std::string> DirectlyAffected(
     const ImageTree& tree, const std::vector<std::string>& changed_paths) {
   absl::flat_hash_set<std::string> affected;
+  const std::string run_task_file =
+      absl::StrCat(tree.images_dir, "/", kRunTaskFileName);
   for (const std::string& changed : changed_paths) {
+    // A path names a file or a directory: it covers itself and what is
+    // below it. "." is the whole workspace.
     const std::string path = CleanPath(changed);
-    if (!tree.kind_yml.empty() && path == CleanPath(tree.kind_yml)) {
-      for (const ImageFolder& image : tree.images) affected.insert(image.name);
+    const auto covers = [&path](absl::string_view file) {
+      return path == "." || Within(file, path);
+    };
+    if (!tree.kind_yml.empty() && covers(tree.kind_yml)) {
+      for (const TreeImage& image : tree.images) affected.insert(image.name);
       continue;
     }
-    for (const ImageFolder& image : tree.images) {
+    bool run_task_changed = covers(run_task_file);
+    for (const std::string& file : tree.run_task_files) {
+      run_task_changed = run_task_changed || covers(file);
+    }
+    for (const TreeImage& image : tree.images) {
       if (affected.contains(image.name)) continue;
-      const std::string prefix = image.folder + "/";
-      if (absl::StartsWith(path, prefix)) {
-        const std::string relative = path.substr(prefix.size());
+      if (image.run_task && run_task_changed) {
+        affected.insert(image.name);
+        continue;
+      }
+      if (covers(image.folder)) {
+        affected.insert(image.name);
+        continue;
+      }
+      if (Within(path, image.folder)) {
+        const std::string relative = path.substr(image.folder.size() + 1);
         // These decide what the context is even when .dockerignore drops
         // them; any other file counts when it is part of the context (which
         // also covers a file the change deleted).
@@ -196,7 +257,7 @@ absl::flat_hash_set<std::string> DirectlyAffected(
         continue;
       }
       for (const std::string& include : image.include_paths) {
-        if (path == include || absl::StartsWith(path, include + "/")) {
+        if (covers(include) || Within(path, include)) {
           affected.insert(image.name);
           break;
         }

@@ -45,11 +45,19 @@ std::vector<GraphNode> NodesFromTree(const ImageTree& tree);
 absl::Status ComputeContextHashes(const ImageTree& tree,
                                   std::vector<GraphNode>* nodes);
 
+// A changed path as DirectlyAffected takes it: relative to the workspace
+// root `root`, cleaned. An absolute path must lie inside the workspace; a
+// path outside it (absolute, or leaving it with `..`) is an error.
+absl::StatusOr<std::string> NormalizeChangedPath(absl::string_view root,
+                                                 absl::string_view path);
+
 // Images whose context a changed path (relative to the repository root, as
-// `git diff --name-only` prints it) touches directly: a file of the folder
-// that .dockerignore keeps (present or deleted), its Dockerfile,
-// .dockerignore, build-args or extra-files, a file an include pulls in, or the
-// kind.yml.
+// `git diff --name-only` prints it; a directory covers everything below it)
+// touches directly: a file of the folder that is part of the context
+// (present or deleted), its .dockerignore, build-args or extra-files, a file
+// an include pulls in, the run-task files (and IMAGES/RUN_TASK) for images
+// that `# %include-run-task`, or the kind.yml. Every image built from a
+// folder (taskgraph's definition:) is affected by it.
 absl::flat_hash_set<std::string> DirectlyAffected(
     const ImageTree& tree, const std::vector<std::string>& changed_paths);
 

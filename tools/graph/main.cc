@@ -63,9 +63,11 @@ Usage:
   bazel run //tools/graph -- --graph_json=bazel-bin/images/graph.json \
       --format=dot
 
---affected-by takes paths relative to the repository root; '-' reads them
-from stdin. With --format=text it prints one image name per line; json and
-dot show the affected part of the graph.
+--affected-by takes paths relative to the repository root (or absolute ones
+inside it); a directory stands for every file below it; '-' reads them from
+stdin; a path outside the workspace is a usage error (exit 2). With
+--format=text it prints one image name per line; json and dot show the
+affected part of the graph.
 
 Read from the tree, an image whose context holds Bazel-built files
 (extra-files), and every image built on it, has no context hash: only a build
@@ -152,6 +154,9 @@ int Run(const std::vector<std::string>& affected_by, bool affected_mode) {
     absl::StatusOr<ImageTree> scanned = ScanImageTree(options);
     if (!scanned.ok()) return Fail(scanned.status());
     tree = *std::move(scanned);
+    for (const std::string& warning : tree->warnings) {
+      std::cerr << "graph: warning: " << warning << "\n";
+    }
     nodes = NodesFromTree(*tree);
     // Hashes are not needed to answer which images a change affects.
     if (absl::GetFlag(FLAGS_hashes) && format != "labels" &&
@@ -170,9 +175,20 @@ int Run(const std::vector<std::string>& affected_by, bool affected_mode) {
 
   std::string text;
   if (affected_mode) {
-    for (const std::string& path : affected_by) graph->add_affected_by(path);
+    std::vector<std::string> paths;
+    for (const std::string& path : affected_by) {
+      absl::StatusOr<std::string> normalized =
+          NormalizeChangedPath(tree->root, path);
+      if (!normalized.ok()) {
+        std::cerr << "graph: --affected-by=" << path << ": "
+                  << normalized.status().message() << "\n";
+        return kExitUsage;
+      }
+      paths.push_back(*normalized);
+      graph->add_affected_by(*normalized);
+    }
     ImageGraph affected = Subgraph(
-        *graph, WithDescendants(*graph, DirectlyAffected(*tree, affected_by)));
+        *graph, WithDescendants(*graph, DirectlyAffected(*tree, paths)));
     if (format == "text") {
       for (const std::string& name : affected.topological_order()) {
         absl::StrAppend(&text, name, "\n");

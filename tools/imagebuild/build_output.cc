@@ -65,9 +65,15 @@ int StepLine(const Dockerfile& dockerfile, absl::string_view step) {
 absl::Status BuildFailure(const BuildOutputTracker& tracker,
                           const Dockerfile& dockerfile,
                           absl::string_view dockerfile_label, int exit_code,
-                          absl::string_view all_output) {
+                          absl::string_view all_output,
+                          const std::vector<int>* source_lines) {
   std::string where(dockerfile_label);
   int line = StepLine(dockerfile, tracker.step());
+  if (line > 0 && source_lines != nullptr) {
+    line = line <= static_cast<int>(source_lines->size())
+               ? (*source_lines)[line - 1]
+               : 0;
+  }
   if (line > 0) absl::StrAppend(&where, ":", line);
   // A source outside the context: buildah's own words ("possible escaping
   // context directory error") do not say what is allowed.

@@ -6,6 +6,7 @@
 
 #include <deque>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -45,11 +46,13 @@ int StepLine(const Dockerfile& dockerfile, absl::string_view step);
 // The error for a `buildah build` that exited with `exit_code`: the
 // Dockerfile (`dockerfile_label`) and line of the failing step, the reason,
 // and the step's last lines of output (`all_output` when the tracker kept
-// none).
+// none). With `source_lines`, line L of `dockerfile` (what buildah built)
+// is reported as source_lines[L-1], the line of the file as written.
 absl::Status BuildFailure(const BuildOutputTracker& tracker,
                           const Dockerfile& dockerfile,
                           absl::string_view dockerfile_label, int exit_code,
-                          absl::string_view all_output);
+                          absl::string_view all_output,
+                          const std::vector<int>* source_lines = nullptr);
 
 }  // namespace imagegraph
 

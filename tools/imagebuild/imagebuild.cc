@@ -34,6 +34,7 @@
 #include "tools/imagebuild/docker_archive.h"
 #include "tools/tree/reference_map.h"
 #include "tools/tree/resolver.h"
+#include "tools/tree/taskgraph_syntax.h"
 
 namespace imagegraph {
 namespace {
@@ -118,7 +119,12 @@ class ImageBuilder {
   std::string dockerfile_label_;
   std::string context_hash_;
   std::vector<std::string> tags_;
+  // The Dockerfile of the context with # %ARG applied, and the one buildah
+  // builds (references rewritten, run-task lines inserted) with the source
+  // line of each of its lines.
   Dockerfile dockerfile_;
+  Dockerfile built_dockerfile_;
+  std::vector<int> built_source_lines_;
   std::vector<ImageReference> refs_;
   absl::flat_hash_map<std::string, std::string> parent_tags_;
   absl::flat_hash_map<std::string, std::string> base_tags_;
@@ -150,10 +156,19 @@ absl::Status ImageBuilder::LoadDockerfile() {
         request_.context_tar, ": the context has no ", request_.dockerfile,
         " (--dockerfile names a path inside the context)"));
   }
-  IG_ASSIGN_OR_RETURN(dockerfile_, ParseDockerfile(dockerfile_label_, *text));
-
   absl::flat_hash_map<std::string, std::string> build_args(
       request_.build_args.begin(), request_.build_args.end());
+  // As the generator and the context hash read it: taskgraph's # %ARG
+  // applied.
+  IG_ASSIGN_OR_RETURN(
+      const std::string substituted,
+      SubstitutePercentArgs(
+          dockerfile_label_, *text, build_args,
+          !request_.declared_parent.empty(), [](absl::string_view name) {
+            return absl::StrCat("give it as --build_arg=", name, "=VALUE");
+          }));
+  IG_ASSIGN_OR_RETURN(dockerfile_,
+                      ParseDockerfile(dockerfile_label_, substituted));
   IG_ASSIGN_OR_RETURN(refs_, ResolveWithReferenceMap(dockerfile_, build_args,
                                                      request_.references,
                                                      request_.declared_parent));
@@ -268,9 +283,15 @@ absl::StatusOr<std::string> ImageBuilder::RewrittenDockerfile() {
   IG_ASSIGN_OR_RETURN(
       std::string rewritten,
       RewriteReferences(dockerfile_, refs_, parent_tags_, base_tags_));
+  // taskgraph's # %include-run-task copies its files (in the context at
+  // run-task/) into the image; messages keep naming the source lines.
+  WithRunTask built = InsertRunTaskLines(rewritten);
+  IG_ASSIGN_OR_RETURN(built_dockerfile_,
+                      ParseDockerfile(dockerfile_label_, built.text));
+  built_source_lines_ = std::move(built.source_lines);
   // Outside the context, so that `COPY .` copies the Dockerfile as written.
   const std::string path = temp_root_ + "/Dockerfile.local";
-  IG_RETURN_IF_ERROR(WriteFileAtomically(path, rewritten));
+  IG_RETURN_IF_ERROR(WriteFileAtomically(path, built.text));
   return path;
 }
 
@@ -317,8 +338,9 @@ absl::Status ImageBuilder::BuildWithBuildah(
   IG_ASSIGN_OR_RETURN(SubprocessResult result, buildah_.Run(args, options));
   if (result.exit_code == 0) return absl::OkStatus();
 
-  return BuildFailure(tracker, dockerfile_, dockerfile_label_, result.exit_code,
-                      result.stdout_text);
+  return BuildFailure(tracker, built_dockerfile_, dockerfile_label_,
+                      result.exit_code, result.stdout_text,
+                      &built_source_lines_);
 }
 
 absl::StatusOr<ImageMetadata> ImageBuilder::Export() {

@@ -1,6 +1,8 @@
 #include "tools/imagegen/build_file.h"
 
 #include <algorithm>
+#include <map>
+#include <set>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -8,6 +10,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "tools/common/status_macros.h"
 #include "tools/tree/reference_map.h"
 
 namespace imagegraph {
@@ -71,21 +75,91 @@ void AppendString(std::string* out, absl::string_view name,
   absl::StrAppend(out, "    ", name, " = ", StarlarkString(value), ",\n");
 }
 
-std::string RenderImage(const ImageFolder& image,
-                        const BuildFileOptions& options) {
+// Where the tree's inputs outside its package live, by package.
+struct OutsideInputs {
+  // package ("" for the root) -> files and included directories, relative
+  // to the package.
+  std::map<std::string, std::set<std::string>> files;
+  std::map<std::string, std::set<std::string>> dirs;
+};
+
+std::string RelativeTo(absl::string_view package, absl::string_view path) {
+  return std::string(package.empty() ? path : path.substr(package.size() + 1));
+}
+
+std::string DirTarget(absl::string_view dir) {
+  return absl::StrCat("imagegraph/", dir);
+}
+
+class Labels {
+ public:
+  explicit Labels(const ImageTree& tree) : tree_(tree) {}
+
+  // The label of a file (or, `dir`, of an included directory) relative to
+  // the root, as the tree's package writes it; outside files are recorded.
+  std::string Of(const std::string& path, bool dir) {
+    const std::string package = FilePackage(tree_.root, tree_.images_dir, path);
+    const std::string relative = RelativeTo(package, path);
+    if (package == tree_.images_dir) return relative;
+    (dir ? outside_.dirs : outside_.files)[package].insert(relative);
+    return absl::StrCat("//", package, ":",
+                        dir ? DirTarget(relative) : relative);
+  }
+
+  const OutsideInputs& outside() const { return outside_; }
+
+ private:
+  const ImageTree& tree_;
+  OutsideInputs outside_;
+};
+
+bool IsDirectoryInclude(const TreeImage& image, const std::string& include) {
+  // A file include pulls in exactly itself.
+  return !std::binary_search(image.include_files.begin(),
+                             image.include_files.end(), include);
+}
+
+std::vector<std::string> IncludeLabels(const ImageTree& tree,
+                                       const TreeImage& image, Labels* labels) {
+  std::set<std::string> out;
+  for (const std::string& include : image.include_paths) {
+    if (!IsDirectoryInclude(image, include)) {
+      out.insert(labels->Of(include, false));
+      continue;
+    }
+    if (FilePackage(tree.root, tree.images_dir, include + "/x") !=
+        tree.images_dir) {
+      // Outside: one glob in the directory's package, so that a new file
+      // there is seen.
+      out.insert(labels->Of(include, true));
+      continue;
+    }
+    for (const std::string& file : image.include_files) {
+      if (absl::StartsWith(file, include + "/")) {
+        out.insert(labels->Of(file, false));
+      }
+    }
+  }
+  return std::vector<std::string>(out.begin(), out.end());
+}
+
+std::string RenderImage(const ImageTree& tree, const TreeImage& image,
+                        const BuildFileOptions& options, Labels* labels) {
   std::string out = "docker_image(\n";
   // Arguments in buildifier's order: name, srcs, then alphabetical.
   AppendString(&out, "name", image.name);
   std::vector<std::string> srcs;
   for (const std::string& file : image.files) {
-    srcs.push_back(absl::StrCat(image.name, "/", file));
+    srcs.push_back(absl::StrCat(image.folder_name, "/", file));
   }
   AppendList(&out, "srcs", BuildifierSorted(srcs));
   AppendDict(&out, "build_args", image.build_args);
-  AppendString(&out, "dockerfile", absl::StrCat(image.name, "/Dockerfile"));
+  AppendString(&out, "dockerfile",
+               absl::StrCat(image.folder_name, "/Dockerfile"));
   AppendDict(&out, "extra_files", image.extra_files);
   AppendString(&out, "hash", image.hash_file);
-  AppendList(&out, "includes", BuildifierSorted(image.include_labels));
+  AppendList(&out, "includes",
+             BuildifierSorted(IncludeLabels(tree, image, labels)));
   if (!image.declared_parent.empty()) {
     AppendString(&out, "parent", absl::StrCat(":", image.declared_parent));
   }
@@ -94,10 +168,108 @@ std::string RenderImage(const ImageFolder& image,
              std::vector<std::pair<std::string, std::string>>(
                  references.begin(), references.end()));
   AppendString(&out, "registry", image.registry_file);
+  if (image.run_task) {
+    std::vector<std::string> run_task;
+    for (const std::string& file : tree.run_task_files) {
+      run_task.push_back(labels->Of(file, false));
+    }
+    AppendList(&out, "run_task", BuildifierSorted(run_task));
+  }
   AppendList(&out, "tags", BuildifierSorted(options.image_tags));
   AppendString(&out, "version", image.version_file);
   AppendList(&out, "visibility", BuildifierSorted(options.image_visibility));
   absl::StrAppend(&out, ")\n");
+  return out;
+}
+
+// The BUILD file of `package`: the one that exists, else BUILD.bazel.
+std::string PackageBuildFile(absl::string_view package,
+                             const FileReader& read) {
+  const std::string dir = package.empty() ? "" : absl::StrCat(package, "/");
+  const std::string bazel = absl::StrCat(dir, "BUILD.bazel");
+  if (read(bazel).has_value()) return bazel;
+  const std::string plain = absl::StrCat(dir, "BUILD");
+  if (read(plain).has_value()) return plain;
+  return bazel;
+}
+
+// Replaces the region between the lines starting `begin` and `end` (both
+// kept in `region`); appends it when there is none; `fix` says how to write
+// it again when it is damaged.
+absl::StatusOr<std::string> ReplaceRegion(absl::string_view text,
+                                          absl::string_view begin_marker,
+                                          absl::string_view end_marker,
+                                          absl::string_view region,
+                                          absl::string_view display_path,
+                                          absl::string_view fix) {
+  size_t begin = std::string::npos, end = std::string::npos;
+  int begin_count = 0, end_count = 0;
+  size_t line_start = 0;
+  while (line_start < text.size()) {
+    size_t line_end = text.find('\n', line_start);
+    size_t next = line_end == std::string::npos ? text.size() : line_end + 1;
+    absl::string_view line = text.substr(line_start, next - line_start);
+    if (absl::StartsWith(line, begin_marker)) {
+      ++begin_count;
+      begin = line_start;
+    } else if (absl::StartsWith(line, end_marker)) {
+      ++end_count;
+      end = next;
+    }
+    line_start = next;
+  }
+  if (begin_count == 0 && end_count == 0) {
+    std::string out(text);
+    if (!out.empty() && out.back() != '\n') out += "\n";
+    if (!out.empty()) out += "\n";
+    return absl::StrCat(out, region);
+  }
+  if (begin_count != 1 || end_count != 1 || end < begin) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        display_path, ": the generated region is damaged (", begin_count,
+        " lines starting \"", begin_marker, "\", ", end_count, " starting \"",
+        end_marker,
+        "\", in that order expected once each): delete the region, then run ",
+        fix, " to write it again"));
+  }
+  return absl::StrCat(text.substr(0, begin), region, text.substr(end));
+}
+
+std::string UpdateCommand(const ImageTree& tree) {
+  return absl::StrCat("`bazel run //", tree.images_dir, ":update`");
+}
+
+std::string RenderExports(const ImageTree& tree, absl::string_view package,
+                          absl::string_view build_file_name,
+                          const std::set<std::string>& files,
+                          const std::set<std::string>& dirs) {
+  std::string out =
+      absl::StrCat("# BEGIN imagegraph exports for //", tree.images_dir, ": ",
+                   UpdateCommand(tree),
+                   " writes this region from the image tree; do not edit\n");
+  std::vector<std::string> exported(files.begin(), files.end());
+  exported.emplace_back(build_file_name);
+  absl::StrAppend(&out, "exports_files(");
+  if (exported.size() == 1) {
+    absl::StrAppend(&out, "[", StarlarkString(exported[0]), "])\n");
+  } else {
+    absl::StrAppend(&out, "[\n");
+    for (const std::string& file : BuildifierSorted(exported)) {
+      absl::StrAppend(&out, "    ", StarlarkString(file), ",\n");
+    }
+    absl::StrAppend(&out, "])\n");
+  }
+  for (const std::string& dir : dirs) {
+    absl::StrAppend(&out, "\nfilegroup(\n");
+    AppendString(&out, "name", DirTarget(dir));
+    absl::StrAppend(&out, "    srcs = glob([",
+                    StarlarkString(absl::StrCat(dir, "/**")), "]),\n");
+    AppendList(&out, "visibility",
+               {absl::StrCat("//", tree.images_dir, ":__pkg__")});
+    absl::StrAppend(&out, ")\n");
+  }
+  absl::StrAppend(&out, "# END imagegraph exports for //", tree.images_dir,
+                  "\n");
   return out;
 }
 
@@ -151,36 +323,77 @@ std::string StarlarkString(absl::string_view value) {
   return out;
 }
 
-std::string RenderGeneratedRegion(const ImageTree& tree,
-                                  const BuildFileOptions& options) {
-  std::string out =
-      absl::StrCat(kBeginMarker, " by `bazel run //", tree.images_dir,
-                   ":update` from the image folders; do not edit\n");
-  for (const ImageFolder& image : tree.images) {
-    absl::StrAppend(&out, RenderImage(image, options), "\n");
+namespace {
+
+// The region and the outside inputs its labels name.
+std::string RenderRegion(const ImageTree& tree, const BuildFileOptions& options,
+                         Labels* labels) {
+  std::string out = absl::StrCat(kBeginMarker, " by ", UpdateCommand(tree),
+                                 " from the image folders; do not edit\n");
+  for (const TreeImage& image : tree.images) {
+    absl::StrAppend(&out, RenderImage(tree, image, options, labels), "\n");
   }
-  std::vector<std::string> labels;
-  for (const ImageFolder& image : tree.images) {
-    labels.push_back(absl::StrCat(":", image.name));
+  std::vector<std::string> images;
+  for (const TreeImage& image : tree.images) {
+    images.push_back(absl::StrCat(":", image.name));
   }
   absl::StrAppend(&out, "image_graph(\n");
   AppendString(&out, "name", options.graph_name);
-  if (labels.empty()) {
+  if (images.empty()) {
     absl::StrAppend(&out, "    images = [],\n");
   } else {
-    AppendList(&out, "images", BuildifierSorted(labels));
+    AppendList(&out, "images", BuildifierSorted(images));
+  }
+  absl::StrAppend(&out, ")\n\n");
+
+  // What the staleness test reads besides this package's files: kind.yml
+  // and, through the labels above, the outside includes and run-task files
+  // with the BUILD files of their packages.
+  if (!tree.kind_yml.empty()) labels->Of(tree.kind_yml, false);
+  std::vector<std::string> inputs;
+  for (const auto& [package, files] : labels->outside().files) {
+    for (const std::string& file : files) {
+      inputs.push_back(absl::StrCat("//", package, ":", file));
+    }
+  }
+  for (const auto& [package, dirs] : labels->outside().dirs) {
+    for (const std::string& dir : dirs) {
+      inputs.push_back(absl::StrCat("//", package, ":", DirTarget(dir)));
+    }
+  }
+  if (!tree.kind_yml.empty() && FilePackage(tree.root, tree.images_dir,
+                                            tree.kind_yml) == tree.images_dir) {
+    inputs.push_back(RelativeTo(tree.images_dir, tree.kind_yml));
+  }
+  absl::StrAppend(&out,
+                  "# Inputs of the generator outside this package, for the "
+                  "staleness test.\nfilegroup(\n");
+  AppendString(&out, "name", kTreeInputsTarget);
+  if (inputs.empty()) {
+    absl::StrAppend(&out, "    srcs = [],\n");
+  } else {
+    AppendList(&out, "srcs", BuildifierSorted(inputs));
   }
   absl::StrAppend(&out, ")\n\n", kEndMarker, "\n");
   return out;
 }
 
+}  // namespace
+
+std::string RenderGeneratedRegion(const ImageTree& tree,
+                                  const BuildFileOptions& options) {
+  Labels labels(tree);
+  return RenderRegion(tree, options, &labels);
+}
+
 absl::StatusOr<std::string> UpdateBuildFile(
     const std::optional<std::string>& existing, const ImageTree& tree,
     const BuildFileOptions& options, absl::string_view display_path) {
-  const std::string region = RenderGeneratedRegion(tree, options);
+  Labels labels(tree);
+  const std::string region = RenderRegion(tree, options, &labels);
   if (!existing.has_value()) {
     return absl::StrCat(
-        "# The image tree: one docker_image per image folder, and the graph.\n"
+        "# The image tree: one docker_image per image, and the graph.\n"
         "# `bazel run //",
         tree.images_dir,
         ":update` regenerates the region between the BEGIN and\n"
@@ -192,39 +405,134 @@ absl::StatusOr<std::string> UpdateBuildFile(
         "\n",
         region);
   }
-  const std::string& text = *existing;
-  size_t begin = std::string::npos, end = std::string::npos;
-  int begin_count = 0, end_count = 0;
-  size_t line_start = 0;
-  while (line_start < text.size()) {
-    size_t line_end = text.find('\n', line_start);
-    size_t next = line_end == std::string::npos ? text.size() : line_end + 1;
-    absl::string_view line(text.data() + line_start, next - line_start);
-    if (absl::StartsWith(line, kBeginMarker)) {
-      ++begin_count;
-      begin = line_start;
-    } else if (absl::StartsWith(line, kEndMarker)) {
-      ++end_count;
-      end = next;
+  IG_ASSIGN_OR_RETURN(std::string text,
+                      ReplaceRegion(*existing, kBeginMarker, kEndMarker, region,
+                                    display_path, UpdateCommand(tree)));
+  return EnsureLoad(text, options.defs_bzl, {"docker_image", "image_graph"});
+}
+
+absl::StatusOr<std::vector<GeneratedFile>> GenerateFiles(
+    const ImageTree& tree, const BuildFileOptions& options,
+    absl::string_view build_file, const FileReader& read) {
+  std::vector<GeneratedFile> files;
+  GeneratedFile main;
+  main.path = std::string(build_file);
+  main.existing = read(main.path);
+  IG_ASSIGN_OR_RETURN(main.text,
+                      UpdateBuildFile(main.existing, tree, options, main.path));
+  files.push_back(std::move(main));
+
+  if (!options.exports) return files;
+  Labels labels(tree);
+  RenderRegion(tree, options, &labels);
+  std::set<std::string> packages;
+  for (const auto& [package, unused] : labels.outside().files) {
+    packages.insert(package);
+  }
+  for (const auto& [package, unused] : labels.outside().dirs) {
+    packages.insert(package);
+  }
+  static const std::set<std::string> kNone;
+  for (const std::string& package : packages) {
+    GeneratedFile exports;
+    exports.path = PackageBuildFile(package, read);
+    exports.existing = read(exports.path);
+    const std::string name(exports.path.substr(exports.path.rfind('/') + 1));
+    auto files_of = labels.outside().files.find(package);
+    auto dirs_of = labels.outside().dirs.find(package);
+    const std::string region = RenderExports(
+        tree, package, name,
+        files_of == labels.outside().files.end() ? kNone : files_of->second,
+        dirs_of == labels.outside().dirs.end() ? kNone : dirs_of->second);
+    const std::string begin =
+        absl::StrCat("# BEGIN imagegraph exports for //", tree.images_dir, ":");
+    const std::string end =
+        absl::StrCat("# END imagegraph exports for //", tree.images_dir);
+    if (!exports.existing.has_value()) {
+      exports.text =
+          absl::StrCat("# Files of this package that the image tree //",
+                       tree.images_dir, " uses.\n\n", region);
+    } else {
+      IG_ASSIGN_OR_RETURN(exports.text,
+                          ReplaceRegion(*exports.existing, begin, end, region,
+                                        exports.path, UpdateCommand(tree)));
     }
-    line_start = next;
+    files.push_back(std::move(exports));
   }
-  if (begin_count == 0 && end_count == 0) {
-    std::string out = text;
-    if (!out.empty() && out.back() != '\n') out += "\n";
-    if (!out.empty()) out += "\n";
-    return absl::StrCat(out, region);
+  return files;
+}
+
+std::string EnsureLoad(absl::string_view text, absl::string_view module,
+                       const std::vector<std::string>& symbols) {
+  const std::string quoted = StarlarkString(module);
+  // An existing load of the module: add what it lacks.
+  const std::string start = absl::StrCat("load(", quoted);
+  size_t at = 0;
+  while ((at = text.find(start, at)) != absl::string_view::npos) {
+    if (at == 0 || text[at - 1] == '\n') break;
+    at += start.size();
   }
-  if (begin_count != 1 || end_count != 1 || end < begin) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        display_path, ": the generated region is damaged (", begin_count,
-        " lines starting \"", kBeginMarker, "\", ", end_count, " starting \"",
-        kEndMarker,
-        "\", in that order expected once each): delete the region, then run "
-        "`bazel run //",
-        tree.images_dir, ":update` to write it again"));
+  if (at != absl::string_view::npos) {
+    const size_t close = text.find(')', at);
+    if (close == absl::string_view::npos) return std::string(text);
+    std::set<std::string> present;
+    absl::string_view args =
+        text.substr(at + start.size(), close - at - start.size());
+    size_t quote = 0;
+    while ((quote = args.find('"', quote)) != absl::string_view::npos) {
+      const size_t end_quote = args.find('"', quote + 1);
+      if (end_quote == absl::string_view::npos) break;
+      present.insert(
+          std::string(args.substr(quote + 1, end_quote - quote - 1)));
+      quote = end_quote + 1;
+    }
+    bool missing = false;
+    for (const std::string& symbol : symbols) {
+      missing = present.insert(symbol).second || missing;
+    }
+    if (!missing) return std::string(text);
+    std::string load = start;
+    for (const std::string& symbol : present) {
+      absl::StrAppend(&load, ", ", StarlarkString(symbol));
+    }
+    absl::StrAppend(&load, ")");
+    return absl::StrCat(text.substr(0, at), load, text.substr(close + 1));
   }
-  return absl::StrCat(text.substr(0, begin), region, text.substr(end));
+  // None: a new load after the leading loads, else after the leading
+  // comment block.
+  std::string load = absl::StrCat("load(", quoted);
+  for (const std::string& symbol : symbols) {
+    absl::StrAppend(&load, ", ", StarlarkString(symbol));
+  }
+  absl::StrAppend(&load, ")\n");
+  size_t after_comments = 0, after_loads = 0, pos = 0;
+  bool comments_done = false, in_load = false;
+  while (pos < text.size()) {
+    const size_t line_end = text.find('\n', pos);
+    const size_t next =
+        line_end == absl::string_view::npos ? text.size() : line_end + 1;
+    const absl::string_view line =
+        absl::StripAsciiWhitespace(text.substr(pos, next - pos));
+    if (in_load || absl::StartsWith(line, "load(")) {
+      in_load = line.empty() || line.back() != ')';
+      after_loads = next;
+      comments_done = true;
+    } else if (absl::StartsWith(line, "#")) {
+      if (!comments_done) after_comments = next;
+    } else if (line.empty()) {
+      comments_done = true;
+    } else {
+      break;
+    }
+    pos = next;
+  }
+  if (after_loads > 0) {
+    return absl::StrCat(text.substr(0, after_loads), load,
+                        text.substr(after_loads));
+  }
+  if (after_comments == 0) return absl::StrCat(load, "\n", text);
+  return absl::StrCat(text.substr(0, after_comments), "\n", load,
+                      text.substr(after_comments));
 }
 
 std::string ShortDiff(absl::string_view old_text, absl::string_view new_text,

@@ -1,9 +1,14 @@
-// Renders images/BUILD.bazel: one docker_image per image folder and the
-// image_graph, inside a delimited region that the generator owns; text
-// outside the region is kept byte for byte.
+// Renders the files the BUILD generator owns: in the tree's BUILD file, a
+// delimited region with one docker_image per image, the image_graph and the
+// filegroup of the tree's inputs outside its package (for the staleness
+// test); in the BUILD file of each package holding such inputs (kind.yml,
+// includes, run-task files), a region that exports them. Text outside the
+// regions is kept byte for byte, except that the tree's BUILD file gets the
+// load statement its region needs.
 #ifndef IMAGEGRAPH_TOOLS_IMAGEGEN_BUILD_FILE_H_
 #define IMAGEGRAPH_TOOLS_IMAGEGEN_BUILD_FILE_H_
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +21,8 @@ namespace imagegraph {
 
 inline constexpr char kBeginMarker[] = "# BEGIN imagegraph generated";
 inline constexpr char kEndMarker[] = "# END imagegraph generated";
+// The filegroup of the tree's inputs outside its package.
+inline constexpr char kTreeInputsTarget[] = "tree.inputs";
 
 struct BuildFileOptions {
   // Where docker_image and image_graph are loaded from (fresh files only).
@@ -27,6 +34,9 @@ struct BuildFileOptions {
   std::vector<std::string> image_tags;
   // Visibility of every docker_image (empty: the package default).
   std::vector<std::string> image_visibility;
+  // Write the regions that export the tree's inputs outside its package
+  // (off for a fixture tree that is no Bazel package).
+  bool exports = true;
 };
 
 // The generated region, BEGIN and END lines included.
@@ -39,6 +49,31 @@ std::string RenderGeneratedRegion(const ImageTree& tree,
 absl::StatusOr<std::string> UpdateBuildFile(
     const std::optional<std::string>& existing, const ImageTree& tree,
     const BuildFileOptions& options, absl::string_view display_path);
+
+// A file the generator writes: its path relative to the root, its text now
+// (nullopt when absent) and after.
+struct GeneratedFile {
+  std::string path;
+  std::optional<std::string> existing;
+  std::string text;
+};
+
+// Reads a file relative to the root; nullopt when absent.
+using FileReader =
+    std::function<std::optional<std::string>(const std::string& path)>;
+
+// Every file the generator writes for `tree`: the tree's BUILD file at
+// `build_file` (relative to the root), then the BUILD files of the packages
+// holding its inputs outside its package, by path.
+absl::StatusOr<std::vector<GeneratedFile>> GenerateFiles(
+    const ImageTree& tree, const BuildFileOptions& options,
+    absl::string_view build_file, const FileReader& read);
+
+// `text` (a BUILD file) with a load of `module` that provides `symbols`:
+// an existing load of it gets the missing ones, else a load is added after
+// the file's leading comments and loads.
+std::string EnsureLoad(absl::string_view text, absl::string_view module,
+                       const std::vector<std::string>& symbols);
 
 // Orders strings as buildifier sorts string lists (":x" labels after plain
 // names, then "//", then "@"; compared piecewise at '.' and ':').

@@ -1,11 +1,14 @@
 #include "tools/imagegen/build_file.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tools/common/file_util.h"
 
 namespace imagegraph {
 namespace {
@@ -13,15 +16,34 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
+// A repository root on disk, so that the packages of included files can be
+// told: tools/ is a package, lib/ is not (its files are the root's).
+const std::string& Root() {
+  static const std::string* root = [] {
+    // Kept for the whole test run.
+    auto* dir = new ScopedTempDirectory(
+        *ScopedTempDirectory::Create("build_file_test"));
+    const std::string path = dir->path();
+    std::filesystem::create_directories(path + "/tools");
+    std::filesystem::create_directories(path + "/lib/sub");
+    std::ofstream(path + "/tools/BUILD.bazel") << "";
+    return new std::string(path);
+  }();
+  return *root;
+}
+
 ImageTree SmallTree() {
   ImageTree tree;
+  tree.root = Root();
   tree.images_dir = "images";
-  ImageFolder base;
+  TreeImage base;
   base.name = "base";
+  base.folder_name = "base";
   base.files = {"Dockerfile", "a.b.sh", "a_c.sh"};
   base.registry_file = "REGISTRY";
-  ImageFolder child;
+  TreeImage child;
   child.name = "child";
+  child.folder_name = "child";
   child.files = {"Dockerfile"};
   child.declared_parent = "base";
   ImageReference parent;
@@ -39,7 +61,8 @@ ImageTree SmallTree() {
   child.references = {parent, zeta, pinned, zeta};
   child.parents = {"base", "zeta"};
   child.build_args = {{"K", "v \"q\""}};
-  child.include_labels = {"recipes/x.sh", "//tools:a"};
+  child.include_paths = {"images/recipes/x.sh", "tools/a"};
+  child.include_files = {"images/recipes/x.sh", "tools/a"};
   child.registry_file = "child/REGISTRY";
   child.version_file = "child/VERSION";
   child.hash_file = "child/HASH";
@@ -106,6 +129,13 @@ TEST(RenderTest, OneTargetPerImageAndTheGraph) {
             "    ],\n"
             ")\n"
             "\n"
+            "# Inputs of the generator outside this package, for the "
+            "staleness test.\n"
+            "filegroup(\n"
+            "    name = \"tree.inputs\",\n"
+            "    srcs = [\"//tools:a\"],\n"
+            ")\n"
+            "\n"
             "# END imagegraph generated\n");
 }
 
@@ -156,7 +186,11 @@ TEST(UpdateTest, KeepsTextOutsideTheRegion) {
   absl::StatusOr<std::string> text =
       UpdateBuildFile(existing, SmallTree(), {}, "images/BUILD.bazel");
   ASSERT_TRUE(text.ok()) << text.status();
-  EXPECT_EQ(*text, before + RenderGeneratedRegion(SmallTree(), {}) + after);
+  // The load gets what the region needs.
+  EXPECT_EQ(*text,
+            "# Hand-written.\nload(\"//rules:defs.bzl\", "
+            "\"docker_image\", \"image_graph\")\n\n" +
+                RenderGeneratedRegion(SmallTree(), {}) + after);
   // Stable: a second run changes nothing.
   EXPECT_EQ(*UpdateBuildFile(*text, SmallTree(), {}, "images/BUILD.bazel"),
             *text);
@@ -166,8 +200,10 @@ TEST(UpdateTest, AppendsARegionWhenThereIsNone) {
   absl::StatusOr<std::string> text = UpdateBuildFile(
       std::string("exports_files([\"a\"])"), SmallTree(), {}, "x/BUILD");
   ASSERT_TRUE(text.ok()) << text.status();
-  EXPECT_EQ(*text, "exports_files([\"a\"])\n\n" +
-                       RenderGeneratedRegion(SmallTree(), {}));
+  EXPECT_EQ(*text,
+            "load(\"//rules:defs.bzl\", \"docker_image\", \"image_graph\")"
+            "\n\nexports_files([\"a\"])\n\n" +
+                RenderGeneratedRegion(SmallTree(), {}));
 }
 
 TEST(UpdateTest, DamagedRegion) {
@@ -180,6 +216,102 @@ TEST(UpdateTest, DamagedRegion) {
             "imagegraph generated\", in that order expected once each): "
             "delete the region, then run `bazel run //images:update` to "
             "write it again");
+}
+
+TEST(UpdateTest, AddsTheLoadsTheRegionNeeds) {
+  const std::string region = RenderGeneratedRegion(SmallTree(), {});
+  // An existing load of the module gets the missing symbols.
+  absl::StatusOr<std::string> text = UpdateBuildFile(
+      std::string("# Header.\n\nload(\"//rules:defs.bzl\", "
+                  "\"image_tree_update\")\n\nimage_tree_update(name = "
+                  "\"update\")\n"),
+      SmallTree(), {}, "images/BUILD.bazel");
+  ASSERT_TRUE(text.ok()) << text.status();
+  EXPECT_EQ(*text,
+            "# Header.\n\nload(\"//rules:defs.bzl\", \"docker_image\", "
+            "\"image_graph\", \"image_tree_update\")\n\nimage_tree_update("
+            "name = \"update\")\n\n" +
+                region);
+  // None: one after the header comment (or after other loads).
+  EXPECT_EQ(EnsureLoad("# Header.\n# More.\n\nfilegroup(name = \"x\")\n",
+                       "//rules:defs.bzl", {"docker_image", "image_graph"}),
+            "# Header.\n# More.\n\nload(\"//rules:defs.bzl\", "
+            "\"docker_image\", \"image_graph\")\n\nfilegroup(name = "
+            "\"x\")\n");
+  EXPECT_EQ(EnsureLoad("load(\"//a:b.bzl\", \"x\")\nx()\n", "//rules:defs.bzl",
+                       {"docker_image"}),
+            "load(\"//a:b.bzl\", \"x\")\nload(\"//rules:defs.bzl\", "
+            "\"docker_image\")\nx()\n");
+  EXPECT_EQ(EnsureLoad("x()\n", "//rules:defs.bzl", {"docker_image"}),
+            "load(\"//rules:defs.bzl\", \"docker_image\")\n\nx()\n");
+  // Nothing missing: unchanged.
+  const std::string complete =
+      "load(\"//rules:defs.bzl\", \"docker_image\", \"image_graph\")\n";
+  EXPECT_EQ(
+      EnsureLoad(complete, "//rules:defs.bzl", {"docker_image", "image_graph"}),
+      complete);
+}
+
+TEST(GenerateFilesTest, OutsideInputsAreExportedByTheirPackages) {
+  ImageTree tree = SmallTree();
+  tree.kind_yml = "kinds/kind.yml";
+  tree.images[1].include_paths.push_back("lib");
+  tree.images[1].include_files = {"images/recipes/x.sh", "lib/one.sh",
+                                  "lib/sub/two.sh", "tools/a"};
+  const FileReader read =
+      [](const std::string& path) -> std::optional<std::string> {
+    if (path == "tools/BUILD.bazel") return std::string("# Tools.\n");
+    return std::nullopt;
+  };
+  absl::StatusOr<std::vector<GeneratedFile>> files =
+      GenerateFiles(tree, {}, "images/BUILD.bazel", read);
+  ASSERT_TRUE(files.ok()) << files.status();
+  ASSERT_EQ(files->size(), 3u);
+  EXPECT_EQ((*files)[0].path, "images/BUILD.bazel");
+  EXPECT_THAT((*files)[0].text, HasSubstr("    includes = [\n"
+                                          "        \"recipes/x.sh\",\n"
+                                          "        \"//:imagegraph/lib\",\n"
+                                          "        \"//tools:a\",\n"
+                                          "    ],\n"));
+  EXPECT_THAT((*files)[0].text, HasSubstr("    name = \"tree.inputs\",\n"
+                                          "    srcs = [\n"
+                                          "        \"//:imagegraph/lib\",\n"
+                                          "        \"//:kinds/kind.yml\",\n"
+                                          "        \"//tools:a\",\n"
+                                          "    ],\n"));
+  // The root package has no BUILD file yet: a new one.
+  EXPECT_EQ((*files)[1].path, "BUILD.bazel");
+  EXPECT_FALSE((*files)[1].existing.has_value());
+  EXPECT_EQ((*files)[1].text,
+            "# Files of this package that the image tree //images uses.\n"
+            "\n"
+            "# BEGIN imagegraph exports for //images: `bazel run "
+            "//images:update` writes this region from the image tree; do not "
+            "edit\n"
+            "exports_files([\n"
+            "    \"BUILD.bazel\",\n"
+            "    \"kinds/kind.yml\",\n"
+            "])\n"
+            "\n"
+            "filegroup(\n"
+            "    name = \"imagegraph/lib\",\n"
+            "    srcs = glob([\"lib/**\"]),\n"
+            "    visibility = [\"//images:__pkg__\"],\n"
+            ")\n"
+            "# END imagegraph exports for //images\n");
+  // tools/ has one: the region is appended, the rest kept.
+  EXPECT_EQ((*files)[2].path, "tools/BUILD.bazel");
+  EXPECT_EQ((*files)[2].text,
+            "# Tools.\n"
+            "\n"
+            "# BEGIN imagegraph exports for //images: `bazel run "
+            "//images:update` writes this region from the image tree; do not "
+            "edit\n"
+            "exports_files([\n"
+            "    \"BUILD.bazel\",\n"
+            "    \"a\",\n"
+            "])\n"
+            "# END imagegraph exports for //images\n");
 }
 
 TEST(ShortDiffTest, ShowsTheChangedLines) {

@@ -32,6 +32,10 @@ ABSL_FLAG(std::vector<std::string>, image_tags, {},
 ABSL_FLAG(std::vector<std::string>, image_visibility, {},
           "Visibility of every docker_image, comma-separated (e.g. "
           "//visibility:public); default: the package's.");
+ABSL_FLAG(bool, exports, true,
+          "Also write the regions that export the tree's inputs outside its "
+          "package (kind.yml, includes, run-task files) in the BUILD files of "
+          "their packages; --noexports for a tree that is no Bazel package.");
 ABSL_FLAG(std::string, build_file, "",
           "The generated file relative to the root (default: "
           "IMAGES/BUILD.bazel).");
@@ -71,57 +75,84 @@ int Run() {
     return kExitError;
   }
 
-  std::string display = absl::GetFlag(FLAGS_build_file);
-  if (display.empty()) {
-    display = absl::StrCat(tree_options.images_dir, "/BUILD.bazel");
+  for (const std::string& warning : tree->warnings) {
+    std::cerr << "imagegen: warning: " << warning << "\n";
   }
-  const std::string path = absl::StrCat(root, "/", display);
-  std::optional<std::string> existing;
-  if (absl::StatusOr<std::string> text = ReadFileToString(path); text.ok()) {
-    existing = *std::move(text);
+
+  std::string build_file = absl::GetFlag(FLAGS_build_file);
+  if (build_file.empty()) {
+    build_file = absl::StrCat(tree_options.images_dir, "/BUILD.bazel");
   }
   BuildFileOptions options;
   options.defs_bzl = absl::GetFlag(FLAGS_defs_bzl);
   options.image_tags = absl::GetFlag(FLAGS_image_tags);
   options.image_visibility = absl::GetFlag(FLAGS_image_visibility);
-  absl::StatusOr<std::string> updated =
-      UpdateBuildFile(existing, *tree, options, display);
-  if (!updated.ok()) {
-    std::cerr << "imagegen: " << updated.status().message() << "\n";
+  options.exports = absl::GetFlag(FLAGS_exports);
+  const FileReader read =
+      [&root](const std::string& path) -> std::optional<std::string> {
+    absl::StatusOr<std::string> text =
+        ReadFileToString(absl::StrCat(root, "/", path));
+    if (!text.ok()) return std::nullopt;
+    return *std::move(text);
+  };
+  absl::StatusOr<std::vector<GeneratedFile>> files =
+      GenerateFiles(*tree, options, build_file, read);
+  if (!files.ok()) {
+    std::cerr << "imagegen: " << files.status().message() << "\n";
     return kExitError;
   }
 
   if (mode == "print") {
-    std::cout << *updated;
+    // The tree's BUILD file; the others follow, each after a line naming it.
+    for (size_t i = 0; i < files->size(); ++i) {
+      if (i > 0) std::cout << "\n# ===== " << (*files)[i].path << "\n";
+      std::cout << (*files)[i].text;
+    }
     return 0;
   }
   if (mode == "check") {
-    if (existing.has_value() && *existing == *updated) return 0;
-    std::string fix = absl::GetFlag(FLAGS_update_command);
-    if (fix.empty()) {
-      fix = absl::StrCat("bazel run //", tree_options.images_dir, ":update");
+    int stale = 0;
+    for (const GeneratedFile& file : *files) {
+      if (file.existing.has_value() && *file.existing == file.text) continue;
+      if (stale++ == 0) {
+        std::string fix = absl::GetFlag(FLAGS_update_command);
+        if (fix.empty()) {
+          fix =
+              absl::StrCat("bazel run //", tree_options.images_dir, ":update");
+        }
+        std::cerr << "imagegen: " << file.path
+                  << (file.existing.has_value()
+                          ? " is stale: it does not match the image folders"
+                          : " does not exist")
+                  << ".\nFix: " << fix << "\n\n";
+      } else {
+        std::cerr << "imagegen: " << file.path << " is stale too\n";
+      }
+      std::cerr << ShortDiff(file.existing.value_or(""), file.text, file.path,
+                             absl::StrCat(file.path, " (generated)"));
     }
-    std::cerr << "imagegen: " << display
-              << (existing.has_value() ? " is stale: it does not match the "
-                                         "image folders"
-                                       : " does not exist")
-              << ".\nFix: " << fix << "\n\n"
-              << ShortDiff(existing.value_or(""), *updated, display,
-                           absl::StrCat(display, " (generated)"));
-    return kExitNegative;
+    return stale == 0 ? 0 : kExitNegative;
   }
-  if (existing.has_value() && *existing == *updated) {
-    std::cerr << "imagegen: " << display << " is up to date ("
+  int written = 0;
+  for (size_t i = 0; i < files->size(); ++i) {
+    const GeneratedFile& file = (*files)[i];
+    if (file.existing.has_value() && *file.existing == file.text) continue;
+    if (absl::Status status =
+            WriteFileAtomically(absl::StrCat(root, "/", file.path), file.text);
+        !status.ok()) {
+      std::cerr << "imagegen: " << status.message() << "\n";
+      return kExitError;
+    }
+    std::cerr << "imagegen: wrote " << file.path
+              << (i == 0 ? absl::StrCat(" (", tree->images.size(), " images)")
+                         : "")
+              << "\n";
+    ++written;
+  }
+  if (written == 0) {
+    std::cerr << "imagegen: " << build_file << " is up to date ("
               << tree->images.size() << " images)\n";
-    return 0;
   }
-  if (absl::Status written = WriteFileAtomically(path, *updated);
-      !written.ok()) {
-    std::cerr << "imagegen: " << written.message() << "\n";
-    return kExitError;
-  }
-  std::cerr << "imagegen: wrote " << display << " (" << tree->images.size()
-            << " images)\n";
   return 0;
 }
 

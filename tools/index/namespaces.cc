@@ -48,24 +48,6 @@ std::string HashNamespace(int level, absl::string_view name,
   return absl::StrCat(LevelPrefix(level), name, ".hash.", context_hash);
 }
 
-absl::Status ValidateImageName(absl::string_view name) {
-  bool ok = !name.empty() && name.size() <= 128 &&
-            (absl::ascii_islower(static_cast<unsigned char>(name[0])) ||
-             absl::ascii_isdigit(static_cast<unsigned char>(name[0])));
-  for (char c : name) {
-    ok = ok && (absl::ascii_islower(static_cast<unsigned char>(c)) ||
-                absl::ascii_isdigit(static_cast<unsigned char>(c)) ||
-                c == '_' || c == '-');
-  }
-  if (!ok) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "image name \"", name,
-        "\" is invalid: use 1 to 128 lowercase letters, digits, '_' or '-', "
-        "starting with a letter or digit (the image folder's name)"));
-  }
-  return absl::OkStatus();
-}
-
 absl::Status ValidateLevel(int level) {
   if (level < kMinLevel || level > kMaxLevel) {
     return absl::InvalidArgumentError(

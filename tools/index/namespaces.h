@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "tools/common/image_name.h"  // ValidateImageName
 
 namespace imagegraph {
 
@@ -40,9 +41,6 @@ inline constexpr size_t kMaxRegistryTagLength = 128;
 inline constexpr size_t kShortenedTagPrefixLength = 111;
 std::string RegistryTagForNamespace(absl::string_view ns);
 
-// An image name is lowercase letters, digits, '.', '_' and '-', starting with
-// a letter or digit (what Docker allows in a repository path component).
-absl::Status ValidateImageName(absl::string_view name);
 absl::Status ValidateLevel(int level);
 absl::Status ValidateContextHash(absl::string_view context_hash);
 

@@ -3,22 +3,27 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 #include <system_error>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "tools/common/file_util.h"
+#include "tools/common/image_name.h"
+#include "tools/common/sha256.h"
 #include "tools/common/status_macros.h"
 #include "tools/tree/folder_files.h"
 #include "tools/tree/graph_order.h"
 #include "tools/tree/kind_yml.h"
 #include "tools/tree/resolver.h"
+#include "tools/tree/taskgraph_syntax.h"
 
 namespace imagegraph {
 namespace {
@@ -73,14 +78,29 @@ absl::StatusOr<std::vector<std::string>> ListFiles(const std::string& dir,
   return files;
 }
 
-bool IsSha256(absl::string_view digest) {
-  if (!absl::ConsumePrefix(&digest, "sha256:") || digest.size() != 64) {
-    return false;
-  }
-  return std::all_of(digest.begin(), digest.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-  });
+// A file name Bazel cannot take as a label.
+absl::Status CheckLabelName(absl::string_view display) {
+  if (display.find('\n') == absl::string_view::npos) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "\"", absl::CEscape(display),
+      "\": a file name holding a newline cannot be a Bazel label, so its "
+      "package would not load: rename the file"));
 }
+
+// What a folder with a Dockerfile holds, shared by the images built from it.
+struct Folder {
+  std::string name;  // relative to the images dir
+  std::string path;  // relative to the root
+  std::string dockerfile_text;
+  std::vector<std::string> files;
+  ContextFilter context_filter;
+  std::vector<std::pair<std::string, std::string>> build_args;
+  std::vector<std::pair<std::string, std::string>> extra_files;
+  std::string registry_file, registry;
+  std::string version_file, version;
+  std::string hash_file, hash;
+  std::vector<std::string> users;  // the images built from it
+};
 
 class Scanner {
  public:
@@ -97,11 +117,10 @@ class Scanner {
                        ": no such image tree (a directory holding one "
                        "folder per image)"));
     }
-    const std::string registry = Join(images, "REGISTRY");
-    if (IsRegularFile(registry)) {
-      IG_ASSIGN_OR_RETURN(
-          tree_.registry,
-          ReadOneLineFile(registry, kRegistryFileHolds, Rel("REGISTRY")));
+    if (IsRegularFile(Join(images, "REGISTRY"))) {
+      IG_ASSIGN_OR_RETURN(tree_.registry,
+                          ReadOneLineFile(Join(images, "REGISTRY"),
+                                          kRegistryFileHolds, Rel("REGISTRY")));
     }
     IG_RETURN_IF_ERROR(LoadKind());
 
@@ -120,27 +139,60 @@ class Scanner {
     for (const std::string& name : names) {
       const std::string folder = Join(images, name);
       if (IsRegularFile(Join(folder, "Dockerfile"))) {
-        IG_RETURN_IF_ERROR(ScanImage(name));
+        IG_RETURN_IF_ERROR(CheckLabelName(Rel(name)));
+        IG_ASSIGN_OR_RETURN(Folder scanned, ScanFolder(name));
+        folders_.emplace(name, std::move(scanned));
       } else if (IsRegularFile(Join(folder, "HASH"))) {
         const std::string display = Rel(Join(name, "HASH"));
         IG_ASSIGN_OR_RETURN(
             std::string digest,
             ReadOneLineFile(Join(folder, "HASH"), kHashFileHolds, display));
-        if (!IsSha256(digest)) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              display, ": \"", digest,
-              "\" is not a digest: write sha256:<64 lowercase hex digits>"));
-        }
+        IG_RETURN_IF_ERROR(CheckDigest(digest, display));
         tree_.pinned_digests[name] = digest;
       }
     }
-    for (const auto& [task, unused] : kind_tasks_) {
-      if (tree_.Find(task) == nullptr) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            tree_.kind_yml, ": task ", task, " has no image folder ", Rel(task),
-            " with a Dockerfile: add the folder or remove the task"));
+
+    if (kind_.has_value()) {
+      for (const KindTask& task : kind_->tasks) {
+        auto folder = folders_.find(task.definition);
+        if (folder == folders_.end()) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              tree_.kind_yml, ":", task.line, ": task ", task.name,
+              task.definition == task.name
+                  ? ""
+                  : absl::StrCat(" (definition: ", task.definition, ")"),
+              " has no image folder ", Rel(task.definition),
+              " with a Dockerfile: add the folder or remove the task"));
+        }
+        IG_RETURN_IF_ERROR(AddImage(task.name, &folder->second, &task));
+      }
+      std::vector<std::string> unused;
+      for (const auto& [name, folder] : folders_) {
+        if (folder.users.empty()) unused.push_back(Rel(name));
+      }
+      if (!unused.empty()) {
+        tree_.warnings.push_back(absl::StrCat(
+            tree_.kind_yml, ": no task uses ", absl::StrJoin(unused, ", "),
+            ": ", unused.size() == 1 ? "it is" : "they are",
+            " not built (taskgraph builds only the folders its tasks name)"));
+      }
+    } else {
+      for (auto& [name, folder] : folders_) {
+        IG_RETURN_IF_ERROR(AddImage(name, &folder, nullptr));
       }
     }
+    for (const auto& [name, folder] : folders_) {
+      if (!folder.hash_file.empty() && folder.users.size() > 1) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            Rel(folder.hash_file), ": pins one pushed image, but tasks ",
+            absl::StrJoin(folder.users, ", "),
+            " build this folder: remove the HASH file (pin each task's image "
+            "where it is used instead)"));
+      }
+    }
+    std::sort(
+        tree_.images.begin(), tree_.images.end(),
+        [](const TreeImage& a, const TreeImage& b) { return a.name < b.name; });
     IG_RETURN_IF_ERROR(ResolveParents());
     return std::move(tree_);
   }
@@ -154,12 +206,34 @@ class Scanner {
     return Join(options_.images_dir, in_images);
   }
 
-  absl::Status LoadKind() {
-    std::string kind = options_.kind_yml;
-    if (kind.empty() &&
-        IsRegularFile(Abs(Join(options_.images_dir, "kind.yml")))) {
-      kind = Join(options_.images_dir, "kind.yml");
+  static absl::Status CheckDigest(absl::string_view digest,
+                                  absl::string_view display) {
+    if (IsSha256Digest(digest)) return absl::OkStatus();
+    return absl::InvalidArgumentError(absl::StrCat(
+        display, ": \"", digest,
+        "\" is not a digest: write sha256:<64 lowercase hex digits>"));
+  }
+
+  // The kind.yml the options name, or the one taskgraph's layout puts
+  // beside the tree; "" for none.
+  std::string FindKindYml() const {
+    if (!options_.kind_yml.empty()) return options_.kind_yml;
+    std::vector<std::string> candidates = {
+        Join(options_.images_dir, "kind.yml")};
+    const absl::string_view images = options_.images_dir;
+    if (images == "docker" || absl::EndsWith(images, "/docker")) {
+      const std::string parent(images.substr(0, images.size() - 6));
+      candidates.push_back(absl::StrCat(parent, "kinds/docker-image/kind.yml"));
+      candidates.push_back(absl::StrCat(parent, "ci/docker-image/kind.yml"));
     }
+    for (const std::string& candidate : candidates) {
+      if (IsRegularFile(Abs(candidate))) return candidate;
+    }
+    return "";
+  }
+
+  absl::Status LoadKind() {
+    const std::string kind = FindKindYml();
     if (kind.empty()) return absl::OkStatus();
     if (!IsRegularFile(Abs(kind))) {
       return absl::InvalidArgumentError(
@@ -167,45 +241,151 @@ class Scanner {
     }
     tree_.kind_yml = kind;
     IG_ASSIGN_OR_RETURN(std::string text, ReadFileToString(Abs(kind)));
-    IG_ASSIGN_OR_RETURN(kind_tasks_, ParseKindYml(text, kind));
+    KindYmlOptions kind_options;
+    kind_options.build_arch = MachineArch();
+    IG_ASSIGN_OR_RETURN(kind_, ParseKindYml(text, kind, kind_options));
+    for (const std::string& warning : kind_->warnings) {
+      tree_.warnings.push_back(warning);
+    }
     return absl::OkStatus();
   }
 
-  absl::Status ScanImage(const std::string& name) {
-    ImageFolder image;
-    image.name = name;
-    image.folder = Rel(name);
-    const std::string folder = Abs(image.folder);
-    const std::string dockerfile_path = Join(image.folder, "Dockerfile");
-    IG_ASSIGN_OR_RETURN(std::string text,
-                        ReadFileToString(Abs(dockerfile_path)));
-    IG_ASSIGN_OR_RETURN(image.dockerfile,
-                        ParseDockerfile(dockerfile_path, text));
-
-    const std::string ignore_path = Join(folder, ".dockerignore");
+  absl::StatusOr<Folder> ScanFolder(const std::string& name) {
+    Folder folder;
+    folder.name = name;
+    folder.path = Rel(name);
+    const std::string abs = Abs(folder.path);
+    IG_ASSIGN_OR_RETURN(folder.dockerfile_text,
+                        ReadFileToString(Join(abs, "Dockerfile")));
+    const std::string ignore_path = Join(abs, ".dockerignore");
     if (IsRegularFile(ignore_path)) {
       IG_ASSIGN_OR_RETURN(std::string ignore_text,
                           ReadFileToString(ignore_path));
-      IG_ASSIGN_OR_RETURN(
-          image.context_filter,
-          ContextFilter::Parse(ignore_text,
-                               Join(image.folder, ".dockerignore")));
+      IG_ASSIGN_OR_RETURN(folder.context_filter,
+                          ContextFilter::Parse(
+                              ignore_text, Join(folder.path, ".dockerignore")));
     }
-    std::vector<std::string> files;
     if (options_.list_files) {
-      IG_ASSIGN_OR_RETURN(files, ListFiles(folder, image.folder));
-    }
-    for (const std::string& file : files) {
-      if (IsBuildFileName(file.substr(file.rfind('/') + 1))) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            Join(image.folder, file),
-            ": a BUILD file inside an image folder makes it a separate Bazel "
-            "package, which hides its files from the image: remove it"));
+      IG_ASSIGN_OR_RETURN(std::vector<std::string> files,
+                          ListFiles(abs, folder.path));
+      for (const std::string& file : files) {
+        IG_RETURN_IF_ERROR(CheckLabelName(Join(folder.path, file)));
+        if (IsBuildFileName(file.substr(file.rfind('/') + 1))) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              Join(folder.path, file),
+              ": a BUILD file inside an image folder makes it a separate "
+              "Bazel package, which hides its files from the image: remove "
+              "it"));
+        }
+        if (folder.context_filter.Keeps(file)) folder.files.push_back(file);
       }
-      if (image.context_filter.Keeps(file)) {
-        image.files.push_back(file);
+    }
+
+    // Registry files.
+    if (IsRegularFile(Join(abs, "REGISTRY"))) {
+      folder.registry_file = Join(name, "REGISTRY");
+      IG_ASSIGN_OR_RETURN(
+          folder.registry,
+          ReadOneLineFile(Join(abs, "REGISTRY"), kRegistryFileHolds,
+                          Rel(folder.registry_file)));
+    } else if (!tree_.registry.empty()) {
+      folder.registry_file = "REGISTRY";
+      folder.registry = tree_.registry;
+    }
+    if (IsRegularFile(Join(abs, "VERSION"))) {
+      folder.version_file = Join(name, "VERSION");
+      IG_ASSIGN_OR_RETURN(
+          folder.version,
+          ReadOneLineFile(Join(abs, "VERSION"), kVersionFileHolds,
+                          Rel(folder.version_file)));
+    }
+    if (IsRegularFile(Join(abs, "HASH"))) {
+      folder.hash_file = Join(name, "HASH");
+      IG_ASSIGN_OR_RETURN(folder.hash,
+                          ReadOneLineFile(Join(abs, "HASH"), kHashFileHolds,
+                                          Rel(folder.hash_file)));
+      IG_RETURN_IF_ERROR(CheckDigest(folder.hash, Rel(folder.hash_file)));
+    }
+    const std::string extra_path = Join(abs, "extra-files");
+    if (IsRegularFile(extra_path)) {
+      IG_ASSIGN_OR_RETURN(std::string extra_text, ReadFileToString(extra_path));
+      IG_ASSIGN_OR_RETURN(
+          folder.extra_files,
+          ParseExtraFilesFile(extra_text, Join(folder.path, "extra-files")));
+    }
+    const std::string args_path = Join(abs, "build-args");
+    if (IsRegularFile(args_path)) {
+      IG_ASSIGN_OR_RETURN(std::string args_text, ReadFileToString(args_path));
+      IG_ASSIGN_OR_RETURN(
+          folder.build_args,
+          ParseBuildArgsFile(args_text, Join(folder.path, "build-args")));
+    }
+    return folder;
+  }
+
+  // The image `name` built from `folder`, with the task's parent: and args:
+  // when there is a kind.yml.
+  absl::Status AddImage(const std::string& name, Folder* folder,
+                        const KindTask* task) {
+    absl::Status valid = ValidateImageName(name);
+    if (!valid.ok()) {
+      return absl::InvalidArgumentError(
+          task == nullptr ? absl::StrCat(folder->path, ": ", valid.message(),
+                                         ": rename the folder")
+                          : absl::StrCat(tree_.kind_yml, ":", task->line,
+                                         ": task ", absl::CEscape(name), ": ",
+                                         valid.message(), ": rename the task"));
+    }
+    folder->users.push_back(name);
+    TreeImage image;
+    image.name = name;
+    image.folder_name = folder->name;
+    image.folder = folder->path;
+    image.files = folder->files;
+    image.context_filter = folder->context_filter;
+    image.extra_files = folder->extra_files;
+    image.registry_file = folder->registry_file;
+    image.registry = folder->registry;
+    image.version_file = folder->version_file;
+    image.version = folder->version;
+    image.hash_file = folder->hash_file;
+    image.hash = folder->hash;
+
+    // Build arguments: the folder's build-args file and the task's args:.
+    const std::string args_display = Join(folder->path, "build-args");
+    std::map<std::string, std::string> args(folder->build_args.begin(),
+                                            folder->build_args.end());
+    if (task != nullptr) {
+      image.declared_parent = task->parent;
+      for (const auto& [key, value] : task->args) {
+        auto given = args.find(key);
+        if (given != args.end() && given->second != value) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("build argument ", key, " of image ", name,
+                           " is set both in ", args_display, " and in ",
+                           tree_.kind_yml, " with different values: keep one"));
+        }
+        args[key] = value;
       }
     }
+    image.build_args.assign(args.begin(), args.end());
+
+    // taskgraph's # %ARG, then the Dockerfile as the build reads it.
+    const std::string dockerfile_path = Join(folder->path, "Dockerfile");
+    const auto fix = [&](absl::string_view arg) {
+      return task == nullptr ? absl::StrCat("add a line ", arg, "=<value> to ",
+                                            args_display)
+                             : absl::StrCat("add it under tasks: ", name,
+                                            ": args: in ", tree_.kind_yml);
+    };
+    IG_ASSIGN_OR_RETURN(
+        std::string text,
+        SubstitutePercentArgs(dockerfile_path, folder->dockerfile_text,
+                              absl::flat_hash_map<std::string, std::string>(
+                                  args.begin(), args.end()),
+                              !image.declared_parent.empty(), fix));
+    IG_ASSIGN_OR_RETURN(image.dockerfile,
+                        ParseDockerfile(dockerfile_path, text));
 
     // Includes.
     absl::flat_hash_set<std::string> seen_paths;
@@ -233,97 +413,59 @@ class Scanner {
             "root)"));
       }
     }
+    for (const std::string& file : include_files) {
+      IG_RETURN_IF_ERROR(CheckLabelName(file));
+    }
     image.include_files.assign(include_files.begin(), include_files.end());
-    for (const std::string& file : image.include_files) {
-      image.include_labels.push_back(
-          FileLabel(options_.root, options_.images_dir, file));
-    }
 
-    // Registry files.
-    if (IsRegularFile(Join(folder, "REGISTRY"))) {
-      image.registry_file = Join(name, "REGISTRY");
-      IG_ASSIGN_OR_RETURN(
-          image.registry,
-          ReadOneLineFile(Join(folder, "REGISTRY"), kRegistryFileHolds,
-                          Rel(image.registry_file)));
-    } else if (!tree_.registry.empty()) {
-      image.registry_file = "REGISTRY";
-      image.registry = tree_.registry;
-    } else {
-      return absl::InvalidArgumentError(absl::StrCat(
-          Rel("REGISTRY"), " is missing (needed by ", image.folder,
-          "): create it with one line naming the registry, or add ",
-          Rel(Join(name, "REGISTRY"))));
-    }
-    if (IsRegularFile(Join(folder, "VERSION"))) {
-      image.version_file = Join(name, "VERSION");
-      IG_ASSIGN_OR_RETURN(
-          image.version,
-          ReadOneLineFile(Join(folder, "VERSION"), kVersionFileHolds,
-                          Rel(image.version_file)));
-    }
-    if (IsRegularFile(Join(folder, "HASH"))) {
-      image.hash_file = Join(name, "HASH");
-      IG_ASSIGN_OR_RETURN(image.hash,
-                          ReadOneLineFile(Join(folder, "HASH"), kHashFileHolds,
-                                          Rel(image.hash_file)));
-      if (!IsSha256(image.hash)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            Rel(image.hash_file), ": \"", image.hash,
-            "\" is not a digest: write sha256:<64 lowercase hex digits>"));
-      }
-    }
-
-    const std::string extra_path = Join(folder, "extra-files");
-    if (IsRegularFile(extra_path)) {
-      IG_ASSIGN_OR_RETURN(std::string extra_text, ReadFileToString(extra_path));
-      IG_ASSIGN_OR_RETURN(
-          image.extra_files,
-          ParseExtraFilesFile(extra_text, Join(image.folder, "extra-files")));
-    }
-
-    // Build arguments: the folder's build-args file and kind.yml args.
-    std::map<std::string, std::string> args;
-    std::map<std::string, std::string> arg_origin;
-    const std::string args_path = Join(folder, "build-args");
-    if (IsRegularFile(args_path)) {
-      IG_ASSIGN_OR_RETURN(std::string args_text, ReadFileToString(args_path));
-      const std::string display = Join(image.folder, "build-args");
-      IG_ASSIGN_OR_RETURN(auto parsed, ParseBuildArgsFile(args_text, display));
-      for (auto& [key, value] : parsed) {
-        args[key] = value;
-        arg_origin[key] = display;
-      }
-    }
-    auto task = kind_tasks_.find(name);
-    if (task != kind_tasks_.end()) {
-      image.declared_parent = task->second.parent;
-      for (const auto& [key, value] : task->second.args) {
-        if (arg_origin.count(key) != 0 && args[key] != value) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("build argument ", key, " of image ", name,
-                           " is set both in ", arg_origin[key], " and in ",
-                           tree_.kind_yml, " with different values: keep one"));
-        }
-        args[key] = value;
-        arg_origin[key] = tree_.kind_yml;
-      }
-    }
-    image.build_args.assign(args.begin(), args.end());
-    for (const PercentArg& arg : image.dockerfile.percent_args) {
-      if (args.count(arg.name) == 0) {
-        std::string fix =
-            tree_.kind_yml.empty()
-                ? absl::StrCat("add a line ", arg.name, "=<value> to ",
-                               Join(image.folder, "build-args"))
-                : absl::StrCat("add it under tasks: ", name, ": args: in ",
-                               tree_.kind_yml);
-        return absl::InvalidArgumentError(
-            absl::StrCat(dockerfile_path, ":", arg.line, ": # %ARG ", arg.name,
-                         " has no value: ", fix));
-      }
+    const std::vector<int> run_task_lines = RunTaskIncludeLines(text);
+    if (!run_task_lines.empty()) {
+      image.run_task = true;
+      IG_RETURN_IF_ERROR(
+          LoadRunTask(absl::StrCat(dockerfile_path, ":", run_task_lines[0])));
     }
     tree_.images.push_back(std::move(image));
+    return absl::OkStatus();
+  }
+
+  // Reads IMAGES/RUN_TASK once, for the first `# %include-run-task` (named
+  // by `where`), and checks that its directory holds the files.
+  absl::Status LoadRunTask(absl::string_view where) {
+    if (run_task_loaded_) return absl::OkStatus();
+    const std::string file = Rel(kRunTaskFileName);
+    if (!IsRegularFile(Abs(file))) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ": # %include-run-task adds taskgraph's run-task files (",
+          absl::StrJoin(kRunTaskFiles, ", "), "), but ", file,
+          " does not say where they are: write into it the directory that "
+          "holds them, relative to the repository root"));
+    }
+    IG_ASSIGN_OR_RETURN(
+        std::string dir,
+        ReadOneLineFile(Abs(file),
+                        "the directory holding taskgraph's run-task files, "
+                        "relative to the repository root, e.g. "
+                        "third_party/taskgraph/run-task",
+                        file));
+    dir = CleanPath(dir);
+    if (dir.empty() || dir.front() == '/' || dir == "." ||
+        absl::StartsWith(dir, "../") || dir == "..") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          file, ": \"", dir,
+          "\" must be a directory inside the repository, relative to its "
+          "root"));
+    }
+    for (absl::string_view name : kRunTaskFiles) {
+      const std::string path = Join(dir, name);
+      if (!IsRegularFile(Abs(path))) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            file, ": the run-task directory ", dir, " has no ", name,
+            " (it must hold ", absl::StrJoin(kRunTaskFiles, ", "), ")"));
+      }
+      tree_.run_task_files.push_back(path);
+    }
+    tree_.run_task_dir = dir;
+    run_task_loaded_ = true;
     return absl::OkStatus();
   }
 
@@ -332,20 +474,28 @@ class Scanner {
     ResolveOptions options;
     options.registry = tree_.registry;
     options.pinned_digests = tree_.pinned_digests;
-    for (const ImageFolder& image : tree_.images) {
+    for (const auto& [name, unused] : tree_.pinned_digests) {
+      const std::string own = Abs(Rel(Join(name, "REGISTRY")));
+      if (IsRegularFile(own)) {
+        IG_ASSIGN_OR_RETURN(options.in_tree_registries[name],
+                            ReadOneLineFile(own, kRegistryFileHolds,
+                                            Rel(Join(name, "REGISTRY"))));
+      }
+    }
+    for (const TreeImage& image : tree_.images) {
       options.in_tree_names.insert(image.name);
-      if (image.registry_file != "REGISTRY") {
+      if (!image.registry_file.empty() && image.registry_file != "REGISTRY") {
         options.in_tree_registries[image.name] = image.registry;
       }
     }
     ParentMap graph;
-    for (ImageFolder& image : tree_.images) {
+    for (TreeImage& image : tree_.images) {
       if (!image.declared_parent.empty() &&
           !options.in_tree_names.contains(image.declared_parent)) {
         return absl::InvalidArgumentError(absl::StrCat(
-            tree_.kind_yml, ": task ", image.name, " has parent: ",
-            image.declared_parent, ", which is not an image folder of ",
-            options_.images_dir, ": name one of its folders"));
+            tree_.kind_yml, ": task ", image.name,
+            " has parent: ", image.declared_parent, ", which is not a task of ",
+            tree_.kind_yml, ": name one of its tasks"));
       }
       options.docker_image_parent = image.declared_parent;
       options.build_args.clear();
@@ -355,6 +505,19 @@ class Scanner {
       IG_ASSIGN_OR_RETURN(image.references,
                           ResolveImageReferences(image.dockerfile, options));
       image.parents = InTreeParents(image.references, image.declared_parent);
+      if (!image.declared_parent.empty() &&
+          std::none_of(image.references.begin(), image.references.end(),
+                       [](const ImageReference& ref) {
+                         return ref.kind == ImageReference::Kind::kParentArg;
+                       })) {
+        tree_.warnings.push_back(absl::StrCat(
+            image.folder, "/Dockerfile: task ", image.name,
+            " has parent: ", image.declared_parent,
+            " but the Dockerfile never uses $DOCKER_IMAGE_PARENT: ",
+            image.declared_parent,
+            " stays a parent (built first, and a change to it rebuilds ",
+            image.name, ", as in taskgraph)"));
+      }
       graph[image.name] = image.parents;
     }
     return CheckAcyclic(graph);
@@ -362,14 +525,16 @@ class Scanner {
 
   const ImageTreeOptions& options_;
   ImageTree tree_;
-  std::map<std::string, KindTask> kind_tasks_;
+  std::optional<KindFile> kind_;
+  std::map<std::string, Folder> folders_;
+  bool run_task_loaded_ = false;
 };
 
 }  // namespace
 
-const ImageFolder* ImageTree::Find(absl::string_view name) const {
+const TreeImage* ImageTree::Find(absl::string_view name) const {
   auto it = std::lower_bound(images.begin(), images.end(), name,
-                             [](const ImageFolder& image, absl::string_view n) {
+                             [](const TreeImage& image, absl::string_view n) {
                                return image.name < n;
                              });
   return it != images.end() && it->name == name ? &*it : nullptr;
@@ -379,8 +544,8 @@ std::string ImageTree::ImageLabel(absl::string_view name) const {
   return absl::StrCat("//", images_dir, ":", name);
 }
 
-std::string FileLabel(absl::string_view root, absl::string_view images_dir,
-                      absl::string_view path) {
+std::string FilePackage(absl::string_view root, absl::string_view images_dir,
+                        absl::string_view path) {
   std::string dir(path.substr(
       0, path.rfind('/') == absl::string_view::npos ? 0 : path.rfind('/')));
   while (true) {
@@ -390,14 +555,19 @@ std::string FileLabel(absl::string_view root, absl::string_view images_dir,
       is_package = IsRegularFile(Join(base, "BUILD.bazel")) ||
                    IsRegularFile(Join(base, "BUILD"));
     }
-    if (is_package || dir.empty()) {
-      std::string name(dir.empty() ? path : path.substr(dir.size() + 1));
-      if (dir == images_dir) return name;
-      return absl::StrCat("//", dir, ":", name);
-    }
+    if (is_package || dir.empty()) return dir;
     size_t slash = dir.rfind('/');
     dir = slash == std::string::npos ? "" : dir.substr(0, slash);
   }
+}
+
+std::string FileLabel(absl::string_view root, absl::string_view images_dir,
+                      absl::string_view path) {
+  const std::string package = FilePackage(root, images_dir, path);
+  const absl::string_view name =
+      package.empty() ? path : path.substr(package.size() + 1);
+  if (package == images_dir) return std::string(name);
+  return absl::StrCat("//", package, ":", name);
 }
 
 absl::StatusOr<ImageTree> ScanImageTree(const ImageTreeOptions& options) {
@@ -406,7 +576,7 @@ absl::StatusOr<ImageTree> ScanImageTree(const ImageTreeOptions& options) {
 
 std::vector<std::string> TopologicalOrder(const ImageTree& tree) {
   ParentMap parents;
-  for (const ImageFolder& image : tree.images) {
+  for (const TreeImage& image : tree.images) {
     parents[image.name] = image.parents;
   }
   return imagegraph::TopologicalOrder(parents);

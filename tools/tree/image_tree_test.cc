@@ -97,16 +97,13 @@ TEST_F(ImageTreeTest, IncludesOfFilesAndDirectories) {
   Write("tools/helper.py", "");
   absl::StatusOr<ImageTree> tree = Scan();
   ASSERT_TRUE(tree.ok()) << tree.status();
-  const ImageFolder& a = tree->images[0];
+  const TreeImage& a = tree->images[0];
   EXPECT_THAT(a.include_paths,
               ElementsAre("images/recipes/one.sh", "images/recipes/dir",
                           "tools/helper.py"));
   EXPECT_THAT(a.include_files,
               ElementsAre("images/recipes/dir/b", "images/recipes/dir/sub/a",
                           "images/recipes/one.sh", "tools/helper.py"));
-  EXPECT_THAT(a.include_labels,
-              ElementsAre("recipes/dir/b", "recipes/dir/sub/a",
-                          "recipes/one.sh", "//tools:helper.py"));
 }
 
 TEST_F(ImageTreeTest, MissingInclude) {
@@ -135,7 +132,7 @@ TEST_F(ImageTreeTest, RegistryVersionHash) {
   Write("images/a/HASH", absl::StrCat(kDigest, "\n"));
   absl::StatusOr<ImageTree> tree = Scan();
   ASSERT_TRUE(tree.ok()) << tree.status();
-  const ImageFolder& a = tree->images[0];
+  const TreeImage& a = tree->images[0];
   EXPECT_EQ(a.registry_file, "a/REGISTRY");
   EXPECT_EQ(a.registry, "other.example/ns");
   EXPECT_EQ(a.version_file, "a/VERSION");
@@ -147,12 +144,15 @@ TEST_F(ImageTreeTest, RegistryVersionHash) {
   EXPECT_THAT(tree->images[1].parents, ElementsAre("a"));
 }
 
-TEST_F(ImageTreeTest, MissingRegistry) {
+TEST_F(ImageTreeTest, RegistryIsOptional) {
   std::filesystem::remove(std::filesystem::path(root()) / "images/REGISTRY");
   Write("images/a/Dockerfile", "FROM scratch\n");
-  EXPECT_EQ(ScanError(),
-            "images/REGISTRY is missing (needed by images/a): create it with "
-            "one line naming the registry, or add images/a/REGISTRY");
+  Write("images/b/Dockerfile", "FROM a\n");
+  absl::StatusOr<ImageTree> tree = Scan();
+  ASSERT_TRUE(tree.ok()) << tree.status();
+  EXPECT_EQ(tree->images[0].registry_file, "");
+  EXPECT_EQ(tree->images[0].registry, "");
+  EXPECT_THAT(tree->images[1].parents, ElementsAre("a"));
 }
 
 TEST_F(ImageTreeTest, BadHash) {
@@ -166,10 +166,33 @@ TEST_F(ImageTreeTest, BadHash) {
 TEST_F(ImageTreeTest, HashOnlyFoldersArePinned) {
   Write("images/old/HASH", absl::StrCat(kDigest, "\n"));
   Write("images/a/Dockerfile", "FROM localhost:5000/t/old:3\n");
+  // A HASH-only folder with its own REGISTRY: published there.
+  Write("images/own/HASH", absl::StrCat(kDigest, "\n"));
+  Write("images/own/REGISTRY", "own.example/x\n");
+  Write("images/b/Dockerfile", "FROM scratch\nCOPY --from=own /o /o\n");
   absl::StatusOr<ImageTree> tree = Scan();
   ASSERT_TRUE(tree.ok()) << tree.status();
   EXPECT_EQ(tree->pinned_digests.at("old"), kDigest);
   EXPECT_TRUE(tree->images[0].parents.empty());
+  ASSERT_EQ(tree->images[0].references.size(), 1u);
+  EXPECT_EQ(tree->images[0].references[0].pinned,
+            absl::StrCat("localhost:5000/t/old@", kDigest));
+  ASSERT_EQ(tree->images[1].references.size(), 2u);
+  EXPECT_EQ(tree->images[1].references[1].kind, ImageReference::Kind::kPinned);
+  EXPECT_EQ(tree->images[1].references[1].pinned,
+            absl::StrCat("own.example/x/own@", kDigest));
+
+  std::filesystem::remove(std::filesystem::path(root()) / "images/REGISTRY");
+  EXPECT_EQ(ScanError(),
+            "images/a/Dockerfile:1: FROM localhost:5000/t/old:3 is not "
+            "pinned: use localhost:5000/t/old:3@sha256:<digest> (skopeo "
+            "inspect docker://localhost:5000/t/old:3 prints it), or name an "
+            "in-tree image folder");
+  Write("images/a/Dockerfile", "FROM old\n");
+  EXPECT_EQ(ScanError(),
+            "images/a/Dockerfile:1: FROM old names old, which is pinned by "
+            "its HASH file, but no REGISTRY says where it is published: add a "
+            "REGISTRY file to its folder or to the tree");
 }
 
 TEST_F(ImageTreeTest, BuildArgsFile) {
@@ -260,19 +283,155 @@ TEST_F(ImageTreeTest, KindYmlGivesParentsAndArgs) {
         "    parent: tool\n");
   absl::StatusOr<ImageTree> tree = Scan("kinds/kind.yml");
   ASSERT_TRUE(tree.ok()) << tree.status();
-  const ImageFolder* tool = tree->Find("tool");
+  const TreeImage* tool = tree->Find("tool");
   EXPECT_THAT(tool->parents, ElementsAre("base"));
   EXPECT_THAT(tool->build_args,
               ElementsAre(Pair("ARCH", "amd64"), Pair("N", "14")));
-  // A declared parent that the Dockerfile does not name is still a parent.
+  // A declared parent that the Dockerfile does not name is still a parent,
+  // as taskgraph makes it a dependency; the scan says so.
   EXPECT_THAT(tree->Find("quiet")->parents, ElementsAre("tool"));
+  EXPECT_THAT(tree->warnings,
+              ElementsAre("images/quiet/Dockerfile: task quiet has parent: "
+                          "tool but the Dockerfile never uses "
+                          "$DOCKER_IMAGE_PARENT: tool stays a parent (built "
+                          "first, and a change to it rebuilds quiet, as in "
+                          "taskgraph)"));
   EXPECT_THAT(TopologicalOrder(*tree), ElementsAre("base", "tool", "quiet"));
+}
+
+TEST_F(ImageTreeTest, DefinitionBuildsOneFolderAsSeveralImages) {
+  Write("taskcluster/docker/raw/Dockerfile",
+        "# %ARG BASE_IMAGE\n"
+        "FROM $BASE_IMAGE\n"
+        "# %ARG TOOLS\n"
+        "COPY --from=tools.example/uv:$TOOLS@" +
+            std::string(kDigest) +
+            " /uv /uv\n"
+            "# %include-run-task\n");
+  Write("taskcluster/docker/raw/VERSION", "3\n");
+  Write("taskcluster/docker/base/Dockerfile",
+        "# %ARG DOCKER_IMAGE_PARENT\nFROM $DOCKER_IMAGE_PARENT\n");
+  Write("taskcluster/docker/unused/Dockerfile", "FROM scratch\n");
+  Write("taskcluster/docker/RUN_TASK", "vendor/run-task\n");
+  for (const char* file :
+       {"run-task", "fetch-content", "hgrc", "robustcheckout.py"}) {
+    Write(absl::StrCat("vendor/run-task/", file), "x");
+  }
+  Write("taskcluster/kinds/docker-image/kind.yml",
+        absl::StrCat("tasks:\n"
+                     "  raw-12:\n"
+                     "    definition: raw\n"
+                     "    args:\n"
+                     "      BASE_IMAGE: os.example/os@",
+                     kDigest,
+                     "\n"
+                     "      TOOLS: '1'\n"
+                     "  raw-13:\n"
+                     "    definition: raw\n"
+                     "    args:\n"
+                     "      BASE_IMAGE: os.example/os13@",
+                     kDigest,
+                     "\n"
+                     "      TOOLS: '2'\n"
+                     "  base:\n"
+                     "    parent: raw-13\n"));
+  ImageTreeOptions options;
+  options.root = root();
+  options.images_dir = "taskcluster/docker";
+  absl::StatusOr<ImageTree> tree = ScanImageTree(options);
+  ASSERT_TRUE(tree.ok()) << tree.status();
+  // The kind.yml is found where taskgraph keeps it.
+  EXPECT_EQ(tree->kind_yml, "taskcluster/kinds/docker-image/kind.yml");
+  ASSERT_EQ(tree->images.size(), 3u);
+  const TreeImage* raw12 = tree->Find("raw-12");
+  const TreeImage* raw13 = tree->Find("raw-13");
+  EXPECT_EQ(raw12->folder, "taskcluster/docker/raw");
+  EXPECT_EQ(raw12->folder_name, "raw");
+  EXPECT_EQ(raw13->folder, "taskcluster/docker/raw");
+  EXPECT_EQ(raw12->version_file, "raw/VERSION");
+  // # %ARG is text: the references differ by task.
+  ASSERT_EQ(raw12->references.size(), 2u);
+  EXPECT_EQ(raw12->references[0].pinned,
+            absl::StrCat("os.example/os@", kDigest));
+  EXPECT_EQ(raw12->references[1].pinned,
+            absl::StrCat("tools.example/uv:1@", kDigest));
+  EXPECT_EQ(raw13->references[1].pinned,
+            absl::StrCat("tools.example/uv:2@", kDigest));
+  EXPECT_TRUE(raw12->run_task);
+  EXPECT_EQ(tree->run_task_dir, "vendor/run-task");
+  EXPECT_THAT(
+      tree->run_task_files,
+      ElementsAre("vendor/run-task/fetch-content", "vendor/run-task/hgrc",
+                  "vendor/run-task/robustcheckout.py",
+                  "vendor/run-task/run-task"));
+  // # %ARG DOCKER_IMAGE_PARENT is the parent: taskgraph sets it.
+  EXPECT_THAT(tree->Find("base")->parents, ElementsAre("raw-13"));
+  EXPECT_EQ(tree->Find("base")->references[0].kind,
+            ImageReference::Kind::kParentArg);
+  EXPECT_THAT(tree->warnings,
+              ElementsAre("taskcluster/kinds/docker-image/kind.yml: no task "
+                          "uses taskcluster/docker/unused: it is not built "
+                          "(taskgraph builds only the folders its tasks "
+                          "name)"));
+}
+
+TEST_F(ImageTreeTest, RunTaskNeedsItsDirectory) {
+  Write("images/a/Dockerfile", "FROM scratch\n# %include-run-task\n");
+  EXPECT_EQ(ScanError(),
+            "images/a/Dockerfile:2: # %include-run-task adds taskgraph's "
+            "run-task files (fetch-content, hgrc, robustcheckout.py, "
+            "run-task), but images/RUN_TASK does not say where they are: "
+            "write into it the directory that holds them, relative to the "
+            "repository root");
+  Write("images/RUN_TASK", "vendor/rt\n");
+  Write("vendor/rt/run-task", "x");
+  EXPECT_EQ(ScanError(),
+            "images/RUN_TASK: the run-task directory vendor/rt has no "
+            "fetch-content (it must hold fetch-content, hgrc, "
+            "robustcheckout.py, run-task)");
+}
+
+TEST_F(ImageTreeTest, NamesFollowTheOneRule) {
+  Write("images/Bad.Name/Dockerfile", "FROM scratch\n");
+  EXPECT_EQ(ScanError(),
+            "images/Bad.Name: image name \"Bad.Name\" is invalid: use 1 to "
+            "128 lowercase letters, digits, and single '_', '__' or runs of "
+            "'-' between them (a registry repository name; '.' is not "
+            "allowed, index namespaces use it as their separator): rename "
+            "the folder");
+  std::filesystem::remove_all(std::filesystem::path(root()) /
+                              "images/Bad.Name");
+  Write("images/a/Dockerfile", "FROM scratch\n");
+  Write("images/kind.yml", "tasks:\n  A_b:\n    definition: a\n");
+  EXPECT_THAT(ScanError(),
+              HasSubstr("images/kind.yml:2: task A_b: image name \"A_b\" is "
+                        "invalid"));
+}
+
+TEST_F(ImageTreeTest, AFileNameWithANewlineIsNamed) {
+  Write("images/a/Dockerfile", "FROM scratch\n");
+  Write("images/a/bad\nname", "");
+  EXPECT_EQ(ScanError(),
+            "\"images/a/bad\\nname\": a file name holding a newline cannot "
+            "be a Bazel label, so its package would not load: rename the "
+            "file");
+}
+
+TEST_F(ImageTreeTest, AHashOfAFolderSeveralTasksBuildIsAnError) {
+  Write("images/a/Dockerfile", "FROM scratch\n");
+  Write("images/a/HASH", absl::StrCat(kDigest, "\n"));
+  Write("images/kind.yml",
+        "tasks:\n  one:\n    definition: a\n  two:\n    definition: a\n");
+  EXPECT_EQ(ScanError(),
+            "images/a/HASH: pins one pushed image, but tasks one, two build "
+            "this folder: remove the HASH file (pin each task's image where "
+            "it is used instead)");
 }
 
 TEST_F(ImageTreeTest, KindYmlInTheImagesDirIsFoundByDefault) {
   Write("images/base/Dockerfile", "FROM scratch\n");
   Write("images/tool/Dockerfile", "FROM ${DOCKER_IMAGE_PARENT}\n");
-  Write("images/kind.yml", "tasks:\n  tool:\n    parent: base\n");
+  Write("images/kind.yml", "tasks:\n  base: {}\n  tool:\n    parent: base\n");
   absl::StatusOr<ImageTree> tree = Scan();
   ASSERT_TRUE(tree.ok()) << tree.status();
   EXPECT_EQ(tree->kind_yml, "images/kind.yml");
@@ -284,8 +443,8 @@ TEST_F(ImageTreeTest, KindYmlErrors) {
   Write("images/tool/Dockerfile", "FROM $DOCKER_IMAGE_PARENT\n");
   Write("images/kind.yml", "tasks:\n  tool:\n    parent: nope\n");
   EXPECT_EQ(ScanError(),
-            "images/kind.yml: task tool has parent: nope, which is not an "
-            "image folder of images: name one of its folders");
+            "images/kind.yml: task tool has parent: nope, which is not a "
+            "task of images/kind.yml: name one of its tasks");
   Write("images/tool/Dockerfile", "FROM $DOCKER_IMAGE_PARENT\n# %ARG ARCH\n");
   Write("images/kind.yml", "tasks:\n  tool:\n    parent: base\n");
   EXPECT_EQ(ScanError(),
@@ -294,20 +453,16 @@ TEST_F(ImageTreeTest, KindYmlErrors) {
   Write("images/tool/Dockerfile", "FROM base\n");
   Write("images/kind.yml", "tasks:\n  gone:\n    parent: base\n");
   EXPECT_EQ(ScanError(),
-            "images/kind.yml: task gone has no image folder images/gone with a "
-            "Dockerfile: add the folder or remove the task");
+            "images/kind.yml:2: task gone has no image folder images/gone "
+            "with a Dockerfile: add the folder or remove the task");
   Write("images/kind.yml",
         "tasks:\n  tool:\n    parent: base\n    definition: other\n");
   EXPECT_EQ(ScanError(),
-            "images/kind.yml:2: task tool uses definition: other; images are "
-            "named after their folder here: rename the task to other or copy "
-            "the folder to tool");
+            "images/kind.yml:2: task tool (definition: other) has no image "
+            "folder images/other with a Dockerfile: add the folder or remove "
+            "the task");
   Write("images/kind.yml", "tasks:\n  tool: [\n");
-  EXPECT_THAT(ScanError(), HasSubstr("images/kind.yml:3: invalid YAML: "));
-  Write("images/kind.yml", "loader: x\n");
-  EXPECT_EQ(ScanError(),
-            "images/kind.yml: has no tasks: mapping; write tasks: with one "
-            "entry per image folder");
+  EXPECT_THAT(ScanError(), HasSubstr("images/kind.yml:3: invalid kind.yml: "));
 }
 
 TEST_F(ImageTreeTest, ParentArgWithoutKindYml) {
@@ -342,7 +497,7 @@ TEST_F(ImageTreeTest, DockerfileSyntaxError) {
               HasSubstr("images/a/Dockerfile:2: unknown instruction \"RUNN\""));
 }
 
-TEST_F(ImageTreeTest, BuildFileInsideAnImageFolder) {
+TEST_F(ImageTreeTest, BuildFileInsideAnTreeImage) {
   Write("images/a/Dockerfile", "FROM scratch\n");
   Write("images/a/sub/BUILD.bazel", "");
   EXPECT_EQ(ScanError(),

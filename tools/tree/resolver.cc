@@ -132,9 +132,16 @@ class Resolver {
       auto pinned = options_.pinned_digests.find(name);
       if (pinned != options_.pinned_digests.end()) {
         if (registry.empty()) registry = RegistryOf(name);
+        if (registry.empty()) {
+          return ErrorAt(
+              dockerfile_.path, use.line,
+              absl::StrCat(use.Describe(), " names ", name,
+                           ", which is pinned by its HASH file, but no "
+                           "REGISTRY says where it is published: add a "
+                           "REGISTRY file to its folder or to the tree"));
+        }
         ref.kind = ImageReference::Kind::kPinned;
-        ref.pinned = absl::StrCat(registry.empty() ? "" : registry + "/", name,
-                                  "@", pinned->second);
+        ref.pinned = absl::StrCat(registry, "/", name, "@", pinned->second);
         return ref;
       }
     }

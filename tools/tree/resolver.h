@@ -60,9 +60,9 @@ struct ResolveOptions {
   std::string docker_image_parent;
   // Values the target sets (override ARG defaults).
   absl::flat_hash_map<std::string, std::string> build_args;
-  // Registries of other in-tree images whose folder overrides REGISTRY:
-  // `R/NAME[:TAG]` is in-tree when R is `registry` or
-  // `in_tree_registries[NAME]`.
+  // Registries of other images of the tree whose folder overrides REGISTRY
+  // (built ones and HASH-only ones): `R/NAME[:TAG]` names NAME when R is
+  // `registry` or `in_tree_registries[NAME]`.
   absl::flat_hash_map<std::string, std::string> in_tree_registries;
   // Images of the tree that are not built here but pinned by their HASH file:
   // name -> "sha256:<hex>". `[REGISTRY/]NAME[:TAG]` resolves to

@@ -172,7 +172,7 @@ TEST(ResolveTest, PreviousStage) {
   EXPECT_EQ(refs[3].kind, ImageReference::Kind::kStage);
 }
 
-TEST(ResolveTest, StageNamedAfterAnImageFolderIsTheStage) {
+TEST(ResolveTest, StageNamedAfterAnTreeImageIsTheStage) {
   std::vector<ImageReference> refs =
       MustResolve("FROM scratch AS lint\nFROM lint\n", TreeOptions());
   EXPECT_EQ(refs[1].kind, ImageReference::Kind::kStage);
