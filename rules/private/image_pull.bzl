@@ -33,8 +33,8 @@ def _parse_image(rctx):
     repository, digest = image.rsplit("@", 1)
     if not digest.startswith("sha256:") or not _is_sha256_hex(digest[len("sha256:"):]):
         _fail(rctx, "image = %r: %r is not a digest; expected sha256: followed by 64 lowercase hex digits" % (image, digest))
-    if "/" not in repository or repository.startswith("/") or "://" in repository:
-        _fail(rctx, "image = %r: the repository must be REGISTRY/NAME without a scheme" % image)
+    if not repository or repository.startswith("/") or "://" in repository:
+        _fail(rctx, "image = %r: the repository must be [REGISTRY/]NAME without a scheme" % image)
 
     # A tag before the digest ("name:1.0@sha256:...") only documents; the digest decides.
     last = repository.rsplit("/", 1)[1]
@@ -111,8 +111,21 @@ def _layout_from_oci(rctx, digest):
     rctx.symlink(source.get_child("blobs"), "layout/blobs")
     return "oci:%s:pinned" % rctx.path("layout")
 
+def _registry_of(repository):
+    """The registry a repository names ("" for none: the container tools' default)."""
+    first = repository.split("/")[0]
+    if "/" in repository and ("." in first or ":" in first or first == "localhost"):
+        return first
+    return ""
+
 def _image_pull_impl(rctx):
     repository, digest = _parse_image(rctx)
+
+    # A mirror serves the same bytes from another registry; the digest is verified all the same.
+    source_repository = repository
+    registry = _registry_of(repository)
+    if registry and registry in rctx.attr.registry_mirrors:
+        source_repository = rctx.attr.registry_mirrors[registry] + repository[len(registry):]
     tls = "--tls-verify=%s" % ("true" if rctx.attr.tls_verify else "false")
     archive_tag = "%s:%s" % (repository, digest.replace(":", "-"))
 
@@ -122,7 +135,7 @@ def _image_pull_impl(rctx):
         rctx.symlink(rctx.path(rctx.attr.oci_layout).get_child("blobs").get_child("sha256").get_child(digest[len("sha256:"):]), "manifest.json")
     else:
         # Read the manifest ourselves and hash it: the pinned digest must name exactly these bytes.
-        reference = "docker://%s@%s" % (repository, digest)
+        reference = "docker://%s@%s" % (source_repository, digest)
         _execute(rctx, ["bash", "-c", 'skopeo inspect --raw "${@:2}" >"$1"', "_", "manifest.json.partial", tls] +
                        _skopeo_common(rctx) + [reference], "reading the manifest of %s" % rctx.attr.image)
         manifest_digest = _sha256_of(rctx, rctx.path("manifest.json.partial"))
@@ -178,6 +191,9 @@ nothing. With `oci_layout` the image comes from a local OCI layout instead of th
         "image": attr.string(
             mandatory = True,
             doc = "The pinned reference, REGISTRY/NAME@sha256:<64 hex digits>.",
+        ),
+        "registry_mirrors": attr.string_dict(
+            doc = "Registries to pull from instead of the one the reference names: REGISTRY -> MIRROR (HOST[:PORT]), e.g. {\"registry.example\": \"127.0.0.1:5000\"}. The digest is verified as for the registry itself; references naming no registry are not mirrored.",
         ),
         "oci_layout": attr.string(
             doc = "An absolute path to an OCI image layout that holds the pinned manifest and its blobs; when set the registry is not contacted.",

@@ -6,8 +6,7 @@
 
 _COMMON_ATTRS = {
     "defs_bzl": attr.string(
-        doc = "Label of the .bzl file a new BUILD file loads docker_image and image_graph from.",
-        default = "//rules:defs.bzl",
+        doc = "Label of the .bzl file the generated BUILD file loads docker_image and image_graph from (and, with repositories.bzl in its place, the generated bases.bzl loads image_pull from). Default: imagegraph's rules/defs.bzl as this workspace names it (\"@imagegraph//rules:defs.bzl\" from another workspace).",
     ),
     "image_tags": attr.string_list(
         doc = "Tags the generated docker_image targets carry (e.g. [\"manual\"] for a fixture tree that `bazel test //...` must not build).",
@@ -32,6 +31,11 @@ _COMMON_ATTRS = {
         doc = "The generator.",
     ),
 }
+
+def _defs_bzl(ctx):
+    # A Label written here resolves in imagegraph's own repository, so it
+    # reads "@imagegraph//rules:defs.bzl" from any other workspace.
+    return ctx.attr.defs_bzl or str(Label("//rules:defs.bzl"))
 
 def _images_dir(ctx):
     return ctx.attr.images_dir or ctx.label.package
@@ -58,7 +62,7 @@ def _launcher(ctx, flags, preamble):
 
 def _image_tree_update_impl(ctx):
     images_dir = _images_dir(ctx)
-    flags = ["--images=" + images_dir, "--mode=write", "--defs_bzl=" + ctx.attr.defs_bzl]
+    flags = ["--images=" + images_dir, "--mode=write", "--defs_bzl=" + _defs_bzl(ctx)]
     if ctx.attr.image_tags:
         flags.append("--image_tags=" + ",".join(ctx.attr.image_tags))
     if ctx.attr.image_visibility:
@@ -98,7 +102,7 @@ def _image_tree_test_impl(ctx):
         "--workspace=" + (ctx.attr.root or "."),
         "--images=" + images_dir,
         "--mode=check",
-        "--defs_bzl=" + ctx.attr.defs_bzl,
+        "--defs_bzl=" + _defs_bzl(ctx),
         "--update_command=bazel run %s" % (ctx.attr.update_target or "//%s:update" % images_dir),
     ]
     if ctx.attr.image_tags:

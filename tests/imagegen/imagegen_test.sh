@@ -38,6 +38,9 @@ if ! diff <(region "${testdata}/plain/expected.BUILD") <(region "${build}"); the
   fail "the generated region differs from the fixture's expected.BUILD"
 fi
 expect_contains "$(head -3 "${build}")" "bazel run //images:update" "header comment"
+# The tree pins busybox by digest: bases.bzl declares its image_pull.
+expect_contains "$(cat "${ws}/images/bases.bzl")" "$(printf '    image_pull(\n        name = "base_images_busybox_4f3c2a1b0e9d",\n        image = "busybox@sha256:4f3c2a1b0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b",\n        **kwargs\n    )')" "bases.bzl"
+buildifier_clean "${ws}/images/bases.bzl"
 
 echo "== an up-to-date file passes the check; running again changes nothing"
 run "${imagegen}" --workspace="${ws}" --mode=check
@@ -91,7 +94,7 @@ run env BUILD_WORKSPACE_DIRECTORY="${ws}" "${update}"
 expect_rc 1 "update on an unpinned FROM"
 expect_contains "${err}" "images/lint/Dockerfile:1: FROM debian:bookworm is not pinned: use debian:bookworm@sha256:<digest>" "unpinned message"
 cmp -s "${build}" "${TEST_TMPDIR}/before" || fail "a failed update changed the file"
-if ls "${ws}/images" | grep -v -x -e BUILD.bazel -e REGISTRY -e base -e build -e docs -e lint -e recipes -e test; then
+if ls "${ws}/images" | grep -v -x -e BUILD.bazel -e REGISTRY -e bases.bzl -e base -e build -e docs -e lint -e recipes -e test; then
   fail "a failed update left a file behind in images/"
 fi
 

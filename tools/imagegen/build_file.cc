@@ -1,10 +1,12 @@
 #include "tools/imagegen/build_file.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -91,6 +93,43 @@ std::string DirTarget(absl::string_view dir) {
   return absl::StrCat("imagegraph/", dir);
 }
 
+// The BUILD file of `package` as it is named on disk (BUILD.bazel when there
+// is none yet: the generator writes one).
+std::string BuildFileName(absl::string_view root, absl::string_view package) {
+  const std::string dir =
+      package.empty() ? std::string(root) : absl::StrCat(root, "/", package);
+  std::error_code error;
+  if (!std::filesystem::exists(dir + "/BUILD.bazel", error) &&
+      std::filesystem::exists(dir + "/BUILD", error)) {
+    return "BUILD";
+  }
+  return "BUILD.bazel";
+}
+
+// A word of a repository name: [A-Za-z0-9_], others become '_'.
+std::string RepositoryWord(absl::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string BaseRepositoryName(const ImageTree& tree,
+                               absl::string_view pinned) {
+  const size_t at = pinned.rfind('@');
+  absl::string_view repository = pinned.substr(0, at);
+  repository = repository.substr(repository.rfind('/') + 1);
+  repository = repository.substr(0, repository.find(':'));
+  const absl::string_view hex = pinned.substr(at + 1 + 7, 12);
+  return absl::StrCat("base_", RepositoryWord(tree.images_dir), "_",
+                      RepositoryWord(repository), "_", hex);
+}
+
+namespace {
+
 class Labels {
  public:
   explicit Labels(const ImageTree& tree) : tree_(tree) {}
@@ -148,11 +187,22 @@ std::string RenderImage(const ImageTree& tree, const TreeImage& image,
   std::string out = "docker_image(\n";
   // Arguments in buildifier's order: name, srcs, then alphabetical.
   AppendString(&out, "name", image.name);
+  std::map<std::string, std::string> bases;
+  for (const ImageReference& ref : image.references) {
+    if (ref.kind == ImageReference::Kind::kPinned) {
+      bases.emplace(
+          ref.pinned,
+          absl::StrCat("@", BaseRepositoryName(tree, ref.pinned), "//:image"));
+    }
+  }
   std::vector<std::string> srcs;
   for (const std::string& file : image.files) {
     srcs.push_back(absl::StrCat(image.folder_name, "/", file));
   }
   AppendList(&out, "srcs", BuildifierSorted(srcs));
+  AppendDict(&out, "bases",
+             std::vector<std::pair<std::string, std::string>>(bases.begin(),
+                                                              bases.end()));
   AppendDict(&out, "build_args", image.build_args);
   AppendString(&out, "dockerfile",
                absl::StrCat(image.folder_name, "/Dockerfile"));
@@ -356,10 +406,21 @@ std::string RenderRegion(const ImageTree& tree, const BuildFileOptions& options,
       inputs.push_back(absl::StrCat("//", package, ":", file));
     }
   }
+  std::set<std::string> packages;
   for (const auto& [package, dirs] : labels->outside().dirs) {
+    packages.insert(package);
     for (const std::string& dir : dirs) {
       inputs.push_back(absl::StrCat("//", package, ":", DirTarget(dir)));
     }
+  }
+  for (const auto& [package, files] : labels->outside().files) {
+    packages.insert(package);
+  }
+  // Their BUILD files: the test compares their regions, and their presence
+  // decides the packages.
+  for (const std::string& package : packages) {
+    inputs.push_back(
+        absl::StrCat("//", package, ":", BuildFileName(tree.root, package)));
   }
   if (!tree.kind_yml.empty() && FilePackage(tree.root, tree.images_dir,
                                             tree.kind_yml) == tree.images_dir) {
@@ -411,6 +472,59 @@ absl::StatusOr<std::string> UpdateBuildFile(
   return EnsureLoad(text, options.defs_bzl, {"docker_image", "image_graph"});
 }
 
+std::string RenderBases(const ImageTree& tree,
+                        const BuildFileOptions& options) {
+  std::map<std::string, std::string> repositories;  // name -> pinned
+  for (const TreeImage& image : tree.images) {
+    for (const ImageReference& ref : image.references) {
+      if (ref.kind == ImageReference::Kind::kPinned) {
+        repositories.emplace(BaseRepositoryName(tree, ref.pinned), ref.pinned);
+      }
+    }
+  }
+  std::string repositories_bzl = options.defs_bzl;
+  if (absl::EndsWith(repositories_bzl, "defs.bzl")) {
+    repositories_bzl.resize(repositories_bzl.size() - 8);
+    repositories_bzl += "repositories.bzl";
+  }
+  const std::string package = absl::StrCat("//", tree.images_dir);
+  std::string out = absl::StrCat(
+      "\"\"\"The external bases of the image tree ", package,
+      ", pinned by digest where it names them.\n\n"
+      "`bazel run ",
+      package,
+      ":update` writes this file; do not edit it. WORKSPACE declares\n"
+      "the bases with:\n\n"
+      "    load(\"",
+      package, ":", kBasesFileName,
+      "\", \"image_bases\")\n\n"
+      "    image_bases()\n"
+      "\"\"\"\n\n");
+  if (!repositories.empty()) {
+    absl::StrAppend(&out, "load(", StarlarkString(repositories_bzl),
+                    ", \"image_pull\")\n\n");
+  }
+  absl::StrAppend(
+      &out,
+      "def image_bases(**kwargs):\n"
+      "    \"\"\"Declares one image_pull repository per external base.\n\n"
+      "    Args:\n"
+      "      **kwargs: image_pull attributes for every base (tls_verify,\n"
+      "        authfile, registry_mirrors).\n"
+      "    \"\"\"\n");
+  if (repositories.empty()) absl::StrAppend(&out, "    pass\n");
+  bool first = true;
+  for (const auto& [name, pinned] : repositories) {
+    if (!first) absl::StrAppend(&out, "\n");
+    first = false;
+    absl::StrAppend(&out,
+                    "    image_pull(\n        name = ", StarlarkString(name),
+                    ",\n        image = ", StarlarkString(pinned),
+                    ",\n        **kwargs\n    )\n");
+  }
+  return out;
+}
+
 absl::StatusOr<std::vector<GeneratedFile>> GenerateFiles(
     const ImageTree& tree, const BuildFileOptions& options,
     absl::string_view build_file, const FileReader& read) {
@@ -423,6 +537,17 @@ absl::StatusOr<std::vector<GeneratedFile>> GenerateFiles(
   files.push_back(std::move(main));
 
   if (!options.exports) return files;
+  // The external bases: one image_pull repository each, declared by a
+  // macro the WORKSPACE calls. Written when there are bases, and kept (empty)
+  // once it exists, since the WORKSPACE loads it.
+  GeneratedFile bases;
+  bases.path = absl::StrCat(tree.images_dir, "/", kBasesFileName);
+  bases.existing = read(bases.path);
+  bases.text = RenderBases(tree, options);
+  if (bases.existing.has_value() ||
+      absl::StrContains(bases.text, "image_pull(")) {
+    files.push_back(std::move(bases));
+  }
   Labels labels(tree);
   RenderRegion(tree, options, &labels);
   std::set<std::string> packages;

@@ -23,6 +23,8 @@ inline constexpr char kBeginMarker[] = "# BEGIN imagegraph generated";
 inline constexpr char kEndMarker[] = "# END imagegraph generated";
 // The filegroup of the tree's inputs outside its package.
 inline constexpr char kTreeInputsTarget[] = "tree.inputs";
+// The generated file that declares the tree's external bases.
+inline constexpr char kBasesFileName[] = "bases.bzl";
 
 struct BuildFileOptions {
   // Where docker_image and image_graph are loaded from (fresh files only).
@@ -34,8 +36,9 @@ struct BuildFileOptions {
   std::vector<std::string> image_tags;
   // Visibility of every docker_image (empty: the package default).
   std::vector<std::string> image_visibility;
-  // Write the regions that export the tree's inputs outside its package
-  // (off for a fixture tree that is no Bazel package).
+  // Write the files beside the tree's BUILD file: IMAGES/bases.bzl and the
+  // regions that export the tree's inputs outside its package (off for a
+  // fixture tree that is no Bazel package).
   bool exports = true;
 };
 
@@ -63,11 +66,20 @@ using FileReader =
     std::function<std::optional<std::string>(const std::string& path)>;
 
 // Every file the generator writes for `tree`: the tree's BUILD file at
-// `build_file` (relative to the root), then the BUILD files of the packages
+// `build_file` (relative to the root), IMAGES/bases.bzl when the tree names
+// external bases (or the file exists), then the BUILD files of the packages
 // holding its inputs outside its package, by path.
 absl::StatusOr<std::vector<GeneratedFile>> GenerateFiles(
     const ImageTree& tree, const BuildFileOptions& options,
     absl::string_view build_file, const FileReader& read);
+
+// IMAGES/bases.bzl: `image_bases(**kwargs)`, one image_pull per external
+// base (pinned reference) of the tree.
+std::string RenderBases(const ImageTree& tree, const BuildFileOptions& options);
+
+// The repository image_pull makes for the pinned reference `pinned`:
+// base_<tree>_<name>_<12 hex digits of the digest>.
+std::string BaseRepositoryName(const ImageTree& tree, absl::string_view pinned);
 
 // `text` (a BUILD file) with a load of `module` that provides `symbols`:
 // an existing load of it gets the missing ones, else a load is added after

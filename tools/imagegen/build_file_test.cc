@@ -104,6 +104,8 @@ TEST(RenderTest, OneTargetPerImageAndTheGraph) {
             "docker_image(\n"
             "    name = \"child\",\n"
             "    srcs = [\"child/Dockerfile\"],\n"
+            "    bases = {\"r.example/old@sha256:0123\": "
+            "\"@base_images_old_0123//:image\"},\n"
             "    build_args = {\"K\": \"v \\\"q\\\"\"},\n"
             "    dockerfile = \"child/Dockerfile\",\n"
             "    hash = \"child/HASH\",\n"
@@ -133,7 +135,10 @@ TEST(RenderTest, OneTargetPerImageAndTheGraph) {
             "staleness test.\n"
             "filegroup(\n"
             "    name = \"tree.inputs\",\n"
-            "    srcs = [\"//tools:a\"],\n"
+            "    srcs = [\n"
+            "        \"//tools:BUILD.bazel\",\n"
+            "        \"//tools:a\",\n"
+            "    ],\n"
             ")\n"
             "\n"
             "# END imagegraph generated\n");
@@ -266,7 +271,7 @@ TEST(GenerateFilesTest, OutsideInputsAreExportedByTheirPackages) {
   absl::StatusOr<std::vector<GeneratedFile>> files =
       GenerateFiles(tree, {}, "images/BUILD.bazel", read);
   ASSERT_TRUE(files.ok()) << files.status();
-  ASSERT_EQ(files->size(), 3u);
+  ASSERT_EQ(files->size(), 4u);
   EXPECT_EQ((*files)[0].path, "images/BUILD.bazel");
   EXPECT_THAT((*files)[0].text, HasSubstr("    includes = [\n"
                                           "        \"recipes/x.sh\",\n"
@@ -275,14 +280,46 @@ TEST(GenerateFilesTest, OutsideInputsAreExportedByTheirPackages) {
                                           "    ],\n"));
   EXPECT_THAT((*files)[0].text, HasSubstr("    name = \"tree.inputs\",\n"
                                           "    srcs = [\n"
+                                          "        \"//:BUILD.bazel\",\n"
                                           "        \"//:imagegraph/lib\",\n"
                                           "        \"//:kinds/kind.yml\",\n"
+                                          "        \"//tools:BUILD.bazel\",\n"
                                           "        \"//tools:a\",\n"
                                           "    ],\n"));
+  // The pinned reference "old": one image_pull repository.
+  EXPECT_EQ((*files)[1].path, "images/bases.bzl");
+  EXPECT_EQ(
+      (*files)[1].text,
+      "\"\"\"The external bases of the image tree //images, pinned by "
+      "digest where it names them.\n"
+      "\n"
+      "`bazel run //images:update` writes this file; do not edit it. "
+      "WORKSPACE declares\n"
+      "the bases with:\n"
+      "\n"
+      "    load(\"//images:bases.bzl\", \"image_bases\")\n"
+      "\n"
+      "    image_bases()\n"
+      "\"\"\"\n"
+      "\n"
+      "load(\"//rules:repositories.bzl\", \"image_pull\")\n"
+      "\n"
+      "def image_bases(**kwargs):\n"
+      "    \"\"\"Declares one image_pull repository per external base.\n"
+      "\n"
+      "    Args:\n"
+      "      **kwargs: image_pull attributes for every base (tls_verify,\n"
+      "        authfile, registry_mirrors).\n"
+      "    \"\"\"\n"
+      "    image_pull(\n"
+      "        name = \"base_images_old_0123\",\n"
+      "        image = \"r.example/old@sha256:0123\",\n"
+      "        **kwargs\n"
+      "    )\n");
   // The root package has no BUILD file yet: a new one.
-  EXPECT_EQ((*files)[1].path, "BUILD.bazel");
-  EXPECT_FALSE((*files)[1].existing.has_value());
-  EXPECT_EQ((*files)[1].text,
+  EXPECT_EQ((*files)[2].path, "BUILD.bazel");
+  EXPECT_FALSE((*files)[2].existing.has_value());
+  EXPECT_EQ((*files)[2].text,
             "# Files of this package that the image tree //images uses.\n"
             "\n"
             "# BEGIN imagegraph exports for //images: `bazel run "
@@ -300,8 +337,8 @@ TEST(GenerateFilesTest, OutsideInputsAreExportedByTheirPackages) {
             ")\n"
             "# END imagegraph exports for //images\n");
   // tools/ has one: the region is appended, the rest kept.
-  EXPECT_EQ((*files)[2].path, "tools/BUILD.bazel");
-  EXPECT_EQ((*files)[2].text,
+  EXPECT_EQ((*files)[3].path, "tools/BUILD.bazel");
+  EXPECT_EQ((*files)[3].text,
             "# Tools.\n"
             "\n"
             "# BEGIN imagegraph exports for //images: `bazel run "

@@ -22,8 +22,9 @@ ABSL_FLAG(std::string, kind_yml, "",
           "A taskgraph kind.yml relative to the root (default: IMAGES/kind.yml "
           "when present) giving each task's parent: and args:.");
 ABSL_FLAG(std::string, mode, "write",
-          "write: rewrite IMAGES/BUILD.bazel atomically; check: fail when it "
-          "is stale; print: print the new text to stdout.");
+          "write: rewrite IMAGES/BUILD.bazel and the files beside it (see "
+          "--exports), each atomically; check: fail when one is stale; print: "
+          "print the new IMAGES/BUILD.bazel to stdout.");
 ABSL_FLAG(std::string, defs_bzl, "//rules:defs.bzl",
           "Label of the .bzl file that exports docker_image and image_graph "
           "(used in a new BUILD file's load statement).");
@@ -33,9 +34,11 @@ ABSL_FLAG(std::vector<std::string>, image_visibility, {},
           "Visibility of every docker_image, comma-separated (e.g. "
           "//visibility:public); default: the package's.");
 ABSL_FLAG(bool, exports, true,
-          "Also write the regions that export the tree's inputs outside its "
-          "package (kind.yml, includes, run-task files) in the BUILD files of "
-          "their packages; --noexports for a tree that is no Bazel package.");
+          "Also write the files beside the tree's BUILD file: IMAGES/bases.bzl "
+          "(the external bases) and the regions that export the tree's inputs "
+          "outside its package (kind.yml, includes, run-task files) from the "
+          "BUILD files of their packages; --noexports for a tree that is no "
+          "Bazel package.");
 ABSL_FLAG(std::string, build_file, "",
           "The generated file relative to the root (default: "
           "IMAGES/BUILD.bazel).");
@@ -103,11 +106,8 @@ int Run() {
   }
 
   if (mode == "print") {
-    // The tree's BUILD file; the others follow, each after a line naming it.
-    for (size_t i = 0; i < files->size(); ++i) {
-      if (i > 0) std::cout << "\n# ===== " << (*files)[i].path << "\n";
-      std::cout << (*files)[i].text;
-    }
+    // The tree's BUILD file (the files beside it: --mode=write).
+    std::cout << files->front().text;
     return 0;
   }
   if (mode == "check") {
