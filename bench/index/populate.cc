@@ -12,7 +12,6 @@
 #include "absl/time/time.h"
 #include "tools/common/file_util.h"
 #include "tools/common/sha256.h"
-#include "tools/index/file_util.h"
 #include "tools/index/local_backend.h"
 #include "tools/index/namespaces.h"
 

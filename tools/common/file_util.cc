@@ -18,26 +18,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "tools/common/sha256.h"
 
 namespace imagegraph {
-
-absl::Status ErrnoToStatus(absl::string_view path, absl::string_view action,
-                           int error) {
-  std::string message = absl::StrCat(
-      path, ": ", action, action.empty() ? "" : ": ", strerror(error));
-  switch (error) {
-    case ENOENT:
-      return absl::NotFoundError(message);
-    case EACCES:
-    case EPERM:
-      return absl::PermissionDeniedError(message);
-    case ENOSPC:
-    case EDQUOT:
-      return absl::ResourceExhaustedError(message);
-    default:
-      return absl::InternalError(message);
-  }
-}
 
 std::string TempDirectoryRoot() {
   const char* tmpdir = std::getenv("TMPDIR");
@@ -214,10 +197,13 @@ absl::Status AtomicFileWriter::Write(absl::string_view data) {
   return absl::OkStatus();
 }
 
-absl::Status AtomicFileWriter::Commit() {
+absl::Status AtomicFileWriter::Commit() { return CommitAs(path_); }
+
+absl::Status AtomicFileWriter::CommitAs(absl::string_view destination) {
+  const std::string path(destination);
   if (fd_ < 0) {
     return absl::FailedPreconditionError(
-        absl::StrCat(path_, ": commit after commit or abandon"));
+        absl::StrCat(path, ": commit after commit or abandon"));
   }
   // Build outputs are not durable by default: they need to be complete, not
   // to survive a crash (Bazel re-runs an action whose output is missing or
@@ -229,15 +215,15 @@ absl::Status AtomicFileWriter::Commit() {
   if (durable_ && fsync(fd) != 0) {
     int error = errno;
     close(fd);
-    return ErrnoToStatus(path_, "cannot fsync the temporary file", error);
+    return ErrnoToStatus(path, "cannot fsync the temporary file", error);
   }
-  if (close(fd) != 0) return ErrnoToStatus(path_, "cannot write", errno);
-  if (rename(temp_path_.c_str(), path_.c_str()) != 0) {
-    return ErrnoToStatus(path_, "cannot rename the temporary file over it",
+  if (close(fd) != 0) return ErrnoToStatus(path, "cannot write", errno);
+  if (rename(temp_path_.c_str(), path.c_str()) != 0) {
+    return ErrnoToStatus(path, "cannot rename the temporary file over it",
                          errno);
   }
   temp_path_.clear();
-  if (durable_) return FsyncParentDirectory(path_);
+  if (durable_) return FsyncParentDirectory(path);
   return absl::OkStatus();
 }
 
@@ -263,6 +249,59 @@ absl::Status WriteFileAtomically(absl::string_view path,
   absl::Status status = writer->Write(contents);
   if (!status.ok()) return status;
   return writer->Commit();
+}
+
+absl::StatusOr<CopiedFile> CopyFileInto(absl::string_view source_view,
+                                        AtomicFileWriter& writer) {
+  const std::string source(source_view);
+  const int in = open(source.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) return ErrnoToStatus(source, "cannot open", errno);
+  CopiedFile copied;
+  Sha256 hasher;
+  std::vector<char> block(1 << 20);
+  absl::Status status;
+  while (true) {
+    const ssize_t n = read(in, block.data(), block.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      status = ErrnoToStatus(source, "cannot read", errno);
+      break;
+    }
+    if (n == 0) break;
+    hasher.Update(block.data(), static_cast<size_t>(n));
+    copied.size += n;
+    status = writer.Write(absl::string_view(block.data(), n));
+    if (!status.ok()) break;
+  }
+  close(in);
+  if (!status.ok()) return status;
+  copied.sha256_hex = hasher.FinishHex();
+  return copied;
+}
+
+absl::Status MakeDirectories(absl::string_view path_view) {
+  const std::string path(path_view);
+  if (path.empty()) return absl::OkStatus();
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return absl::OkStatus();
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": exists and is not a directory; remove it"));
+  }
+  const size_t slash = path.rfind('/');
+  if (slash != std::string::npos && slash > 0) {
+    absl::Status parent = MakeDirectories(path.substr(0, slash));
+    if (!parent.ok()) return parent;
+  }
+  if (mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
+    return ErrnoToStatus(path, "cannot create directory", errno);
+  }
+  return absl::OkStatus();
+}
+
+bool PathExists(absl::string_view path) {
+  struct stat st;
+  return stat(std::string(path).c_str(), &st) == 0;
 }
 
 absl::StatusOr<std::string> ReadFileToString(absl::string_view path_view) {

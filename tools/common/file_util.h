@@ -3,12 +3,14 @@
 #ifndef IMAGEGRAPH_TOOLS_COMMON_FILE_UTIL_H_
 #define IMAGEGRAPH_TOOLS_COMMON_FILE_UTIL_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "tools/common/errno_status.h"
 
 namespace imagegraph {
 
@@ -66,6 +68,10 @@ class AtomicFileWriter {
   // Closes the file and renames it over the destination (fsyncs only when
   // opened `durable`).
   absl::Status Commit();
+  // Commit(), but onto `path` instead of the destination it was opened for;
+  // `path` must be in the same directory (a content-addressed name known
+  // only after writing).
+  absl::Status CommitAs(absl::string_view path);
   // Removes the temporary file (also done by the destructor).
   void Abandon();
 
@@ -87,6 +93,23 @@ class AtomicFileWriter {
   int fd_ = -1;
   bool durable_ = false;
 };
+
+// What CopyFileInto copied: the sha256 (lowercase hex) and size of the bytes.
+struct CopiedFile {
+  std::string sha256_hex;
+  int64_t size = 0;
+};
+
+// Copies the file at `source` into `writer`, hashing the bytes on the way.
+// The caller commits or abandons the writer.
+absl::StatusOr<CopiedFile> CopyFileInto(absl::string_view source,
+                                        AtomicFileWriter& writer);
+
+// mkdir -p (mode 0755); concurrent creators of one directory all succeed.
+absl::Status MakeDirectories(absl::string_view path);
+
+// Whether anything exists at `path` (following symlinks).
+bool PathExists(absl::string_view path);
 
 // Writes `contents` to `path` atomically (and durably, see AtomicFileWriter).
 absl::Status WriteFileAtomically(absl::string_view path,
@@ -120,10 +143,6 @@ absl::StatusOr<std::string> ReadOneLineFile(absl::string_view path,
 // password database's entry for this user (Bazel runs actions without HOME).
 // nullopt when neither gives one.
 std::optional<std::string> HomeDirectory();
-
-// "path: reason" for the current errno.
-absl::Status ErrnoToStatus(absl::string_view path, absl::string_view action,
-                           int error);
 
 }  // namespace imagegraph
 

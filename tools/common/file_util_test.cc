@@ -1,5 +1,6 @@
 #include "tools/common/file_util.h"
 
+#include <errno.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -142,6 +143,53 @@ TEST(AtomicFileWriterTest, DurableCommitReplacesAndLeavesNoTemporary) {
   ASSERT_TRUE(WriteFileAtomically(target, "new", 0644, /*durable=*/true).ok());
   EXPECT_EQ(*ReadFileToString(target), "new");
   EXPECT_EQ(CountEntries(dir->path()), 1);
+}
+
+TEST(CopyFileIntoTest, CopiesHashesAndCommitsUnderTheContentName) {
+  auto dir = ScopedTempDirectory::Create("file_util_test.");
+  ASSERT_TRUE(dir.ok());
+  const std::string source = dir->path() + "/source";
+  std::ofstream(source) << "abc";
+  auto writer = AtomicFileWriter::Open(dir->path() + "/staging");
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  absl::StatusOr<CopiedFile> copied = CopyFileInto(source, *writer);
+  ASSERT_TRUE(copied.ok()) << copied.status();
+  // sha256("abc")
+  EXPECT_EQ(copied->sha256_hex,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(copied->size, 3);
+  const std::string named = dir->path() + "/" + copied->sha256_hex;
+  ASSERT_TRUE(writer->CommitAs(named).ok());
+  EXPECT_EQ(*ReadFileToString(named), "abc");
+  EXPECT_FALSE(Exists(dir->path() + "/staging"));
+  EXPECT_EQ(CountEntries(dir->path()), 2);
+
+  auto other = AtomicFileWriter::Open(dir->path() + "/other");
+  ASSERT_TRUE(other.ok());
+  EXPECT_THAT(CopyFileInto(dir->path() + "/missing", *other).status().message(),
+              HasSubstr("/missing: cannot open: No such file or directory"));
+}
+
+TEST(MakeDirectoriesTest, CreatesParentsAndRefusesAFile) {
+  auto dir = ScopedTempDirectory::Create("file_util_test.");
+  ASSERT_TRUE(dir.ok());
+  ASSERT_TRUE(MakeDirectories(dir->path() + "/a/b/c").ok());
+  EXPECT_TRUE(PathExists(dir->path() + "/a/b/c"));
+  EXPECT_TRUE(MakeDirectories(dir->path() + "/a/b").ok());
+  std::ofstream(dir->path() + "/file") << "x";
+  EXPECT_THAT(MakeDirectories(dir->path() + "/file").message(),
+              HasSubstr("/file: exists and is not a directory; remove it"));
+  EXPECT_FALSE(PathExists(dir->path() + "/nothing"));
+}
+
+TEST(ErrnoToStatusTest, CodeAndMessage) {
+  absl::Status missing = ErrnoToStatus("/x", "cannot open", ENOENT, "fix it");
+  EXPECT_TRUE(absl::IsNotFound(missing));
+  EXPECT_EQ(missing.message(),
+            "/x: cannot open: No such file or directory; fix it");
+  EXPECT_TRUE(absl::IsPermissionDenied(ErrnoToStatus("/x", "", EACCES)));
+  EXPECT_EQ(ErrnoToStatus("/x", "", EACCES).message(), "/x: Permission denied");
+  EXPECT_TRUE(absl::IsResourceExhausted(ErrnoToStatus("/x", "w", ENOSPC)));
 }
 
 TEST(FsyncParentDirectoryTest, MissingDirectoryNamesIt) {

@@ -1,5 +1,6 @@
 // SHA-256 without external libraries, so that binaries using it stay free of
-// shared crypto libraries and run in minimal images.
+// shared crypto libraries and run in minimal images. Sha256FileHex is the
+// one helper that hashes a file.
 #ifndef IMAGEGRAPH_TOOLS_COMMON_SHA256_H_
 #define IMAGEGRAPH_TOOLS_COMMON_SHA256_H_
 
@@ -13,7 +14,8 @@
 
 namespace imagegraph {
 
-// Incremental SHA-256 (FIPS 180-4).
+// Incremental SHA-256 (FIPS 180-4). On x86-64 CPUs with the SHA extensions
+// it runs them (chosen at run time), else a portable implementation.
 class Sha256 {
  public:
   Sha256();
@@ -25,7 +27,7 @@ class Sha256 {
   std::string FinishHex();
 
  private:
-  void Compress(const uint8_t block[64]);
+  void Compress(const uint8_t* blocks, size_t count);
 
   uint32_t state_[8];
   uint8_t buffer_[64];
@@ -38,6 +40,12 @@ std::string Sha256Hex(absl::string_view data);
 
 // Lowercase hex SHA-256 of the file at `path`, read in large blocks.
 absl::StatusOr<std::string> Sha256FileHex(const std::string& path);
+
+// Whether Sha256 runs the CPU's SHA instructions here.
+bool Sha256UsesCpuInstructions();
+// Makes Sha256 use the portable implementation (or not) from now on, so
+// that tests check both on a CPU with the instructions.
+void Sha256ForcePortableForTesting(bool portable);
 
 // True when `text` is 64 lowercase hex digits.
 bool IsSha256Hex(absl::string_view text);

@@ -34,6 +34,35 @@ TEST(Sha256Test, IncrementalUpdatesMatchOneShotAtEveryBoundary) {
   }
 }
 
+// The CPU instructions and the portable code agree on every length around
+// block boundaries and on large inputs, fed whole and in pieces.
+TEST(Sha256Test, CpuInstructionsAndPortableCodeAgree) {
+  if (!Sha256UsesCpuInstructions()) {
+    GTEST_SKIP() << "this CPU has no SHA instructions";
+  }
+  std::string data;
+  for (int i = 0; i < 3 * 1024 * 1024 + 17; ++i) {
+    data.push_back(static_cast<char>((i * 131) ^ (i >> 9)));
+  }
+  for (size_t size : {0, 1, 55, 56, 63, 64, 65, 127, 128, 129, 1000, 4096,
+                      static_cast<int>(data.size())}) {
+    const absl::string_view input = absl::string_view(data).substr(0, size);
+    Sha256ForcePortableForTesting(true);
+    const std::string portable = Sha256Hex(input);
+    Sha256ForcePortableForTesting(false);
+    EXPECT_EQ(Sha256Hex(input), portable) << size << " bytes";
+    Sha256 pieces;
+    for (size_t at = 0; at < size; at += 1000) {
+      pieces.Update(input.substr(at, 1000));
+    }
+    EXPECT_EQ(pieces.FinishHex(), portable) << size << " bytes in pieces";
+  }
+  Sha256ForcePortableForTesting(true);
+  EXPECT_EQ(Sha256Hex(std::string(1000000, 'a')),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  Sha256ForcePortableForTesting(false);
+}
+
 TEST(Sha256Test, FileHashMatchesSha256sum) {
   const std::string path =
       std::string(std::getenv("TEST_TMPDIR")) + "/sha256_input.bin";

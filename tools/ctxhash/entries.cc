@@ -21,6 +21,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "tools/common/errno_status.h"
 #include "tools/common/status_macros.h"
 #include "tools/ctxhash/context_filter.h"
 #include "tools/ctxhash/ignore_matcher.h"
@@ -40,19 +41,13 @@ std::string JoinFs(absl::string_view dir, absl::string_view name) {
   return absl::StrCat(dir, "/", name);
 }
 
-absl::Status ErrnoError(absl::string_view path, absl::string_view what,
-                        int err) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(path, ": ", what, ": ", std::strerror(err)));
-}
-
 }  // namespace
 
 DirectoryHandle::~DirectoryHandle() { close(fd_); }
 
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return ErrnoError(path, "cannot read", errno);
+  if (fd < 0) return ErrnoToStatus(path, "cannot read", errno);
   std::string text;
   char buffer[65536];
   for (;;) {
@@ -61,7 +56,7 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
       if (errno == EINTR) continue;
       const int err = errno;
       close(fd);
-      return ErrnoError(path, "cannot read", err);
+      return ErrnoToStatus(path, "cannot read", err);
     }
     if (n == 0) break;
     text.append(buffer, static_cast<size_t>(n));
@@ -146,7 +141,7 @@ class TreeWalker {
             absl::StrCat(path, ": symlink is dangling (its target ", shown,
                          " does not exist); fix the link or remove it"));
       }
-      return ErrnoError(path, "cannot resolve symlink", err);
+      return ErrnoToStatus(path, "cannot resolve symlink", err);
     }
     std::string real(resolved);
     if (!InsideRoot(real, real_root_)) {
@@ -165,7 +160,7 @@ class TreeWalker {
     // The flags opendir() uses.
     const int fd =
         open(dir.c_str(), O_RDONLY | O_NONBLOCK | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return ErrnoError(dir, "cannot list directory", errno);
+    if (fd < 0) return ErrnoToStatus(dir, "cannot list directory", errno);
     // A second descriptor stays open for the files' opens while the
     // descriptor budget lasts; without one they are opened by path.
     std::shared_ptr<const DirectoryHandle> kept;
@@ -180,13 +175,13 @@ class TreeWalker {
     if (handle == nullptr) {
       const int err = errno;
       close(fd);
-      return ErrnoError(dir, "cannot list directory", err);
+      return ErrnoToStatus(dir, "cannot list directory", err);
     }
     struct stat dir_stat;
     if (fstat(dirfd(handle), &dir_stat) != 0) {
       const int err = errno;
       closedir(handle);
-      return ErrnoError(dir, "cannot stat directory", err);
+      return ErrnoToStatus(dir, "cannot stat directory", err);
     }
     const std::pair<dev_t, ino_t> id{dir_stat.st_dev, dir_stat.st_ino};
     if (!open_directories_.insert(id).second) {
@@ -241,14 +236,14 @@ class TreeWalker {
     } else {
       struct stat st;
       if (lstat(path.c_str(), &st) != 0) {
-        return ErrnoError(path, "cannot stat", errno);
+        return ErrnoToStatus(path, "cannot stat", errno);
       }
       type = st.st_mode & S_IFMT;
       if (type == S_IFLNK) {
         absl::StatusOr<std::string> real = ResolveLink(path);
         if (!real.ok()) return excluded ? absl::OkStatus() : real.status();
         if (stat(real->c_str(), &st) != 0) {
-          return ErrnoError(path, "cannot stat symlink target", errno);
+          return ErrnoToStatus(path, "cannot stat symlink target", errno);
         }
         type = st.st_mode & S_IFMT;
       }
@@ -318,10 +313,10 @@ absl::Status SortAndDeduplicate(std::vector<ContextEntry>* entries) {
       if (kept.path == entry.path) {
         struct stat a, b;
         if (stat(kept.source.c_str(), &a) != 0) {
-          return ErrnoError(kept.source, "cannot stat", errno);
+          return ErrnoToStatus(kept.source, "cannot stat", errno);
         }
         if (stat(entry.source.c_str(), &b) != 0) {
-          return ErrnoError(entry.source, "cannot stat", errno);
+          return ErrnoToStatus(entry.source, "cannot stat", errno);
         }
         if (a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
           dropped.push_back(position);
@@ -385,11 +380,11 @@ absl::StatusOr<std::vector<ContextEntry>> CollectFromTree(
   const std::string context_dir = ContextDirectory(spec);
   char resolved_root[PATH_MAX];
   if (realpath(spec.root.c_str(), resolved_root) == nullptr) {
-    return ErrnoError(spec.root, "repository root is not usable", errno);
+    return ErrnoToStatus(spec.root, "repository root is not usable", errno);
   }
   struct stat st;
   if (stat(context_dir.c_str(), &st) != 0) {
-    return ErrnoError(context_dir, "image folder is not usable", errno);
+    return ErrnoToStatus(context_dir, "image folder is not usable", errno);
   }
   if (!S_ISDIR(st.st_mode)) {
     return absl::InvalidArgumentError(
@@ -435,7 +430,8 @@ absl::StatusOr<std::vector<ContextEntry>> CollectFromTree(
             absl::StrCat(where, ": %include ", include.written,
                          " goes through a symlink loop (", target, ")"));
       }
-      return ErrnoError(where, absl::StrCat("%include ", include.written), err);
+      return ErrnoToStatus(where, absl::StrCat("%include ", include.written),
+                           err);
     }
     if (!InsideRoot(resolved, resolved_root)) {
       return absl::InvalidArgumentError(absl::StrCat(

@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "openssl/sha.h"
+#include "tools/common/errno_status.h"
 
 namespace imagegraph {
 namespace {
@@ -34,9 +35,9 @@ std::string HexDigest(const uint8_t (&digest)[SHA256_DIGEST_LENGTH]) {
 }
 
 absl::Status ReadError(const ContextEntry& entry, int err) {
-  return absl::InvalidArgumentError(absl::StrCat(
-      entry.source, ": cannot read: ", std::strerror(err),
-      "; make the file readable or leave it out with .dockerignore"));
+  return ErrnoToStatus(
+      entry.source, "cannot read", err,
+      "make the file readable or leave it out with .dockerignore");
 }
 
 absl::Status ChangedWhileReading(const ContextEntry& entry) {

@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "tools/common/errno_status.h"
 #include "tools/common/status_macros.h"
 
 namespace imagegraph {
@@ -102,8 +103,7 @@ absl::Status TarWriter::Flush() {
     const ssize_t n = write(fd_, buffer_.get() + done, buffered_ - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return absl::InternalError(absl::StrCat(
-          display_path_, ": cannot write: ", std::strerror(errno)));
+      return ErrnoToStatus(display_path_, "cannot write", errno);
     }
     done += static_cast<size_t>(n);
   }
@@ -165,8 +165,7 @@ absl::Status TarWriter::AddFile(absl::string_view path, uint32_t mode,
     const ssize_t n = read(source_fd, buffer_.get() + buffered_, want);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return absl::InvalidArgumentError(absl::StrCat(
-          source_display, ": cannot read: ", std::strerror(errno)));
+      return ErrnoToStatus(source_display, "cannot read", errno);
     }
     if (n == 0) {
       return absl::InvalidArgumentError(

@@ -12,7 +12,6 @@
 #include "tools/common/command_line.h"
 #include "tools/common/file_util.h"
 #include "tools/decision/decision.h"
-#include "tools/index/file_util.h"
 #include "tools/index/index.h"
 #include "tools/index/namespaces.h"
 

@@ -264,16 +264,10 @@ std::vector<std::string> StringListField(const google::protobuf::Struct& image,
   return values;
 }
 
-bool IsLowerHex64(absl::string_view text) {
-  return text.size() == 64 && std::all_of(text.begin(), text.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
-
 // "sha256:<hex>" from an archive file name "<hex>.json" or "<hex>.tar".
 bool DigestFromFileName(absl::string_view name, absl::string_view suffix,
                         std::string* digest) {
-  if (!absl::ConsumeSuffix(&name, suffix) || !IsLowerHex64(name)) {
+  if (!absl::ConsumeSuffix(&name, suffix) || !IsSha256Hex(name)) {
     return false;
   }
   *digest = absl::StrCat("sha256:", name);
@@ -462,7 +456,7 @@ absl::Status NormalizeDockerArchiveConfig(const std::string& path) {
   }
   // buildah names it with 64 hex digits; only such a name is renamed, in
   // entry names (as a directory) and as a JSON string.
-  if (!IsLowerHex64(legacy_id)) legacy_id.clear();
+  if (!IsSha256Hex(legacy_id)) legacy_id.clear();
   const std::string new_legacy_id = new_config.substr(0, 64);
   auto renamed_path = [&](const std::string& name) {
     return !legacy_id.empty() && absl::StartsWith(name, legacy_id + "/")

@@ -1,19 +1,12 @@
 #include "tools/imagebuild/image_metadata.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <string>
 #include <vector>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/json_util.h"
-#include "openssl/sha.h"
-#include "tools/common/file_util.h"
 #include "tools/imagebuild/image_manifest.pb.h"
 
 namespace imagegraph {
@@ -95,31 +88,6 @@ absl::StatusOr<ImageMetadata> ImageMetadataFromJson(absl::string_view json,
   metadata.tarball_sha256 = record.tarball_sha256();
   metadata.tarball_size = record.tarball_size();
   return metadata;
-}
-
-absl::StatusOr<std::string> Sha256OfFile(absl::string_view path_view) {
-  std::string path(path_view);
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoToStatus(path, "cannot open", errno);
-  SHA256_CTX ctx;
-  SHA256_Init(&ctx);
-  std::vector<char> buffer(1 << 20);
-  while (true) {
-    ssize_t n = read(fd, buffer.data(), buffer.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int error = errno;
-      close(fd);
-      return ErrnoToStatus(path, "cannot read", error);
-    }
-    if (n == 0) break;
-    SHA256_Update(&ctx, buffer.data(), n);
-  }
-  close(fd);
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256_Final(digest, &ctx);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
 }
 
 }  // namespace imagegraph

@@ -55,9 +55,6 @@ absl::StatusOr<ImageMetadata> ImageMetadataFromJson(absl::string_view json,
 // A JSON string literal (with quotes) for `text`.
 std::string JsonQuote(absl::string_view text);
 
-// Lowercase hex sha256 of a file's contents.
-absl::StatusOr<std::string> Sha256OfFile(absl::string_view path);
-
 }  // namespace imagegraph
 
 #endif  // IMAGEGRAPH_TOOLS_IMAGEBUILD_IMAGE_METADATA_H_

@@ -50,15 +50,5 @@ TEST(ImageMetadataTest, QuotesControlCharacters) {
   EXPECT_EQ(JsonQuote("a\"b\\c\nd\x01"), "\"a\\\"b\\\\c\\nd\\u0001\"");
 }
 
-TEST(ImageMetadataTest, Sha256OfFileMatchesCoreutils) {
-  const std::string path = std::string(getenv("TEST_TMPDIR")) + "/data.bin";
-  ASSERT_TRUE(WriteFileAtomically(path, std::string(3 << 20, 'q')).ok());
-  auto ours = Sha256OfFile(path);
-  ASSERT_TRUE(ours.ok());
-  auto theirs = RunSubprocess({"sha256sum", path});
-  ASSERT_TRUE(theirs.ok());
-  EXPECT_EQ(*ours, theirs->stdout_text.substr(0, 64));
-}
-
 }  // namespace
 }  // namespace imagegraph

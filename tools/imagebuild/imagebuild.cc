@@ -24,6 +24,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "tools/common/file_util.h"
+#include "tools/common/sha256.h"
 #include "tools/common/status_macros.h"
 #include "tools/common/subprocess.h"
 #include "tools/dockerfile/dockerfile.h"
@@ -365,7 +366,7 @@ absl::StatusOr<ImageMetadata> ImageBuilder::Export() {
       ZstdStats stats,
       CompressFileZstd(archive_, request_.output, request_.zstd));
   metadata.tarball_size = static_cast<int64_t>(stats.output_bytes);
-  auto sha = Sha256OfFile(request_.output);
+  auto sha = Sha256FileHex(request_.output);
   if (!sha.ok()) {
     unlink(request_.output.c_str());
     return sha.status();

@@ -12,6 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tools/common/file_util.h"
+#include "tools/common/sha256.h"
 #include "tools/imagebuild/image_metadata.h"
 #include "tools/index/index.h"
 #include "tools/index/local_backend.h"
@@ -58,7 +59,7 @@ class IndexReuseTest : public ::testing::Test {
     metadata.context_hash = kHash;
     metadata.tags = {"old.registry:5000/img:1",
                      "old.registry:5000/img:" + kHash};
-    metadata.tarball_sha256 = *Sha256OfFile(built);
+    metadata.tarball_sha256 = *Sha256FileHex(built);
     metadata.tarball_size = static_cast<int64_t>(tarball_text.size());
     EXPECT_TRUE(WriteFileAtomically(dir_ + "/built.image.json",
                                     ImageMetadataToJson(metadata))

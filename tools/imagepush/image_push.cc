@@ -14,6 +14,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "tools/common/errno_status.h"
 #include "tools/common/file_util.h"
 #include "tools/common/sha256.h"
 #include "tools/common/status_macros.h"
@@ -62,10 +63,10 @@ absl::StatusOr<PushResult> PushImage(const PushRequest& request) {
         "--workspace_dir=");
   }
   if (access(request.tarball.c_str(), R_OK) != 0) {
-    return absl::NotFoundError(absl::StrCat(
-        request.tarball, ": cannot read the image tarball (", strerror(errno),
-        "); build the image first, or push through `bazel run "
-        "//images:NAME.push`, which builds it"));
+    return ErrnoToStatus(request.tarball, "cannot read the image tarball",
+                         errno,
+                         "build the image first, or push through `bazel run "
+                         "//images:NAME.push`, which builds it");
   }
   if (absl::StrContains(request.tarball, ":")) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "tools/common/file_util.h"
+#include "tools/common/sha256.h"
 #include "tools/common/status_macros.h"
 #include "tools/index/namespaces.h"
 
@@ -28,13 +29,6 @@ bool IsLowerAlnum(char c) {
 bool IsHostChar(char c) {
   return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' ||
          c == '-';
-}
-
-bool IsLowerHex(absl::string_view text) {
-  for (char c : text) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
 }
 
 bool FileExists(const std::string& path) {
@@ -142,9 +136,7 @@ absl::Status ValidateTag(absl::string_view tag) {
 }
 
 absl::Status ValidateDigest(absl::string_view digest) {
-  absl::string_view hex = digest;
-  if (!absl::ConsumePrefix(&hex, "sha256:") || hex.size() != 64 ||
-      !IsLowerHex(hex)) {
+  if (!IsSha256Digest(digest)) {
     return absl::InvalidArgumentError(
         absl::StrCat("\"", digest,
                      "\" is not a digest; expected sha256: followed by 64 "

@@ -18,7 +18,6 @@
 #include "tools/common/file_util.h"
 #include "tools/common/sha256.h"
 #include "tools/common/status_macros.h"
-#include "tools/index/file_util.h"
 
 namespace imagegraph {
 namespace {
@@ -47,8 +46,7 @@ absl::Status Collect(const std::string& dir, const std::string& ns_prefix,
   DIR* handle = opendir(dir.c_str());
   if (handle == nullptr) {
     if (errno == ENOENT || errno == ENOTDIR) return absl::OkStatus();
-    return absl::InternalError(
-        absl::StrCat(dir, ": cannot list: ", strerror(errno)));
+    return ErrnoToStatus(dir, "cannot list", errno);
   }
   std::vector<std::pair<std::string, bool>> children;  // name, is_directory
   while (struct dirent* child = readdir(handle)) {
@@ -126,17 +124,18 @@ absl::StatusOr<IndexEntry> LocalBackend::Insert(
     const std::vector<std::string>& namespaces) {
   const std::string cas_dir = absl::StrCat(root_, "/cas/sha256");
   IG_RETURN_IF_ERROR(MakeDirectories(cas_dir));
-  // The digest is known only after reading, so the copy is staged under a
+  // The digest is known only after reading, so the copy is written under a
   // temporary name and then renamed to its content address.
   IG_ASSIGN_OR_RETURN(
-      StagedFile staged,
-      StageCopyHashing(artifact_path, cas_dir + "/artifact", durable_));
-  const std::string cas_path = absl::StrCat(cas_dir, "/", staged.sha256_hex);
-  IG_RETURN_IF_ERROR(CommitStagedFile(staged, cas_path, durable_));
+      AtomicFileWriter writer,
+      AtomicFileWriter::Open(cas_dir + "/artifact", 0644, durable_));
+  IG_ASSIGN_OR_RETURN(CopiedFile copied, CopyFileInto(artifact_path, writer));
+  IG_RETURN_IF_ERROR(
+      writer.CommitAs(absl::StrCat(cas_dir, "/", copied.sha256_hex)));
   IndexEntry stored = entry;
-  stored.set_digest(absl::StrCat("sha256:", staged.sha256_hex));
-  stored.set_size_bytes(staged.size);
-  stored.set_location(absl::StrCat("cas/sha256/", staged.sha256_hex));
+  stored.set_digest(absl::StrCat("sha256:", copied.sha256_hex));
+  stored.set_size_bytes(copied.size);
+  stored.set_location(absl::StrCat("cas/sha256/", copied.sha256_hex));
   IG_RETURN_IF_ERROR(PutEntry(stored, namespaces));
   return stored;
 }
@@ -197,16 +196,16 @@ absl::Status LocalBackend::Fetch(const IndexEntry& entry,
         source, ": the artifact of ", entry.name(), " (", entry.digest(),
         ") is missing from ", Describe(), "; insert the image again"));
   }
-  IG_ASSIGN_OR_RETURN(StagedFile staged,
-                      StageCopyHashing(source, dest_path, /*durable=*/false));
-  if (absl::StrCat("sha256:", staged.sha256_hex) != entry.digest()) {
-    DiscardStagedFile(staged);
+  IG_ASSIGN_OR_RETURN(AtomicFileWriter writer,
+                      AtomicFileWriter::Open(dest_path));
+  IG_ASSIGN_OR_RETURN(CopiedFile copied, CopyFileInto(source, writer));
+  if (absl::StrCat("sha256:", copied.sha256_hex) != entry.digest()) {
     return absl::DataLossError(absl::StrCat(
-        source, ": content has sha256:", staged.sha256_hex,
+        source, ": content has sha256:", copied.sha256_hex,
         " but the index entry says ", entry.digest(),
         "; the stored artifact is corrupt, delete it and insert again"));
   }
-  return CommitStagedFile(staged, dest_path, /*durable=*/false);
+  return writer.Commit();
 }
 
 }  // namespace imagegraph

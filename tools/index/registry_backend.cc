@@ -11,9 +11,9 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/util/json_util.h"
+#include "tools/common/file_util.h"
 #include "tools/common/sha256.h"
 #include "tools/common/status_macros.h"
-#include "tools/index/file_util.h"
 #include "tools/index/http_client.h"
 
 namespace imagegraph {
@@ -281,7 +281,8 @@ absl::StatusOr<std::vector<std::string>> RegistryBackend::List(
     absl::string_view prefix) {
   IG_ASSIGN_OR_RETURN(std::vector<std::string> tags, ListTags());
   std::vector<std::string> namespaces;
-  const absl::string_view short_prefix = prefix.substr(0, kShortenedTagPrefixLength);
+  const absl::string_view short_prefix =
+      prefix.substr(0, kShortenedTagPrefixLength);
   for (const std::string& tag : tags) {
     if (tag.size() < kMaxRegistryTagLength) {
       if (absl::StartsWith(tag, prefix)) namespaces.push_back(tag);
@@ -308,30 +309,24 @@ absl::StatusOr<std::vector<std::string>> RegistryBackend::List(
 
 absl::Status RegistryBackend::Fetch(const IndexEntry& entry,
                                     const std::string& dest_path) {
-  const std::string temp = TemporarySibling(dest_path);
+  // The download goes to the writer's temporary file, which is renamed into
+  // place only once its digest is verified (and removed otherwise).
+  IG_ASSIGN_OR_RETURN(AtomicFileWriter writer,
+                      AtomicFileWriter::Open(dest_path));
   HttpRequest get;
   get.url = Url(absl::StrCat("blobs/", entry.digest()));
   get.follow_redirects = true;
-  get.response_file = temp;
+  get.response_file = writer.temp_path();
   absl::StatusOr<HttpResponse> response = auth_.Perform(get);
-  if (!response.ok() || response->status != 200) {
-    unlink(temp.c_str());
-    if (!response.ok()) return response.status();
-    return HttpError(get, *response);
-  }
+  if (!response.ok()) return response.status();
+  if (response->status != 200) return HttpError(get, *response);
   if (absl::StrCat("sha256:", response->body_sha256_hex) != entry.digest()) {
-    unlink(temp.c_str());
     return absl::DataLossError(absl::StrCat(
         Describe(), ": artifact ", entry.digest(), " of ", entry.name(),
         " has sha256:", response->body_sha256_hex,
         " when downloaded; the registry's copy is corrupt, insert again"));
   }
-  if (rename(temp.c_str(), dest_path.c_str()) != 0) {
-    unlink(temp.c_str());
-    return absl::InternalError(
-        absl::StrCat(dest_path, ": cannot move the downloaded artifact here"));
-  }
-  return absl::OkStatus();
+  return writer.Commit();
 }
 
 }  // namespace imagegraph

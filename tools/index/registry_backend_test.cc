@@ -18,7 +18,6 @@
 #include "gtest/gtest.h"
 #include "tools/common/file_util.h"
 #include "tools/common/sha256.h"
-#include "tools/index/file_util.h"
 #include "tools/index/http_client.h"
 #include "tools/index/index.h"
 #include "tools/index/namespaces.h"
