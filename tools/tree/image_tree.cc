@@ -489,6 +489,11 @@ class Scanner {
       }
     }
     ParentMap graph;
+    // Every image's first reference that does not resolve (say, each
+    // external base not yet pinned), in image order, without repeats: one
+    // run names them all.
+    std::vector<std::string> errors;
+    absl::StatusCode error_code = absl::StatusCode::kOk;
     for (TreeImage& image : tree_.images) {
       if (!image.declared_parent.empty() &&
           !options.in_tree_names.contains(image.declared_parent)) {
@@ -502,8 +507,19 @@ class Scanner {
       for (const auto& [key, value] : image.build_args) {
         options.build_args[key] = value;
       }
-      IG_ASSIGN_OR_RETURN(image.references,
-                          ResolveImageReferences(image.dockerfile, options));
+      absl::StatusOr<std::vector<ImageReference>> references =
+          ResolveImageReferences(image.dockerfile, options);
+      if (!references.ok()) {
+        std::string message(references.status().message());
+        if (std::find(errors.begin(), errors.end(), message) == errors.end()) {
+          errors.push_back(std::move(message));
+        }
+        if (error_code == absl::StatusCode::kOk) {
+          error_code = references.status().code();
+        }
+        continue;
+      }
+      image.references = *std::move(references);
       image.parents = InTreeParents(image.references, image.declared_parent);
       if (!image.declared_parent.empty() &&
           std::none_of(image.references.begin(), image.references.end(),
@@ -519,6 +535,14 @@ class Scanner {
             image.name, ", as in taskgraph)"));
       }
       graph[image.name] = image.parents;
+    }
+    if (errors.size() == 1) return absl::Status(error_code, errors[0]);
+    if (!errors.empty()) {
+      return absl::Status(error_code,
+                          absl::StrCat(errors.size(),
+                                       " references do not resolve, one line "
+                                       "each:\n",
+                                       absl::StrJoin(errors, "\n")));
     }
     return CheckAcyclic(graph);
   }

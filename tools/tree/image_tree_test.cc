@@ -482,6 +482,37 @@ TEST_F(ImageTreeTest, UnpinnedFrom) {
             "folder");
 }
 
+TEST_F(ImageTreeTest, EveryUnpinnedBaseNamedAtOnce) {
+  // Two tasks of one folder with different bases, a third task of it with
+  // the first one's base (the same line: said once), and two other folders:
+  // one line each.
+  Write("images/kind.yml",
+        "tasks:\n"
+        "  raw12:\n    definition: raw\n    args:\n      BASE: os:12\n"
+        "  raw12b:\n    definition: raw\n    args:\n      BASE: os:12\n"
+        "  raw13:\n    definition: raw\n    args:\n      BASE: os:13\n"
+        "  tool:\n    args:\n      BASE: os:12\n"
+        "  lint: {}\n");
+  Write("images/raw/Dockerfile", "# %ARG BASE\nFROM $BASE\n");
+  Write("images/tool/Dockerfile", "# %ARG BASE\nFROM $BASE\n");
+  Write("images/lint/Dockerfile", "FROM debian:bookworm\n");
+  EXPECT_EQ(ScanError(),
+            "4 references do not resolve, one line each:\n"
+            "images/lint/Dockerfile:1: FROM debian:bookworm is not pinned: use "
+            "debian:bookworm@sha256:<digest> (skopeo inspect "
+            "docker://debian:bookworm prints it), or name an in-tree image "
+            "folder\n"
+            "images/raw/Dockerfile:2: FROM os:12 is not pinned: use "
+            "os:12@sha256:<digest> (skopeo inspect docker://os:12 prints it), "
+            "or name an in-tree image folder\n"
+            "images/raw/Dockerfile:2: FROM os:13 is not pinned: use "
+            "os:13@sha256:<digest> (skopeo inspect docker://os:13 prints it), "
+            "or name an in-tree image folder\n"
+            "images/tool/Dockerfile:2: FROM os:12 is not pinned: use "
+            "os:12@sha256:<digest> (skopeo inspect docker://os:12 prints it), "
+            "or name an in-tree image folder");
+}
+
 TEST_F(ImageTreeTest, Cycle) {
   Write("images/a/Dockerfile", "FROM c\n");
   Write("images/b/Dockerfile", "FROM a\n");
