@@ -4,29 +4,71 @@
 # and packages:, # %ARG in FROM and COPY --from, # %include-run-task,
 # includes outside the tree, a folder with its own REGISTRY, a folder holding
 # only HASH, external bases pinned by digest) imported into a fresh workspace
-# with one `bazel run //taskcluster/docker:update`, as a user would: the
-# generated files pass buildifier and the staleness test, every image builds
-# (its bases pulled from a real registry on 127.0.0.1), the images hold what
-# the Dockerfiles say, and `graph --affected-by` answers as the table below.
+# by following docs/own-repository.md, every command of it in order: one
+# `bazel run //taskcluster/docker:update` imports it, the generated files pass
+# buildifier and the staleness test, every image builds (its bases pulled
+# from a real registry on 127.0.0.1), the images hold what the Dockerfiles
+# say, and `graph --affected-by` answers as the table below.
+#
+# The page's commands run as written, in the workspace, with three
+# substitutions that fit them to this machine: `./bazelw run -c opt
+# //dist:repository` runs that binary as built for this test, `bazel` is a
+# nested Bazel on a private output root, and the registry the page asks for
+# a digest is the one serving the fixture's bases. The page's WORKSPACE and
+# BUILD blocks are the files written here.
 set -euo pipefail
 
 runfiles_root="${TEST_SRCDIR}/${TEST_WORKSPACE}"
 source "${runfiles_root}/tests/lib/checks.sh"
 source "${runfiles_root}/tests/lib/registry.sh"
-source "${runfiles_root}/tests/lib/imagegraph_repo.sh"
 export HOME="${TEST_TMPDIR}/home"
 mkdir -p "${HOME}"
 
+doc="${runfiles_root}/docs/own-repository.md"
 repo="${TEST_TMPDIR}/imagegraph"
 ws="${TEST_TMPDIR}/ws"
 user_root="${TEST_TMPDIR}/bazel_root"
-make_imagegraph_repo "${repo}" "${runfiles_root}" "${runfiles_root}" imagegen graph
 graph="${repo}/tools/graph/graph.bin"
 
 nested_bazel() {
-  (cd "${ws}" && bazel --output_user_root="${user_root}" --nohome_rc "$@")
+  (cd "${ws}" && command bazel --output_user_root="${user_root}" --nohome_rc "$@")
 }
 registry_on_exit 'nested_bazel shutdown >/dev/null 2>&1 || true'
+# The page's `bazel`.
+bazel() { nested_bazel "$@"; }
+
+# doc_lines LANGUAGE: the lines of the page's ```LANGUAGE blocks, in order.
+doc_lines() {
+  awk -v open="\`\`\`$1" '$0 == "```" { inside = 0; next } $0 == open { inside = 1; next } inside' "${doc}"
+}
+# doc_block FIRST_LINE: the rest of the page's block whose first line is
+# FIRST_LINE.
+doc_block() {
+  awk -v first="$1" '
+    /^```/ { if (found) exit; start = NR; next }
+    NR == start + 1 && $0 == first { found = 1; next }
+    found' "${doc}"
+}
+ran=()
+# step COMMAND: runs a command of the page (which must hold it in a ```sh
+# block) in the workspace, fitted to this machine; leaves out, err and rc.
+step() {
+  local command="$1"
+  doc_lines sh | grep -qxF -- "${command}" ||
+    fail "docs/own-repository.md has no command ${command}"
+  ran+=("${command}")
+  echo "== ${command}"
+  local fitted="${command}"
+  case "${command}" in
+    "./bazelw run -c opt //dist:repository -- /opt/imagegraph")
+      fitted="\"${runfiles_root}/dist/repository\" \"${repo}\"" ;;
+    "skopeo inspect "*)
+      fitted="${command/skopeo inspect/skopeo inspect --tls-verify=false}"
+      fitted="${fitted/docker:\/\/debian:bookworm/docker://${REGISTRY_ADDR[bases]}/fixture/os:12}" ;;
+  esac
+  [[ "${fitted}" == "${command}" ]] || echo "   runs: ${fitted}"
+  run eval "cd \"${ws}\" && ${fitted}"
+}
 
 # The external bases, byte for byte the ones the fixture pins.
 registry_start bases
@@ -40,13 +82,21 @@ done < <(python3 "${runfiles_root}/tests/taskgraph/make_bases.py" digests)
 mkdir -p "${ws}"
 cp -rL "${runfiles_root}/tests/taskgraph/fixture/." "${ws}/"
 chmod -R u+w "${ws}"
-mv "${ws}/taskcluster/docker/BUILD.in" "${ws}/taskcluster/docker/BUILD.bazel"
+mv "${ws}/BUILD.in" "${ws}/BUILD.bazel"
+
+step "./bazelw run -c opt //dist:repository -- /opt/imagegraph"
+expect_rc 0 "//dist:repository: ${err}"
+expect_contains "${err}" "repository: wrote ${repo}; point a WORKSPACE at it" "//dist:repository"
+[[ -x "${graph}" && -f "${repo}/rules/defs.bzl" ]] || fail "//dist:repository wrote no rules or tools"
+
 # Bazel's own test runner wants remote_coverage_tools, which an offline
 # machine cannot download: an empty stand-in, as this repository binds one.
 coverage_tools="${TEST_TMPDIR}/remote_coverage_tools"
 mkdir -p "${coverage_tools}"
 : >"${coverage_tools}/WORKSPACE"
 cp -L "${TEST_SRCDIR}/remote_coverage_tools/BUILD.bazel" "${coverage_tools}/BUILD.bazel"
+workspace_block="$(doc_block "# WORKSPACE: imagegraph and the bazel_skylib its rules load")"
+[[ -n "${workspace_block}" ]] || fail "docs/own-repository.md has no WORKSPACE block"
 cat >"${ws}/WORKSPACE" <<WORKSPACE
 workspace(name = "fixture")
 
@@ -55,15 +105,7 @@ local_repository(
     path = "${coverage_tools}",
 )
 
-local_repository(
-    name = "imagegraph",
-    path = "${repo}",
-)
-
-local_repository(
-    name = "bazel_skylib",
-    path = "/usr/share/bazel/tools/skylib",
-)
+${workspace_block//\/opt\/imagegraph/${repo}}
 WORKSPACE
 cat >"${ws}/.bazelrc" <<'BAZELRC'
 build --spawn_strategy=processwrapper-sandbox
@@ -71,10 +113,30 @@ build --strategy=ImageBuild=local
 build --color=no --curses=no --noshow_progress
 build --@imagegraph//rules:index=off
 BAZELRC
+doc_block "# taskcluster/docker/BUILD.bazel" >"${ws}/taskcluster/docker/BUILD.bazel"
+[[ -s "${ws}/taskcluster/docker/BUILD.bazel" ]] || fail "docs/own-repository.md has no taskcluster/docker/BUILD.bazel block"
 
-echo "== one bazel run imports the tree"
+step "echo third_party/python/taskcluster_taskgraph/taskgraph/run-task >taskcluster/docker/RUN_TASK"
+expect_rc 0 "writing RUN_TASK"
+
+echo "== an external base not pinned is named"
+cp "${ws}/taskcluster/kinds/docker-image/kind.yml" "${TEST_TMPDIR}/kind.yml"
+sed -i -E 's#(fixture/os:1[23])@sha256:[0-9a-f]+#\1#' "${ws}/taskcluster/kinds/docker-image/kind.yml"
 run nested_bazel run //taskcluster/docker:update
-expect_rc 0 "bazel run //taskcluster/docker:update"
+expect_rc 1 "update with two bases not pinned"
+expect_contains "${err}" "imagegen: 2 references do not resolve, one line each:
+taskcluster/docker/raw/Dockerfile:3: FROM registry.invalid/fixture/os:12 is not pinned: use registry.invalid/fixture/os:12@sha256:<digest> (skopeo inspect docker://registry.invalid/fixture/os:12 prints it), or name an in-tree image folder
+taskcluster/docker/raw/Dockerfile:3: FROM registry.invalid/fixture/os:13 is not pinned" "both named"
+[[ ! -e "${ws}/taskcluster/docker/bases.bzl" ]] || fail "a failed update wrote bases.bzl"
+cp "${TEST_TMPDIR}/kind.yml" "${ws}/taskcluster/kinds/docker-image/kind.yml"
+
+step "skopeo inspect --format '{{.Digest}}' docker://debian:bookworm"
+expect_rc 0 "skopeo inspect: ${err}"
+expect_eq "${out}" "$(python3 "${runfiles_root}/tests/taskgraph/make_bases.py" digests | awk '$1 == "fixture/os:12" { print $2 }')" "the digest skopeo reads"
+expect_file_contains "${ws}/taskcluster/kinds/docker-image/kind.yml" "os:12@${out}" "kind.yml pins it"
+
+step "bazel run //taskcluster/docker:update"
+expect_rc 0 "bazel run //taskcluster/docker:update: ${err}"
 expect_contains "${err}" "imagegen: wrote taskcluster/docker/BUILD.bazel (14 images)" "update"
 expect_contains "${err}" "imagegen: wrote taskcluster/docker/bases.bzl" "update"
 expect_contains "${err}" "imagegen: wrote BUILD.bazel" "update"
@@ -93,30 +155,32 @@ build_file="$(cat "${ws}/taskcluster/docker/BUILD.bazel")"
 expect_contains "${build_file}" "$(printf '    name = "os12-raw",\n    srcs = [\n        "raw/Dockerfile",\n        "raw/extra-files",\n    ],')" "os12-raw from raw/"
 expect_contains "${build_file}" "$(printf '    name = "os13-raw",\n    srcs = [\n        "raw/Dockerfile",\n        "raw/extra-files",\n    ],')" "os13-raw from raw/"
 expect_contains "${build_file}" '"DIST": "thirteen",' "os13-raw args"
-# The load the region needs joined the hand-written one.
-expect_contains "${build_file}" 'load("@imagegraph//rules:defs.bzl", "busybox_rootfs", "docker_image", "image_graph", "image_tree_test", "image_tree_update")' "load"
+# The load the region needs joined the page's.
+expect_contains "${build_file}" 'load("@imagegraph//rules:defs.bzl", "docker_image", "image_graph", "image_tree_test", "image_tree_update")' "load"
+# The root package kept its target and gained the exports.
+expect_contains "$(cat "${ws}/BUILD.bazel")" 'name = "busybox_rootfs",' "the root package's own target"
 
 echo "== the external bases come from the generated bases.bzl"
-cat >>"${ws}/WORKSPACE" <<WORKSPACE
-
-load("//taskcluster/docker:bases.bzl", "image_bases")
-
-image_bases(
-    registry_mirrors = {"registry.invalid": "${REGISTRY_ADDR[bases]}"},
+bases_block="$(doc_block "# WORKSPACE, after the first update: the tree's external bases")"
+expect_contains "${bases_block}" "image_bases()" "the page's bases block"
+# The page's image_bases(), pulling from the registry on 127.0.0.1.
+mirrored="image_bases(
+    registry_mirrors = {\"registry.invalid\": \"${REGISTRY_ADDR[bases]}\"},
     tls_verify = False,
-)
-WORKSPACE
+)"
+printf '\n%s\n' "${bases_block/image_bases()/${mirrored}}" >>"${ws}/WORKSPACE"
 
-echo "== the staleness test passes"
-run nested_bazel test //taskcluster/docker:build_file_test
+step "bazel test //taskcluster/docker:build_file_test"
 expect_rc 0 "bazel test //taskcluster/docker:build_file_test: ${out} ${err}"
 
-echo "== every image builds"
-mapfile -t labels < <("${graph}" --workspace="${ws}" --root=taskcluster/docker --format=labels 2>/dev/null)
-expect_eq "${#labels[@]}" 14 "images in the graph"
-run nested_bazel build "${labels[@]}"
+step "bazel build //taskcluster/docker:all"
 [[ "${rc}" == 0 ]] || { echo "${err}" | tail -60 >&2; fail "building every image exited ${rc}"; }
-pass "built ${labels[*]}"
+mapfile -t images < <("${graph}" --workspace="${ws}" --root=taskcluster/docker --format=text 2>/dev/null | awk '{ print $1 }')
+expect_eq "${#images[@]}" 14 "images in the graph"
+for image in "${images[@]}"; do
+  [[ -s "${ws}/bazel-bin/taskcluster/docker/${image}.tar.zst" ]] || fail "bazel build //taskcluster/docker:all made no ${image}.tar.zst"
+done
+pass "built ${images[*]}"
 
 # image_file IMAGE PATH: the file PATH of the built image (its last layer
 # that holds it).
@@ -165,7 +229,7 @@ declare -A table=(
   ["taskcluster/docker/base"]="os12-base build decision os13-base lint lint-extra sidecar test"
   ["taskcluster/scripts/setup.sh"]="os12-base build decision os13-base lint lint-extra sidecar test"
   ["taskcluster/docker/recipes/common.sh"]="os12-base build decision os13-base lint lint-extra sidecar test"
-  ["third_party/taskgraph/run-task/hgrc"]="os12-base build decision fetch fetch-more os13-base lint lint-extra sidecar test"
+  ["third_party/python/taskcluster_taskgraph/taskgraph/run-task/hgrc"]="os12-base build decision fetch fetch-more os13-base lint lint-extra sidecar test"
   ["taskcluster/docker/RUN_TASK"]="os12-base build decision fetch fetch-more os13-base lint lint-extra sidecar test"
   ["testing/harness/lib/util.sh"]="test"
   ["testing"]="test"
@@ -183,6 +247,9 @@ declare -A table=(
 for path in "${!table[@]}"; do
   expect_eq "$(affected "${path}")" "${table[${path}]}" "--affected-by=${path}"
 done
+step "bazel run @imagegraph//tools/graph -- --root=taskcluster/docker --affected-by=taskcluster/docker/base --format=labels"
+expect_rc 0 "graph through bazel run: ${err}"
+expect_eq "$(tr '\n' ' ' <<<"${out}" | sed 's/ $//')" "$(sed -E 's#(^| )#\1//taskcluster/docker:#g' <<<"${table[taskcluster/docker/base]}")" "the page's --affected-by"
 run "${graph}" --workspace="${ws}" --root=taskcluster/docker --affected-by=/etc/passwd
 expect_rc 2 "a path outside the workspace"
 expect_contains "${err}" "graph: --affected-by=/etc/passwd: /etc/passwd is outside the workspace" "outside message"
@@ -213,5 +280,12 @@ expect_contains "${err}" 'imagegen: "taskcluster/docker/lint/bad\nname": a file 
 run nested_bazel query //taskcluster/docker:build_file_test
 expect_rc 0 "the package loads: ${err}"
 rm "${ws}/taskcluster/docker/lint/bad"$'\n'"name"
+
+echo "== the test ran every command of the page"
+while IFS= read -r command; do
+  [[ -z "${command}" ]] && continue
+  printf '%s\n' "${ran[@]}" | grep -qxF -- "${command}" ||
+    fail "docs/own-repository.md: ${command} is not run by this test: add a step for it"
+done < <(doc_lines sh)
 
 echo "PASS"
