@@ -1,22 +1,12 @@
 #include "tools/imagebuild/flags.h"
 
-#include <algorithm>
 #include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "tools/common/sha256.h"
 
 namespace imagegraph {
-namespace {
-
-bool IsLowerHex(absl::string_view text, size_t length) {
-  return text.size() == length &&
-         std::all_of(text.begin(), text.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
-
-}  // namespace
 
 absl::StatusOr<ParentImage> ParseParentFlag(absl::string_view value) {
   size_t eq = value.find('=');
@@ -36,7 +26,7 @@ absl::StatusOr<ExternalBase> ParseBaseFlag(absl::string_view value) {
   size_t hex_start = at + kMarker.size();
   if (at == absl::string_view::npos || at == 0 ||
       value.size() < hex_start + 64 ||
-      !IsLowerHex(value.substr(hex_start, 64), 64) ||
+      !IsSha256Hex(value.substr(hex_start, 64)) ||
       value.size() < hex_start + 66 || value[hex_start + 64] != '=') {
     return absl::InvalidArgumentError(absl::StrCat(
         "--base=", value,

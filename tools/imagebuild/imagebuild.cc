@@ -42,13 +42,6 @@ namespace {
 
 constexpr absl::string_view kLocalRepository = "localhost/imagegraph";
 
-bool IsLowerHex(absl::string_view text, size_t length) {
-  return text.size() == length &&
-         std::all_of(text.begin(), text.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
-
 // Puts a plain copy of a (zstd or plain) tarball at `scratch_path`, in the
 // build directory, where buildah's unprivileged IDs can read it (Bazel's
 // output tree may be under a home directory only its owner may enter).
@@ -74,7 +67,7 @@ absl::StatusOr<std::string> PlainArchive(const std::string& tarball,
 absl::StatusOr<std::string> ReadContextHash(const std::string& path) {
   IG_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
   std::string hash(absl::StripAsciiWhitespace(text));
-  if (!IsLowerHex(hash, 64)) {
+  if (!IsSha256Hex(hash)) {
     return absl::InvalidArgumentError(absl::StrCat(
         path, ": expected a context hash (64 lowercase hex digits), found \"",
         hash.substr(0, 80), "\""));
