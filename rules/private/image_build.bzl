@@ -73,6 +73,9 @@ def _image_build_impl(ctx):
     # every machine.
     args.add("--index=" + settings.index)
     args.add("--index_level=%d" % settings.level)
+
+    # Symbolic like the index: "default" is the user's own store.
+    args.add("--layer_store=" + ctx.attr._layer_store[BuildSettingInfo].value)
     buildah = ctx.attr._buildah[BuildSettingInfo].value
     if not buildah:
         fail("%s: //rules:buildah is empty; set --//rules:buildah to a program name in PATH or an absolute path" % owner)
@@ -185,6 +188,11 @@ inserted. The action itself still runs on a hit: it copies instead of builds."""
             default = Label("//tools/imagebuild:imagebuild"),
             executable = True,
             cfg = "exec",
+        ),
+        "_layer_store": attr.label(
+            default = Label("//rules:layer_store"),
+            providers = [BuildSettingInfo],
+            doc = "Where parents' layers are kept between builds (--//rules:layer_store).",
         ),
         "_zstd_level": attr.label(
             default = Label("//rules:zstd_level"),

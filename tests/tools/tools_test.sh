@@ -68,6 +68,9 @@ check_tool graph "$(tool graph/graph)" "$(tool graph/main.cc)" no -- \
 check_tool imagebuild "$(tool imagebuild/imagebuild)" "$(tool imagebuild/main.cc)" no -- \
   --name=img --context_tar="${work}/missing.tar" --context_hash_file="${work}/missing.hash" \
   --output="${work}/img.tar.zst" --metadata="${work}/img.image.json"
+touch "${work}/not-a-directory"
+check_tool gc "$(tool imagebuild/gc)" "$(tool imagebuild/gc_main.cc)" no -- \
+  --layer_store="${work}/not-a-directory"
 check_tool imagegen "$(tool imagegen/imagegen)" "$(tool imagegen/main.cc)" yes -- \
   --workspace="${work}/missing" --mode=print
 check_tool imagepush "$(tool imagepush/imagepush)" "$(tool imagepush/main.cc)" yes -- \

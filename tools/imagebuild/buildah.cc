@@ -72,7 +72,8 @@ absl::StatusOr<SubprocessResult> Buildah::Run(
     const std::vector<std::string>& args, SubprocessOptions options) const {
   std::vector<std::string> argv = containment_.WrapperArgv();
   argv.insert(argv.end(), {binary_, "--root", root_, "--runroot", runroot_,
-                           "--storage-driver", "vfs"});
+                           "--storage-driver", kStorageDriver});
+  argv.insert(argv.end(), storage_options_.begin(), storage_options_.end());
   argv.insert(argv.end(), args.begin(), args.end());
   // buildah stages layers and archives in TMPDIR, and keeps state under HOME
   // and XDG_RUNTIME_DIR: all of it goes into the directory that is removed
@@ -129,6 +130,21 @@ absl::StatusOr<std::string> Buildah::PullArchive(
                                             " printed no image ID: ", out));
   }
   return id;
+}
+
+void Buildah::UseImageStore(const std::string& root) {
+  storage_options_ = {"--storage-opt",
+                      absl::StrCat(kStorageDriver, ".imagestore=", root)};
+}
+
+Buildah Buildah::ForStorage(const std::string& root) const {
+  Buildah other = *this;
+  other.root_ = root;
+  // A storage's run state (mount counts, locks) belongs to its root; the
+  // mounts themselves live and die with each build's mount namespace.
+  other.runroot_ = work_dir_ + "/storage/store-run";
+  other.storage_options_.clear();
+  return other;
 }
 
 absl::Status Buildah::Tag(const std::string& image,

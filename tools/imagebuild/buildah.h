@@ -13,6 +13,12 @@
 
 namespace imagegraph {
 
+// The storage driver of every storage a build uses. overlay works here as
+// the namespace's root, but its layers differ from vfs's (a directory that a
+// RUN step's mount points copied up, such as run/, enters the layer), and so
+// would image IDs: builds keep vfs.
+inline constexpr char kStorageDriver[] = "vfs";
+
 class Buildah {
  public:
   // `temp_root` is the build's temporary directory: buildah's storage, its
@@ -41,6 +47,15 @@ class Buildah {
 
   absl::Status Tag(const std::string& image, const std::string& tag) const;
 
+  // Gives the private storage `root` (a layer store's storage, see
+  // layer_store.h) as a read-only image store: layers found there by digest
+  // are not extracted again.
+  void UseImageStore(const std::string& root);
+
+  // The same buildah, working on the storage at `root` (a layer store's)
+  // instead of the private one; its run state stays in work_dir().
+  Buildah ForStorage(const std::string& root) const;
+
   const Containment& containment() const { return containment_; }
 
  private:
@@ -52,6 +67,7 @@ class Buildah {
   std::string tmpdir_;
   std::string home_;
   std::string runtime_dir_;
+  std::vector<std::string> storage_options_;
 };
 
 }  // namespace imagegraph

@@ -33,6 +33,7 @@
 #include "tools/imagebuild/buildah.h"
 #include "tools/imagebuild/containment.h"
 #include "tools/imagebuild/docker_archive.h"
+#include "tools/imagebuild/layer_store.h"
 #include "tools/tree/reference_map.h"
 #include "tools/tree/resolver.h"
 #include "tools/tree/taskgraph_syntax.h"
@@ -87,11 +88,15 @@ absl::Status CheckInputFile(const std::string& path, absl::string_view flag) {
 class ImageBuilder {
  public:
   ImageBuilder(const BuildRequest& request, std::string temp_root,
-               std::string buildah_binary, const Containment& containment)
+               std::string buildah_binary, const Containment& containment,
+               const LayerStore* store)
       : request_(request),
         temp_root_(std::move(temp_root)),
         buildah_(std::move(buildah_binary), containment, temp_root_),
-        archive_(buildah_.work_dir() + "/image.tar") {}
+        archive_(buildah_.work_dir() + "/image.tar"),
+        store_(store) {
+    if (store_ != nullptr) buildah_.UseImageStore(store_->StorageRoot());
+  }
 
   absl::StatusOr<ImageMetadata> Run();
 
@@ -99,6 +104,10 @@ class ImageBuilder {
   absl::Status ExtractContext();
   absl::Status LoadDockerfile();
   absl::Status LoadParents();
+  // Holds `parent` (its plain `archive`) in the layer store, importing it
+  // when missing; returns its image ID.
+  absl::StatusOr<std::string> HoldInStore(const ParentImage& parent,
+                                          const std::string& archive);
   absl::Status LoadBases();
   absl::StatusOr<std::string> RewrittenDockerfile();
   absl::Status BuildWithBuildah(const std::string& dockerfile_path);
@@ -122,6 +131,9 @@ class ImageBuilder {
   std::vector<ImageReference> refs_;
   absl::flat_hash_map<std::string, std::string> parent_tags_;
   absl::flat_hash_map<std::string, std::string> base_tags_;
+  // The layer store (none when null) and the parents held in it.
+  const LayerStore* store_;
+  std::vector<StoreLease> leases_;
 };
 
 absl::Status ImageBuilder::ExtractContext() {
@@ -206,7 +218,33 @@ absl::Status ImageBuilder::LoadDockerfile() {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::string> ImageBuilder::HoldInStore(
+    const ParentImage& parent, const std::string& archive) {
+  auto image = ReadDockerArchive(archive);
+  if (!image.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "parent ", parent.name, ": ", parent.tarball,
+        " is not a loadable docker-archive: ", image.status().message()));
+  }
+  // ReadDockerArchive checked the configuration against its digest.
+  const std::string id = image->config_digest.substr(7);
+  IG_ASSIGN_OR_RETURN(
+      StoreLease lease,
+      store_->Hold(buildah_.ForStorage(store_->StorageRoot()), id, archive,
+                   [this, &parent](absl::string_view message) {
+                     Progress(
+                         request_.name,
+                         absl::StrCat("parent ", parent.name, ": ", message));
+                   }));
+  leases_.push_back(std::move(lease));
+  return id;
+}
+
 absl::Status ImageBuilder::LoadParents() {
+  if (store_ != nullptr && !request_.parents.empty()) {
+    Progress(request_.name, absl::StrCat("layer store ", store_->directory(),
+                                         " (", kStorageDriver, " driver)"));
+  }
   for (const ParentImage& parent : request_.parents) {
     Progress(request_.name, absl::StrCat("loading parent ", parent.name));
     IG_RETURN_IF_ERROR(CheckInputFile(parent.tarball, "parent"));
@@ -214,11 +252,21 @@ absl::Status ImageBuilder::LoadParents() {
         std::string archive,
         PlainArchive(parent.tarball, absl::StrCat(temp_root_, "/parent-",
                                                   parent.name, ".tar")));
+    std::string stored_id;
+    if (store_ != nullptr) {
+      IG_ASSIGN_OR_RETURN(stored_id, HoldInStore(parent, archive));
+    }
+    // With a store, this finds every layer there and extracts none.
     auto id = buildah_.PullArchive(archive);
     if (!id.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "parent ", parent.name, ": ", parent.tarball,
           " is not a loadable docker-archive: ", id.status().message()));
+    }
+    if (!stored_id.empty() && *id != stored_id) {
+      return absl::DataLossError(absl::StrCat(
+          "parent ", parent.name, ": ", parent.tarball, " loaded as image ",
+          *id, " but its configuration names ", stored_id));
     }
     IG_RETURN_IF_ERROR(RemoveTree(archive));
     // Named by content, so the rewritten Dockerfile is the same everywhere.
@@ -393,6 +441,29 @@ absl::StatusOr<ImageMetadata> ImageBuilder::Run() {
   return Export();
 }
 
+// The layer store the request names, opened; none for "off". The default
+// store, when the build's namespace cannot reach it (a home directory only
+// its owner may enter), is a warning and the build goes without it; a store
+// named explicitly must work.
+absl::StatusOr<std::optional<LayerStore>> OpenLayerStore(
+    const BuildRequest& request, const Containment& containment) {
+  IG_ASSIGN_OR_RETURN(std::optional<std::string> directory,
+                      ResolveLayerStoreSpec(request.layer_store));
+  if (!directory.has_value() || request.parents.empty()) return std::nullopt;
+  auto store = LayerStore::Open(*directory, containment);
+  if (store.ok()) return *std::move(store);
+  if (request.layer_store == kDefaultLayerStore &&
+      absl::IsFailedPrecondition(store.status())) {
+    Progress(request.name, absl::StrCat("warning: building without the layer "
+                                        "store: ",
+                                        store.status().message()));
+    return std::nullopt;
+  }
+  return absl::Status(store.status().code(),
+                      absl::StrCat("--layer_store=", request.layer_store, ": ",
+                                   store.status().message()));
+}
+
 }  // namespace
 
 std::vector<std::string> ImageTags(absl::string_view registry,
@@ -450,9 +521,12 @@ absl::StatusOr<ImageMetadata> BuildImage(const BuildRequest& given) {
   }
   RemoveAbandonedBuildDirectories(TempDirectoryRoot(), *containment, progress);
   auto start = std::chrono::steady_clock::now();
+  IG_ASSIGN_OR_RETURN(std::optional<LayerStore> store,
+                      OpenLayerStore(request, *containment));
   IG_ASSIGN_OR_RETURN(BuildDirectory temp,
                       BuildDirectory::Create(request.name, *containment));
-  ImageBuilder builder(request, temp.path(), *buildah, *containment);
+  ImageBuilder builder(request, temp.path(), *buildah, *containment,
+                       store.has_value() ? &*store : nullptr);
   absl::StatusOr<ImageMetadata> result = builder.Run();
   if (!result.ok()) {
     result = ExplainDiskFull(result.status(), TempDirectoryRoot());

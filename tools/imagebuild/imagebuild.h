@@ -54,6 +54,10 @@ struct BuildRequest {
   std::string metadata;
   ZstdOptions zstd;
   std::string buildah = "buildah";
+  // Where parents' layers are kept between builds (layer_store.h): "" or
+  // "off" (none: each parent is imported into the build's private storage),
+  // "default" or an absolute directory.
+  std::string layer_store;
   // Off unless set: an indexed image with the same context hash is reused
   // instead of built, and a built image is indexed.
   IndexSettings index;

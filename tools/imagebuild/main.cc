@@ -12,6 +12,7 @@
 #include "tools/common/subprocess.h"
 #include "tools/imagebuild/flags.h"
 #include "tools/imagebuild/imagebuild.h"
+#include "tools/imagebuild/layer_store.h"
 #include "tools/imagebuild/parent_watch.h"
 #include "tools/index/namespaces.h"
 #include "tools/tree/reference_map.h"
@@ -53,6 +54,12 @@ ABSL_FLAG(std::string, index, "",
           "into: empty or `off` (no index), `default` "
           "(${XDG_CACHE_HOME:-$HOME/.cache}/imagegraph/index), an absolute "
           "directory, or registry://HOST:PORT/REPO.");
+ABSL_FLAG(
+    std::string, layer_store, "",
+    "Where parents' layers are kept between builds: empty or `off` (none: "
+    "each parent is imported into the build's private storage), "
+    "`default` (layers/ beside the default index directory) or an "
+    "absolute directory.");
 ABSL_FLAG(int, index_level, imagegraph::kDefaultLevel,
           "The build's index level (1..3): lookups try level 3 down to this "
           "one; inserts write this level's namespaces.");
@@ -73,6 +80,7 @@ Usage:
   --output=NAME.tar.zst --metadata=NAME.image.json
   [--zstd_level=3] [--zstd_threads=0] [--buildah=PATH]
   [--index=off|default|DIR|registry://HOST:PORT/REPO] [--index_level=1] [--revision=R]
+  [--layer_store=off|default|DIR]
 
 Builds one image with buildah (chroot isolation, vfs storage in a private
 temporary directory under $TMPDIR, timestamp 0, no identity label:
@@ -92,6 +100,12 @@ to --index_level): an entry whose tarball verifies is written to the outputs
 and nothing is built (buildah is not even looked for); a corrupt or
 mismatching one is a warning and the image is built. A built image is then
 indexed (hash, latest and pushdate routes). Index problems are warnings.
+
+With --layer_store, parents are kept in a persistent store (per user; by
+default layers/ beside the default index directory): a parent is imported
+there once, verified (its configuration read back must hash to its image ID),
+and later builds reuse its layers instead of extracting them again. The store
+is a cache: the image built is the same with or without it.
 
 On any error, SIGINT and SIGTERM included, no output and no temporary file is
 left behind.)";
@@ -133,6 +147,7 @@ int main(int argc, char** argv) {
   request.zstd.level = absl::GetFlag(FLAGS_zstd_level);
   request.zstd.threads = absl::GetFlag(FLAGS_zstd_threads);
   request.buildah = absl::GetFlag(FLAGS_buildah);
+  request.layer_store = absl::GetFlag(FLAGS_layer_store);
   request.index.spec = absl::GetFlag(FLAGS_index);
   request.index.level = absl::GetFlag(FLAGS_index_level);
   request.index.revision = absl::GetFlag(FLAGS_revision);
@@ -181,6 +196,10 @@ int main(int argc, char** argv) {
 
   if (auto spec = imagegraph::ResolveIndexSpec(request.index); !spec.ok()) {
     return Fail(std::string(spec.status().message()), imagegraph::kExitUsage);
+  }
+  if (auto store = imagegraph::ResolveLayerStoreSpec(request.layer_store);
+      !store.ok()) {
+    return Fail(std::string(store.status().message()), imagegraph::kExitUsage);
   }
   auto metadata = imagegraph::BuildImage(request);
   if (!metadata.ok()) {

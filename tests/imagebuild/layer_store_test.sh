@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# The layer store (--layer_store): a parent is imported once and verified,
+# later builds reuse it, and the store is a cache: the same image IDs and the
+# same archives from no store, an empty store and a warm one, after a
+# killed import, a tampered store and a deleted store. Two builds importing
+# the same parent at once import it once. gc removes unused images and
+# reports the size.
+# shellcheck source=tests/imagebuild/testlib.sh
+source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/imagebuild/testlib.sh"
+
+GC="$(readlink -f "${TEST_SRCDIR}/${TEST_WORKSPACE}/tools/imagebuild/gc")"
+# The build's namespace must reach the store: not under TEST_TMPDIR (root's
+# 0700 home), and not in TMPDIR, which must be left empty.
+STORES="$(mktemp -d /tmp/ig-layers.XXXXXX)"
+chmod 755 "${STORES}"
+trap 'cleanup_storages; rm -rf "${STORES}"' EXIT
+
+# --- a parent and a child with a RUN step ---------------------------------
+make_busybox_context "${WORK}/bb" <<'DOCKERFILE'
+FROM scratch
+COPY busybox /bin/busybox
+RUN ["/bin/busybox", "--install", "-s", "/bin"]
+RUN echo "hello from bb" > /hello.txt
+DOCKERFILE
+make_context_tar "${WORK}/bb" "${WORK}/bb.tar"
+run_imagebuild --name=bb --context_tar="${WORK}/bb.tar" \
+  --context_hash_file="${WORK}/bb.hash" --registry=registry.test/ig --version=1 \
+  --output="${WORK}/bb.tar.zst" --metadata="${WORK}/bb.image.json" ||
+  fail "building bb: $(cat "${WORK}/stderr")"
+bb_id="$(jq -r .image_id "${WORK}/bb.image.json")"
+
+mkdir -p "${WORK}/child"
+cat >"${WORK}/child/Dockerfile" <<'DOCKERFILE'
+FROM bb
+RUN cat /hello.txt > /child.txt && echo child >> /child.txt
+COPY Dockerfile /Dockerfile.child
+DOCKERFILE
+make_context_tar "${WORK}/child" "${WORK}/child.tar"
+
+# expect_file_lacks FILE SUBSTRING: FILE does not contain SUBSTRING.
+expect_file_lacks() {
+  ! grep -qF -- "$2" "$1" || fail "$1 contains '$2': $(cat "$1")"
+}
+
+# build_child LABEL [FLAGS...]: builds the child into $WORK/LABEL.*.
+build_child() {
+  local label="$1"
+  shift
+  run_imagebuild --name=child --context_tar="${WORK}/child.tar" \
+    --context_hash_file="${WORK}/child.hash" --registry=registry.test/ig \
+    --parent=bb="${WORK}/bb.tar.zst" --reference=bb=:bb \
+    --output="${WORK}/${label}.tar.zst" --metadata="${WORK}/${label}.image.json" "$@" ||
+    fail "building the child (${label}): $(cat "${WORK}/stderr")"
+  cp "${WORK}/stderr" "${WORK}/${label}.stderr"
+  expect_no_temp_left
+}
+
+# expect_same LABEL: the child built as LABEL is the one built without a
+# store, image ID and archive.
+expect_same() {
+  local id
+  id="$(jq -r .image_id "${WORK}/$1.image.json")"
+  [[ "${id}" == "${child_id}" ]] || fail "$1: image ${id}, without a store ${child_id}"
+  cmp "${WORK}/$1.tar.zst" "${WORK}/nostore.tar.zst" || fail "$1: the archive differs"
+}
+
+build_child nostore
+child_id="$(jq -r .image_id "${WORK}/nostore.image.json")"
+[[ "${child_id}" =~ ^sha256:[0-9a-f]{64}$ ]] || fail "bad image id ${child_id}"
+expect_file_lacks "${WORK}/nostore.stderr" "layer store"
+
+store="${STORES}/layers"
+marker="${store}/images/${bb_id#sha256:}"
+
+# An empty store: the parent is imported, verified, and marked.
+build_child cold --layer_store="${store}"
+expect_same cold
+expect_file_contains "${WORK}/cold.stderr" "layer store ${store} (vfs driver)"
+expect_file_contains "${WORK}/cold.stderr" "parent bb: importing image ${bb_id:7:12} into the layer store"
+expect_file_contains "${WORK}/cold.stderr" "parent bb: image ${bb_id:7:12} verified in the layer store"
+[[ -f "${marker}" ]] || fail "no marker ${marker} after the import"
+
+# A warm store: nothing imported, and the build's own storage holds no copy
+# of the parent's layers (checked through a build that keeps its storage
+# small: the child's storage is gone, so look at the store's size instead,
+# which a second build must not grow).
+size_before="$(du -s --block-size=1 "${store}/storage" | cut -f1)"
+build_child warm --layer_store="${store}"
+expect_same warm
+expect_file_lacks "${WORK}/warm.stderr" "importing"
+expect_file_contains "${WORK}/warm.stderr" "parent bb: image ${bb_id:7:12} verified in the layer store"
+size_after="$(du -s --block-size=1 "${store}/storage" | cut -f1)"
+[[ "${size_after}" == "${size_before}" ]] ||
+  fail "a warm build changed the store: ${size_before} -> ${size_after} bytes"
+
+# An import that was killed after buildah stored the image but before the
+# marker: the image is not trusted, and is imported again.
+rm "${marker}"
+build_child unmarked --layer_store="${store}"
+expect_same unmarked
+expect_file_contains "${WORK}/unmarked.stderr" "importing image ${bb_id:7:12}"
+[[ -f "${marker}" ]] || fail "no marker after importing again"
+
+# A store whose copy of the configuration was changed: verification fails
+# and the image is imported again.
+# containers/storage files it under its key ("sha256:<id>") in base64.
+config="${store}/storage/vfs-images/${bb_id#sha256:}/=$(printf '%s' "${bb_id}" | base64 -w0)"
+[[ -f "${config}" ]] || fail "no configuration of ${bb_id} in the store"
+sed -i 's/"architecture"/"architecturx"/' "${config}"
+build_child tampered --layer_store="${store}"
+expect_same tampered
+expect_file_contains "${WORK}/tampered.stderr" "importing image ${bb_id:7:12}"
+
+# kill -9 in the middle of an import: whatever it left, a marked image
+# verifies, and the next build gives the same image.
+killed="${STORES}/killed"
+(
+  exec setsid "${IMAGEBUILD}" --name=child --context_tar="${WORK}/child.tar" \
+    --context_hash_file="${WORK}/child.hash" --registry=registry.test/ig \
+    --parent=bb="${WORK}/bb.tar.zst" --reference=bb=:bb --layer_store="${killed}" \
+    --output="${WORK}/killed.tar.zst" --metadata="${WORK}/killed.image.json" \
+    2>"${WORK}/killed.stderr"
+) &
+pid=$!
+for _ in $(seq 1 600); do
+  grep -q "importing image" "${WORK}/killed.stderr" 2>/dev/null && break
+  sleep 0.05
+done
+expect_file_contains "${WORK}/killed.stderr" "importing image"
+kill -9 -- "-${pid}" 2>/dev/null || true
+wait "${pid}" 2>/dev/null || true
+[[ ! -e "${WORK}/killed.tar.zst" ]] || fail "a killed build left its output"
+if [[ -f "${killed}/images/${bb_id#sha256:}" ]]; then
+  echo "the import had finished before the kill"
+fi
+# The killed build's temporary directory is removed by the next build.
+build_child afterkill --layer_store="${killed}"
+expect_same afterkill
+expect_file_contains "${WORK}/afterkill.stderr" "verified in the layer store"
+
+# Two builds importing the same parent into an empty store at once: both
+# give the image, exactly one imports it.
+shared="${STORES}/shared"
+for n in 1 2; do
+  "${IMAGEBUILD}" --name=child --context_tar="${WORK}/child.tar" \
+    --context_hash_file="${WORK}/child.hash" --registry=registry.test/ig \
+    --parent=bb="${WORK}/bb.tar.zst" --reference=bb=:bb --layer_store="${shared}" \
+    --output="${WORK}/par${n}.tar.zst" --metadata="${WORK}/par${n}.image.json" \
+    2>"${WORK}/par${n}.stderr" &
+done
+wait %1 || fail "concurrent build 1: $(cat "${WORK}/par1.stderr")"
+wait %2 || fail "concurrent build 2: $(cat "${WORK}/par2.stderr")"
+expect_same par1
+expect_same par2
+imports="$(cat "${WORK}/par1.stderr" "${WORK}/par2.stderr" | grep -c "importing image" || true)"
+[[ "${imports}" == 1 ]] || fail "concurrent builds imported the parent ${imports} times"
+expect_no_temp_left
+
+# A deleted store is an empty one: the same image again.
+rm -rf "${store}"
+build_child deleted --layer_store="${store}"
+expect_same deleted
+expect_file_contains "${WORK}/deleted.stderr" "importing image ${bb_id:7:12}"
+
+# gc: a recently used image stays; with --max_age_days=0 it goes, and the
+# size is reported.
+"${GC}" --layer_store="${store}" >"${WORK}/gc.out" 2>&1 || fail "gc: $(cat "${WORK}/gc.out")"
+expect_file_contains "${WORK}/gc.out" "removed 0 images not used for 30 days, kept 1 (0 in use)"
+"${GC}" --layer_store="${store}" --max_age_days=0 >"${WORK}/gc.out" 2>&1 ||
+  fail "gc: $(cat "${WORK}/gc.out")"
+expect_file_contains "${WORK}/gc.out" "removed image ${bb_id:7:12}"
+expect_file_contains "${WORK}/gc.out" "removed 1 images not used for 0 days, kept 0"
+[[ ! -e "${marker}" ]] || fail "gc left the marker of the image it removed"
+before="$(sed -n 's/.*; \([0-9.]*\) MB before, \([0-9.]*\) MB after$/\1/p' "${WORK}/gc.out")"
+after="$(sed -n 's/.*; \([0-9.]*\) MB before, \([0-9.]*\) MB after$/\2/p' "${WORK}/gc.out")"
+awk -v b="${before}" -v a="${after}" 'BEGIN { exit !(b > a + 0.5) }' ||
+  fail "gc freed too little (busybox is over 1 MB): $(cat "${WORK}/gc.out")"
+build_child aftergc --layer_store="${store}"
+expect_same aftergc
+expect_file_contains "${WORK}/aftergc.stderr" "importing image ${bb_id:7:12}"
+
+# Bad settings.
+run_imagebuild --name=child --context_tar="${WORK}/child.tar" \
+  --context_hash_file="${WORK}/child.hash" --layer_store=relative/layers \
+  --output="${WORK}/bad.tar.zst" --metadata="${WORK}/bad.image.json" && fail "a relative store was taken"
+expect_file_contains "${WORK}/stderr" "--layer_store=relative/layers: a layer store must be an absolute directory"
+closed="${STORES}/closed"
+mkdir -p "${closed}" && chmod 700 "${closed}"
+build_child_closed() {
+  run_imagebuild --name=child --context_tar="${WORK}/child.tar" \
+    --context_hash_file="${WORK}/child.hash" --parent=bb="${WORK}/bb.tar.zst" \
+    --reference=bb=:bb --layer_store="${closed}/layers" \
+    --output="${WORK}/closed.tar.zst" --metadata="${WORK}/closed.image.json"
+}
+build_child_closed && fail "a store the build cannot reach was taken"
+expect_file_contains "${WORK}/stderr" "--layer_store=${closed}/layers: ${closed} (mode 0700) may be entered or run only by its owner"
+[[ ! -e "${WORK}/closed.tar.zst" ]] || fail "a failed build left its output"
+"${GC}" --layer_store=off >"${WORK}/gc.out" 2>&1 && fail "gc took --layer_store=off"
+expect_file_contains "${WORK}/gc.out" "gc: --layer_store=off names no store"
+echo PASS

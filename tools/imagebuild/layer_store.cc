@@ -1,0 +1,261 @@
+#include "tools/imagebuild/layer_store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "tools/common/errno_status.h"
+#include "tools/common/file_util.h"
+#include "tools/common/sha256.h"
+#include "tools/common/status_macros.h"
+#include "tools/common/subprocess.h"
+#include "tools/index/local_backend.h"
+
+namespace imagegraph {
+namespace {
+
+absl::StatusOr<int> OpenLock(const std::string& path) {
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoToStatus(path, "cannot open the lock", errno);
+  return fd;
+}
+
+absl::Status LockFile(int fd, int operation, const std::string& path) {
+  while (flock(fd, operation) != 0) {
+    if (errno != EINTR) return ErrnoToStatus(path, "cannot lock", errno);
+  }
+  return absl::OkStatus();
+}
+
+// The image IDs (64 hex digits) named by the files of `directory`.
+std::vector<std::string> MarkedImages(const std::string& directory) {
+  std::vector<std::string> ids;
+  DIR* dir = opendir(directory.c_str());
+  if (dir == nullptr) return ids;
+  while (struct dirent* entry = readdir(dir)) {
+    if (IsSha256Hex(entry->d_name)) ids.emplace_back(entry->d_name);
+  }
+  closedir(dir);
+  return ids;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> DefaultLayerStoreDirectory() {
+  IG_ASSIGN_OR_RETURN(std::string index, DefaultLocalIndexDirectory());
+  return absl::StrCat(index.substr(0, index.rfind('/')), "/layers");
+}
+
+absl::StatusOr<std::optional<std::string>> ResolveLayerStoreSpec(
+    absl::string_view spec) {
+  if (spec.empty() || spec == kNoLayerStore) return std::nullopt;
+  if (spec == kDefaultLayerStore) {
+    IG_ASSIGN_OR_RETURN(std::string dir, DefaultLayerStoreDirectory());
+    return dir;
+  }
+  if (spec[0] != '/') {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--layer_store=", spec,
+        ": a layer store must be an absolute directory (the build runs in "
+        "Bazel's execution root, where a relative path means nothing), "
+        "`default` or `off`; write it as /path/to/layers"));
+  }
+  return std::string(absl::StripSuffix(spec, "/"));
+}
+
+StoreLease::~StoreLease() {
+  if (fd_ >= 0) close(fd_);
+}
+
+absl::StatusOr<LayerStore> LayerStore::Open(const std::string& directory,
+                                            const Containment& containment) {
+  LayerStore store(directory, containment);
+  for (const std::string& dir :
+       {directory, directory + "/locks", directory + "/images"}) {
+    IG_RETURN_IF_ERROR(MakeDirectories(dir));
+  }
+  IG_RETURN_IF_ERROR(CheckReachableByBuild(
+      directory, "the layer store",
+      "let others enter every directory on the way (chmod o+x), or set "
+      "--//rules:layer_store to a directory they can reach (or to off)"));
+  // The storage belongs to the build's namespace, which creates what is in
+  // it. Created under a temporary name and renamed, so that a store whose
+  // storage exists has it with the right owner.
+  const std::string storage = store.StorageRoot();
+  if (!PathExists(storage)) {
+    const std::string staged =
+        absl::StrCat(storage, ".new.", static_cast<long>(getpid()));
+    if (mkdir(staged.c_str(), 0700) != 0) {
+      return ErrnoToStatus(staged, "cannot create", errno);
+    }
+    absl::Status given = containment.GiveToBuild({staged});
+    if (given.ok() && rename(staged.c_str(), storage.c_str()) != 0 &&
+        errno != EEXIST && errno != ENOTEMPTY) {
+      given = ErrnoToStatus(storage, "cannot create", errno);
+    }
+    // Another build created it first: this copy is not needed.
+    containment.RemoveTree(staged).IgnoreError();
+    IG_RETURN_IF_ERROR(given);
+  }
+  return store;
+}
+
+std::string LayerStore::LockPath(absl::string_view image_id) const {
+  return absl::StrCat(directory_, "/locks/", image_id, ".lock");
+}
+
+std::string LayerStore::MarkerPath(absl::string_view image_id) const {
+  return absl::StrCat(directory_, "/images/", image_id);
+}
+
+bool LayerStore::Verified(const Buildah& store,
+                          const std::string& image_id) const {
+  return PathExists(MarkerPath(image_id)) && ConfigMatches(store, image_id);
+}
+
+bool LayerStore::ConfigMatches(const Buildah& store,
+                               const std::string& image_id) const {
+  // The configuration exactly as the storage keeps it (buildah inspect
+  // shows a converted one): containers/storage files an image's data under
+  // its key in base64, and the configuration's key is its digest. Read from
+  // the build's namespace, which owns the storage.
+  const std::string path =
+      absl::StrCat(StorageRoot(), "/", kStorageDriver, "-images/", image_id,
+                   "/=", absl::Base64Escape(absl::StrCat("sha256:", image_id)));
+  std::vector<std::string> argv = containment_.WrapperArgv();
+  argv.insert(argv.end(), {"cat", "--", path});
+  auto config = RunSubprocess(argv);
+  return config.ok() && config->exit_code == 0 &&
+         Sha256Hex(config->stdout_text) == image_id;
+}
+
+absl::Status LayerStore::Import(const Buildah& store,
+                                const std::string& image_id,
+                                const std::string& archive) const {
+  // Whatever an earlier import left (killed before its marker) is removed
+  // first; "image not known" is the usual answer.
+  unlink(MarkerPath(image_id).c_str());
+  store.Run({"rmi", "--force", image_id}).status().IgnoreError();
+  IG_ASSIGN_OR_RETURN(std::string pulled, store.PullArchive(archive));
+  if (pulled != image_id) {
+    return absl::DataLossError(absl::StrCat(
+        archive, ": imported into the layer store ", directory_,
+        " as image sha256:", pulled, ", not the expected sha256:", image_id));
+  }
+  if (!ConfigMatches(store, image_id)) {
+    return absl::DataLossError(absl::StrCat(
+        "the layer store ", directory_, " holds image sha256:", image_id,
+        " after importing it, but its configuration read back does not hash "
+        "to that ID; remove the store (it is a cache) and build again"));
+  }
+  // Trusted from now on, and only now.
+  return WriteFileAtomically(MarkerPath(image_id), "sha256:" + image_id + "\n");
+}
+
+absl::StatusOr<StoreLease> LayerStore::Hold(
+    const Buildah& store, const std::string& image_id,
+    const std::string& archive,
+    const std::function<void(absl::string_view)>& progress) const {
+  const std::string lock_path = LockPath(image_id);
+  IG_ASSIGN_OR_RETURN(int fd, OpenLock(lock_path));
+  StoreLease lease(fd);
+  IG_RETURN_IF_ERROR(LockFile(fd, LOCK_SH, lock_path));
+  const std::string short_id = image_id.substr(0, 12);
+  if (!Verified(store, image_id)) {
+    // Another build may import it meanwhile: look again once exclusive.
+    IG_RETURN_IF_ERROR(LockFile(fd, LOCK_EX, lock_path));
+    if (!Verified(store, image_id)) {
+      progress(
+          absl::StrCat("importing image ", short_id, " into the layer store"));
+      IG_RETURN_IF_ERROR(Import(store, image_id, archive));
+    }
+    IG_RETURN_IF_ERROR(LockFile(fd, LOCK_SH, lock_path));
+  }
+  progress(absl::StrCat("image ", short_id,
+                        " verified in the layer store (configuration digest)"));
+  // The marker's time is the last use, which garbage collection reads.
+  utimensat(AT_FDCWD, MarkerPath(image_id).c_str(), nullptr, 0);
+  return lease;
+}
+
+absl::StatusOr<StoreGcReport> LayerStore::CollectGarbage(
+    const Buildah& store, absl::Duration max_age, absl::Time now,
+    const std::function<void(absl::string_view)>& progress) const {
+  StoreGcReport report;
+  IG_ASSIGN_OR_RETURN(report.bytes_before, DiskUsage());
+  // Every image of the storage, marked or not (a killed import's).
+  IG_ASSIGN_OR_RETURN(std::string listed,
+                      store.RunForOutput({"images", "--quiet", "--no-trunc"}));
+  std::vector<std::string> ids = MarkedImages(directory_ + "/images");
+  for (absl::string_view line : absl::StrSplit(listed, '\n')) {
+    std::string id(
+        absl::StripPrefix(absl::StripAsciiWhitespace(line), "sha256:"));
+    if (IsSha256Hex(id) && std::find(ids.begin(), ids.end(), id) == ids.end()) {
+      ids.push_back(id);
+    }
+  }
+  for (const std::string& id : ids) {
+    const std::string marker = MarkerPath(id);
+    struct stat st;
+    const bool marked = stat(marker.c_str(), &st) == 0;
+    if (marked && now - absl::FromTimeT(st.st_mtime) < max_age) {
+      ++report.kept;
+      continue;
+    }
+    IG_ASSIGN_OR_RETURN(int fd, OpenLock(LockPath(id)));
+    StoreLease lock(fd);
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      ++report.busy;
+      progress(absl::StrCat("kept image ", id.substr(0, 12),
+                            ": a build is using it"));
+      continue;
+    }
+    // The marker goes first: an interrupted removal leaves an untrusted
+    // image, which the next build imports again.
+    unlink(marker.c_str());
+    auto removed = store.RunForOutput({"rmi", "--force", id});
+    if (!removed.ok()) {
+      progress(absl::StrCat("warning: cannot remove image ", id.substr(0, 12),
+                            ": ", removed.status().message()));
+      continue;
+    }
+    // The lock file stays: another process may be waiting on it.
+    ++report.removed;
+    progress(absl::StrCat("removed image ", id.substr(0, 12),
+                          marked ? "" : " (an import that did not finish)"));
+  }
+  IG_ASSIGN_OR_RETURN(report.bytes_after, DiskUsage());
+  return report;
+}
+
+absl::StatusOr<int64_t> LayerStore::DiskUsage() const {
+  std::vector<std::string> argv = containment_.WrapperArgv();
+  argv.insert(argv.end(),
+              {"du", "--summarize", "--block-size=1", "--", directory_});
+  IG_ASSIGN_OR_RETURN(SubprocessResult du, RunSubprocess(argv));
+  int64_t bytes = 0;
+  std::vector<absl::string_view> fields =
+      absl::StrSplit(du.stdout_text, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+  if (du.exit_code != 0 || fields.empty() ||
+      !absl::SimpleAtoi(fields[0], &bytes)) {
+    return absl::InternalError(absl::StrCat("cannot measure ", directory_, ": ",
+                                            LastLines(du.stderr_text, 3)));
+  }
+  return bytes;
+}
+
+}  // namespace imagegraph

@@ -1,0 +1,125 @@
+// A persistent, per-user store of parent images for image builds, so that a
+// build imports a parent's layers once instead of in every action.
+//
+// The store is a buildah (containers/storage) storage at DIR/storage, with
+// one lock file per image (DIR/locks/<id>.lock) and one marker per image that
+// was imported and verified (DIR/images/<id>). A build gives it to its own
+// private storage as a read-only image store (`vfs.imagestore`): loading a
+// parent's archive into the private storage then finds every layer in the
+// store by its digest and extracts nothing. The private storage, and with it
+// the container and the new layers of the build, is thrown away as before,
+// so builds never write to the store except to import.
+//
+// Only images with a marker are trusted, and a marker is written only after
+// the import finished and the image's configuration, read back from the
+// store, hashed to its ID: an import killed at any point leaves no marker,
+// and the next build removes what it left and imports again. The store is a
+// cache: a build gives the same image with or without it.
+#ifndef IMAGEGRAPH_TOOLS_IMAGEBUILD_LAYER_STORE_H_
+#define IMAGEGRAPH_TOOLS_IMAGEBUILD_LAYER_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "tools/imagebuild/buildah.h"
+#include "tools/imagebuild/containment.h"
+
+namespace imagegraph {
+
+// The layer store settings builds and tools share (--layer_store,
+// --//rules:layer_store): the user's default directory, and no store.
+inline constexpr absl::string_view kDefaultLayerStore = "default";
+inline constexpr absl::string_view kNoLayerStore = "off";
+
+// The default store: "layers" beside the default index directory
+// (DefaultLocalIndexDirectory()), e.g. ~/.cache/imagegraph/layers.
+absl::StatusOr<std::string> DefaultLayerStoreDirectory();
+
+// The directory `spec` names: nullopt for "" and "off", the default
+// directory for "default", else `spec`, which must be absolute.
+absl::StatusOr<std::optional<std::string>> ResolveLayerStoreSpec(
+    absl::string_view spec);
+
+// An image held for a build: its lock is held shared until destruction, so
+// that garbage collection does not remove it meanwhile.
+class StoreLease {
+ public:
+  explicit StoreLease(int fd) : fd_(fd) {}
+  StoreLease(StoreLease&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  StoreLease& operator=(StoreLease&&) = delete;
+  StoreLease(const StoreLease&) = delete;
+  StoreLease& operator=(const StoreLease&) = delete;
+  ~StoreLease();
+
+ private:
+  int fd_;
+};
+
+// What CollectGarbage did.
+struct StoreGcReport {
+  int kept = 0;
+  int removed = 0;
+  int busy = 0;  // old but held by a running build: kept
+  int64_t bytes_before = 0;
+  int64_t bytes_after = 0;
+};
+
+class LayerStore {
+ public:
+  // Opens the store at `directory`, creating it when missing. Its storage
+  // belongs to the build's namespace, which must be able to reach it.
+  static absl::StatusOr<LayerStore> Open(const std::string& directory,
+                                         const Containment& containment);
+
+  const std::string& directory() const { return directory_; }
+  // The buildah storage root of the store.
+  std::string StorageRoot() const { return directory_ + "/storage"; }
+
+  // Makes sure the image `image_id` (64 lowercase hex digits) is in the
+  // store and verified, importing it from the docker-archive `archive` (which
+  // holds that image) when it is not, and holds it for the build. `store`
+  // runs buildah on StorageRoot(). Reports on `progress` whether the image
+  // was found or imported.
+  absl::StatusOr<StoreLease> Hold(
+      const Buildah& store, const std::string& image_id,
+      const std::string& archive,
+      const std::function<void(absl::string_view)>& progress) const;
+
+  // Removes the images not used for `max_age` (and what crashed imports
+  // left), except those a running build holds.
+  absl::StatusOr<StoreGcReport> CollectGarbage(
+      const Buildah& store, absl::Duration max_age, absl::Time now,
+      const std::function<void(absl::string_view)>& progress) const;
+
+  // The bytes the store's files take on disk (measured from the build's
+  // namespace, which may enter every directory of the storage).
+  absl::StatusOr<int64_t> DiskUsage() const;
+
+ private:
+  LayerStore(std::string directory, Containment containment)
+      : directory_(std::move(directory)),
+        containment_(std::move(containment)) {}
+  std::string LockPath(absl::string_view image_id) const;
+  std::string MarkerPath(absl::string_view image_id) const;
+  // Whether the store holds `image_id` with its marker, and its
+  // configuration read back hashes to the ID.
+  bool Verified(const Buildah& store, const std::string& image_id) const;
+  // Whether the configuration of `image_id` read back from the store hashes
+  // to the ID.
+  bool ConfigMatches(const Buildah& store, const std::string& image_id) const;
+  absl::Status Import(const Buildah& store, const std::string& image_id,
+                      const std::string& archive) const;
+
+  std::string directory_;
+  Containment containment_;
+};
+
+}  // namespace imagegraph
+
+#endif  // IMAGEGRAPH_TOOLS_IMAGEBUILD_LAYER_STORE_H_
