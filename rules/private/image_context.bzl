@@ -113,6 +113,11 @@ def _image_context_impl(ctx):
     args.add("--root=" + root)
     args.add("--context=" + folder)
     args.add("--file_list=" + file_list.path)
+
+    # Where the sources really are: ctxhash refuses a file that resolves
+    # outside this repository (or Bazel's output tree), such as a symlink to
+    # a host file.
+    args.add("--source_root=" + (ctx.label.workspace_root or "."))
     for parent in parents:
         args.add("--parent_hash_file=%s=%s" % (parent.name, parent.context_hash.path))
     for key in sorted(ctx.attr.build_args.keys()):

@@ -171,12 +171,15 @@ expect_error "malformed parent hash" 1 \
   "${repo}" img --parent=base=abc
 
 # Unreadable file. Tests run as root, which reads any mode-000 file, so use
-# a file the kernel refuses even to root: a write-only sysctl. Bazel mode
-# follows listed symlinks anywhere, so a listed symlink can point at it.
+# a file the kernel refuses even to root: a write-only sysctl. A context file
+# may resolve into Bazel's output tree (built files), wherever that really
+# is, so an output tree that is /proc/sys/vm stands for one holding such a
+# file.
 unreadable=/proc/sys/vm/drop_caches
 if [[ -f "${unreadable}" ]] && ! cat "${unreadable}" >/dev/null 2>&1; then
   new_repo 'FROM scratch\n'
-  ln -s "${unreadable}" "${repo}/img/secret"
+  ln -s "$(dirname "${unreadable}")" "${repo}/bazel-out"
+  ln -s "../bazel-out/$(basename "${unreadable}")" "${repo}/img/secret"
   printf 'img/Dockerfile\nimg/secret\n' >"${repo}/list"
   out="$(new_dir)"
   rc=0
@@ -191,6 +194,58 @@ if [[ -f "${unreadable}" ]] && ! cat "${unreadable}" >/dev/null 2>&1; then
 else
   echo "SKIP unreadable file: ${unreadable} is missing or readable here"
 fi
+
+# Bazel mode: a file that resolves outside the repository (and outside
+# Bazel's output tree) is refused with the CLI's message, before it is read;
+# a symlink to another file of the repository is followed. The layout is
+# Bazel's: the execution root links each top-level folder of the repository,
+# and a sandbox links each declared file to its place in the execution root.
+repo="$(new_dir)/repo"
+put "${repo}/images/img/Dockerfile" 'FROM scratch\n'
+put "${repo}/recipes/r.sh" 'r\n'
+ln -s ../../recipes/r.sh "${repo}/images/img/inside"
+ln -s /etc/hostname "${repo}/images/img/host"
+execroot="$(new_dir)"
+ln -s "${repo}/images" "${execroot}/images"
+ln -s "${repo}/recipes" "${execroot}/recipes"
+mkdir -p "${execroot}/bazel-out/bin"
+sandbox="$(new_dir)"
+mkdir -p "${sandbox}/images/img" "${sandbox}/bazel-out/bin"
+for f in images/img/Dockerfile images/img/inside images/img/host; do
+  ln -s "${execroot}/${f}" "${sandbox}/${f}"
+done
+bazel_mode() {  # LIST_LINES...: runs ctxhash in the sandbox on that list
+  printf '%s\n' "$@" >"${execroot}/bazel-out/bin/list"
+  ln -sfn "${execroot}/bazel-out/bin/list" "${sandbox}/bazel-out/bin/list"
+  out="$(new_dir)"
+  rc=0
+  (cd "${sandbox}" && "${CTXHASH}" --root=. --context=images/img \
+    --file_list=bazel-out/bin/list \
+    --manifest="${out}/m" --tar="${out}/t" --hash_out="${out}/h") \
+    2>"${out}.err" >/dev/null || rc=$?
+}
+bazel_mode images/img/Dockerfile images/img/inside
+expect_eq "${rc}" 0 "Bazel mode: a symlink inside the repository is followed"
+expect_eq "$(cut -d' ' -f1,3 "${out}/m" | grep inside)" "$(sha_of_text r$'\n') inside" \
+  "Bazel mode: the linked file's content is hashed"
+bazel_mode images/img/Dockerfile images/img/inside images/img/host
+expect_eq "${rc}" 1 "Bazel mode: symlink to a host file: exit code"
+expect_eq "$(cat "${out}.err")" \
+  "ctxhash: images/img/host: symlink leads outside the repository (to /etc/hostname); copy the file into the repository or point the link inside it" \
+  "Bazel mode: symlink to a host file: message"
+expect_eq "$(ls -A "${out}")" "" "Bazel mode: symlink to a host file: no output"
+# A Dockerfile linking to a host file is refused before it is read, so no
+# parse error quotes the file.
+rm "${repo}/images/img/Dockerfile"
+ln -s /etc/passwd "${repo}/images/img/Dockerfile"
+bazel_mode images/img/Dockerfile
+expect_eq "$(cat "${out}.err")" \
+  "ctxhash: images/img/Dockerfile: symlink leads outside the repository (to /etc/passwd); copy the file into the repository or point the link inside it" \
+  "Bazel mode: a Dockerfile linking to a host file"
+# The same in the CLI.
+expect_error "CLI: a Dockerfile linking to a host file" 1 \
+  "ctxhash: ${repo}/images/img/Dockerfile: symlink leads outside the repository (to /etc/passwd); copy the file into the repository or point the link inside it" \
+  "${repo}" images/img
 
 # Bazel mode: a listed file that does not exist, an undeclared include.
 new_repo 'FROM scratch\n# %%include lib/a.sh\n'

@@ -24,19 +24,26 @@ cli_hash="$("${CTXHASH}" --root="${repo}" --context=images/app \
   --parent="base=${parent}" --reference=base=:base --build-arg=V=1 \
   --manifest="${cli}/m" --tar="${cli}/t.tar" --hash_out="${cli}/h")"
 
-# A Bazel-like execroot: every declared file is a symlink into the source tree.
+# Bazel's layout: the execution root links each top-level folder of the
+# repository, and a sandbox links each declared file (and the file list, an
+# output of an earlier action) to its place in the execution root.
 execroot="$(new_dir)"
-(cd "${repo}" && find . -type f | sed 's|^\./||') >"${execroot}/all"
+for top in images recipes tools; do ln -s "${repo}/${top}" "${execroot}/${top}"; done
+mkdir -p "${execroot}/bazel-out"
+(cd "${repo}" && find . -type f | sed 's|^\./||') >"${execroot}/bazel-out/all"
+grep -v '^tools/y.sh$' "${execroot}/bazel-out/all" >"${execroot}/bazel-out/list"
+sandbox="$(new_dir)"
 while IFS= read -r f; do
-  mkdir -p "${execroot}/$(dirname "${f}")"
-  ln -s "${repo}/${f}" "${execroot}/${f}"
-done <"${execroot}/all"
-grep -v '^tools/y.sh$' "${execroot}/all" >"${execroot}/list"
-printf '%s\n' "${parent}" >"${execroot}/base.hash"
+  mkdir -p "${sandbox}/$(dirname "${f}")"
+  ln -s "${execroot}/${f}" "${sandbox}/${f}"
+done <"${execroot}/bazel-out/list"
+mkdir -p "${sandbox}/bazel-out"
+ln -s "${execroot}/bazel-out/list" "${sandbox}/bazel-out/list"
+printf '%s\n' "${parent}" >"${sandbox}/base.hash"
 bzl="$(new_dir)"
-bzl_hash="$(cd "${execroot}" && "${CTXHASH}" --root=. --context=images/app \
-  --file_list=list --parent_hash_file=base=base.hash --reference=base=:base \
-  --build_arg=V=1 \
+bzl_hash="$(cd "${sandbox}" && "${CTXHASH}" --root=. --context=images/app \
+  --file_list=bazel-out/list --parent_hash_file=base=base.hash --build_arg=V=1 \
+  --reference=base=:base \
   --manifest="${bzl}/m" --tar="${bzl}/t.tar" --hash_out="${bzl}/h")"
 
 expect_eq "${bzl_hash}" "${cli_hash}" "Bazel mode hash equals CLI hash"
@@ -47,21 +54,33 @@ expect_eq "$(sha256sum "${cli}/m" | cut -d' ' -f1)" "${cli_hash}" \
   "hash is sha256 of the manifest"
 
 # A staged root below the execroot (how the rule places Bazel-built files):
-# listed paths start with the root, messages still name the image folder.
+# Bazel's symlink actions link each staged source straight to the source
+# tree, and --source_root names the repository they belong to. Listed paths
+# start with the root, messages still name the image folder.
 staged="$(new_dir)"
+for top in images recipes tools; do ln -s "${repo}/${top}" "${staged}/${top}"; done
 while IFS= read -r f; do
   mkdir -p "${staged}/out/stage/$(dirname "${f}")"
   ln -s "${repo}/${f}" "${staged}/out/stage/${f}"
   [[ "${f}" == tools/y.sh ]] || printf 'out/stage/%s\n' "${f}" >>"${staged}/list"
-done <"${execroot}/all"
+done <"${execroot}/bazel-out/all"
 printf '%s\n' "${parent}" >"${staged}/base.hash"
-staged_hash="$(cd "${staged}" && "${CTXHASH}" --root=out/stage --context=images/app \
-  --file_list=list --parent_hash_file=base=base.hash --reference=base=:base \
-  --build_arg=V=1)"
+staged_hash="$(cd "${staged}" && "${CTXHASH}" --root=out/stage --source_root=. \
+  --context=images/app --file_list=list --parent_hash_file=base=base.hash \
+  --reference=base=:base --build_arg=V=1)"
 expect_eq "${staged_hash}" "${cli_hash}" "staged-root Bazel mode hash equals CLI hash"
+ln -s /etc/hostname "${staged}/out/stage/images/app/host"
+echo out/stage/images/app/host >>"${staged}/list"
+err="$(cd "${staged}" && "${CTXHASH}" --root=out/stage --source_root=. \
+  --context=images/app --file_list=list --parent_hash_file=base=base.hash \
+  --reference=base=:base 2>&1 >/dev/null || true)"
+expect_eq "${err}" \
+  "ctxhash: images/app/host: symlink leads outside the repository (to /etc/hostname); copy the file into the repository or point the link inside it" \
+  "staged-root symlink to a host file is refused"
+sed -i '/host$/d' "${staged}/list"
 grep -v 'tools/x.sh' "${staged}/list" >"${staged}/short"
-err="$(cd "${staged}" && "${CTXHASH}" --root=out/stage --context=images/app \
-  --file_list=short --parent_hash_file=base=base.hash --reference=base=:base \
+err="$(cd "${staged}" && "${CTXHASH}" --root=out/stage --source_root=. \
+  --context=images/app --file_list=short --parent_hash_file=base=base.hash --reference=base=:base \
   2>&1 >/dev/null || true)"
 expect_eq "${err}" \
   'ctxhash: images/app/Dockerfile:3: %include tools/x.sh is not among the target'"'"'s declared inputs; add it to the `includes` attribute of the image target' \

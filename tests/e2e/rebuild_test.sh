@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A nested Bazel on the fixture: only what changed rebuilds (counted from
 # Bazel's execution log), NAME.load loads into podman with both tags, the
-# image's command runs, and bad targets fail with messages that say the fix.
+# image's command runs, and bad targets (a symlink to a host file among them)
+# fail with messages that say the fix.
 source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/e2e/lib.sh"
 
 repo="${TEST_TMPDIR}/imagegraph"
@@ -119,6 +120,14 @@ expect_failure //broken_parents:undeclared.hash \
   "the BUILD file is stale: regenerate it"
 expect_failure //broken_parents:unnamed.hash \
   "ctxhash: broken_parents/unnamed/Dockerfile: the references list \"named\" (-> :named), which the Dockerfile never names"
+# A context symlink to a host file never enters an image, staged or not.
+ln -s /etc/passwd "${ws}/broken_symlink/leak/passwd"
+ln -s /etc/passwd "${ws}/broken_symlink/staged/passwd"
+expect_failure //broken_symlink:leak \
+  "ctxhash: broken_symlink/leak/passwd: symlink leads outside the repository (to /etc/passwd)"
+expect_failure //broken_symlink:staged \
+  "ctxhash: broken_symlink/staged/passwd: symlink leads outside the repository (to /etc/passwd)"
+[[ ! -e "${ws}/bazel-bin/broken_symlink/leak.tar.zst" ]] || fail "an image with a host file was built"
 expect_failure //broken_attr:all \
   "docker_image(name = \"Wrong.Name\"): image name \"Wrong.Name\" is invalid: use 1 to 128 lowercase letters, digits" \
   "rename the image (its folder, or its task in kind.yml)"

@@ -21,6 +21,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "tools/common/errno_status.h"
 #include "tools/common/status_macros.h"
 #include "tools/ctxhash/context_filter.h"
@@ -107,6 +108,14 @@ bool InsideRoot(absl::string_view real_path, absl::string_view real_root) {
                                     real_path[real_root.size()] == '/');
 }
 
+// The one message for a context file that resolves outside the repository,
+// in both modes.
+absl::Status LeavesRepository(absl::string_view path, absl::string_view real) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      path, ": symlink leads outside the repository (to ", real,
+      "); copy the file into the repository or point the link inside it"));
+}
+
 // Walks directories of the repository (CLI mode), applying the symlink
 // policy: links are followed while their targets stay inside the root.
 class TreeWalker {
@@ -144,11 +153,7 @@ class TreeWalker {
       return ErrnoToStatus(path, "cannot resolve symlink", err);
     }
     std::string real(resolved);
-    if (!InsideRoot(real, real_root_)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ": symlink leads outside the repository (to ", real,
-          "); copy the file into the repository or point the link inside it"));
-    }
+    if (!InsideRoot(real, real_root_)) return LeavesRepository(path, real);
     return real;
   }
 
@@ -397,13 +402,20 @@ absl::StatusOr<std::vector<ContextEntry>> CollectFromTree(
         context_dir, ": image folder is outside the repository root ",
         spec.root, "; pass the root that contains it as --root"));
   }
+  TreeWalker walker(resolved_root);
+  // Links are checked before reading, so that no message quotes a host file.
   const std::string dockerfile = JoinFs(context_dir, "Dockerfile");
   if (lstat(dockerfile.c_str(), &st) != 0) return NoDockerfile(context_dir);
+  if (S_ISLNK(st.st_mode))
+    IG_RETURN_IF_ERROR(walker.ResolveLink(dockerfile).status());
   IG_ASSIGN_OR_RETURN(std::string dockerfile_text, ReadWholeFile(dockerfile));
 
   ContextFilter filter;
   const std::string ignore_path = JoinFs(context_dir, kDockerignoreName);
   if (lstat(ignore_path.c_str(), &st) == 0) {
+    if (S_ISLNK(st.st_mode)) {
+      IG_RETURN_IF_ERROR(walker.ResolveLink(ignore_path).status());
+    }
     IG_ASSIGN_OR_RETURN(filter, LoadContextFilter(ignore_path));
   }
   IG_ASSIGN_OR_RETURN(std::vector<IncludeDirective> includes,
@@ -411,7 +423,6 @@ absl::StatusOr<std::vector<ContextEntry>> CollectFromTree(
   IG_ASSIGN_OR_RETURN(const bool run_task,
                       UsesRunTask(spec, dockerfile_text, dockerfile));
 
-  TreeWalker walker(resolved_root);
   std::vector<ContextEntry> entries;
   IG_RETURN_IF_ERROR(walker.WalkDirectory(context_dir, "", &filter, &entries));
   for (const IncludeDirective& include : includes) {
@@ -492,12 +503,18 @@ absl::StatusOr<std::vector<ContextEntry>> CollectFromFileList(
     }
   }
   if (dockerfile == nullptr) return NoDockerfile(spec.context);
-  IG_ASSIGN_OR_RETURN(std::string dockerfile_text, ReadWholeFile(*dockerfile));
   // Messages name the image folder as the target knows it, not the
   // (possibly staged) root it was found under.
   const std::string dockerfile_display = JoinFs(spec.context, "Dockerfile");
+  // Checked before reading, so that no message quotes a host file.
+  IG_ASSIGN_OR_RETURN(std::shared_ptr<const SourceContainment> containment,
+                      SourceContainment::Find(spec));
+  IG_RETURN_IF_ERROR(containment->CheckPath(*dockerfile, dockerfile_display));
+  IG_ASSIGN_OR_RETURN(std::string dockerfile_text, ReadWholeFile(*dockerfile));
   ContextFilter filter;
   if (dockerignore != nullptr) {
+    IG_RETURN_IF_ERROR(containment->CheckPath(
+        *dockerignore, JoinFs(spec.context, kDockerignoreName)));
     IG_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(*dockerignore));
     IG_ASSIGN_OR_RETURN(
         filter,
@@ -515,6 +532,7 @@ absl::StatusOr<std::vector<ContextEntry>> CollectFromFileList(
     ContextEntry entry;
     entry.path = std::move(rel);
     entry.source = source;
+    entry.containment = containment;
     entries.push_back(std::move(entry));
   }
   for (const IncludeDirective& include : includes) {
@@ -537,6 +555,7 @@ absl::StatusOr<std::vector<ContextEntry>> CollectFromFileList(
       ContextEntry entry;
       entry.path = std::move(rel);
       entry.source = (*spec.file_list)[i];
+      entry.containment = containment;
       entries.push_back(std::move(entry));
     }
     if (!found) {
@@ -560,6 +579,7 @@ absl::StatusOr<std::vector<ContextEntry>> CollectFromFileList(
       ContextEntry entry;
       entry.path = absl::StrCat(kRunTaskContextDir, "/", name);
       entry.source = (*spec.file_list)[found - listed.begin()];
+      entry.containment = containment;
       entries.push_back(std::move(entry));
     }
   }
@@ -568,6 +588,93 @@ absl::StatusOr<std::vector<ContextEntry>> CollectFromFileList(
 }
 
 }  // namespace
+
+absl::StatusOr<std::shared_ptr<const SourceContainment>>
+SourceContainment::Find(const ContextSpec& spec) {
+  // The file list is an output of an earlier action: outside a sandbox it
+  // sits in the execution root, inside one it links to its place there.
+  const std::string list = CleanPath(spec.file_list_path);
+  char real_list[PATH_MAX];
+  if (realpath(list.c_str(), real_list) == nullptr) {
+    return ErrnoToStatus(list, "cannot resolve the file list", errno);
+  }
+  absl::string_view execroot_view = real_list;
+  std::string execroot;
+  if (!absl::StartsWith(list, "/") &&
+      absl::ConsumeSuffix(&execroot_view, absl::StrCat("/", list))) {
+    execroot = std::string(execroot_view);
+  } else {
+    // A list given by absolute path: the working directory is the root.
+    char cwd[PATH_MAX];
+    if (getcwd(cwd, sizeof(cwd)) == nullptr) {
+      return ErrnoToStatus(".", "cannot find the working directory", errno);
+    }
+    execroot = cwd;
+  }
+  // Bazel links each top-level folder of a repository into the execution
+  // root; the real place of the image folder's first component is in the
+  // repository's real root.
+  const std::string folder = CleanPath(spec.context);
+  const std::string top = folder.substr(0, folder.find('/'));
+  const std::string source_root =
+      spec.source_root.empty() ? spec.root : spec.source_root;
+  const std::string probe = JoinFs(JoinFs(execroot, source_root), top);
+  char real_top[PATH_MAX];
+  if (realpath(probe.c_str(), real_top) == nullptr) {
+    return ErrnoToStatus(probe, "cannot find the repository's real root",
+                         errno);
+  }
+  std::string repository(real_top);
+  repository.resize(std::max<size_t>(repository.rfind('/'), 1));
+  std::string outputs = JoinFs(execroot, "bazel-out");
+  char real_outputs[PATH_MAX];
+  if (realpath(outputs.c_str(), real_outputs) != nullptr) {
+    outputs = real_outputs;
+  }
+  return std::shared_ptr<const SourceContainment>(
+      new SourceContainment(std::move(repository), std::move(outputs), folder,
+                            CleanPath(spec.run_task_dir)));
+}
+
+absl::Status SourceContainment::CheckPath(const std::string& path,
+                                          absl::string_view display) const {
+  const int fd = open(path.c_str(), O_PATH | O_CLOEXEC);
+  if (fd < 0) {
+    // A missing file is reported when it is read, in both modes.
+    if (errno == ENOENT) return absl::OkStatus();
+    return ErrnoToStatus(display, "cannot resolve", errno);
+  }
+  absl::Status status = CheckOpenFile(fd, display);
+  close(fd);
+  return status;
+}
+
+absl::Status SourceContainment::CheckOpenFile(int fd,
+                                              absl::string_view display) const {
+  // /proc names the file the kernel opened: no second walk of the path,
+  // and exactly the file that is read.
+  char resolved[PATH_MAX];
+  const ssize_t length = readlink(absl::StrCat("/proc/self/fd/", fd).c_str(),
+                                  resolved, sizeof(resolved) - 1);
+  if (length < 0) return ErrnoToStatus(display, "cannot resolve", errno);
+  const absl::string_view real(resolved, length);
+  if (InsideRoot(real, repository_) || InsideRoot(real, outputs_)) {
+    return absl::OkStatus();
+  }
+  return LeavesRepository(display, real);
+}
+
+std::string SourceContainment::DisplayPath(const ContextEntry& entry) const {
+  absl::string_view path = entry.path;
+  if (absl::ConsumePrefix(&path, kIncludePrefix)) return std::string(path);
+  // With # %include-run-task, run-task/ holds the run-task directory's files
+  // (a folder's own run-task/ would collide with them).
+  if (!run_task_dir_.empty() && run_task_dir_ != "." &&
+      absl::ConsumePrefix(&path, absl::StrCat(kRunTaskContextDir, "/"))) {
+    return JoinFs(run_task_dir_, path);
+  }
+  return JoinFs(folder_, path);
+}
 
 std::string ContextDirectory(const ContextSpec& spec) {
   return JoinFs(spec.root, spec.context);

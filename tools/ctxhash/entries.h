@@ -32,6 +32,8 @@ class DirectoryHandle {
   int fd_;
 };
 
+class SourceContainment;
+
 struct ContextEntry {
   std::string path;    // path in the context (and the tar), UTF-8
   std::string source;  // filesystem path the content is read from
@@ -41,6 +43,10 @@ struct ContextEntry {
   // kernel then resolves one name instead of the whole path.
   std::shared_ptr<const DirectoryHandle> directory;
   uint32_t name_size = 0;
+
+  // Bazel mode: where the file must really be, checked on the descriptor
+  // that reads it (null in the CLI mode, whose walk checks every link).
+  std::shared_ptr<const SourceContainment> containment;
 
   // Filled from the opened file when it is hashed.
   uint32_t mode = 0;  // 0644 or 0755
@@ -56,11 +62,53 @@ struct ContextSpec {
   std::string context;  // F: the image folder, relative to R unless absolute
   // Bazel mode: every declared input file, relative to the current
   // directory. When set, only these files are read and no directory is
-  // listed; symlinks among them are followed wherever they lead.
+  // listed. Each file must resolve (through the sandbox's links and any
+  // symlink of the repository) inside the repository or inside Bazel's
+  // output tree, as in the CLI mode a symlink must stay inside R.
   std::optional<std::vector<std::string>> file_list;
   // The directory (relative to R) of taskgraph's run-task files, which a
   // `# %include-run-task` line adds at run-task/NAME; "" for none.
   std::string run_task_dir;
+  // Bazel mode: the file list's path relative to Bazel's execution root (as
+  // the action names it); where it really is tells where that root is.
+  std::string file_list_path;
+  // Bazel mode: the repository the listed sources belong to, relative to the
+  // execution root ("." or "external/NAME"); empty means `root`. It differs
+  // from `root` when the inputs are staged under a root of their own.
+  std::string source_root;
+};
+
+// Bazel mode: the real places a context's files may be in, the repository
+// the sources belong to and Bazel's output tree (built files, such as extra
+// files, which a folder may place into its context anyway). A file anywhere
+// else, such as a host file a symlink of the repository leads to, is refused
+// with the CLI's message.
+class SourceContainment {
+ public:
+  static absl::StatusOr<std::shared_ptr<const SourceContainment>> Find(
+      const ContextSpec& spec);
+
+  // Fails unless `path` (named `display` in messages) resolves inside; a
+  // missing file passes (reading it reports it).
+  absl::Status CheckPath(const std::string& path,
+                         absl::string_view display) const;
+  // Fails unless the open file `fd` is inside.
+  absl::Status CheckOpenFile(int fd, absl::string_view display) const;
+  // How messages name `entry`: its path in the repository.
+  std::string DisplayPath(const ContextEntry& entry) const;
+
+ private:
+  SourceContainment(std::string repository, std::string outputs,
+                    std::string folder, std::string run_task_dir)
+      : repository_(std::move(repository)),
+        outputs_(std::move(outputs)),
+        folder_(std::move(folder)),
+        run_task_dir_(std::move(run_task_dir)) {}
+
+  std::string repository_;    // real path
+  std::string outputs_;       // real path
+  std::string folder_;        // the image folder, relative to the repository
+  std::string run_task_dir_;  // ContextSpec::run_task_dir, cleaned
 };
 
 // Returns the entries sorted by the bytes of their paths. Errors name the

@@ -104,6 +104,16 @@ absl::StatusOr<int> OpenEntry(ContextEntry* entry) {
     }
     return ReadError(*entry, err);
   }
+  // Where the file really is comes first: a host file is refused whatever
+  // it is.
+  if (entry->containment != nullptr) {
+    absl::Status inside = entry->containment->CheckOpenFile(
+        fd, entry->containment->DisplayPath(*entry));
+    if (!inside.ok()) {
+      close(fd);
+      return inside;
+    }
+  }
   struct stat st;
   if (fstat(fd, &st) != 0) {
     const int err = errno;

@@ -28,7 +28,14 @@ ABSL_FLAG(std::string, root, ".", "The repository root R.");
 ABSL_FLAG(std::string, context, "",
           "Image folder F, relative to R unless absolute.");
 ABSL_FLAG(std::string, file_list, "",
-          "Bazel mode: file listing every declared input, one per line.");
+          "Bazel mode: file listing every declared input, one per line, the "
+          "list and the paths relative to Bazel's execution root. Every file "
+          "must resolve inside the repository or Bazel's output tree: a "
+          "symlink to anywhere else is refused, as in the CLI mode.");
+ABSL_FLAG(std::string, source_root, "",
+          "Bazel mode: the repository the sources belong to, relative to the "
+          "execution root (\".\" or external/NAME), when R is a staged root of "
+          "links. Default: R.");
 ABSL_FLAG(std::string, run_task_dir, "",
           "The directory (relative to R) of taskgraph's run-task files, which "
           "`# %include-run-task` adds at run-task/NAME (the image's run_task "
@@ -66,7 +73,7 @@ CLI mode:
           [--run_task_dir=DIR] [--manifest=OUT] [--tar=OUT] [--hash_out=OUT]
           [--jobs=N]
 Bazel mode (reads only the listed files, never lists directories):
-  ctxhash --root=R --context=F --file_list=LIST
+  ctxhash --root=R --context=F --file_list=LIST [--source_root=S]
           [--parent_hash_file=NAME=PATH]... [--build_arg=K=V]...
           [--reference=WRITTEN=TARGET]... [--docker_image_parent=NAME]
           [--run_task_dir=DIR] --manifest=OUT --tar=OUT --hash_out=OUT
@@ -184,6 +191,8 @@ int Run(int argc, char** argv) {
       return kExitError;
     }
     options.spec.file_list.emplace();
+    options.spec.file_list_path = list_path;
+    options.spec.source_root = absl::GetFlag(FLAGS_source_root);
     for (absl::string_view line : absl::StrSplit(*list, '\n')) {
       if (!line.empty()) options.spec.file_list->emplace_back(line);
     }
