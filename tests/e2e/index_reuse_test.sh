@@ -9,7 +9,10 @@
 #     without buildah that image's build fails: the guard works), and
 #     that image is rebuilt (same image ID) and indexed again, which repairs
 #     the store: the next expunged build reuses every image again;
-#  4. --@imagegraph//rules:index=off builds everything and leaves the index
+#  4. a forged entry, self-consistent but pointing at another image's tarball
+#     (digest, size, location and the metadata's tarball_sha256 all edited),
+#     is a warning that names both image IDs, and the image is built again;
+#  5. --@imagegraph//rules:index=off builds everything and leaves the index
 #     untouched.
 # After step 1, `bazel run @imagegraph//tools/decision` without flags plans
 # what the build just did: the graph records the builds' index and level.
@@ -192,7 +195,33 @@ build "the build after the repair" "base leaf mid other" "${index_flag}" \
 expect_reused "${images[@]}"
 echo "ok: rebuilding leaf repaired its artifact; every image reused again"
 
-# 4. Indexing off: everything builds and the index is left as it was.
+# 4. A forged entry: leaf's hash entry, and the metadata stored in it, point
+# at mid's tarball; every check of digests agrees, only the tarball's own
+# configuration tells.
+entry_file() {
+  echo "${index_dir}/namespaces/docker/images/v2/level-1/$1/hash/$(hash_of "$1").json"
+}
+mid_entry="$(cat "$(entry_file mid)")"
+jq --argjson mid "${mid_entry}" '
+  .digest = $mid.digest | .size_bytes = $mid.size_bytes | .location = $mid.location |
+  .metadata_json = (.metadata_json | fromjson |
+    .tarball_sha256 = ($mid.metadata_json | fromjson | .tarball_sha256) |
+    .tarball_size = ($mid.metadata_json | fromjson | .tarball_size) | tojson)' \
+  "$(entry_file leaf)" >"${TEST_TMPDIR}/forged.json"
+cp "${TEST_TMPDIR}/forged.json" "$(entry_file leaf)"
+expunge
+build "the build with a forged entry" "base leaf mid other" "${index_flag}"
+expect_file_contains "${out}" \
+  "imagebuild: leaf: warning: cannot reuse docker.images.v2.level-1.leaf.hash.$(hash_of leaf) from local index ${index_dir}: its tarball holds image ${first_ids[mid]} but the entry and its metadata say ${first_ids[leaf]}" \
+  "the forged entry's warning"
+grep -qF "imagebuild: leaf: built ${first_ids[leaf]}" "${out}" ||
+  { cat "${out}" >&2; fail "leaf was not rebuilt with its first image ID ${first_ids[leaf]}"; }
+config="$(zstd -dc "${ws}/bazel-bin/images/leaf.tar.zst" | tar -xOf - manifest.json | jq -r '.[0].Config')"
+expect_eq "sha256:${config%.json}" "${first_ids[leaf]}" "the configuration in leaf.tar.zst"
+expect_reused base mid other
+echo "ok: the forged entry was refused and leaf built"
+
+# 5. Indexing off: everything builds and the index is left as it was.
 snapshot() { find "${index_dir}" -printf '%P %s %T@\n' | sort; }
 before="$(snapshot)"
 build "the build with the index off" "base leaf mid other" --@imagegraph//rules:index=off

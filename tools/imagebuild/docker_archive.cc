@@ -27,11 +27,18 @@
 #include "tools/common/file_util.h"
 #include "tools/common/sha256.h"
 #include "tools/common/status_macros.h"
+#include "tools/imagebuild/zstd_stream.h"
 
 namespace imagegraph {
 namespace {
 
 constexpr size_t kBlock = 512;
+
+absl::Status CorruptArchive(absl::string_view path, absl::string_view what) {
+  return absl::DataLossError(
+      absl::StrCat(path, ": not a docker-archive buildah would write: ", what,
+                   " (report this with the buildah version)"));
+}
 
 // One file of the archive: where its first header starts (extended headers
 // included) and where its data lies.
@@ -101,13 +108,13 @@ class ArchiveFile {
   }
 
   absl::Status Corrupt(absl::string_view what) const {
-    return absl::DataLossError(absl::StrCat(
-        path_, ": not a docker-archive buildah would write: ", what,
-        " (report this with the buildah version)"));
+    return CorruptArchive(path_, what);
   }
 
   // Every entry, in order, up to the end-of-archive blocks.
   absl::StatusOr<std::vector<TarEntry>> Entries() const;
+
+  const std::string& path() const { return path_; }
 
  private:
   ArchiveFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
@@ -171,6 +178,18 @@ void ApplyPaxRecords(absl::string_view records, std::string* path,
   }
 }
 
+// The name of the member whose ustar header is `header`: the long name of
+// the extended header before it, else the ustar prefix and name fields.
+std::string MemberName(absl::string_view header, const std::string& long_name) {
+  if (!long_name.empty()) return long_name;
+  if (header.substr(257, 5) == "ustar" &&
+      !CString(header.substr(345, 155)).empty()) {
+    return absl::StrCat(CString(header.substr(345, 155)), "/",
+                        CString(header.substr(0, 100)));
+  }
+  return std::string(CString(header.substr(0, 100)));
+}
+
 absl::StatusOr<std::vector<TarEntry>> ArchiveFile::Entries() const {
   std::vector<TarEntry> entries;
   int64_t offset = 0;
@@ -202,16 +221,7 @@ absl::StatusOr<std::vector<TarEntry>> ArchiveFile::Entries() const {
       entry.data_offset = data_offset;
       if (pax_size >= 0) size = pax_size;
       entry.size = size;
-      absl::string_view fields(header);
-      if (!long_name.empty()) {
-        entry.name = long_name;
-      } else if (fields.substr(257, 5) == "ustar" &&
-                 !CString(fields.substr(345, 155)).empty()) {
-        entry.name = absl::StrCat(CString(fields.substr(345, 155)), "/",
-                                  CString(fields.substr(0, 100)));
-      } else {
-        entry.name = std::string(CString(fields.substr(0, 100)));
-      }
+      entry.name = MemberName(header, long_name);
       entries.push_back(std::move(entry));
       long_name.clear();
       pax_size = -1;
@@ -230,20 +240,27 @@ const TarEntry* FindEntry(const std::vector<TarEntry>& entries,
   return nullptr;
 }
 
+// manifest.json of the archive at `path`, which must list exactly one image.
+absl::StatusOr<google::protobuf::ListValue> ParseManifestText(
+    absl::string_view path, const std::string& text) {
+  google::protobuf::ListValue images;
+  auto parsed = google::protobuf::util::JsonStringToMessage(text, &images);
+  if (!parsed.ok() || images.values_size() != 1 ||
+      !images.values(0).has_struct_value()) {
+    return CorruptArchive(
+        path, absl::StrCat("manifest.json is not a list of exactly one image: ",
+                           text));
+  }
+  return images;
+}
+
 absl::StatusOr<google::protobuf::ListValue> ParseManifestJson(
     const ArchiveFile& archive, const std::vector<TarEntry>& entries) {
   const TarEntry* entry = FindEntry(entries, "manifest.json");
   if (entry == nullptr) return archive.Corrupt("it has no manifest.json");
   IG_ASSIGN_OR_RETURN(std::string text,
                       archive.ReadAt(entry->data_offset, entry->size));
-  google::protobuf::ListValue images;
-  auto parsed = google::protobuf::util::JsonStringToMessage(text, &images);
-  if (!parsed.ok() || images.values_size() != 1 ||
-      !images.values(0).has_struct_value()) {
-    return archive.Corrupt(absl::StrCat(
-        "manifest.json is not a list of exactly one image: ", text));
-  }
-  return images;
+  return ParseManifestText(archive.path(), text);
 }
 
 // A string field of the image object in manifest.json.
@@ -390,6 +407,197 @@ std::optional<std::string> ClearBuilderFields(absl::string_view json) {
   return out;
 }
 
+// What describes an archive's image, however the archive was read: the
+// size of every regular member, and the content of its JSON members (the
+// configuration and manifest.json). Layers are never held.
+struct ArchiveMembers {
+  absl::flat_hash_map<std::string, int64_t> sizes;
+  absl::flat_hash_map<std::string, std::string> json;
+};
+
+// Larger JSON members are not a configuration or a manifest buildah writes;
+// they are left out (and reading the image then fails).
+constexpr int64_t kMaxJsonMemberBytes = 16 << 20;
+// Extended headers carry a long name or size, never more.
+constexpr int64_t kMaxExtendedHeaderBytes = 1 << 20;
+
+bool IsJsonMember(absl::string_view name, int64_t size) {
+  return absl::EndsWith(name, ".json") && size <= kMaxJsonMemberBytes;
+}
+
+// Records regular member `name` of `size` bytes; a name given twice makes
+// the archive ambiguous.
+absl::Status AddMember(absl::string_view path, const std::string& name,
+                       int64_t size, ArchiveMembers* members) {
+  if (!members->sizes.emplace(name, size).second) {
+    return CorruptArchive(path, absl::StrCat("it holds ", name, " twice"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ArchiveMembers> MembersOf(const ArchiveFile& archive) {
+  IG_ASSIGN_OR_RETURN(std::vector<TarEntry> entries, archive.Entries());
+  ArchiveMembers members;
+  for (const TarEntry& entry : entries) {
+    if (entry.type != '0') continue;
+    IG_RETURN_IF_ERROR(
+        AddMember(archive.path(), entry.name, entry.size, &members));
+    if (IsJsonMember(entry.name, entry.size)) {
+      IG_ASSIGN_OR_RETURN(members.json[entry.name],
+                          archive.ReadAt(entry.data_offset, entry.size));
+    }
+  }
+  return members;
+}
+
+// Reads a tar archive handed over in pieces of any size, such as a
+// decompressing stream, into ArchiveMembers.
+class TarStreamReader {
+ public:
+  explicit TarStreamReader(std::string path) : path_(std::move(path)) {}
+
+  absl::Status Consume(absl::string_view data) {
+    while (!data.empty() && !ended_) {
+      if (remaining_ > 0) {
+        const size_t take =
+            static_cast<size_t>(std::min<int64_t>(remaining_, data.size()));
+        if (keep_) data_.append(data.data(), take);
+        data.remove_prefix(take);
+        remaining_ -= take;
+        if (remaining_ == 0) IG_RETURN_IF_ERROR(EndMember());
+      } else if (padding_ > 0) {
+        const size_t take =
+            static_cast<size_t>(std::min<int64_t>(padding_, data.size()));
+        data.remove_prefix(take);
+        padding_ -= take;
+      } else {
+        const size_t take = std::min(kBlock - header_.size(), data.size());
+        header_.append(data.data(), take);
+        data.remove_prefix(take);
+        if (header_.size() == kBlock) IG_RETURN_IF_ERROR(StartMember());
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<ArchiveMembers> Finish() {
+    if (!ended_) return CorruptArchive(path_, "it ends inside an entry");
+    return std::move(members_);
+  }
+
+ private:
+  absl::Status StartMember() {
+    const std::string header = std::move(header_);
+    header_.clear();
+    const int64_t header_offset = offset_;
+    offset_ += kBlock;
+    if (header == std::string(kBlock, '\0')) {
+      ended_ = true;
+      return absl::OkStatus();
+    }
+    int64_t size = 0;
+    if (!ParseNumber(absl::string_view(header).substr(124, 12), &size)) {
+      return CorruptArchive(
+          path_,
+          absl::StrCat("bad size field in the header at byte ", header_offset));
+    }
+    type_ = header[156] == '\0' ? '0' : header[156];
+    if (type_ == 'x' || type_ == 'L') {
+      if (size > kMaxExtendedHeaderBytes) {
+        return CorruptArchive(
+            path_, absl::StrCat("an extended header of ", size, " bytes"));
+      }
+      keep_ = true;
+    } else {
+      if (pax_size_ >= 0) size = pax_size_;
+      name_ = MemberName(header, long_name_);
+      long_name_.clear();
+      pax_size_ = -1;
+      keep_ = false;
+      if (type_ == '0') {
+        IG_RETURN_IF_ERROR(AddMember(path_, name_, size, &members_));
+        keep_ = IsJsonMember(name_, size);
+      }
+    }
+    remaining_ = size;
+    padding_ = Padded(size) - size;
+    offset_ += Padded(size);
+    return size == 0 ? EndMember() : absl::OkStatus();
+  }
+
+  absl::Status EndMember() {
+    if (type_ == 'x') {
+      ApplyPaxRecords(data_, &long_name_, &pax_size_);
+    } else if (type_ == 'L') {
+      long_name_ = std::string(CString(data_));
+    } else if (keep_) {
+      members_.json[name_] = std::move(data_);
+    }
+    data_.clear();
+    keep_ = false;
+    return absl::OkStatus();
+  }
+
+  std::string path_;
+  ArchiveMembers members_;
+  std::string header_;     // the header being gathered
+  int64_t offset_ = 0;     // of the next header, for messages
+  int64_t remaining_ = 0;  // data bytes of the current member still to come
+  int64_t padding_ = 0;    // then padding to the next block
+  char type_ = '0';
+  std::string name_;
+  bool keep_ = false;  // whether data_ gathers the current member's data
+  std::string data_;
+  std::string long_name_;  // from a PAX or GNU long-name header
+  int64_t pax_size_ = -1;
+  bool ended_ = false;
+};
+
+// The image that `members` of the archive at `path` describe.
+absl::StatusOr<DockerArchiveImage> ImageFromMembers(
+    absl::string_view path, const ArchiveMembers& members) {
+  auto manifest = members.json.find("manifest.json");
+  if (manifest == members.json.end()) {
+    return CorruptArchive(path, "it has no manifest.json");
+  }
+  IG_ASSIGN_OR_RETURN(google::protobuf::ListValue images,
+                      ParseManifestText(path, manifest->second));
+  const google::protobuf::Struct& image = images.values(0).struct_value();
+
+  DockerArchiveImage result;
+  const std::string config = StringField(image, "Config");
+  auto config_json = members.json.find(config);
+  if (!DigestFromFileName(config, ".json", &result.config_digest) ||
+      config_json == members.json.end()) {
+    return CorruptArchive(
+        path, absl::StrCat("manifest.json names the configuration \"", config,
+                           "\", which is not a <sha256>.json file in the "
+                           "archive"));
+  }
+  if (absl::StrCat("sha256:", Sha256Hex(config_json->second)) !=
+      result.config_digest) {
+    return CorruptArchive(path, absl::StrCat("the content of ", config,
+                                             " does not match its name"));
+  }
+  result.config_size = static_cast<int64_t>(config_json->second.size());
+
+  for (const std::string& layer : StringListField(image, "Layers")) {
+    auto size = members.sizes.find(layer);
+    LayerInfo info;
+    if (!DigestFromFileName(layer, ".tar", &info.digest) ||
+        size == members.sizes.end()) {
+      return CorruptArchive(
+          path, absl::StrCat("manifest.json names the layer \"", layer,
+                             "\", which is not a <sha256>.tar file in the "
+                             "archive"));
+    }
+    info.size = size->second;
+    result.layers.push_back(std::move(info));
+  }
+  result.repo_tags = StringListField(image, "RepoTags");
+  return result;
+}
+
 }  // namespace
 
 absl::Status NormalizeDockerArchiveConfig(const std::string& path) {
@@ -521,44 +729,20 @@ absl::Status NormalizeDockerArchiveConfig(const std::string& path) {
 }
 
 absl::StatusOr<DockerArchiveImage> ReadDockerArchive(const std::string& path) {
-  IG_ASSIGN_OR_RETURN(ArchiveFile archive, ArchiveFile::Open(path, O_RDONLY));
-  IG_ASSIGN_OR_RETURN(std::vector<TarEntry> entries, archive.Entries());
-  IG_ASSIGN_OR_RETURN(google::protobuf::ListValue images,
-                      ParseManifestJson(archive, entries));
-  const google::protobuf::Struct& image = images.values(0).struct_value();
-
-  DockerArchiveImage result;
-  const std::string config = StringField(image, "Config");
-  const TarEntry* config_entry = FindEntry(entries, config);
-  if (!DigestFromFileName(config, ".json", &result.config_digest) ||
-      config_entry == nullptr) {
-    return archive.Corrupt(
-        absl::StrCat("manifest.json names the configuration \"", config,
-                     "\", which is not a <sha256>.json file in the archive"));
+  IG_ASSIGN_OR_RETURN(bool compressed, IsZstdFile(path));
+  ArchiveMembers members;
+  if (compressed) {
+    TarStreamReader reader(path);
+    IG_RETURN_IF_ERROR(
+        DecompressZstdStream(path, [&reader](absl::string_view data) {
+          return reader.Consume(data);
+        }).status());
+    IG_ASSIGN_OR_RETURN(members, reader.Finish());
+  } else {
+    IG_ASSIGN_OR_RETURN(ArchiveFile archive, ArchiveFile::Open(path, O_RDONLY));
+    IG_ASSIGN_OR_RETURN(members, MembersOf(archive));
   }
-  IG_ASSIGN_OR_RETURN(
-      std::string config_json,
-      archive.ReadAt(config_entry->data_offset, config_entry->size));
-  if (absl::StrCat("sha256:", Sha256Hex(config_json)) != result.config_digest) {
-    return archive.Corrupt(
-        absl::StrCat("the content of ", config, " does not match its name"));
-  }
-  result.config_size = config_entry->size;
-
-  for (const std::string& layer : StringListField(image, "Layers")) {
-    const TarEntry* layer_entry = FindEntry(entries, layer);
-    LayerInfo info;
-    if (!DigestFromFileName(layer, ".tar", &info.digest) ||
-        layer_entry == nullptr) {
-      return archive.Corrupt(
-          absl::StrCat("manifest.json names the layer \"", layer,
-                       "\", which is not a <sha256>.tar file in the archive"));
-    }
-    info.size = layer_entry->size;
-    result.layers.push_back(std::move(info));
-  }
-  result.repo_tags = StringListField(image, "RepoTags");
-  return result;
+  return ImageFromMembers(path, members);
 }
 
 absl::Status SetDockerArchiveTags(const std::string& path,

@@ -29,9 +29,11 @@ struct DockerArchiveImage {
   std::vector<std::string> repo_tags;
 };
 
-// Reads manifest.json of the archive at `path` and the sizes of the files it
-// names, and checks that the configuration's content matches its digest.
-// Archives holding other than exactly one image are an error.
+// Reads manifest.json of the archive at `path` (plain or zstd-compressed,
+// such as NAME.tar.zst, which is read as a stream) and the sizes of the files
+// it names, and checks that the configuration's content matches its digest,
+// so `config_digest` is the image ID of what the archive holds. Archives
+// holding other than exactly one image, or a member twice, are an error.
 absl::StatusOr<DockerArchiveImage> ReadDockerArchive(const std::string& path);
 
 // Replaces the image's tags in the archive at `path` with `tags` (in that

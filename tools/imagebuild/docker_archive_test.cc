@@ -14,97 +14,13 @@
 #include "gtest/gtest.h"
 #include "tools/common/file_util.h"
 #include "tools/common/subprocess.h"
+#include "tools/imagebuild/docker_archive_fixture.h"
 
 namespace imagegraph {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-// Runs a command that must succeed and returns its stdout.
-std::string RunOrFail(const std::vector<std::string>& argv) {
-  auto result = RunSubprocess(argv);
-  EXPECT_TRUE(result.ok()) << result.status();
-  if (!result.ok()) return "";
-  EXPECT_EQ(result->exit_code, 0)
-      << absl::StrJoin(argv, " ") << ": " << result->stderr_text;
-  return result->stdout_text;
-}
-
-std::string Sha256Sum(const std::string& path) {
-  std::string out = RunOrFail({"sha256sum", path});
-  return out.substr(0, 64);
-}
-
-// A docker-archive in the layout buildah writes, made by GNU tar from files
-// on disk, with its digests computed by sha256sum.
-class ArchiveFixture {
- public:
-  explicit ArchiveFixture(const std::string& name)
-      : dir_(absl::StrCat(getenv("TEST_TMPDIR"), "/", name)),
-        path_(dir_ + ".tar") {
-    mkdir(dir_.c_str(), 0755);
-  }
-
-  // Adds a file and returns its sha256 hex.
-  std::string AddBlob(const std::string& content, const std::string& suffix) {
-    const std::string staging = dir_ + "/staging";
-    EXPECT_TRUE(WriteFileAtomically(staging, content).ok());
-    const std::string hex = Sha256Sum(staging);
-    const std::string name = hex + suffix;
-    EXPECT_EQ(rename(staging.c_str(), (dir_ + "/" + name).c_str()), 0);
-    files_.push_back(name);
-    return hex;
-  }
-
-  void AddFile(const std::string& name, const std::string& content) {
-    EXPECT_TRUE(WriteFileAtomically(dir_ + "/" + name, content).ok());
-    files_.push_back(name);
-  }
-
-  void AddSymlink(const std::string& name, const std::string& target) {
-    EXPECT_EQ(symlink(target.c_str(), (dir_ + "/" + name).c_str()), 0);
-    files_.push_back(name);
-  }
-
-  // The standard image: two layers, a config, manifest.json, repositories.
-  void AddImage(const std::vector<std::string>& tags) {
-    layer1_ = AddBlob(std::string(3000, 'a'), ".tar");
-    layer2_ = AddBlob(std::string(700, 'b'), ".tar");
-    config_ = AddBlob(R"({"architecture":"amd64","os":"linux"})", ".json");
-    std::vector<std::string> quoted;
-    for (const std::string& tag : tags) quoted.push_back("\"" + tag + "\"");
-    AddFile("manifest.json",
-            absl::StrCat("[{\"Config\":\"", config_, ".json\",\"RepoTags\":[",
-                         absl::StrJoin(quoted, ","), "],\"Layers\":[\"",
-                         layer1_, ".tar\",\"", layer2_, ".tar\"]}]"));
-    AddFile("repositories", R"({"reg.test/x":{"1":"legacyid"}})");
-  }
-
-  // Writes the archive with files in the order added.
-  const std::string& Write(const std::string& format = "ustar") {
-    std::vector<std::string> argv = {"tar",        "--format=" + format,
-                                     "--owner=0",  "--group=0",
-                                     "--mtime=@0", "-cf",
-                                     path_,        "-C",
-                                     dir_};
-    argv.insert(argv.end(), files_.begin(), files_.end());
-    RunOrFail(argv);
-    return path_;
-  }
-
-  const std::string& dir() const { return dir_; }
-  const std::string& path() const { return path_; }
-  std::string layer1() const { return "sha256:" + layer1_; }
-  std::string layer2() const { return "sha256:" + layer2_; }
-  std::string config() const { return "sha256:" + config_; }
-
- private:
-  std::string dir_;
-  std::string path_;
-  std::vector<std::string> files_;
-  std::string layer1_, layer2_, config_;
-};
 
 TEST(DockerArchiveTest, ReadsTheImage) {
   ArchiveFixture fixture("read");
@@ -131,6 +47,62 @@ TEST(DockerArchiveTest, ReadsPaxAndGnuLongNames) {
     ASSERT_TRUE(image.ok()) << format << ": " << image.status();
     EXPECT_EQ(image->layers[0].size, 3000) << format;
     EXPECT_EQ(image->config_digest, fixture.config()) << format;
+  }
+}
+
+// NAME.tar.zst is read as a stream: the same image as the plain archive, in
+// every tar format, whatever the sizes of the decompressed pieces.
+TEST(DockerArchiveTest, ReadsACompressedArchiveAsAStream) {
+  for (const std::string format : {"ustar", "pax", "gnu"}) {
+    ArchiveFixture fixture("zstd_" + format);
+    // Over 100 bytes: ustar splits it into its prefix field, the others
+    // write an extended header.
+    const std::string folder(60, 'd');
+    mkdir((fixture.dir() + "/" + folder).c_str(), 0755);
+    fixture.AddFile(folder + "/" + std::string(60, 'n'), "long");
+    fixture.AddFile("empty.json", "");
+    fixture.AddImage({"reg.test/x:1"});
+    const std::string& plain = fixture.Write(format);
+    const std::string compressed = plain + ".zst";
+    RunOrFail({"zstd", "-q", "-f", plain, "-o", compressed});
+    auto image = ReadDockerArchive(compressed);
+    ASSERT_TRUE(image.ok()) << format << ": " << image.status();
+    EXPECT_EQ(image->config_digest, fixture.config()) << format;
+    EXPECT_EQ(image->config_size, 37) << format;
+    ASSERT_EQ(image->layers.size(), 2u) << format;
+    EXPECT_EQ(image->layers[0].digest, fixture.layer1()) << format;
+    EXPECT_EQ(image->layers[0].size, 3000) << format;
+    EXPECT_EQ(image->layers[1].size, 700) << format;
+    EXPECT_THAT(image->repo_tags, ElementsAre("reg.test/x:1")) << format;
+  }
+}
+
+TEST(DockerArchiveTest, RefusesATruncatedCompressedArchive) {
+  ArchiveFixture fixture("zstd_truncated");
+  fixture.AddImage({"reg.test/x:1"});
+  const std::string& plain = fixture.Write();
+  // The tar ends inside the first layer; zstd itself is complete.
+  RunOrFail({"truncate", "-s", "2048", plain});
+  RunOrFail({"zstd", "-q", "-f", plain, "-o", plain + ".zst"});
+  auto image = ReadDockerArchive(plain + ".zst");
+  EXPECT_THAT(image.status().message(),
+              HasSubstr(plain + ".zst: not a docker-archive buildah would "
+                                "write: it ends inside an entry"));
+}
+
+// Two members of one name would let a reader and a loader see different
+// configurations or layers.
+TEST(DockerArchiveTest, RefusesAMemberGivenTwice) {
+  ArchiveFixture fixture("twice");
+  fixture.AddImage({"reg.test/x:1"});
+  const std::string& path = fixture.Write();
+  RunOrFail({"tar", "--owner=0", "--group=0", "-rf", path, "-C",
+             fixture.dir(), "manifest.json"});
+  RunOrFail({"zstd", "-q", "-f", path, "-o", path + ".zst"});
+  for (const std::string& archive : {path, path + ".zst"}) {
+    EXPECT_THAT(ReadDockerArchive(archive).status().message(),
+                HasSubstr(archive + ": not a docker-archive buildah would "
+                                    "write: it holds manifest.json twice"));
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <optional>
@@ -14,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "tools/common/file_util.h"
 #include "tools/common/status_macros.h"
+#include "tools/imagebuild/docker_archive.h"
 #include "tools/index/index.h"
 #include "tools/index/local_backend.h"
 
@@ -44,6 +46,41 @@ absl::Status CheckStoredMetadata(const ImageMetadata& stored,
     return absl::DataLossError(
         absl::StrCat("its metadata names context hash ", stored.context_hash,
                      " but this build's is ", context_hash));
+  }
+  return absl::OkStatus();
+}
+
+bool SameLayers(const std::vector<LayerInfo>& a,
+                const std::vector<LayerInfo>& b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(),
+                    [](const LayerInfo& x, const LayerInfo& y) {
+                      return x.digest == y.digest && x.size == y.size;
+                    });
+}
+
+// Checks that the docker-archive at `tarball` holds the image `stored`
+// describes: its configuration's digest (the image ID, verified against the
+// content), layers and manifest digest.
+absl::Status CheckTarballHoldsImage(const std::string& tarball,
+                                    const ImageMetadata& stored) {
+  absl::StatusOr<DockerArchiveImage> image = ReadDockerArchive(tarball);
+  if (!image.ok()) {
+    return absl::DataLossError(absl::StrCat(
+        "its tarball is not a readable image archive (",
+        image.status().message(), ")"));
+  }
+  if (image->config_digest != stored.image_id) {
+    return absl::DataLossError(absl::StrCat(
+        "its tarball holds image ", image->config_digest,
+        " but the entry and its metadata say ", stored.image_id,
+        " (a forged or mixed-up entry)"));
+  }
+  if (!SameLayers(image->layers, stored.layers) ||
+      OciManifestDigest(*image) != stored.manifest_digest) {
+    return absl::DataLossError(absl::StrCat(
+        "its metadata's layers or manifest digest (", stored.manifest_digest,
+        ") do not describe its tarball (", OciManifestDigest(*image), ")"));
   }
   return absl::OkStatus();
 }
@@ -127,6 +164,10 @@ std::optional<ImageMetadata> ReuseFromIndex(
   if (!stored.ok()) return discard(stored.status().message());
   absl::Status consistent = CheckStoredMetadata(*stored, entry, context_hash);
   if (!consistent.ok()) return discard(consistent.message());
+  // Every field above can be edited to agree (an entry pointing at another
+  // image's tarball): what the tarball holds decides.
+  absl::Status holds = CheckTarballHoldsImage(output, *stored);
+  if (!holds.ok()) return discard(holds.message());
 
   // The tarball is the indexed one; the name and tags are this build's (the
   // registry is not part of the context hash).

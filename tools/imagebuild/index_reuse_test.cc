@@ -13,6 +13,8 @@
 #include "gtest/gtest.h"
 #include "tools/common/file_util.h"
 #include "tools/common/sha256.h"
+#include "tools/imagebuild/docker_archive.h"
+#include "tools/imagebuild/docker_archive_fixture.h"
 #include "tools/imagebuild/image_metadata.h"
 #include "tools/index/index.h"
 #include "tools/index/local_backend.h"
@@ -28,6 +30,7 @@ using ::testing::IsEmpty;
 using ::testing::Not;
 
 const std::string kHash(64, 'c');
+constexpr char kConfig[] = R"({"architecture":"amd64","os":"linux"})";
 
 bool Exists(const std::string& path) {
   struct stat st;
@@ -46,22 +49,30 @@ class IndexReuseTest : public ::testing::Test {
     ASSERT_EQ(mkdir((dir_ + "/out").c_str(), 0755), 0);
   }
 
-  // A built image: its tarball and metadata as imagebuild writes them.
-  ImageMetadata WriteBuiltImage(const std::string& tarball_text) {
-    const std::string built = dir_ + "/built.tar.zst";
-    EXPECT_TRUE(WriteFileAtomically(built, tarball_text).ok());
+  // A built image: its tarball (a real docker-archive, zstd-compressed, at
+  // DIR/BASE.tar.zst) and metadata (DIR/BASE.image.json) as imagebuild
+  // writes them; `config` tells images apart.
+  ImageMetadata WriteBuiltImage(const std::string& config,
+                                const std::string& base = "built") {
+    ArchiveFixture fixture(dir_.substr(dir_.rfind('/') + 1) + "-" + base);
+    fixture.AddImage({"old.registry:5000/img:1"}, config);
+    const std::string built = dir_ + "/" + base + ".tar.zst";
+    RunOrFail({"zstd", "-q", "-f", fixture.Write(), "-o", built});
+    absl::StatusOr<DockerArchiveImage> image = ReadDockerArchive(built);
+    EXPECT_TRUE(image.ok()) << image.status();
     ImageMetadata metadata;
     metadata.name = "img";
-    metadata.image_id = "sha256:" + std::string(64, 'e');
-    metadata.manifest_digest = "sha256:" + std::string(64, 'f');
-    metadata.layers = {{"sha256:" + std::string(64, '1'), 1024}};
-    metadata.size = 1024;
+    metadata.image_id = image->config_digest;
+    metadata.manifest_digest = OciManifestDigest(*image);
+    metadata.layers = image->layers;
+    for (const LayerInfo& layer : metadata.layers) metadata.size += layer.size;
     metadata.context_hash = kHash;
     metadata.tags = {"old.registry:5000/img:1",
                      "old.registry:5000/img:" + kHash};
     metadata.tarball_sha256 = *Sha256FileHex(built);
-    metadata.tarball_size = static_cast<int64_t>(tarball_text.size());
-    EXPECT_TRUE(WriteFileAtomically(dir_ + "/built.image.json",
+    metadata.tarball_size =
+        static_cast<int64_t>(ReadFileToString(built)->size());
+    EXPECT_TRUE(WriteFileAtomically(dir_ + "/" + base + ".image.json",
                                     ImageMetadataToJson(metadata))
                     .ok());
     return metadata;
@@ -118,7 +129,7 @@ TEST_F(IndexReuseTest, MissIsReportedAndLeavesNoOutput) {
 }
 
 TEST_F(IndexReuseTest, InsertThenReuseRestoresTarballAndMetadata) {
-  ImageMetadata built = WriteBuiltImage("docker-archive bytes");
+  ImageMetadata built = WriteBuiltImage(kConfig);
   IndexSettings settings{index_dir_, 1, "rev-42"};
   InsertIntoIndex(index_dir_, settings, built, dir_ + "/built.tar.zst",
                   dir_ + "/built.image.json", Collect());
@@ -139,12 +150,13 @@ TEST_F(IndexReuseTest, InsertThenReuseRestoresTarballAndMetadata) {
   auto reused = Reuse();
   ASSERT_TRUE(reused.has_value());
   EXPECT_EQ(reused->image_id, built.image_id);
-  EXPECT_EQ(*ReadFileToString(output_), "docker-archive bytes");
+  EXPECT_EQ(*ReadFileToString(output_),
+            *ReadFileToString(dir_ + "/built.tar.zst"));
   auto written = ImageMetadataFromJson(*ReadFileToString(metadata_path_), "x");
   ASSERT_TRUE(written.ok()) << written.status();
   EXPECT_EQ(written->image_id, built.image_id);
   EXPECT_EQ(written->manifest_digest, built.manifest_digest);
-  EXPECT_EQ(written->layers.size(), 1u);
+  EXPECT_EQ(written->layers.size(), 2u);
   EXPECT_EQ(written->tarball_sha256, built.tarball_sha256);
   // The tags are this build's: the registry is not part of the context hash.
   EXPECT_THAT(written->tags, ElementsAre("new.registry:5000/img:2",
@@ -155,7 +167,7 @@ TEST_F(IndexReuseTest, InsertThenReuseRestoresTarballAndMetadata) {
 }
 
 TEST_F(IndexReuseTest, CorruptArtifactIsAWarningAndNotReused) {
-  ImageMetadata built = WriteBuiltImage("good bytes");
+  ImageMetadata built = WriteBuiltImage(kConfig);
   InsertIntoIndex(index_dir_, {index_dir_, 1, ""}, built,
                   dir_ + "/built.tar.zst", dir_ + "/built.image.json",
                   Collect());
@@ -175,7 +187,7 @@ TEST_F(IndexReuseTest, CorruptArtifactIsAWarningAndNotReused) {
 }
 
 TEST_F(IndexReuseTest, EntryWithoutMetadataIsNotReused) {
-  WriteBuiltImage("bytes");
+  WriteBuiltImage(kConfig);
   auto index = Index::Open(index_dir_, 1);
   ASSERT_TRUE(index.ok());
   InsertImageRequest request;
@@ -191,7 +203,7 @@ TEST_F(IndexReuseTest, EntryWithoutMetadataIsNotReused) {
 }
 
 TEST_F(IndexReuseTest, LevelOneEntryIsNotReusedByLevelThree) {
-  ImageMetadata built = WriteBuiltImage("bytes");
+  ImageMetadata built = WriteBuiltImage(kConfig);
   InsertIntoIndex(index_dir_, {index_dir_, 1, ""}, built,
                   dir_ + "/built.tar.zst", dir_ + "/built.image.json",
                   Collect());
@@ -199,8 +211,70 @@ TEST_F(IndexReuseTest, LevelOneEntryIsNotReusedByLevelThree) {
   EXPECT_TRUE(Reuse(/*level=*/1).has_value());
 }
 
+// An entry whose digest, size, location and stored metadata all agree, but
+// with another image's tarball: only the tarball's own configuration tells.
+TEST_F(IndexReuseTest, ForgedEntryWithAnotherImagesTarballIsNotReused) {
+  ImageMetadata child = WriteBuiltImage(kConfig);
+  InsertIntoIndex(index_dir_, {index_dir_, 1, ""}, child,
+                  dir_ + "/built.tar.zst", dir_ + "/built.image.json",
+                  Collect());
+  ImageMetadata base = WriteBuiltImage(
+      R"({"architecture":"amd64","os":"linux","config":{"Cmd":["sh"]}})",
+      "base");
+  ASSERT_NE(base.image_id, child.image_id);
+  auto index = Index::Open(index_dir_, 1);
+  ASSERT_TRUE(index.ok());
+  InsertImageRequest other;
+  other.name = "base";
+  other.context_hash = std::string(64, 'b');
+  other.image_id = base.image_id;
+  other.artifact_path = dir_ + "/base.tar.zst";
+  auto stored_base = (*index)->InsertImage(other);
+  ASSERT_TRUE(stored_base.ok()) << stored_base.status();
+
+  // The forger points the child's entry, and the metadata stored in it, at
+  // the base's tarball, keeping the child's image ID.
+  const std::string ns = "docker.images.v2.level-1.img.hash." + kHash;
+  auto entry = (*index)->Find(ns);
+  ASSERT_TRUE(entry.ok() && entry->has_value());
+  IndexEntry forged = **entry;
+  forged.set_digest(stored_base->digest());
+  forged.set_size_bytes(stored_base->size_bytes());
+  forged.set_location(stored_base->location());
+  ImageMetadata forged_metadata = child;
+  forged_metadata.tarball_sha256 = base.tarball_sha256;
+  forged_metadata.tarball_size = base.tarball_size;
+  forged.set_metadata_json(ImageMetadataToJson(forged_metadata));
+  ASSERT_TRUE(LocalBackend(index_dir_).PutEntry(forged, {ns}).ok());
+
+  lines_.clear();
+  EXPECT_FALSE(Reuse().has_value());
+  EXPECT_FALSE(Exists(output_));
+  EXPECT_FALSE(Exists(metadata_path_));
+  EXPECT_THAT(lines_,
+              Contains(AllOf(HasSubstr("warning: cannot reuse " + ns),
+                             HasSubstr("its tarball holds image " +
+                                       base.image_id +
+                                       " but the entry and its metadata say " +
+                                       child.image_id),
+                             HasSubstr("; building"))))
+      << absl::StrJoin(lines_, "\n");
+
+  // Metadata whose layers do not describe the tarball is refused too.
+  ImageMetadata wrong_layers = child;
+  wrong_layers.layers[0].size += 1;
+  IndexEntry relabelled = **entry;
+  relabelled.set_metadata_json(ImageMetadataToJson(wrong_layers));
+  ASSERT_TRUE(LocalBackend(index_dir_).PutEntry(relabelled, {ns}).ok());
+  lines_.clear();
+  EXPECT_FALSE(Reuse().has_value());
+  EXPECT_THAT(lines_, Contains(HasSubstr("its metadata's layers or manifest "
+                                         "digest")))
+      << absl::StrJoin(lines_, "\n");
+}
+
 TEST_F(IndexReuseTest, UnwritableIndexIsAWarning) {
-  ImageMetadata built = WriteBuiltImage("bytes");
+  ImageMetadata built = WriteBuiltImage(kConfig);
   // A regular file where the index directory should be.
   ASSERT_TRUE(WriteFileAtomically(dir_ + "/not-a-dir", "x").ok());
   const std::string bad = dir_ + "/not-a-dir/index";

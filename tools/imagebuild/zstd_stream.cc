@@ -7,6 +7,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -256,8 +257,9 @@ absl::StatusOr<bool> IsZstdFile(absl::string_view path) {
          magic[3] == 0xFD;
 }
 
-absl::StatusOr<ZstdStats> DecompressFileZstd(absl::string_view input_path,
-                                             absl::string_view output_path) {
+absl::StatusOr<ZstdStats> DecompressZstdStream(
+    absl::string_view input_path,
+    const std::function<absl::Status(absl::string_view)>& consume) {
   IG_ASSIGN_OR_RETURN(bool is_zstd, IsZstdFile(input_path));
   if (!is_zstd) {
     return absl::InvalidArgumentError(
@@ -265,8 +267,6 @@ absl::StatusOr<ZstdStats> DecompressFileZstd(absl::string_view input_path,
   }
   IG_ASSIGN_OR_RETURN(std::unique_ptr<InputFile> input,
                       InputFile::Open(input_path));
-  IG_ASSIGN_OR_RETURN(AtomicFileWriter output,
-                      AtomicFileWriter::Open(output_path));
   std::unique_ptr<ZSTD_DCtx, DCtxDeleter> ctx(ZSTD_createDCtx());
   if (ctx == nullptr) return absl::ResourceExhaustedError("ZSTD_createDCtx");
 
@@ -292,7 +292,7 @@ absl::StatusOr<ZstdStats> DecompressFileZstd(absl::string_view input_path,
             ": corrupt zstd data: ", ZSTD_getErrorName(frame_remaining)));
       }
       IG_RETURN_IF_ERROR(
-          output.Write(absl::string_view(out_buffer.data(), out.pos)));
+          consume(absl::string_view(out_buffer.data(), out.pos)));
       stats.output_bytes += out.pos;
       output_full = out.pos == out.size;
     }
@@ -301,6 +301,18 @@ absl::StatusOr<ZstdStats> DecompressFileZstd(absl::string_view input_path,
     return absl::InvalidArgumentError(
         absl::StrCat(input_path, ": truncated zstd data"));
   }
+  return stats;
+}
+
+absl::StatusOr<ZstdStats> DecompressFileZstd(absl::string_view input_path,
+                                             absl::string_view output_path) {
+  IG_ASSIGN_OR_RETURN(AtomicFileWriter output,
+                      AtomicFileWriter::Open(output_path));
+  IG_ASSIGN_OR_RETURN(
+      ZstdStats stats,
+      DecompressZstdStream(input_path, [&output](absl::string_view data) {
+        return output.Write(data);
+      }));
   IG_RETURN_IF_ERROR(output.Commit());
   return stats;
 }

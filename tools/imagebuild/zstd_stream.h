@@ -4,6 +4,7 @@
 #define IMAGEGRAPH_TOOLS_IMAGEBUILD_ZSTD_STREAM_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -37,6 +38,12 @@ absl::StatusOr<ZstdStats> CompressFileZstd(absl::string_view input_path,
 // naming it.
 absl::StatusOr<ZstdStats> DecompressFileZstd(absl::string_view input_path,
                                              absl::string_view output_path);
+
+// Decompresses a zstd file (one or more frames) and hands the decoded bytes,
+// in order, to `consume`, whose first error stops it. Errors as above.
+absl::StatusOr<ZstdStats> DecompressZstdStream(
+    absl::string_view input_path,
+    const std::function<absl::Status(absl::string_view)>& consume);
 
 // Whether the file starts with the zstd frame magic number.
 absl::StatusOr<bool> IsZstdFile(absl::string_view path);
