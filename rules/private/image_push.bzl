@@ -37,6 +37,7 @@ def _image_push_impl(ctx):
     args = [
         "--tarball=" + _runfile(tarball),
         "--name=" + image_name,
+        "--push_target=" + str(ctx.label),
     ]
     files = [tarball]
     if folder:

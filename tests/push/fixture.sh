@@ -65,9 +65,15 @@ local_repository(
     path = "/usr/share/bazel/tools/skylib",
 )
 
+load("@imagegraph//third_party/system_libs:protobuf_repository.bzl", "system_protobuf")
 load("@imagegraph//third_party/system_libs:system_libs.bzl", "system_absl", "system_pkg_config_library")
 
 system_absl(name = "com_google_absl")
+
+system_protobuf(
+    name = "com_google_protobuf",
+    build_file = "@imagegraph//third_party/system_libs:protobuf.BUILD",
+)
 
 system_pkg_config_library(
     name = "zstd",

@@ -147,9 +147,14 @@ echo "== HASH check fails on a changed image: exit 3, HASH and tag unchanged"
 cp "${fixtures}/two.tar.zst" "${NESTED_WS}/images/tiny/tiny.tar.zst"
 run_target //images:tiny.push -- --tls-verify=false
 [[ "${rc}" == 3 ]] || { cat "${err}" >&2; fail "mismatching push exited ${rc}, want 3"; }
-expect_file_contains "${err}" "images/tiny/HASH:1: pins ${digest_one} but ${plain}/ci/tiny:1.0 was pushed with manifest digest"
+expect_file_contains "${err}" "images/tiny/HASH:1: pins ${digest_one}, but this build of tiny is a different image: ${plain}/ci/tiny:1.0 was pushed with manifest digest"
 expect_file_contains "${err}" "HASH is unchanged and the tag was put back to ${digest_one}"
-expect_file_contains "${err}" "--update-hash"
+# Why builds drift, and the one command that pins this build (run below).
+expect_file_contains "${err}" "packages from a live Debian mirror (mmdebstrap, apt-get in a RUN step) make a different image once the mirror has moved"
+expect_file_contains "${err}" "To pin this build instead, run"
+pin_command="$(grep -A1 -F "To pin this build instead, run" "${err}" | tail -n 1 | sed 's/^ *//')"
+expect_eq "${pin_command}" "bazel run //images:tiny.push -- --tls-verify=false --update-hash" \
+  "the command the mismatch prints"
 [[ "$(cat "${hash_file}")" == "${digest_one}" ]] || fail "HASH changed after a failed check"
 [[ "$(served_digest "${plain}/ci/tiny:1.0")" == "${digest_one}" ]] || fail "the tag was not put back"
 
@@ -162,8 +167,8 @@ expect_file_contains "${err}" "the registry has no image ${absent} to put the ta
 [[ "$(cat "${hash_file}")" == "${absent}" ]] || fail "HASH changed after a failed check"
 echo "${digest_one}" >"${hash_file}"
 
-echo "== --update-hash accepts the changed image"
-run_target //images:tiny.push -- --tls-verify=false --update-hash
+echo "== the printed command (--update-hash) pins the changed image"
+eval "run_target ${pin_command#bazel run }"
 [[ "${rc}" == 0 ]] || { cat "${err}" >&2; fail "--update-hash (changed) exited ${rc}"; }
 digest_two="$(served_digest "${plain}/ci/tiny:1.0")"
 [[ "${digest_two}" != "${digest_one}" ]] || fail "a different image kept the digest"
@@ -209,19 +214,26 @@ REGISTRY_AUTH_FILE="${auth_dir}/auth.json" run_target //images:tiny.push -- --tl
 expect_file_contains "${err}" "digest ${digest_two} matches"
 if grep -qF 'Pa55-word-never-shown' "${out}" "${err}"; then fail "the password appeared in the output"; fi
 
-echo "== basic auth: wrong credentials are a clear error and never printed"
+echo "== basic auth: wrong credentials are a clear error naming the auth file, never printed"
 write_auth 'Wrong-secret-value-42'
 REGISTRY_AUTH_FILE="${auth_dir}/auth.json" run_target //images:tiny.push -- --tls-verify=false --registry="${secure}/team"
 [[ "${rc}" == 1 ]] || { cat "${err}" >&2; fail "wrong-credential push exited ${rc}, want 1"; }
-expect_file_contains "${err}" "registry ${secure} refused access"
+expect_file_contains "${err}" "registry ${secure} rejected the credentials from ${auth_dir}/auth.json for docker://${secure}/team/tiny:"
+expect_file_contains "${err}" "the password or token there is wrong or expired"
 expect_file_contains "${err}" "skopeo login ${secure}"
 if grep -qF 'Wrong-secret-value-42' "${out}" "${err}"; then fail "the wrong password appeared in the output"; fi
 if grep -qF "$(printf 'alice:Wrong-secret-value-42' | base64 -w0)" "${out}" "${err}"; then fail "the encoded credentials appeared in the output"; fi
+# Given with --authfile, the file is named the same way.
+run_target //images:tiny.push -- --tls-verify=false --registry="${secure}/team" --authfile="${auth_dir}/auth.json"
+[[ "${rc}" == 1 ]] || { cat "${err}" >&2; fail "wrong-credential push with --authfile exited ${rc}, want 1"; }
+expect_file_contains "${err}" "rejected the credentials from ${auth_dir}/auth.json"
 
-echo "== no credentials at all"
+echo "== no credentials at all: a different message, naming the files searched"
 REGISTRY_AUTH_FILE="${auth_dir}/missing.json" run_target //images:tiny.push -- --tls-verify=false --registry="${secure}/team"
 [[ "${rc}" == 1 ]] || fail "anonymous push to an auth registry exited ${rc}, want 1"
-expect_file_contains "${err}" "refused access"
+expect_file_contains "${err}" "registry ${secure} requires a login for docker://${secure}/team/tiny:"
+expect_file_contains "${err}" "no credentials for it are in ${auth_dir}/missing.json"
+if grep -qF "rejected the credentials" "${err}"; then fail "a missing login was reported as wrong credentials"; fi
 
 echo "== registry down: bounded retries, clear error, nothing written"
 registry_stop plain

@@ -139,12 +139,26 @@ absl::StatusOr<PushResult> PushImage(const PushRequest& request) {
       tag_state = absl::StrCat("putting the tag back to ", *settings.hash,
                                " failed (", restored.message(), ")");
     }
+    // A new user meets this first on a fresh machine: say what differs,
+    // why builds drift, and the one command that pins this build.
+    const std::string rerun =
+        request.rerun_command.empty()
+            ? "push again with --update-hash"
+            : absl::StrCat("run\n    ", request.rerun_command,
+                           " --update-hash");
     absl::Status mismatch = absl::FailedPreconditionError(absl::StrCat(
-        settings.hash_origin, ":1: pins ", *settings.hash, " but ",
-        settings.repository, ":", settings.tag,
+        settings.hash_origin, ":1: pins ", *settings.hash,
+        ", but this build of ", name,
+        " is a different image: ", settings.repository, ":", settings.tag,
         " was pushed with manifest digest ", result.digest,
-        "; HASH is unchanged and ", tag_state,
-        ". If the image changed on purpose, push again with --update-hash"));
+        ". HASH is unchanged and ", tag_state,
+        ".\nA build differs from the pinned image when something that goes "
+        "into it changed (a file of its folder, a parent, the builder), or "
+        "when its build reads inputs nothing pins: packages from a live "
+        "Debian mirror (mmdebstrap, apt-get in a RUN step) make a different "
+        "image once the mirror has moved, even from unchanged files.\nTo pin "
+        "this build instead, ",
+        rerun));
     mismatch.SetPayload(kMismatchPayload, absl::Cord(result.digest));
     return mismatch;
   }

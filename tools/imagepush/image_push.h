@@ -22,6 +22,10 @@ struct PushRequest {
   std::string index;
   int index_level = 1;
   SkopeoOptions skopeo;
+  // The command that ran this push, as the user would type it again
+  // ("bazel run //images:lint.push -- --registry=..."), for the message that
+  // says how to pin a build that differs from HASH; may be empty.
+  std::string rerun_command;
 };
 
 struct PushResult {

@@ -9,11 +9,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "tools/common/subprocess.h"
+#include "tools/index/registry_credentials.h"
 
 namespace imagegraph {
 namespace {
@@ -90,6 +92,54 @@ std::string RegistryHostOf(absl::string_view reference) {
   return std::string(rest.substr(0, rest.find('/')));
 }
 
+std::string RepositoryOf(absl::string_view reference) {
+  absl::string_view rest = reference;
+  absl::ConsumePrefix(&rest, "docker://");
+  const size_t slash = rest.find('/');
+  if (slash == absl::string_view::npos) return "";
+  rest.remove_prefix(slash + 1);
+  rest = rest.substr(0, rest.find('@'));
+  const size_t colon = rest.rfind(':');
+  if (colon != absl::string_view::npos &&
+      rest.find('/', colon) == absl::string_view::npos) {
+    rest = rest.substr(0, colon);
+  }
+  return std::string(rest);
+}
+
+std::string Skopeo::UnauthorizedMessage(absl::string_view target,
+                                        absl::string_view message) const {
+  // skopeo searches the auth files as the registry index does; naming the
+  // file tells a wrong password from a missing login.
+  const std::string host = RegistryHostOf(target);
+  const std::vector<std::string> files =
+      options_.authfile.empty() ? RegistryAuthFiles()
+                                : std::vector<std::string>{options_.authfile};
+  const absl::StatusOr<std::optional<RegistryCredentials>> credentials =
+      FindRegistryCredentials(host, RepositoryOf(target), files);
+  std::string hint = RegistryLoginHint(host);
+  if (options_.authfile.empty()) {
+    absl::StrAppend(&hint, " (or pass --authfile=)");
+  }
+  if (!credentials.ok()) {
+    return absl::StrFormat("registry %s refused access to %s (%s), and %s: %s",
+                           host, target, message,
+                           credentials.status().message(), hint);
+  }
+  if (credentials->has_value()) {
+    return absl::StrFormat(
+        "registry %s rejected the credentials from %s for %s (%s): the "
+        "password or token there is wrong or expired; %s",
+        host, (*credentials)->source, target, message, hint);
+  }
+  return absl::StrFormat(
+      "registry %s requires a login for %s and no credentials for it are in "
+      "%s (%s): %s",
+      host, target,
+      files.empty() ? "any auth file" : absl::StrJoin(files, ", "), message,
+      hint);
+}
+
 absl::StatusOr<std::string> Skopeo::Run(const std::vector<std::string>& args,
                                         absl::string_view target,
                                         bool* not_found) const {
@@ -132,11 +182,8 @@ absl::StatusOr<std::string> Skopeo::Run(const std::vector<std::string>& args,
                 absl::Trunc(absl::Now() - start, absl::Milliseconds(100))),
             message));
       case SkopeoFailure::kUnauthorized:
-        return absl::PermissionDeniedError(absl::StrFormat(
-            "registry %s refused access to %s: %s. Log in with `skopeo login "
-            "%s` (or podman/docker login), or point REGISTRY_AUTH_FILE (or "
-            "--authfile=) at an auth.json that holds credentials for it",
-            host, target, message, host));
+        return absl::PermissionDeniedError(
+            UnauthorizedMessage(target, message));
       case SkopeoFailure::kTlsMismatch:
         return absl::FailedPreconditionError(absl::StrFormat(
             "TLS with registry %s failed for %s: %s. For a plain-HTTP or "

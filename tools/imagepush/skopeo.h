@@ -2,7 +2,9 @@
 // bounded retries, and skopeo's failures turned into errors that say what to
 // do. Credentials stay skopeo's business (REGISTRY_AUTH_FILE, containers
 // auth.json, ~/.docker/config.json, or --authfile); they never pass through
-// this code and are never printed.
+// this code and are never printed. When a registry refuses them, the error
+// names the auth file they came from (the same search as skopeo's and the
+// registry index's), or the files searched when none has any.
 #ifndef IMAGEGRAPH_TOOLS_IMAGEPUSH_SKOPEO_H_
 #define IMAGEGRAPH_TOOLS_IMAGEPUSH_SKOPEO_H_
 
@@ -69,11 +71,20 @@ class Skopeo {
                                   absl::string_view target,
                                   bool* not_found) const;
 
+  // Why the registry of `target` refused access (skopeo said `message`):
+  // the auth file whose credentials it rejected, or the files searched in
+  // vain.
+  std::string UnauthorizedMessage(absl::string_view target,
+                                  absl::string_view message) const;
+
   SkopeoOptions options_;
 };
 
 // The registry host of "docker://host[:port]/path..." (for messages).
 std::string RegistryHostOf(absl::string_view reference);
+
+// The repository path of "docker://host[:port]/path[:tag|@digest]".
+std::string RepositoryOf(absl::string_view reference);
 
 }  // namespace imagegraph
 

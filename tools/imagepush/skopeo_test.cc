@@ -48,5 +48,13 @@ TEST(RegistryHostOfTest, StripsTransportAndPath) {
   EXPECT_EQ(RegistryHostOf("host.example.com/x@sha256:00"), "host.example.com");
 }
 
+TEST(RepositoryOfTest, StripsHostTagAndDigest) {
+  EXPECT_EQ(RepositoryOf("docker://127.0.0.1:5000/team/tiny:1"), "team/tiny");
+  EXPECT_EQ(RepositoryOf("docker://127.0.0.1:5000/team/tiny@sha256:00"),
+            "team/tiny");
+  EXPECT_EQ(RepositoryOf("docker://127.0.0.1:5000/tiny"), "tiny");
+  EXPECT_EQ(RepositoryOf("docker://127.0.0.1:5000"), "");
+}
+
 }  // namespace
 }  // namespace imagegraph

@@ -20,16 +20,6 @@
 namespace imagegraph {
 namespace {
 
-// "https://HOST/v1/" (Docker's way of writing a key) -> "HOST".
-std::string NormalizeAuthKey(absl::string_view key) {
-  absl::ConsumePrefix(&key, "https://");
-  absl::ConsumePrefix(&key, "http://");
-  while (absl::ConsumeSuffix(&key, "/")) {
-  }
-  if (!absl::ConsumeSuffix(&key, "/v1")) absl::ConsumeSuffix(&key, "/v2");
-  return std::string(key);
-}
-
 std::string PercentEncode(absl::string_view text) {
   std::string out;
   for (unsigned char c : text) {
@@ -43,73 +33,7 @@ std::string PercentEncode(absl::string_view text) {
   return out;
 }
 
-std::string LoginHint(absl::string_view host) {
-  return absl::StrCat(
-      "run `skopeo login ", host,
-      "` (or podman/docker login), or point REGISTRY_AUTH_FILE at an "
-      "auth.json that holds credentials for it");
-}
-
 }  // namespace
-
-std::vector<std::string> RegistryAuthFiles() {
-  std::vector<std::string> files;
-  if (const char* file = std::getenv("REGISTRY_AUTH_FILE");
-      file != nullptr && *file != '\0') {
-    files.push_back(file);
-  }
-  if (const char* runtime = std::getenv("XDG_RUNTIME_DIR");
-      runtime != nullptr && *runtime != '\0') {
-    files.push_back(absl::StrCat(runtime, "/containers/auth.json"));
-  }
-  // imagebuild looks up its index from inside a Bazel action, without HOME.
-  if (const std::optional<std::string> home = HomeDirectory(); home) {
-    files.push_back(absl::StrCat(*home, "/.config/containers/auth.json"));
-    files.push_back(absl::StrCat(*home, "/.docker/config.json"));
-  }
-  return files;
-}
-
-absl::StatusOr<std::optional<RegistryCredentials>> FindRegistryCredentials(
-    absl::string_view host, absl::string_view repo,
-    const std::vector<std::string>& files) {
-  // Most specific first: HOST/a/b/c, HOST/a/b, HOST/a, HOST.
-  std::vector<std::string> candidates;
-  std::string path = absl::StrCat(host, "/", repo);
-  while (true) {
-    candidates.push_back(path);
-    size_t slash = path.rfind('/');
-    if (slash == std::string::npos) break;
-    path.resize(slash);
-  }
-  for (const std::string& file : files) {
-    absl::StatusOr<std::string> text = ReadFileToString(file);
-    if (absl::IsNotFound(text.status())) continue;
-    if (!text.ok()) return text.status();
-    google::protobuf::Struct document;
-    if (!google::protobuf::util::JsonStringToMessage(*text, &document).ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          file, ": not a JSON auth file (as `skopeo login` writes it)"));
-    }
-    auto auths = document.fields().find("auths");
-    if (auths == document.fields().end()) continue;
-    absl::flat_hash_map<std::string, std::string> by_key;
-    for (const auto& [key, entry] : auths->second.struct_value().fields()) {
-      auto auth = entry.struct_value().fields().find("auth");
-      if (auth != entry.struct_value().fields().end() &&
-          !auth->second.string_value().empty()) {
-        by_key[NormalizeAuthKey(key)] = auth->second.string_value();
-      }
-    }
-    for (const std::string& candidate : candidates) {
-      auto found = by_key.find(candidate);
-      if (found != by_key.end()) {
-        return RegistryCredentials{found->second, file};
-      }
-    }
-  }
-  return std::nullopt;
-}
 
 std::optional<AuthChallenge> ParseAuthChallenge(absl::string_view header) {
   header = absl::StripAsciiWhitespace(header);
@@ -154,11 +78,12 @@ absl::StatusOr<std::string> RegistryAuthenticator::Answer(
     const AuthChallenge& challenge) {
   if (challenge.scheme == "basic") {
     if (!credentials_.has_value()) {
-      return absl::UnauthenticatedError(absl::StrCat(
-          "registry ", host_,
-          " requires a login and no credentials for it "
-          "are in ",
-          absl::StrJoin(RegistryAuthFiles(), ", "), ": ", LoginHint(host_)));
+      return absl::UnauthenticatedError(
+          absl::StrCat("registry ", host_,
+                       " requires a login and no credentials for it "
+                       "are in ",
+                       absl::StrJoin(RegistryAuthFiles(), ", "), ": ",
+                       RegistryLoginHint(host_)));
     }
     return absl::StrCat("Basic ", credentials_->basic);
   }
@@ -198,7 +123,7 @@ absl::StatusOr<std::string> RegistryAuthenticator::Answer(
         credentials_.has_value()
             ? absl::StrCat("the credentials from ", credentials_->source)
             : std::string("an anonymous request"),
-        " (HTTP ", response.status, "): ", LoginHint(host_)));
+        " (HTTP ", response.status, "): ", RegistryLoginHint(host_)));
   }
   google::protobuf::Struct token;
   if (response.status != 200 ||
@@ -246,7 +171,7 @@ absl::StatusOr<HttpResponse> RegistryAuthenticator::Perform(
         credentials_.has_value()
             ? absl::StrCat("the credentials from ", credentials_->source)
             : std::string("an anonymous token"),
-        " (HTTP 401): ", LoginHint(host_)));
+        " (HTTP 401): ", RegistryLoginHint(host_)));
   }
   return response;
 }

@@ -15,28 +15,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "tools/index/http_client.h"
+#include "tools/index/registry_credentials.h"
 
 namespace imagegraph {
-
-struct RegistryCredentials {
-  std::string basic;   // base64 of "user:password", as auth.json keeps it
-  std::string source;  // the file it came from, for messages
-};
-
-// The auth files searched, in order (containers-auth.json(5), then Docker's):
-// $REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json,
-// $HOME/.config/containers/auth.json, $HOME/.docker/config.json (HOME as
-// HomeDirectory() finds it).
-std::vector<std::string> RegistryAuthFiles();
-
-// The credentials for `host` (HOST[:PORT]) and repository `repo` in the first
-// of `files` that has any: an entry for "HOST/REPO" or one of its parent
-// paths wins over one for "HOST" ("https://HOST" as Docker writes it is the
-// same). nullopt when no file has an entry; an unreadable or malformed file
-// is an error naming it.
-absl::StatusOr<std::optional<RegistryCredentials>> FindRegistryCredentials(
-    absl::string_view host, absl::string_view repo,
-    const std::vector<std::string>& files);
 
 // A parsed WWW-Authenticate challenge: `Basic realm="x"` or
 // `Bearer realm="https://auth/token",service="registry",scope="..."`.
