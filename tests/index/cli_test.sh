@@ -93,3 +93,58 @@ run env -u HOME -u XDG_CACHE_HOME "${INDEX_BIN}" lookup --name=never-built --con
 expect_rc 3 "lookup in the default index without HOME"
 expect_contains "${err}" "in local index ${passwd_home}/.cache/imagegraph/index" \
   "the default index without HOME"
+
+# Levels in a local index hold against a symlink: with level-1/base linked
+# to ../level-3/base, a level-1 insert would replace level-3's latest and
+# hash entries. It is refused, naming the link, and level 3 keeps its entry.
+sym="${work}/sym"
+symidx=(--index="${sym}")
+echo "trusted" >"${work}/trusted.tar.zst"
+echo "untrusted" >"${work}/untrusted.tar.zst"
+expect 0 "" -- "${INDEX_BIN}" "${symidx[@]}" --level=3 insert --name=base \
+  --context_hash="${hash_a}" --image_id=sha256:3 "${work}/trusted.tar.zst"
+levels="${sym}/namespaces/docker/images/v2"
+mkdir -p "${levels}/level-1"
+ln -s ../level-3/base "${levels}/level-1/base"
+expect 1 "${levels}/level-1/base is a symlink: the local index ${sym} refuses symlinks under namespaces/" -- \
+  "${INDEX_BIN}" "${symidx[@]}" --level=1 insert --name=base \
+  --context_hash="${hash_a}" --image_id=sha256:1 "${work}/untrusted.tar.zst"
+expect_contains "${err}" "a level-1 insert would replace level-3 entries" "the symlink refusal says why"
+expect 0 "" -- "${INDEX_BIN}" "${symidx[@]}" find docker.images.v2.level-3.base.latest
+expect_eq "$(jq -r '"\(.level) \(.image_id)"' <<<"${out}")" "3 sha256:3" "level 3's latest after the refused insert"
+expect 1 "${levels}/level-1/base is a symlink" -- \
+  "${INDEX_BIN}" "${symidx[@]}" find docker.images.v2.level-1.base.latest
+expect 1 "${levels}/level-1/base is a symlink" -- \
+  "${INDEX_BIN}" "${symidx[@]}" list docker.images.v2.
+rm "${levels}/level-1/base"
+
+# An entry of another level copied (not linked) under a level-3 namespace:
+# find warns and ignores it, as lookup does.
+expect 0 "" -- "${INDEX_BIN}" "${symidx[@]}" --level=1 insert --name=base \
+  --context_hash="${hash_a}" --image_id=sha256:1 "${work}/untrusted.tar.zst"
+cp "${levels}/level-1/base/latest.json" "${levels}/level-3/base/latest.json"
+expect 3 "warning: local index ${sym}: entry docker.images.v2.level-3.base.latest records name \"base\", level 1" -- \
+  "${INDEX_BIN}" "${symidx[@]}" find docker.images.v2.level-3.base.latest
+expect_contains "${err}" "which disagree with its namespace; ignored" "find's level warning"
+expect_eq "${out}" "null" "find of the misplaced entry"
+
+# Expiry and gc: an entry that expired is ignored, and gc removes it and
+# the artifacts nobody references any more.
+gcidx=(--index="${work}/gc")
+expect 2 "--expires_in=-1h: give a positive duration" -- "${INDEX_BIN}" "${gcidx[@]}" insert \
+  --name=base --context_hash="${hash_a}" --image_id=sha256:1 --expires_in=-1h "${work}/image.tar.zst"
+expect 0 "" -- "${INDEX_BIN}" "${gcidx[@]}" insert --name=short --context_hash="${hash_a}" \
+  --image_id=sha256:1 --expires_in=1s "${work}/untrusted.tar.zst"
+expect 0 "" -- "${INDEX_BIN}" "${gcidx[@]}" insert --name=long --context_hash="${hash_a}" \
+  --image_id=sha256:1 "${work}/trusted.tar.zst"
+expect_eq "$(jq -r '(.expires_at | tonumber) - (.indexed_at | tonumber)' <<<"${out}")" $((365 * 24 * 3600)) \
+  "the default expiry (one year)"
+sleep 2
+expect 3 "expired at" -- "${INDEX_BIN}" "${gcidx[@]}" find docker.images.v2.level-1.short.latest
+expect 0 "" -- "${INDEX_BIN}" "${gcidx[@]}" gc
+expect_eq "${out}" "removed 3 expired entries, 1 unreferenced artifacts ($(stat -c %s "${work}/untrusted.tar.zst") bytes) and 0 temporary files; kept 3 entries and 1 artifacts" \
+  "gc's report"
+expect_eq "$(ls "${work}/gc/cas/sha256")" "$(sha256sum "${work}/trusted.tar.zst" | cut -c1-64)" \
+  "the store after gc"
+expect 2 "gc collects a local index only" -- "${INDEX_BIN}" --index=registry://127.0.0.1:1/x gc
+echo "PASS"

@@ -92,12 +92,10 @@ absl::StatusOr<IndexEntry> Index::InsertImage(
   entry.set_indexed_at(absl::ToUnixSeconds(request.now));
   entry.set_revision(request.revision);
   entry.set_metadata_json(request.metadata_json);
+  if (request.expires_in != absl::InfiniteDuration()) {
+    entry.set_expires_at(absl::ToUnixSeconds(request.now + request.expires_in));
+  }
   return backend_->Insert(request.artifact_path, entry, namespaces);
-}
-
-absl::StatusOr<std::optional<IndexEntry>> Index::Find(absl::string_view ns) {
-  IG_RETURN_IF_ERROR(ValidateNamespace(ns));
-  return backend_->Find(ns);
 }
 
 absl::StatusOr<std::vector<std::string>> Index::List(absl::string_view prefix) {
@@ -106,29 +104,47 @@ absl::StatusOr<std::vector<std::string>> Index::List(absl::string_view prefix) {
 
 namespace {
 
-// The entry under `ns` when it agrees with its namespace; a disagreeing one
-// is reported in `warnings` and treated as absent.
-absl::StatusOr<std::optional<IndexEntry>> FindConsistent(
-    IndexBackend& backend, const std::string& ns, absl::string_view name,
-    absl::string_view context_hash, int level,
-    std::vector<std::string>* warnings) {
-  IG_ASSIGN_OR_RETURN(std::optional<IndexEntry> entry, backend.Find(ns));
+// Why the entry under `ns` must not be used: it disagrees with what its
+// namespace says (a forged or misplaced entry), or it has expired; nullopt
+// when it may be used.
+std::optional<std::string> Unusable(const IndexBackend& backend,
+                                    absl::string_view ns,
+                                    const IndexEntry& entry, absl::Time now) {
+  absl::StatusOr<NamespaceClaims> claims = ParseNamespaceClaims(ns);
+  if (!claims.ok() || entry.level() != claims->level ||
+      (!claims->name.empty() && entry.name() != claims->name) ||
+      (!claims->context_hash.empty() &&
+       entry.context_hash() != claims->context_hash)) {
+    return absl::StrCat(backend.Describe(), ": entry ", ns, " records name \"",
+                        entry.name(), "\", level ", entry.level(),
+                        " and context hash ", entry.context_hash(),
+                        ", which disagree with its namespace; ignored");
+  }
+  if (entry.expires_at() != 0 &&
+      entry.expires_at() <= absl::ToUnixSeconds(now)) {
+    return absl::StrCat(
+        backend.Describe(), ": entry ", ns, " expired at ",
+        absl::FormatTime("%Y-%m-%d %H:%M:%S UTC",
+                         absl::FromUnixSeconds(entry.expires_at()),
+                         absl::UTCTimeZone()),
+        "; ignored (index gc removes it)");
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<IndexEntry>> Index::Find(
+    absl::string_view ns, std::vector<std::string>* warnings) {
+  IG_RETURN_IF_ERROR(ValidateNamespace(ns));
+  IG_ASSIGN_OR_RETURN(std::optional<IndexEntry> entry, backend_->Find(ns));
   if (!entry.has_value()) return std::nullopt;
-  if (entry->context_hash() != context_hash || entry->name() != name ||
-      entry->level() != level) {
-    if (warnings != nullptr) {
-      warnings->push_back(
-          absl::StrCat(backend.Describe(), ": entry ", ns, " records name \"",
-                       entry->name(), "\", level ", entry->level(),
-                       " and context hash ", entry->context_hash(),
-                       ", which disagree with its namespace; ignored"));
-    }
+  if (std::optional<std::string> why = Unusable(*backend_, ns, *entry, Now())) {
+    if (warnings != nullptr) warnings->push_back(*std::move(why));
     return std::nullopt;
   }
   return entry;
 }
-
-}  // namespace
 
 absl::StatusOr<std::optional<IndexHit>> Index::LookupByHash(
     absl::string_view name, absl::string_view context_hash,
@@ -137,9 +153,7 @@ absl::StatusOr<std::optional<IndexHit>> Index::LookupByHash(
   IG_RETURN_IF_ERROR(ValidateContextHash(context_hash));
   for (int level = kMaxLevel; level >= level_; --level) {
     std::string ns = HashNamespace(level, name, context_hash);
-    IG_ASSIGN_OR_RETURN(
-        std::optional<IndexEntry> entry,
-        FindConsistent(*backend_, ns, name, context_hash, level, warnings));
+    IG_ASSIGN_OR_RETURN(std::optional<IndexEntry> entry, Find(ns, warnings));
     if (entry.has_value()) return IndexHit{std::move(ns), *std::move(entry)};
   }
   return std::nullopt;
@@ -152,9 +166,7 @@ absl::StatusOr<std::optional<IndexHit>> Index::FetchByHash(
   IG_RETURN_IF_ERROR(ValidateContextHash(context_hash));
   for (int level = kMaxLevel; level >= level_; --level) {
     std::string ns = HashNamespace(level, name, context_hash);
-    IG_ASSIGN_OR_RETURN(
-        std::optional<IndexEntry> entry,
-        FindConsistent(*backend_, ns, name, context_hash, level, warnings));
+    IG_ASSIGN_OR_RETURN(std::optional<IndexEntry> entry, Find(ns, warnings));
     if (!entry.has_value()) continue;
     absl::Status fetched = backend_->Fetch(*entry, dest_path);
     if (fetched.ok()) return IndexHit{std::move(ns), *std::move(entry)};

@@ -25,6 +25,10 @@ namespace imagegraph {
 inline constexpr absl::string_view kDefaultIndex = "default";
 inline constexpr absl::string_view kNoIndex = "off";
 
+// How long an inserted entry lives unless the request says otherwise: one
+// year, as the original system's docker-image index routes.
+inline constexpr absl::Duration kDefaultExpiry = absl::Hours(24 * 365);
+
 // What InsertImage records.
 struct InsertImageRequest {
   std::string name;           // image name, e.g. "base-build"
@@ -37,6 +41,8 @@ struct InsertImageRequest {
   // must be a namespace of the writer's level.
   std::vector<std::string> extra_namespaces;
   absl::Time now = absl::Now();
+  // The entry expires this long after `now` (absl::InfiniteDuration(): never).
+  absl::Duration expires_in = kDefaultExpiry;
 };
 
 // A lookup result: the namespace that matched and its entry.
@@ -71,13 +77,22 @@ class Index {
   // Stores the artifact and records it under InsertNamespaces(request).
   absl::StatusOr<IndexEntry> InsertImage(const InsertImageRequest& request);
 
-  absl::StatusOr<std::optional<IndexEntry>> Find(absl::string_view ns);
+  // The entry stored under exactly `ns`. An entry that disagrees with its
+  // namespace (its level, and for the hash, latest and pushdate routes its
+  // name and context hash) or that has expired is not returned: a warning
+  // describing it is appended to `warnings` (when not null) instead.
+  absl::StatusOr<std::optional<IndexEntry>> Find(
+      absl::string_view ns, std::vector<std::string>* warnings = nullptr);
   absl::StatusOr<std::vector<std::string>> List(absl::string_view prefix);
+
+  // The time lookups judge expiry by (tests set it).
+  void set_now_for_testing(absl::Time now) { now_ = now; }
 
   // The entry of image `name` with `context_hash`: level 3 first, then each
   // lower level down to this index's level. An entry whose recorded name,
   // context hash or level disagrees with its namespace is skipped, and a
-  // warning describing it is appended to `warnings` (when not null).
+  // warning describing it is appended to `warnings` (when not null); an
+  // expired entry is skipped too.
   // Safe to call from several threads at once.
   absl::StatusOr<std::optional<IndexHit>> LookupByHash(
       absl::string_view name, absl::string_view context_hash,
@@ -97,8 +112,13 @@ class Index {
       const std::string& dest_path, std::vector<std::string>* warnings);
 
  private:
+  absl::Time Now() const {
+    return now_ == absl::InfinitePast() ? absl::Now() : now_;
+  }
+
   std::unique_ptr<IndexBackend> backend_;
   int level_;
+  absl::Time now_ = absl::InfinitePast();
 };
 
 }  // namespace imagegraph

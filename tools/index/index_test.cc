@@ -1,8 +1,10 @@
 #include "tools/index/index.h"
 
+#include <dirent.h>
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -18,8 +20,12 @@
 namespace imagegraph {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+const absl::Time kNow = absl::FromUnixSeconds(1790000000);  // 2026-09-21
 
 class LocalIndexTest : public ::testing::Test {
  protected:
@@ -33,7 +39,23 @@ class LocalIndexTest : public ::testing::Test {
   std::unique_ptr<Index> Open(int level) {
     auto index = Index::Open(root_ + "/index", level);
     EXPECT_TRUE(index.ok()) << index.status();
+    // Expiry is judged at the time the requests insert at.
+    (*index)->set_now_for_testing(kNow);
     return *std::move(index);
+  }
+
+  // The files directly in the index's artifact store.
+  std::vector<std::string> StoreFiles() {
+    std::vector<std::string> names;
+    DIR* dir = opendir((root_ + "/index/cas/sha256").c_str());
+    if (dir == nullptr) return names;
+    while (struct dirent* child = readdir(dir)) {
+      std::string name = child->d_name;
+      if (name != "." && name != "..") names.push_back(name);
+    }
+    closedir(dir);
+    std::sort(names.begin(), names.end());
+    return names;
   }
 
   std::string WriteArtifact(const std::string& name,
@@ -51,7 +73,7 @@ class LocalIndexTest : public ::testing::Test {
     request.image_id = absl::StrCat("sha256:", std::string(64, hash_digit));
     request.revision = "rev-1";
     request.artifact_path = artifact;
-    request.now = absl::FromUnixSeconds(1790000000);  // 2026-09-21 14:13:20
+    request.now = kNow;
     return request;
   }
 
@@ -311,6 +333,141 @@ TEST_F(LocalIndexTest, BadRequestsAreExplained) {
               HasSubstr("level 0 is out of range"));
   EXPECT_THAT(Index::Open("s3://bucket", 1).status().message(),
               HasSubstr("use a directory path or registry://HOST:PORT/REPO"));
+}
+
+// The attack on levels in a local index: a symlink level-1/NAME ->
+// ../level-3/NAME would make a level-1 insert write level-3 entries.
+TEST_F(LocalIndexTest, SymlinkUnderNamespacesIsRefused) {
+  auto trusted = Open(3);
+  auto good = trusted->InsertImage(
+      Request("base", 'a', WriteArtifact("good", "good tarball")));
+  ASSERT_TRUE(good.ok());
+  const std::string levels = root_ + "/index/namespaces/docker/images/v2";
+  ASSERT_TRUE(MakeDirectories(levels + "/level-1").ok());
+  ASSERT_EQ(symlink("../level-3/base", (levels + "/level-1/base").c_str()), 0);
+  auto untrusted = Open(1);
+  auto poisoned = untrusted->InsertImage(
+      Request("base", 'a', WriteArtifact("evil", "evil tarball")));
+  ASSERT_FALSE(poisoned.ok());
+  EXPECT_THAT(poisoned.status().message(),
+              HasSubstr(levels +
+                        "/level-1/base is a symlink: the local "
+                        "index " +
+                        root_ + "/index refuses symlinks under namespaces/"));
+  auto latest = trusted->Find("docker.images.v2.level-3.base.latest");
+  ASSERT_TRUE(latest.ok() && latest->has_value()) << latest.status();
+  EXPECT_EQ((*latest)->digest(), good->digest());
+  EXPECT_EQ((*latest)->level(), 3);
+
+  // Reading through one is refused too, and so is listing.
+  auto found = untrusted->Find("docker.images.v2.level-1.base.latest");
+  EXPECT_THAT(found.status().message(), HasSubstr("is a symlink"));
+  EXPECT_THAT(untrusted->List("docker.images.v2.").status().message(),
+              HasSubstr(levels + "/level-1/base is a symlink"));
+  // So is a symlinked entry file.
+  ASSERT_EQ(unlink((levels + "/level-1/base").c_str()), 0);
+  ASSERT_TRUE(MakeDirectories(levels + "/level-1/base").ok());
+  ASSERT_EQ(symlink("../../level-3/base/latest.json",
+                    (levels + "/level-1/base/latest.json").c_str()),
+            0);
+  found = untrusted->Find("docker.images.v2.level-1.base.latest");
+  EXPECT_THAT(found.status().message(),
+              HasSubstr(levels + "/level-1/base/latest.json is a symlink"));
+}
+
+// A level-1 entry copied (not linked) under a level-3 namespace.
+TEST_F(LocalIndexTest, FindIgnoresAnEntryOfAnotherLevelWithAWarning) {
+  auto untrusted = Open(1);
+  auto entry = untrusted->InsertImage(
+      Request("base", 'a', WriteArtifact("evil", "evil tarball")));
+  ASSERT_TRUE(entry.ok());
+  const std::string ns = "docker.images.v2.level-3.base.latest";
+  ASSERT_TRUE(LocalBackend(root_ + "/index").PutEntry(*entry, {ns}).ok());
+  std::vector<std::string> warnings;
+  auto found = Open(3)->Find(ns, &warnings);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_FALSE(found->has_value());
+  EXPECT_THAT(warnings,
+              ElementsAre(AllOf(HasSubstr("entry " + ns), HasSubstr("level 1"),
+                                HasSubstr("disagree with its namespace; "
+                                          "ignored"))));
+  // An extra namespace of the right level is only checked for its level.
+  const std::string extra = "docker.images.v2.level-1.release.candidate";
+  ASSERT_TRUE(LocalBackend(root_ + "/index").PutEntry(*entry, {extra}).ok());
+  warnings.clear();
+  found = untrusted->Find(extra, &warnings);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_THAT(warnings, IsEmpty());
+}
+
+TEST_F(LocalIndexTest, ExpiredEntriesAreNotUsedAndGcRemovesThem) {
+  auto index = Open(1);
+  auto request = Request("base", 'a', WriteArtifact("a", "tarball-a"));
+  request.expires_in = absl::Hours(1);
+  auto entry = index->InsertImage(request);
+  ASSERT_TRUE(entry.ok());
+  EXPECT_EQ(entry->expires_at(), 1790000000 + 3600);
+  auto kept = index->InsertImage(
+      Request("other", 'b', WriteArtifact("b", "tarball-b")));
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept->expires_at(), 1790000000 + 365 * 24 * 3600);
+
+  index->set_now_for_testing(kNow + absl::Hours(2));
+  std::vector<std::string> warnings;
+  auto hit = index->LookupByHash("base", std::string(64, 'a'), &warnings);
+  ASSERT_TRUE(hit.ok());
+  EXPECT_FALSE(hit->has_value());
+  EXPECT_THAT(warnings, ElementsAre(HasSubstr(
+                            "expired at 2026-09-21 15:13:20 UTC; ignored "
+                            "(index gc removes it)")));
+  EXPECT_TRUE(index->LookupByHash("other", std::string(64, 'b'))->has_value());
+
+  auto report =
+      LocalBackend(root_ + "/index").CollectGarbage(kNow + absl::Hours(2));
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->entries_removed, 3);
+  EXPECT_EQ(report->entries_kept, 3);
+  EXPECT_EQ(report->artifacts_removed, 1);
+  EXPECT_EQ(report->bytes_freed, 9);
+  EXPECT_EQ(report->artifacts_kept, 1);
+  EXPECT_THAT(StoreFiles(), ElementsAre(Sha256Hex("tarball-b")));
+  EXPECT_FALSE(PathExists(root_ + "/index/namespaces/docker/images/v2/"
+                                  "level-1/base"));
+  EXPECT_THAT(*index->List("docker.images.v2.level-1."),
+              ElementsAre(HasSubstr("other.hash."),
+                          "docker.images.v2.level-1.other.latest",
+                          HasSubstr("other.pushdate.")));
+}
+
+// The pushdate route has one-second resolution: ten inserts of one image in
+// one second leave one entry per route, and nine artifacts that only gc
+// removes.
+TEST_F(LocalIndexTest, TenInsertsInOneSecondLeaveNoOrphansAfterGc) {
+  auto index = Open(1);
+  std::string last_digest;
+  for (int i = 0; i < 10; ++i) {
+    auto entry = index->InsertImage(Request(
+        "base", 'a',
+        WriteArtifact(absl::StrCat("t", i), absl::StrCat("build ", i))));
+    ASSERT_TRUE(entry.ok()) << entry.status();
+    last_digest = entry->digest();
+  }
+  EXPECT_EQ(StoreFiles().size(), 10u);
+  EXPECT_EQ(index->List("docker.images.v2.level-1.base.pushdate.")->size(), 1u);
+  // A temporary file of a killed writer, too.
+  std::ofstream(root_ + "/index/cas/sha256/.artifact.tmp.999.1.0") << "half";
+  auto report = LocalBackend(root_ + "/index").CollectGarbage(kNow);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->entries_removed, 0);
+  EXPECT_EQ(report->entries_kept, 3);
+  EXPECT_EQ(report->artifacts_removed, 9);
+  EXPECT_EQ(report->temporaries_removed, 1);
+  EXPECT_THAT(StoreFiles(), ElementsAre(last_digest.substr(7)));
+  // What is left is whole: every route still fetches.
+  EXPECT_TRUE(index
+                  ->Fetch(**index->Find("docker.images.v2.level-1.base.latest"),
+                          root_ + "/fetched")
+                  .ok());
 }
 
 TEST(DefaultLocalIndexDirectoryTest, PrefersXdgThenHomeThenPasswordDatabase) {

@@ -4,17 +4,23 @@
 //   namespaces/<c1>/<c2>/.../<cN>.json   the entry of namespace c1.c2...cN
 //                                        (JSON of IndexEntry)
 //   cas/sha256/<hex>                     artifacts, by the sha256 of content
+//   .lock                                held shared by inserts and fetches,
+//                                        exclusively by CollectGarbage
 // Every file is written to a temporary sibling, fsynced and renamed, so a
 // reader sees a whole entry or none and concurrent writers lose nothing.
+// Nothing under namespaces/ may be a symlink: one would let a namespace of
+// one level be written or read as another level's.
 #ifndef IMAGEGRAPH_TOOLS_INDEX_LOCAL_BACKEND_H_
 #define IMAGEGRAPH_TOOLS_INDEX_LOCAL_BACKEND_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "tools/index/backend.h"
 
 namespace imagegraph {
@@ -47,6 +53,26 @@ class LocalBackend : public IndexBackend {
   absl::Status PutEntry(const IndexEntry& entry,
                         const std::vector<std::string>& namespaces);
 
+  // What CollectGarbage did.
+  struct GarbageReport {
+    int entries_removed = 0;
+    int entries_kept = 0;
+    int artifacts_removed = 0;
+    int artifacts_kept = 0;
+    int64_t bytes_freed = 0;
+    int temporaries_removed = 0;
+    // Entries that cannot be read (kept, and their artifacts with them).
+    std::vector<std::string> warnings;
+  };
+
+  // Removes the entries that expired at or before `now`, then every artifact
+  // that no entry references and every temporary file whose writer is gone.
+  // Safe while other processes insert and fetch: they hold the index's lock
+  // shared for the whole of an insert (artifact, then entries) or a fetch,
+  // and this holds it exclusively, so no artifact is removed between its
+  // commit and its entries, nor while it is being copied out.
+  absl::StatusOr<GarbageReport> CollectGarbage(absl::Time now);
+
   // The absolute path of an entry's artifact in this index's store.
   absl::StatusOr<std::string> ArtifactPath(const IndexEntry& entry) const;
 
@@ -54,6 +80,11 @@ class LocalBackend : public IndexBackend {
 
  private:
   std::string EntryPath(absl::string_view ns) const;
+  // Fails when the namespaces/ directory, a directory on the way to `ns`'s
+  // entry or the entry itself is a symlink.
+  absl::Status RefuseSymlinks(absl::string_view ns) const;
+  absl::Status WriteEntries(const IndexEntry& entry,
+                            const std::vector<std::string>& namespaces);
 
   std::string root_;
   bool durable_;

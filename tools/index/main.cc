@@ -14,6 +14,7 @@
 #include "tools/common/command_line.h"
 #include "tools/common/file_util.h"
 #include "tools/index/index.h"
+#include "tools/index/local_backend.h"
 #include "tools/index/namespaces.h"
 
 ABSL_FLAG(std::string, index, "default",
@@ -31,6 +32,9 @@ ABSL_FLAG(std::string, revision, "",
           "insert: the source revision the image was built from.");
 ABSL_FLAG(std::string, metadata, "",
           "insert: the build's NAME.image.json, stored in the entry.");
+ABSL_FLAG(absl::Duration, expires_in, imagegraph::kDefaultExpiry,
+          "insert: how long the entry lives (e.g. 672h for 28 days; inf for "
+          "ever); an expired entry is not used and gc removes it.");
 ABSL_FLAG(std::vector<std::string>, namespace, {},
           "insert: an extra namespace to write (or several, "
           "comma-separated); each must be of the writer's level.");
@@ -45,13 +49,16 @@ Usage:
 
 Commands:
   insert --name=NAME --context_hash=H --image_id=ID [--revision=R]
-         [--metadata=NAME.image.json] [--namespace=NS ...] ARTIFACT_PATH
+         [--metadata=NAME.image.json] [--namespace=NS ...]
+         [--expires_in=DURATION] ARTIFACT_PATH
       Stores the artifact and records it under
       docker.images.v2.level-N.NAME.hash.H, .latest and .pushdate.<now>,
       plus every --namespace. Prints the entry (JSON).
   find NAMESPACE...
       Prints the entry stored under exactly each NAMESPACE, one JSON line
-      each ("null" for a missing one, and exit code 3).
+      each ("null" for a missing one, and exit code 3). An entry that
+      disagrees with its namespace (another level, name or context hash) or
+      has expired is ignored with a warning, as lookups ignore it.
   lookup --name=NAME --context_hash=H [OUT_PATH]
       Finds the image by context hash, trying level 3 first, then each lower
       level down to --level. Prints {"namespace": ..., "entry": ...}. With
@@ -60,6 +67,11 @@ Commands:
       (exit code 3 when none is usable: build the image).
   list PREFIX
       Prints every namespace starting with PREFIX, one per line.
+  gc
+      Local index only: removes the entries that have expired, then every
+      artifact no entry references and the temporary files of writers that
+      were killed; safe while builds insert and fetch (they wait for it, it
+      waits for them). Prints what it removed and kept.
   fetch NAMESPACE OUT_PATH
       Copies the artifact of NAMESPACE's entry to OUT_PATH, verifying its
       sha256 digest.
@@ -88,7 +100,7 @@ std::string EntryJson(const IndexEntry& entry) {
 int Run(const std::vector<std::string>& args,
         const std::vector<std::string>& extra_namespaces) {
   if (args.empty())
-    return Usage("missing command (insert, find, lookup, list, fetch)");
+    return Usage("missing command (insert, find, lookup, list, fetch, gc)");
   const std::string& command = args[0];
   absl::StatusOr<std::unique_ptr<Index>> opened =
       Index::Open(absl::GetFlag(FLAGS_index), absl::GetFlag(FLAGS_level));
@@ -106,6 +118,13 @@ int Run(const std::vector<std::string>& args,
     request.revision = absl::GetFlag(FLAGS_revision);
     request.artifact_path = args[1];
     request.extra_namespaces = extra_namespaces;
+    request.expires_in = absl::GetFlag(FLAGS_expires_in);
+    if (request.expires_in <= absl::ZeroDuration()) {
+      return Usage(absl::StrCat(
+          "--expires_in=", absl::FormatDuration(request.expires_in),
+          ": give a positive duration, e.g. 672h, or "
+          "inf for an entry that never expires"));
+    }
     if (!absl::GetFlag(FLAGS_metadata).empty()) {
       absl::StatusOr<std::string> metadata =
           ReadFileToString(absl::GetFlag(FLAGS_metadata));
@@ -127,7 +146,12 @@ int Run(const std::vector<std::string>& args,
     if (args.size() < 2) return Usage("find takes one or more NAMESPACEs");
     int exit_code = 0;
     for (size_t i = 1; i < args.size(); ++i) {
-      absl::StatusOr<std::optional<IndexEntry>> entry = index.Find(args[i]);
+      std::vector<std::string> warnings;
+      absl::StatusOr<std::optional<IndexEntry>> entry =
+          index.Find(args[i], &warnings);
+      for (const std::string& warning : warnings) {
+        std::cerr << "index: warning: " << warning << "\n";
+      }
       if (!entry.ok()) return Fail(entry.status());
       if (!entry->has_value()) {
         std::cerr << "index: no entry " << args[i] << " in "
@@ -175,9 +199,37 @@ int Run(const std::vector<std::string>& args,
     for (const std::string& ns : *namespaces) std::cout << ns << "\n";
     return 0;
   }
+  if (command == "gc") {
+    if (args.size() != 1) return Usage("gc takes no arguments");
+    auto* local = dynamic_cast<LocalBackend*>(&index.backend());
+    if (local == nullptr) {
+      return Usage(absl::StrCat(
+          "gc collects a local index only; ", index.backend().Describe(),
+          " is a registry, whose own garbage collection removes untagged "
+          "blobs"));
+    }
+    absl::StatusOr<LocalBackend::GarbageReport> report =
+        local->CollectGarbage(absl::Now());
+    if (!report.ok()) return Fail(report.status());
+    for (const std::string& warning : report->warnings) {
+      std::cerr << "index: warning: " << warning << "\n";
+    }
+    std::cout << "removed " << report->entries_removed << " expired entries, "
+              << report->artifacts_removed << " unreferenced artifacts ("
+              << report->bytes_freed << " bytes) and "
+              << report->temporaries_removed << " temporary files; kept "
+              << report->entries_kept << " entries and "
+              << report->artifacts_kept << " artifacts\n";
+    return 0;
+  }
   if (command == "fetch") {
     if (args.size() != 3) return Usage("fetch takes NAMESPACE and OUT_PATH");
-    absl::StatusOr<std::optional<IndexEntry>> entry = index.Find(args[1]);
+    std::vector<std::string> warnings;
+    absl::StatusOr<std::optional<IndexEntry>> entry =
+        index.Find(args[1], &warnings);
+    for (const std::string& warning : warnings) {
+      std::cerr << "index: warning: " << warning << "\n";
+    }
     if (!entry.ok()) return Fail(entry.status());
     if (!entry->has_value()) {
       std::cerr << "index: no entry " << args[1] << " in "
@@ -190,7 +242,7 @@ int Run(const std::vector<std::string>& args,
     return 0;
   }
   return Usage(absl::StrCat("unknown command \"", command,
-                            "\": use insert, find, lookup, list or fetch"));
+                            "\": use insert, find, lookup, list, fetch or gc"));
 }
 
 }  // namespace

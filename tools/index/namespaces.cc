@@ -7,6 +7,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "tools/common/sha256.h"
+#include "tools/common/status_macros.h"
 
 namespace imagegraph {
 namespace {
@@ -101,6 +102,24 @@ absl::StatusOr<int> NamespaceLevel(absl::string_view ns) {
         kRoot, "{1,2,3}."));
   }
   return level;
+}
+
+absl::StatusOr<NamespaceClaims> ParseNamespaceClaims(absl::string_view ns) {
+  NamespaceClaims claims;
+  IG_ASSIGN_OR_RETURN(claims.level, NamespaceLevel(ns));
+  absl::string_view rest = ns.substr(LevelPrefix(claims.level).size());
+  const size_t dot = rest.find('.');
+  if (dot == absl::string_view::npos) return claims;
+  const absl::string_view name = rest.substr(0, dot);
+  const absl::string_view route = rest.substr(dot + 1);
+  if (route == "latest" || absl::StartsWith(route, "pushdate.")) {
+    claims.name = std::string(name);
+  } else if (absl::StartsWith(route, "hash.") &&
+             route.find('.', 5) == absl::string_view::npos) {
+    claims.name = std::string(name);
+    claims.context_hash = std::string(route.substr(5));
+  }
+  return claims;
 }
 
 }  // namespace imagegraph

@@ -51,6 +51,16 @@ absl::Status ValidateNamespace(absl::string_view ns);
 // The level of a docker.images.v2.level-N.* namespace.
 absl::StatusOr<int> NamespaceLevel(absl::string_view ns);
 
+// What a namespace says about the entry stored under it: its level, and for
+// the hash, latest and pushdate routes the image's name (and for the hash
+// route its context hash). Extra namespaces say only their level.
+struct NamespaceClaims {
+  int level = 0;
+  std::string name;          // empty for an extra namespace
+  std::string context_hash;  // the hash route's only
+};
+absl::StatusOr<NamespaceClaims> ParseNamespaceClaims(absl::string_view ns);
+
 }  // namespace imagegraph
 
 #endif  // IMAGEGRAPH_TOOLS_INDEX_NAMESPACES_H_
