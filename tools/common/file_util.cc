@@ -251,8 +251,9 @@ absl::Status WriteFileAtomically(absl::string_view path,
   return writer->Commit();
 }
 
-absl::StatusOr<CopiedFile> CopyFileInto(absl::string_view source_view,
-                                        AtomicFileWriter& writer) {
+absl::StatusOr<CopiedFile> CopyFileInto(
+    absl::string_view source_view, AtomicFileWriter& writer,
+    const std::function<absl::Status()>& keep_going) {
   const std::string source(source_view);
   const int in = open(source.c_str(), O_RDONLY | O_CLOEXEC);
   if (in < 0) return ErrnoToStatus(source, "cannot open", errno);
@@ -261,6 +262,10 @@ absl::StatusOr<CopiedFile> CopyFileInto(absl::string_view source_view,
   std::vector<char> block(1 << 20);
   absl::Status status;
   while (true) {
+    if (keep_going != nullptr) {
+      status = keep_going();
+      if (!status.ok()) break;
+    }
     const ssize_t n = read(in, block.data(), block.size());
     if (n < 0) {
       if (errno == EINTR) continue;

@@ -4,6 +4,7 @@
 #define IMAGEGRAPH_TOOLS_COMMON_FILE_UTIL_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -101,9 +102,12 @@ struct CopiedFile {
 };
 
 // Copies the file at `source` into `writer`, hashing the bytes on the way.
-// The caller commits or abandons the writer.
-absl::StatusOr<CopiedFile> CopyFileInto(absl::string_view source,
-                                        AtomicFileWriter& writer);
+// The caller commits or abandons the writer. `keep_going`, when given, is
+// asked before every read (a read a signal interrupted included); its first
+// error stops the copy and is returned (an interrupted insert stops so).
+absl::StatusOr<CopiedFile> CopyFileInto(
+    absl::string_view source, AtomicFileWriter& writer,
+    const std::function<absl::Status()>& keep_going = nullptr);
 
 // mkdir -p (mode 0755); concurrent creators of one directory all succeed.
 absl::Status MakeDirectories(absl::string_view path);

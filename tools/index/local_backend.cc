@@ -24,6 +24,7 @@
 #include "tools/common/file_util.h"
 #include "tools/common/sha256.h"
 #include "tools/common/status_macros.h"
+#include "tools/common/subprocess.h"
 
 namespace imagegraph {
 namespace {
@@ -265,13 +266,28 @@ absl::StatusOr<IndexEntry> LocalBackend::Insert(
   IG_ASSIGN_OR_RETURN(
       AtomicFileWriter writer,
       AtomicFileWriter::Open(cas_dir + "/artifact", 0644, durable_));
-  IG_ASSIGN_OR_RETURN(CopiedFile copied, CopyFileInto(artifact_path, writer));
+  // Interrupted (SIGINT, SIGTERM, SIGHUP, with InstallInterruptHandler):
+  // the copy stops, and the writer removes its temporary file.
+  IG_ASSIGN_OR_RETURN(
+      CopiedFile copied,
+      CopyFileInto(artifact_path, writer, [&artifact_path]() -> absl::Status {
+        if (InterruptSignal() == 0) return absl::OkStatus();
+        return absl::CancelledError(absl::StrCat(
+            "interrupted by signal ", InterruptSignal(), " while copying ",
+            artifact_path, "; nothing was stored"));
+      }));
   IG_RETURN_IF_ERROR(
       writer.CommitAs(absl::StrCat(cas_dir, "/", copied.sha256_hex)));
   IndexEntry stored = entry;
   stored.set_digest(absl::StrCat("sha256:", copied.sha256_hex));
   stored.set_size_bytes(copied.size);
   stored.set_location(absl::StrCat("cas/sha256/", copied.sha256_hex));
+  // An interrupted writer (a cancelled build) records nothing; the artifact
+  // it stored is unreferenced, and gc removes it.
+  if (InterruptSignal() != 0) {
+    return absl::CancelledError(absl::StrCat(
+        "interrupted by signal ", InterruptSignal(), "; nothing was indexed"));
+  }
   IG_RETURN_IF_ERROR(WriteEntries(stored, namespaces));
   return stored;
 }

@@ -13,6 +13,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "tools/common/command_line.h"
 #include "tools/common/file_util.h"
+#include "tools/common/subprocess.h"
 #include "tools/index/index.h"
 #include "tools/index/local_backend.h"
 #include "tools/index/namespaces.h"
@@ -249,6 +250,9 @@ int Run(const std::vector<std::string>& args,
 }  // namespace imagegraph
 
 int main(int argc, char** argv) {
+  // SIGINT, SIGTERM and SIGHUP stop an insert with its temporary file
+  // removed and nothing recorded.
+  imagegraph::InstallInterruptHandler();
   const imagegraph::ToolArguments arguments =
       imagegraph::ParseToolArgumentsOrExit(
           {"index", imagegraph::kUsage,
