@@ -31,13 +31,8 @@ RUNS="${1:-5}"
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "${ROOT}"
 
-outer_bazel() {
-  if [[ -n "${BAZEL_OUTPUT_BASE:-}" ]]; then
-    ./bazelw --output_base="${BAZEL_OUTPUT_BASE}" "$@"
-  else
-    ./bazelw "$@"
-  fi
-}
+# shellcheck source=bench/lib/outer_bazel.sh
+source bench/lib/outer_bazel.sh
 
 outer_bazel build -c opt --experimental_convenience_symlinks=ignore \
   //tools/ctxhash //tools/imagebuild //tools/imagepush >&2
