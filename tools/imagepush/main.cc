@@ -2,19 +2,15 @@
 // reads its manifest digest back and checks it against the folder's HASH.
 // `bazel run //images:NAME.push -- [flags]` runs it with the image's files.
 
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
-#include "absl/strings/strip.h"
 #include "tools/common/command_line.h"
 #include "tools/imagepush/image_push.h"
 #include "tools/index/namespaces.h"
@@ -72,45 +68,6 @@ REGISTRY/NAME@sha256:DIGEST on stdout. A failed push (registry unreachable
 after retries, credentials refused, bad files) changes nothing in the source
 tree.)";
 
-// The flags the push rule passes; everything else came from the user.
-constexpr const char* kRuleFlags[] = {
-    "tarball",           "name",         "folder",
-    "registry_file",     "version_file", "hash_file",
-    "context_hash_file", "push_target"};
-
-// `bazel run TARGET -- <the user's flags>`, each quoted for the shell, without
-// --update-hash (the caller adds it).
-std::string RerunCommand(const std::string& target, int argc, char** argv) {
-  std::string command = absl::StrCat("bazel run ", target);
-  std::vector<std::string> user_args;
-  for (int i = 1; i < argc; ++i) {
-    absl::string_view arg = argv[i];
-    absl::string_view name = arg;
-    if (!absl::ConsumePrefix(&name, "--")) {
-      user_args.emplace_back(arg);
-      continue;
-    }
-    name = name.substr(0, name.find('='));
-    const std::string flag = absl::StrReplaceAll(name, {{"-", "_"}});
-    bool from_rule = flag == "update_hash" || flag == "noupdate_hash";
-    for (const char* rule_flag : kRuleFlags) from_rule |= flag == rule_flag;
-    if (!from_rule) user_args.emplace_back(arg);
-  }
-  if (!user_args.empty()) absl::StrAppend(&command, " --");
-  for (const std::string& arg : user_args) {
-    const bool plain = std::all_of(arg.begin(), arg.end(), [](char c) {
-      return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
-             absl::string_view("-_=./:@,+%").find(c) != absl::string_view::npos;
-    });
-    absl::StrAppend(
-        &command, " ",
-        plain ? arg
-              : absl::StrCat("'", absl::StrReplaceAll(arg, {{"'", "'\\''"}}),
-                             "'"));
-  }
-  return command;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -153,8 +110,14 @@ int main(int argc, char** argv) {
   request.skopeo.authfile = absl::GetFlag(FLAGS_authfile);
   request.skopeo.attempts = std::max(1, absl::GetFlag(FLAGS_attempts));
   if (!absl::GetFlag(FLAGS_push_target).empty()) {
-    request.rerun_command =
-        RerunCommand(absl::GetFlag(FLAGS_push_target), argc, argv);
+    // The flags the push rule passes; everything else came from the user.
+    const std::vector<std::string> rule_flags = {
+        "tarball",           "name",         "folder",
+        "registry_file",     "version_file", "hash_file",
+        "context_hash_file", "push_target"};
+    request.rerun_command = imagegraph::RerunCommand(
+        absl::GetFlag(FLAGS_push_target),
+        std::vector<std::string>(argv + 1, argv + argc), rule_flags);
   }
 
   absl::StatusOr<imagegraph::PushResult> result =

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "tools/common/file_util.h"
@@ -236,6 +238,41 @@ absl::StatusOr<PushSettings> ResolvePushSettings(const PushSources& sources) {
     settings.hash_origin = hash_path;
   }
   return settings;
+}
+
+std::string RerunCommand(absl::string_view target,
+                         const std::vector<std::string>& args,
+                         const std::vector<std::string>& rule_flags) {
+  std::vector<std::string> kept;
+  for (const std::string& arg : args) {
+    absl::string_view name = arg;
+    if (absl::ConsumePrefix(&name, "--")) {
+      const std::string flag =
+          absl::StrReplaceAll(name.substr(0, name.find('=')), {{"-", "_"}});
+      if (flag == "update_hash" || flag == "noupdate_hash" ||
+          std::find(rule_flags.begin(), rule_flags.end(), flag) !=
+              rule_flags.end()) {
+        continue;
+      }
+    }
+    kept.push_back(arg);
+  }
+  std::string command = absl::StrCat("bazel run ", target);
+  if (!kept.empty()) absl::StrAppend(&command, " --");
+  for (const std::string& arg : kept) {
+    const bool plain =
+        !arg.empty() && std::all_of(arg.begin(), arg.end(), [](char c) {
+          return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+                 absl::string_view("-_=./:@,+%").find(c) !=
+                     absl::string_view::npos;
+        });
+    absl::StrAppend(
+        &command, " ",
+        plain ? arg
+              : absl::StrCat("'", absl::StrReplaceAll(arg, {{"'", "'\\''"}}),
+                             "'"));
+  }
+  return command;
 }
 
 }  // namespace imagegraph

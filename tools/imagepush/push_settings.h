@@ -66,6 +66,15 @@ struct PushSettings {
 // fault and says how to fix it.
 absl::StatusOr<PushSettings> ResolvePushSettings(const PushSources& sources);
 
+// The command a user types to push again: `bazel run TARGET -- ARGS`, ARGS
+// being `args` (the push tool's arguments) without the flags named in
+// `rule_flags` (the rule's own, in either spelling) nor --update-hash, each
+// quoted for the shell when it needs it. Callers append what they advise
+// (--update-hash).
+std::string RerunCommand(absl::string_view target,
+                         const std::vector<std::string>& args,
+                         const std::vector<std::string>& rule_flags);
+
 }  // namespace imagegraph
 
 #endif  // IMAGEGRAPH_TOOLS_IMAGEPUSH_PUSH_SETTINGS_H_

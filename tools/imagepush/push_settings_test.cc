@@ -195,5 +195,18 @@ TEST(IndexTest, OverlongNamespacesGetTheIndexsShortenedTags) {
   EXPECT_EQ((*tags)[0].size(), kMaxRegistryTagLength);
 }
 
+TEST(RerunCommandTest, KeepsTheUsersFlagsQuotedWithoutTheRulesOrUpdateHash) {
+  EXPECT_EQ(RerunCommand("//images:lint.push",
+                         {"--tarball=images/lint.tar.zst", "--name=lint",
+                          "--push-target=//images:lint.push",
+                          "--registry=127.0.0.1:5000/x", "--tls-verify=false",
+                          "--update-hash", "--authfile=/home/a b/it's.json"},
+                         {"tarball", "name", "push_target"}),
+            "bazel run //images:lint.push -- --registry=127.0.0.1:5000/x "
+            "--tls-verify=false '--authfile=/home/a b/it'\\''s.json'");
+  EXPECT_EQ(RerunCommand("//images:lint.push", {"--name=lint"}, {"name"}),
+            "bazel run //images:lint.push");
+}
+
 }  // namespace
 }  // namespace imagegraph
