@@ -44,6 +44,8 @@ INDEX="${WORK}/index"
 LOGS="${WORK}/logs"
 mkdir -p "${TMP}" "${LOGS}"
 chmod 755 "${TMP}"
+# Bazel gives local actions the client's TMPDIR (--action_env cannot set it).
+export TMPDIR="${TMP}"
 
 nested_bazel() {
   (cd "${WS}" && bazel --output_user_root="${USER_ROOT}" --nohome_rc "$@")
@@ -73,21 +75,17 @@ while IFS= read -r build_in; do
   mv "${build_in}" "$(dirname "${build_in}")/BUILD.bazel"
 done < <(find "${WS}" -name BUILD.in)
 
-flags=(-j 2 --disk_cache= "--action_env=TMPDIR=${TMP}" "--@imagegraph//rules:index=${INDEX}")
+flags=(-j 2 --disk_cache= "--@imagegraph//rules:index=${INDEX}")
 targets=(//images:all //faults:slow)
 victims=(none client server wrapper imagebuild buildah)
 
 # first_pid PIDS...: the first of the process IDs given, or nothing.
 first_pid() { echo "${1:-}"; }
+# This soak's processes only (tests/lib/build_processes.sh).
+BUILD_SCOPE="${USER_ROOT} ${TMP}"
 # Any image's build: its imagebuild (or process-wrapper) and buildah.
-any_build_pid() {
-  local pid
-  for pid in $(pgrep -f -- "--name=[a-z]* .*--context_tar=" || true); do
-    [[ "$(cat "/proc/${pid}/comm" 2>/dev/null)" == "$1" ]] && { echo "${pid}"; return 0; }
-  done
-  return 0
-}
-any_buildah_pid() { first_pid $(pgrep -f -- "/imagebuild-[a-z]*\\..*/storage/" || true); }
+any_build_pid() { first_pid $(pid_named "[a-z]*" "$1"); }
+any_buildah_pid() { first_pid $(buildah_pids "[a-z]*"); }
 
 printf '| round | victim | after | hit | build exit |\n| --- | --- | --- | --- | --- |\n' >"${LOGS}/rounds.md"
 hits=0
@@ -149,8 +147,8 @@ findings=0
 temp_dirs="$(find "${TMP}" -mindepth 1 -maxdepth 1 -name 'imagebuild-*' | sort)"
 orphans="$(
   {
-    pgrep -f -- "--name=[a-z]* .*--context_tar=" || true
-    pgrep -f -- "/imagebuild-[a-z]*\\..*/storage/" || true
+    build_pids "[a-z]*"
+    buildah_pids "[a-z]*"
     pids_matching fault-step-slow
   } | sort -u
 )"

@@ -94,7 +94,8 @@ def _image_build_impl(ctx):
         inputs = inputs,
         outputs = [tarball, metadata],
         mnemonic = "ImageBuild",
-        # PATH (newuidmap, unshare) and --action_env=TMPDIR reach imagebuild;
+        # PATH (newuidmap, unshare) reaches imagebuild (TMPDIR is the
+        # client's: Bazel drops an --action_env one);
         # buildah runs with the environment imagebuild gives it.
         use_default_shell_env = True,
         # The context hash is an output of the ImageContext action, so it

@@ -3,9 +3,9 @@
 # RUN step runs: SIGINT of the Bazel client (Ctrl-C), kill -9 of the Bazel
 # server, of the action's process-wrapper, of imagebuild and of buildah.
 # After each, nothing is left behind once the dust settles: no imagebuild,
-# buildah or RUN step process, no temporary directory (except the one of a
-# killed imagebuild, which the next build removes), no output written later
-# into bazel-out, nothing indexed. Then the same build runs to the end and
+# buildah or RUN step process, no temporary directory (except the one of an
+# imagebuild killed with SIGKILL, which the next build removes), no output
+# written later into bazel-out, nothing indexed. Then the same build runs to the end and
 # indexes an entry whose tarball holds the image its entry names.
 source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/e2e/lib.sh"
 
@@ -27,7 +27,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-flags=(--disk_cache= "--action_env=TMPDIR=${tmp}" "--@imagegraph//rules:index=${index_dir}")
+flags=(--disk_cache= "--@imagegraph//rules:index=${index_dir}")
+# Bazel gives local actions the client's TMPDIR (--action_env cannot set it).
+export TMPDIR="${tmp}"
 
 # start_build ROUND SECONDS: starts `bazel build //faults:slow` in the
 # background, with a RUN step that sleeps SECONDS (ROUND makes the context,
@@ -40,8 +42,10 @@ start_build() {
   client_pid=$!
 }
 
-# The processes of the build (tests/lib/build_processes.sh).
+# The processes of the build (tests/lib/build_processes.sh): those working
+# in the nested Bazel's output root or the builds' TMPDIR.
 source "${runfiles_root}/tests/lib/build_processes.sh"
+BUILD_SCOPE="${root} ${tmp}"
 step_pids() { pids_matching fault-step-slow; }
 
 # wait_for_step: waits (60 s at most) until the RUN step runs; sets
@@ -51,6 +55,8 @@ wait_for_step() {
   for _ in $(seq 1 600); do
     if [[ -n "$(step_pids)" ]]; then
       round_hash="$(tr -d '[:space:]' <"${ws}/bazel-bin/faults/slow.context_hash")"
+      [[ -n "$(find "${tmp}" -mindepth 1 -maxdepth 1 -name 'imagebuild-slow.*')" ]] ||
+        fail "the build's temporary directory is not under the client's TMPDIR ${tmp}"
       return 0
     fi
     sleep 0.1
@@ -86,7 +92,9 @@ expect_settled() {
 expect_no_temp() {
   local left
   left="$(find "${tmp}" -mindepth 1 -maxdepth 1 -name 'imagebuild-*' 2>/dev/null)"
-  [[ -z "${left}" ]] || fail "$1: temporary directories left: ${left}"
+  [[ -z "${left}" ]] ||
+    fail "$1: temporary directories left: ${left} ($(ls -A ${left} | paste -sd' ')); the build's log:
+$(cat "${build_log}")"
 }
 
 # finish_build ROUND: the build of ROUND runs to the end, indexes the image,
@@ -109,18 +117,30 @@ finish_build() {
   expect_no_temp "${round}: after the next build"
 }
 
+# expect_removed_by_next_build ROUND: the killed build left its temporary
+# directory, and the next build removes it, saying so.
+expect_removed_by_next_build() {
+  local left
+  left="$(find "${tmp}" -mindepth 1 -maxdepth 1 -name 'imagebuild-slow.*')"
+  [[ -n "${left}" ]] || fail "$1: no temporary directory left in ${tmp} for the next build to remove"
+  finish_build "$1-done"
+  expect_file_contains "${TEST_TMPDIR}/$1-done.finish.log" \
+    "removed ${left}, left behind by a build that was killed"
+}
+
 kill_mark="${TEST_TMPDIR}/killed-at"
 
-# 1. Ctrl-C of the Bazel client: Bazel cancels the action (SIGTERM).
+# 1. Ctrl-C of the Bazel client: Bazel cancels the action, and its
+# process-wrapper kills the action's process group at once (SIGKILL), so the
+# temporary directory stays until the next build, which removes it.
 start_build client 30
 wait_for_step
 touch "${kill_mark}"
 kill -INT "${client_pid}"
 wait "${client_pid}" 2>/dev/null || true
 expect_settled client
-expect_no_temp client
-finish_build client-done
-echo "ok: Ctrl-C of the client left nothing behind"
+expect_removed_by_next_build client
+echo "ok: Ctrl-C of the client left nothing behind that the next build did not remove"
 
 # 2. kill -9 of the Bazel server: the process-wrapper and imagebuild outlive
 # it unless imagebuild watches for it.
@@ -160,15 +180,8 @@ status=0
 wait "${client_pid}" 2>/dev/null || status=$?
 [[ "${status}" != 0 ]] || fail "imagebuild: the build succeeded although imagebuild was killed"
 expect_settled imagebuild
-left="$(find "${tmp}" -mindepth 1 -maxdepth 1 -name 'imagebuild-slow.*')"
-finish_build imagebuild-done
-if [[ -n "${left}" ]]; then
-  expect_file_contains "${TEST_TMPDIR}/imagebuild-done.finish.log" \
-    "removed ${left}, left behind by a build that was killed"
-  echo "ok: kill -9 of imagebuild: the next build removed ${left}"
-else
-  echo "ok: kill -9 of imagebuild left no directory"
-fi
+expect_removed_by_next_build imagebuild
+echo "ok: kill -9 of imagebuild: the next build removed its temporary directory"
 
 # 5. kill -9 of buildah: the action fails with buildah's end, and leaves
 # nothing.

@@ -24,6 +24,11 @@ namespace imagegraph {
 namespace {
 
 constexpr absl::string_view kPrefix = "imagebuild-";
+// Bazel hands local actions the TMPDIR of the client's environment and drops
+// one set with --action_env.
+constexpr absl::string_view kBazelTmpdirHint =
+    "(for Bazel: run it as `TMPDIR=/path bazel build ...`; --action_env "
+    "cannot set TMPDIR)";
 constexpr char kLockFile[] = "/lock";
 // A directory without its lock file is being created; only one this old is
 // taken for abandoned.
@@ -36,8 +41,9 @@ absl::StatusOr<BuildDirectory> BuildDirectory::Create(
   // RUN steps must reach the container's root file system below it.
   IG_RETURN_IF_ERROR(CheckReachableByBuild(
       TempDirectoryRoot(), "the build's temporary directory (under $TMPDIR)",
-      "point TMPDIR at a directory that every user may enter, such as /tmp "
-      "(for Bazel: --action_env=TMPDIR=/path)"));
+      absl::StrCat("point TMPDIR at a directory that every user may enter, "
+                   "such as /tmp ",
+                   kBazelTmpdirHint)));
   auto path = MakeTempDirectory(
       TempDirectoryRoot(), absl::StrCat(kPrefix, name, ".", getpid(), "."));
   if (!path.ok()) {
@@ -143,8 +149,8 @@ absl::Status ExplainDiskFull(absl::Status status,
                    free_space,
                    " is full: the build's temporary directory (the context, "
                    "buildah's storage and the archives) lives there. Free "
-                   "space, or point TMPDIR at a larger file system (for "
-                   "Bazel: --action_env=TMPDIR=/path)."));
+                   "space, or point TMPDIR at a larger file system ",
+                   kBazelTmpdirHint, "."));
 }
 
 }  // namespace imagegraph

@@ -71,6 +71,8 @@ TEST(BuildDirectoryTest, TmpdirOthersCannotEnterIsRefused) {
               HasSubstr(tmpdir + " (mode 0700) may be entered or run only "
                                  "by its owner"));
   EXPECT_THAT(dir.status().message(), HasSubstr("point TMPDIR at"));
+  EXPECT_THAT(dir.status().message(),
+              HasSubstr("`TMPDIR=/path bazel build ...`; --action_env cannot"));
   ASSERT_TRUE(RemoveTree(tmpdir).ok());
 }
 
@@ -122,7 +124,8 @@ TEST(ExplainDiskFullTest, NamesTheFullDirectory) {
   EXPECT_THAT(dir.status().message(), HasSubstr("No space left on device"));
   EXPECT_THAT(dir.status().message(),
               HasSubstr("The file system of " + mount_point));
-  EXPECT_THAT(dir.status().message(), HasSubstr("--action_env=TMPDIR="));
+  EXPECT_THAT(dir.status().message(),
+              HasSubstr("`TMPDIR=/path bazel build ...`"));
   ASSERT_EQ(umount(mount_point.c_str()), 0);
   ASSERT_TRUE(RemoveTree(mount_point).ok());
   EXPECT_TRUE(
