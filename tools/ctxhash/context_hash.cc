@@ -64,7 +64,13 @@ absl::StatusOr<ContextResult> ComputeContext(const ContextOptions& options) {
     }
   }
   ContextResult result;
-  IG_ASSIGN_OR_RETURN(result.entries, CollectEntries(options.spec));
+  ContextSpec spec = options.spec;
+  spec.dockerfile_as_read = [&options](absl::string_view path,
+                                       absl::string_view text) {
+    return ApplyPercentArgs(path, text, options.build_args,
+                            options.declared_parent);
+  };
+  IG_ASSIGN_OR_RETURN(result.entries, CollectEntries(spec));
   // The Dockerfile is always an entry: .dockerignore never drops it.
   const auto dockerfile = std::find_if(
       result.entries.begin(), result.entries.end(),

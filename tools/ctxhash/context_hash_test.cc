@@ -48,6 +48,34 @@ TEST(ComputeContextTest, TreeAndFileListModesAgree) {
   EXPECT_EQ(listed->hash, tree->hash);
 }
 
+TEST(ComputeContextTest, IncludesAreReadAfterPercentArg) {
+  // taskgraph applies # %ARG before it reads # %include lines, in both modes.
+  const std::string repo = MakeTestDir();
+  WriteTestFile(repo + "/img/Dockerfile",
+                "FROM scratch\n# %ARG FLAVOUR\n# %include lib/$FLAVOUR.sh\n");
+  WriteTestFile(repo + "/lib/fast.sh", "f\n");
+  WriteTestFile(repo + "/lib/slow.sh", "s\n");
+  ContextOptions options;
+  options.spec = {repo, "img", std::nullopt};
+  options.build_args = {{"FLAVOUR", "fast"}};
+  absl::StatusOr<ContextResult> tree = ComputeContext(options);
+  ASSERT_TRUE(tree.ok()) << tree.status();
+  ASSERT_EQ(tree->entries.size(), 2);
+  EXPECT_EQ(tree->entries[1].path, "topsrcdir/lib/fast.sh");
+
+  options.spec = {repo, "img",
+                  std::vector<std::string>{repo + "/img/Dockerfile",
+                                           repo + "/lib/fast.sh"}};
+  absl::StatusOr<ContextResult> listed = ComputeContext(options);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  EXPECT_EQ(listed->manifest, tree->manifest);
+
+  options.build_args.clear();
+  EXPECT_EQ(ComputeContext(options).status().message(),
+            "img/Dockerfile:2: # %ARG FLAVOUR has no value: give it as "
+            "--build_arg=FLAVOUR=VALUE (the task's args:)");
+}
+
 TEST(ComputeContextTest, DuplicateBuildArgumentIsAnError) {
   const std::string repo = MakeTestDir();
   WriteTestFile(repo + "/img/Dockerfile", "FROM scratch\n");

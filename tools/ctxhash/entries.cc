@@ -357,6 +357,16 @@ absl::Status SortAndDeduplicate(std::vector<ContextEntry>* entries) {
   return absl::OkStatus();
 }
 
+// The Dockerfile at `path` as its directives are read (spec.dockerfile_as_read
+// applied), named `display` in messages.
+absl::StatusOr<std::string> DockerfileAsRead(const ContextSpec& spec,
+                                             const std::string& path,
+                                             const std::string& display) {
+  IG_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(path));
+  if (!spec.dockerfile_as_read) return text;
+  return spec.dockerfile_as_read(display, text);
+}
+
 // The lines of `# %include-run-task`, checked against the run-task directory
 // the image was given: one goes with the other.
 absl::StatusOr<bool> UsesRunTask(const ContextSpec& spec,
@@ -408,7 +418,8 @@ absl::StatusOr<std::vector<ContextEntry>> CollectFromTree(
   if (lstat(dockerfile.c_str(), &st) != 0) return NoDockerfile(context_dir);
   if (S_ISLNK(st.st_mode))
     IG_RETURN_IF_ERROR(walker.ResolveLink(dockerfile).status());
-  IG_ASSIGN_OR_RETURN(std::string dockerfile_text, ReadWholeFile(dockerfile));
+  IG_ASSIGN_OR_RETURN(std::string dockerfile_text,
+                      DockerfileAsRead(spec, dockerfile, dockerfile));
 
   ContextFilter filter;
   const std::string ignore_path = JoinFs(context_dir, kDockerignoreName);
@@ -510,7 +521,8 @@ absl::StatusOr<std::vector<ContextEntry>> CollectFromFileList(
   IG_ASSIGN_OR_RETURN(std::shared_ptr<const SourceContainment> containment,
                       SourceContainment::Find(spec));
   IG_RETURN_IF_ERROR(containment->CheckPath(*dockerfile, dockerfile_display));
-  IG_ASSIGN_OR_RETURN(std::string dockerfile_text, ReadWholeFile(*dockerfile));
+  IG_ASSIGN_OR_RETURN(std::string dockerfile_text,
+                      DockerfileAsRead(spec, *dockerfile, dockerfile_display));
   ContextFilter filter;
   if (dockerignore != nullptr) {
     IG_RETURN_IF_ERROR(containment->CheckPath(

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -76,6 +77,12 @@ struct ContextSpec {
   // execution root ("." or "external/NAME"); empty means `root`. It differs
   // from `root` when the inputs are staged under a root of their own.
   std::string source_root;
+  // The Dockerfile's text as its `# %include` lines are read, from the
+  // Dockerfile's display path and text: taskgraph reads them after applying
+  // `# %ARG` (see ApplyPercentArgs in parent_order.h). Unset: as written.
+  std::function<absl::StatusOr<std::string>(absl::string_view path,
+                                            absl::string_view text)>
+      dockerfile_as_read;
 };
 
 // Bazel mode: the real places a context's files may be in, the repository

@@ -15,6 +15,20 @@
 
 namespace imagegraph {
 
+absl::StatusOr<std::string> ApplyPercentArgs(
+    absl::string_view path, absl::string_view text,
+    const std::vector<std::pair<std::string, std::string>>& build_args,
+    absl::string_view declared_parent) {
+  return SubstitutePercentArgs(
+      path, text,
+      absl::flat_hash_map<std::string, std::string>(build_args.begin(),
+                                                    build_args.end()),
+      !declared_parent.empty(), [](absl::string_view name) {
+        return absl::StrCat("give it as --build_arg=", name,
+                            "=VALUE (the task's args:)");
+      });
+}
+
 absl::StatusOr<std::vector<ParentHash>> OrderParentsByDockerfile(
     const DockerfileParents& input) {
   absl::flat_hash_map<std::string, const ParentHash*> declared;
@@ -26,15 +40,10 @@ absl::StatusOr<std::vector<ParentHash>> OrderParentsByDockerfile(
   }
   absl::flat_hash_map<std::string, std::string> build_args(
       input.build_args.begin(), input.build_args.end());
-  // The Dockerfile as the build reads it: taskgraph's # %ARG applied.
   IG_ASSIGN_OR_RETURN(
       const std::string text,
-      SubstitutePercentArgs(
-          input.dockerfile_path, input.dockerfile_text, build_args,
-          !input.declared_parent.empty(), [](absl::string_view name) {
-            return absl::StrCat("give it as --build_arg=", name,
-                                "=VALUE (the task's args:)");
-          }));
+      ApplyPercentArgs(input.dockerfile_path, input.dockerfile_text,
+                       input.build_args, input.declared_parent));
   IG_ASSIGN_OR_RETURN(const Dockerfile dockerfile,
                       ParseDockerfile(input.dockerfile_path, text));
   IG_ASSIGN_OR_RETURN(

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "tools/ctxhash/hashing.h"
 #include "tools/tree/reference_map.h"
 
@@ -26,6 +27,14 @@ struct DockerfileParents {
   std::vector<ParentHash> declared;  // any order
   std::vector<std::pair<std::string, std::string>> build_args;
 };
+
+// The Dockerfile as the build reads it: taskgraph's `# %ARG` lines applied
+// with the image's build arguments ($DOCKER_IMAGE_PARENT kept when it has a
+// declared parent). A `# %ARG` without a value is an error naming path:line.
+absl::StatusOr<std::string> ApplyPercentArgs(
+    absl::string_view path, absl::string_view text,
+    const std::vector<std::pair<std::string, std::string>>& build_args,
+    absl::string_view declared_parent);
 
 // Returns `declared` in the order the Dockerfile first names each parent,
 // the declared parent last when the Dockerfile never names it. Errors, each

@@ -254,6 +254,18 @@ TEST_F(ImageTreeTest, PercentArgWithoutValue) {
             "ARCH=<value> to images/a/build-args");
 }
 
+TEST_F(ImageTreeTest, IncludesAreReadAfterPercentArg) {
+  // As taskgraph reads them, and as ctxhash does (context_hash_test).
+  Write("images/a/Dockerfile",
+        "FROM scratch\n# %ARG FLAVOUR\n# %include lib/$FLAVOUR.sh\n");
+  Write("images/a/build-args", "FLAVOUR=fast\n");
+  Write("lib/fast.sh", "f\n");
+  Write("lib/slow.sh", "s\n");
+  absl::StatusOr<ImageTree> tree = Scan();
+  ASSERT_TRUE(tree.ok()) << tree.status();
+  EXPECT_THAT(tree->Find("a")->include_paths, ElementsAre("lib/fast.sh"));
+}
+
 TEST_F(ImageTreeTest, BuildArgsDecideFrom) {
   Write("images/a/Dockerfile", "FROM scratch\n");
   Write("images/b/Dockerfile", "FROM scratch\n");
