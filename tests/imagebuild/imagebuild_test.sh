@@ -2,8 +2,9 @@
 # Builds busybox images with the real tool and buildah: the output loads into
 # podman with both tags, its command runs, the metadata matches the archive,
 # and in-tree parents (FROM, REGISTRY/NAME:TAG, $DOCKER_IMAGE_PARENT,
-# COPY --from) and a pinned external base resolve, through the references
-# given, to the loaded images.
+# COPY --from, RUN --mount=from) and a pinned external base (FROM, COPY
+# --from, RUN --mount=from) resolve, through the references given, to the
+# loaded images.
 # shellcheck source=tests/imagebuild/testlib.sh
 source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/imagebuild/testlib.sh"
 
@@ -93,7 +94,7 @@ run_in_image load registry.test/ig/child:latest /bin/cat /child.txt /copied.txt 
 printf 'child salty\nhello from bb\nhello from bb\n' | diff - "${WORK}/run.out" ||
   fail "child's files differ"
 
-# --- $DOCKER_IMAGE_PARENT and a pinned external base -----------------------
+# --- $DOCKER_IMAGE_PARENT, a pinned external base, RUN --mount=from ---------
 # The external base is bb's archive under another name, pinned by image ID
 # (which a docker-archive carries, so the tool can verify it).
 ext_ref="mirror.test/library/busybox@${bb_id}"
@@ -102,13 +103,17 @@ FROM ${ext_ref} AS external
 FROM \$DOCKER_IMAGE_PARENT
 COPY --from=${ext_ref} /hello.txt /from-external.txt
 COPY --from=external /hello.txt /from-stage.txt
-RUN cat /child.txt /from-external.txt /from-stage.txt > /all.txt
+RUN --mount=type=bind,from=${ext_ref},target=/ext \\
+    --mount=type=bind,from=child,target=/parent \\
+    cat /child.txt /from-external.txt /from-stage.txt /ext/hello.txt \\
+      /parent/child.txt > /all.txt
 DOCKERFILE
 make_context_tar "${WORK}/grandchild" "${WORK}/grandchild.tar"
 run_imagebuild --name=grandchild --context_tar="${WORK}/grandchild.tar" \
   --context_hash_file="${WORK}/grandchild.hash" --registry=registry.test/ig \
   --version=2 --parent=child="${out}/child.tar.zst" \
   --docker_image_parent=child '--reference=$DOCKER_IMAGE_PARENT=:child' \
+  --reference=child=:child \
   --base="${ext_ref}=${WORK}/bb.docker.tar" --reference="${ext_ref}=${ext_ref}" \
   --output="${out}/grandchild.tar.zst" --metadata="${out}/grandchild.image.json" ||
   fail "building grandchild: $(cat "${WORK}/stderr")"
@@ -117,7 +122,8 @@ expect_no_temp_left
 zstd -q -d -c "${out}/grandchild.tar.zst" >"${WORK}/grandchild.docker.tar"
 private_podman load load -i "${WORK}/grandchild.docker.tar" >/dev/null
 run_in_image load registry.test/ig/grandchild:2 /bin/cat /all.txt >"${WORK}/run.out"
-printf 'child salty\nhello from bb\nhello from bb\nhello from bb\n' | diff - "${WORK}/run.out" ||
+printf 'child salty\nhello from bb\nhello from bb\nhello from bb\nhello from bb\nchild salty\nhello from bb\n' |
+  diff - "${WORK}/run.out" ||
   fail "grandchild's files differ"
 
 # A base whose pinned digest the archive cannot show (a registry manifest

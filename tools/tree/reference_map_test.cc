@@ -190,6 +190,45 @@ TEST(RewriteTest, InTreeAndPinnedReferencesBecomeLocalTags) {
             "\"lint\" that COPY --from=registry.example/lint:1 names");
 }
 
+TEST(RewriteTest, RunMountFromIsRewrittenLikeCopyFrom) {
+  // A mount's from= names an image as COPY --from= does: pinned and in-tree
+  // ones become the loaded tags, stages and other fields stay as written.
+  const std::string text =
+      "FROM scratch AS build\n"
+      "FROM lint\n"
+      "RUN --mount=type=bind,from=" +
+      Pinned("tools.example/uv") +
+      ",target=/uv \\\n"
+      "    --mount=type=cache,target=/c \\\n"
+      "    --mount=from=build,target=/b \\\n"
+      "    --mount=target=/l,from=registry.example/lint:1 true\n";
+  const Dockerfile dockerfile = MustParse(text);
+  const ReferenceMap map = {
+      {"lint", ":lint"},
+      {"registry.example/lint:1", ":lint"},
+      {Pinned("tools.example/uv"), Pinned("tools.example/uv")}};
+  absl::StatusOr<std::vector<ImageReference>> refs =
+      ResolveWithReferenceMap(dockerfile, {}, map, "");
+  ASSERT_TRUE(refs.ok()) << refs.status();
+  absl::StatusOr<std::string> rewritten =
+      RewriteReferences(dockerfile, *refs, {{"lint", "localhost/lint:def"}},
+                        {{kDigest, "localhost/base:0123"}});
+  ASSERT_TRUE(rewritten.ok()) << rewritten.status();
+  EXPECT_EQ(*rewritten,
+            "FROM scratch AS build\n"
+            "FROM localhost/lint:def\n"
+            "RUN --mount=type=bind,from=localhost/base:0123,target=/uv \\\n"
+            "    --mount=type=cache,target=/c \\\n"
+            "    --mount=from=build,target=/b \\\n"
+            "    --mount=target=/l,from=localhost/lint:def true\n");
+  EXPECT_EQ(RewriteReferences(dockerfile, *refs, {{"lint", "x"}}, {})
+                .status()
+                .message(),
+            "images/x/Dockerfile:3: no loaded archive for " +
+                Pinned("tools.example/uv") + ", which RUN --mount=from=" +
+                Pinned("tools.example/uv") + " names");
+}
+
 TEST(RewriteTest, AcrossAContinuationOfOtherWords) {
   const Dockerfile dockerfile = MustParse("FROM \\\n  lint \\\n  AS x\n");
   absl::StatusOr<std::vector<ImageReference>> refs =
