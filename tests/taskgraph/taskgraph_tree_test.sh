@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # A tree in taskgraph's docker-image layout (fixture/: taskcluster/docker,
 # taskcluster/kinds/docker-image/kind.yml with definition:, parent:, args:
-# and packages:, # %ARG in FROM and COPY --from, # %include-run-task,
+# and packages:, # %ARG in FROM, COPY --from and # %include, # %include-run-task,
 # includes outside the tree, a folder with its own REGISTRY, a folder holding
-# only HASH, external bases pinned by digest) imported into a fresh workspace
+# only HASH, external bases pinned by digest, RUN --mount=from= a pinned base
+# and an in-tree image) imported into a fresh workspace
 # by following docs/own-repository.md, every command of it in order: one
 # `bazel run //taskcluster/docker:update` imports it, the generated files pass
 # buildifier and the staleness test, every image builds (its bases pulled
@@ -205,7 +206,11 @@ PY
 expect_eq "$(image_file os12-raw etc/dist)" "DIST=twelve" "os12-raw: # %ARG DIST"
 expect_eq "$(image_file os13-raw etc/dist)" "DIST=thirteen" "os13-raw: # %ARG DIST"
 expect_eq "$(image_file os13-raw etc/os-release)" "$(printf 'NAME=fixture-os\nVERSION_ID=13')" "os13-raw: # %ARG BASE_IMAGE in FROM"
+expect_eq "$(image_file os12-raw etc/dist.sh)" 'DIST_NAME="bookworm-like"' "os12-raw: # %include after # %ARG"
+expect_eq "$(image_file os13-raw etc/dist.sh)" 'DIST_NAME="trixie-like"' "os13-raw: # %include after # %ARG"
 expect_eq "$(image_file build builds/worker/tools.txt)" "hello from tools 2.1" "build: # %ARG in COPY --from"
+expect_eq "$(image_file fetch etc/os12-release)" "$(printf 'NAME=fixture-os\nVERSION_ID=12')" "fetch: RUN --mount=from a pinned base"
+expect_eq "$(image_file test builds/worker/build-tools.txt)" "hello from tools 2.1" "test: RUN --mount=from an in-tree image"
 expect_eq "$(image_file os12-base etc/setup)" "setup: DIST=twelve" "os12-base: includes outside the tree"
 expect_contains "$(image_file os12-base usr/local/bin/run-task)" 'exec "$@"' "os12-base: # %include-run-task"
 expect_eq "$(image_file test builds/worker/harness.txt)" "harness ran" "test: an included directory"
@@ -229,6 +234,8 @@ declare -A table=(
   ["taskcluster/docker/base"]="os12-base build decision os13-base lint lint-extra sidecar test"
   ["taskcluster/scripts/setup.sh"]="os12-base build decision os13-base lint lint-extra sidecar test"
   ["taskcluster/docker/recipes/common.sh"]="os12-base build decision os13-base lint lint-extra sidecar test"
+  ["taskcluster/docker/recipes/dist-twelve.sh"]="os12-raw os12-base build decision os12-packages sidecar test"
+  ["taskcluster/docker/recipes/dist-thirteen.sh"]="os13-raw fetch fetch-more os13-base lint lint-extra os13-packages"
   ["third_party/python/taskcluster_taskgraph/taskgraph/run-task/hgrc"]="os12-base build decision fetch fetch-more os13-base lint lint-extra sidecar test"
   ["taskcluster/docker/RUN_TASK"]="os12-base build decision fetch fetch-more os13-base lint lint-extra sidecar test"
   ["testing/harness/lib/util.sh"]="test"
