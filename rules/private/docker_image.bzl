@@ -42,9 +42,10 @@ def docker_image(
       references: what each image reference of the Dockerfile names, dict: the
         reference as written after ARG expansion (`$DOCKER_IMAGE_PARENT` as is) ->
         ":NAME" (the in-tree image target NAME) or a reference pinned by digest
-        ("REPOSITORY@sha256:<hex>"). Every `FROM` and `COPY --from` that names an
-        image must be listed, and every entry must be used; `bazel run //images:update`
-        writes it. The image's parents are the in-tree targets named here, plus `parent`.
+        ("REPOSITORY@sha256:<hex>"). Every `FROM`, `COPY --from` and `RUN --mount`
+        `from=` that names an image must be listed, and every entry must be used;
+        `bazel run //images:update` writes it. The image's parents are the in-tree
+        targets named here, plus `parent`.
       parent: the declared parent (taskgraph's `parent:`), ":NAME": the image that
         `$DOCKER_IMAGE_PARENT` names; a parent even when the Dockerfile never uses it.
       run_task: taskgraph's run-task files (run-task, fetch-content, hgrc,
