@@ -131,3 +131,15 @@ expect_eq "$(printf '%s' "${expected%x}" | sha256sum | cut -d' ' -f1)" \
   99e9fa9667dc7c161c9b76fc6a73b7baa6717c4015e0db1ddf7d6677ea5f7969 \
   "docs worked example: the hash printed in docs/context-hash.md"
 
+
+# The page's command itself, in that repository (ctxhash in place of
+# `bazel run //tools/ctxhash --`, the manifest under TEST_TMPDIR), prints the
+# number the page shows after it.
+doc_command docs/context-hash.md 'bazel run //tools/ctxhash --'
+command="$(sed -e 's#^bazel run //tools/ctxhash --#"${CTXHASH}"#' \
+  -e "s#/tmp/hello.manifest#${TEST_TMPDIR}/hello.manifest#" <<<"${doc_line}")"
+printed="$(cd "${repo}" && eval "${command}")"
+expect_contains "$(cat "$(doc_file docs/context-hash.md)")" "prints \`${printed}\`." \
+  "the page shows what its command prints"
+expect_eq "${printed}" 99e9fa9667dc7c161c9b76fc6a73b7baa6717c4015e0db1ddf7d6677ea5f7969 \
+  "the page's command prints the worked example's hash"

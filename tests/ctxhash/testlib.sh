@@ -4,6 +4,8 @@ set -euo pipefail
 
 # shellcheck source=tests/lib/checks.sh
 source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/lib/checks.sh"
+# shellcheck source=tests/lib/doc_commands.sh
+source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/lib/doc_commands.sh"
 
 CTXHASH="${TEST_SRCDIR}/${TEST_WORKSPACE}/tools/ctxhash/ctxhash"
 [[ -x "${CTXHASH}" ]] || fail "ctxhash binary not found at ${CTXHASH}"

@@ -20,6 +20,7 @@
 # execution log as in the other tests), but the action performs no build: it
 # copies the verified tarball and restores the image metadata.
 source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/e2e/lib.sh"
+source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/lib/doc_commands.sh"
 
 repo="${TEST_TMPDIR}/imagegraph"
 ws="${TEST_TMPDIR}/ws"
@@ -27,7 +28,7 @@ root="${TEST_TMPDIR}/bazel_root"
 index_dir="${TEST_TMPDIR}/index"
 index_cli="${runfiles_root}/tools/index/index"
 images=(base leaf mid other)
-make_imagegraph_repo "${repo}" "${runfiles_root}" "${runfiles_root}" graph decision
+make_imagegraph_repo "${repo}" "${runfiles_root}" "${runfiles_root}" graph decision index
 make_fixture "${ws}" "${repo}"
 sed -i '1s/"docker_image")/"docker_image", "image_graph")/' "${ws}/images/BUILD.bazel"
 cat >>"${ws}/images/BUILD.bazel" <<'BUILD'
@@ -137,12 +138,31 @@ echo "ok: the first build built and indexed ${images[*]}"
 # The decision, run as a user runs it (the index setting in .bazelrc, no
 # flags), agrees with the build: every image is reused from its index.
 echo "build ${index_flag}" >>"${ws}/.bazelrc"
-# decide [BAZEL_FLAGS...]: builds the graph and runs the decision on it.
+# run_index_doc [BAZEL_FLAGS...]: runs ${doc_line}, a command of
+# docs/index.md, in the fixture: bazel is the nested Bazel (given
+# BAZEL_FLAGS), the tools are @imagegraph's, the image base-build is base,
+# and the example's index directory is under TEST_TMPDIR.
+nested_bazel_flags=()
+nested_bazel_here() {
+  local command="$1"
+  shift
+  nested_bazel "${ws}" "${root}" "${command}" ${nested_bazel_flags[@]+"${nested_bazel_flags[@]}"} "$@"
+}
+run_index_doc() {
+  nested_bazel_flags=("$@")
+  local line="${doc_line//\/\/tools\//@imagegraph\/\/tools\/}"
+  line="${line//base-build/base}"
+  line="${line//\/tmp\/imagegraph-index/${TEST_TMPDIR}/doc-index}"
+  line="nested_bazel_here ${line#bazel }"
+  (cd "${ws}" && eval "${line}") 2>"${TEST_TMPDIR}/doc.err" ||
+    { cat "${TEST_TMPDIR}/doc.err" >&2; fail "[${doc_line}] $* failed"; }
+}
+# decide [BAZEL_FLAGS...]: docs/index.md's two decision commands.
 decide() {
-  nested_bazel "${ws}" "${root}" build "$@" //images:graph >"${TEST_TMPDIR}/graph.out" 2>&1 ||
-    { cat "${TEST_TMPDIR}/graph.out" >&2; fail "building //images:graph $* failed"; }
-  nested_bazel "${ws}" "${root}" run "$@" @imagegraph//tools/decision 2>"${TEST_TMPDIR}/decision.err" ||
-    { cat "${TEST_TMPDIR}/decision.err" >&2; fail "bazel run @imagegraph//tools/decision $* failed"; }
+  doc_command docs/index.md 'bazel build //images:graph' >&2
+  run_index_doc "$@" >/dev/null
+  doc_command docs/index.md 'bazel run //tools/decision' >&2
+  run_index_doc "$@"
 }
 plan="$(decide)"
 expect_contains "${plan}" "4 images: 4 reused, 0 to build (level 1, local index ${index_dir})" \
@@ -153,6 +173,20 @@ plan="$(decide --@imagegraph//rules:index_level=3)"
 expect_contains "${plan}" "4 images: 0 reused, 4 to build (level 3, local index ${index_dir})" \
   "the decision at the builds' level 3"
 echo "ok: bazel run @imagegraph//tools/decision agrees with the build"
+
+# docs/index.md's CLI example: a level-3 insert of a built image into a
+# directory of its own, and the listing of its namespaces.
+(cd "${ws}" && git init -q && git add -A &&
+  git -c user.name=e2e -c user.email=e2e@localhost commit -qm fixture)
+doc_command docs/index.md '--level=3 insert'
+run_index_doc >"${TEST_TMPDIR}/insert.out"
+expect_eq "$(jq -r .name "${TEST_TMPDIR}/insert.out")" base "the example's insert"
+expect_eq "$(jq -r .revision "${TEST_TMPDIR}/insert.out")" "$(git -C "${ws}" rev-parse HEAD)" \
+  "the example's revision"
+doc_command docs/index.md 'list docker.images.v2.level-3.base-build.'
+listed="$(run_index_doc)"
+expect_eq "$(wc -l <<<"${listed}")" 3 "the example's listing: ${listed}"
+echo "ok: docs/index.md's insert and list"
 
 # 2. Expunged, no disk cache, no buildah: everything comes from the index.
 expunge

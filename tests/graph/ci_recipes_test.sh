@@ -59,20 +59,13 @@ to_fixture() {
 }
 
 source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/lib/checks.sh"
+source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/lib/doc_commands.sh"
 
-# recipe DOC_COMMAND [EXTRA_FLAGS_FOR_BUILD]: checks that docs/ci.md holds
-# the command on a line of its own, runs it on the fixture, and leaves its
-# stdout in ${answer} (sorted words on one line).
+# recipe: runs the command doc_command picked from docs/ci.md on the fixture
+# and leaves its stdout in ${raw} and ${answer} (sorted words on one line).
 recipe() {
-  local written="$1"
-  if ! grep -qxF -- "${written}" "${doc}"; then
-    fail "docs/ci.md has no line: ${written}"
-    answer=""
-    return
-  fi
   local command
-  command="$(to_fixture "${written}")"
-  echo "== ${written}"
+  command="$(to_fixture "${doc_line}")"
   echo "   runs: ${command}"
   set +e
   raw="$(cd "${root}" && eval "${command}" 2>"${TEST_TMPDIR}/stderr")"
@@ -91,19 +84,24 @@ expect_answer() {
 
 fixture="//tests/graph/images"
 
-recipe "bazel query --noimplicit_deps 'kind(\"image_build rule\", rdeps(//images:all, //images:base-build))'"
+doc_command docs/ci.md 'rdeps(//images:all, //images:base-build)'
+recipe
 expect_answer "${fixture}:app ${fixture}:base ${fixture}:lint ${fixture}:tools" "descendants of base"
 
-recipe "bazel query --noimplicit_deps 'kind(\"image_build rule\", deps(//images:desktop-test))'"
+doc_command docs/ci.md 'deps(//images:desktop-test)'
+recipe
 expect_answer "${fixture}:base ${fixture}:tools" "ancestors of tools"
 
-recipe "bazel query --noimplicit_deps 'kind(\"image_build rule\", allpaths(//images:desktop1604-test, //images:base-build))'"
+doc_command docs/ci.md 'allpaths(//images:desktop1604-test, //images:base-build)'
+recipe
 expect_answer "${fixture}:app ${fixture}:base ${fixture}:tools" "paths from app to base"
 
-recipe "bazel query --noimplicit_deps 'kind(\"image_build rule\", rdeps(//images:all, //images:recipes/common.sh))'"
+doc_command docs/ci.md 'rdeps(//images:all, //images:recipes/common.sh)'
+recipe
 expect_answer "${fixture}:app ${fixture}:lint ${fixture}:tools" "images a shared include goes into"
 
-recipe "git diff --name-only origin/main... | bazel run //tools/graph -- --affected-by=- --format=labels"
+doc_command docs/ci.md 'git diff --name-only origin/main... | bazel run //tools/graph -- --affected-by=- --format=labels'
+recipe
 expect_answer "${fixture}:app ${fixture}:lint ${fixture}:tools" "affected by the shared include"
 # In build order, not only the right set.
 expect_answer_order="$(tr '\n' ' ' <<<"${raw}" | sed 's/ $//')"
@@ -113,46 +111,51 @@ fi
 
 # Building the affected images needs buildah; analysing them shows that the
 # labels the recipe passes to bazel build are the image targets.
-recipe_line='bazel build $(git diff --name-only origin/main... | bazel run //tools/graph -- --affected-by=- --format=labels)'
-if grep -qxF -- "${recipe_line}" "${doc}"; then
-  command="$(to_fixture "${recipe_line}" | sed 's#^bazel build #bazel build --nobuild #')"
-  echo "== ${recipe_line}"
-  echo "   runs: ${command}"
-  if ! (cd "${root}" && eval "${command}") >/dev/null 2>"${TEST_TMPDIR}/stderr"; then
-    fail "[${command}]: $(tail -20 "${TEST_TMPDIR}/stderr")"
-  elif ! grep -q "3 targets" "${TEST_TMPDIR}/stderr" && ! grep -q "Found 3 targets" "${TEST_TMPDIR}/stderr"; then
-    fail "[${command}] did not analyse the 3 affected images: $(tail -5 "${TEST_TMPDIR}/stderr")"
-  fi
-else
-  fail "docs/ci.md has no line: ${recipe_line}"
+doc_command docs/ci.md 'bazel build $(git diff'
+command="$(to_fixture "${doc_line}" | sed 's#^bazel build #bazel build --nobuild #')"
+echo "   runs: ${command}"
+if ! (cd "${root}" && eval "${command}") >/dev/null 2>"${TEST_TMPDIR}/stderr"; then
+  fail "[${command}]: $(tail -20 "${TEST_TMPDIR}/stderr")"
+elif ! grep -q "3 targets" "${TEST_TMPDIR}/stderr" && ! grep -q "Found 3 targets" "${TEST_TMPDIR}/stderr"; then
+  fail "[${command}] did not analyse the 3 affected images: $(tail -5 "${TEST_TMPDIR}/stderr")"
 fi
 
-recipe "bazel build //images:graph"
-recipe "jq -r '.topological_order[]' \"\$(bazel info bazel-bin)/images/graph.json\""
+doc_command docs/ci.md 'bazel build //images:graph'
+recipe
+doc_command docs/ci.md 'topological_order[]'
+recipe
 answer_order="$(tr '\n' ' ' <<<"${raw}" | sed 's/ $//')"
 if [[ "${answer_order}" != "base lint tools app" ]]; then
   fail "graph.json topological order: got [${answer_order}]"
 fi
 
-recipe "bazel build //images:graph --//rules:index_level=3"
+doc_command docs/ci.md 'bazel build //images:graph --//rules:index_level=3'
+recipe
 graph_json="$(cd "${root}" && bazel info bazel-bin 2>/dev/null)/tests/graph/images/graph.json"
 namespace="$(jq -r '.images[] | select(.name == "app") | .index.latest' "${graph_json}")"
 expect_eq "${namespace}" "docker.images.v2.level-3.app.latest" "index_level=3: app's latest namespace"
 expect_eq "$(jq -r .level "${graph_json}")" 3 "index_level=3: the graph's level"
 
-recipe "bazel run //tools/graph -- --format=dot | dot -Tsvg > images.svg"
+doc_command docs/ci.md 'bazel run //tools/graph -- --format=dot | dot -Tsvg > images.svg'
+recipe
 svg="$(cat "${TEST_TMPDIR}/images.svg")"
 for name in base lint tools app; do
   [[ "${svg}" == *">${name}</text>"* ]] || fail "the picture lacks ${name}"
 done
 
-recipe "bazel build //images:graph"
-recipe "bazel run //tools/graph -- --graph_json=\"\$(bazel info bazel-bin)/images/graph.json\" --format=dot | dot -Tsvg > images.svg"
+doc_command docs/ci.md 'bazel build //images:graph'
+recipe
+doc_command docs/ci.md '--graph_json='
+recipe
 svg="$(cat "${TEST_TMPDIR}/images.svg")"
 app_short="$(jq -r '.images[] | select(.name == "app") | .context_hash[0:12]' "${graph_json}")"
 [[ "${svg}" == *">${app_short}</text>"* ]] || fail "the picture of graph.json lacks app's short hash ${app_short}"
 
-recipe "bazel test //images:build_file_test"
+doc_command docs/ci.md 'bazel test //images:build_file_test'
+recipe
+# Up to date (the test above passed), so the update rewrites nothing.
+doc_command docs/ci.md 'bazel run //images:update'
+recipe
 
 # The same queries verbatim on images/, checked against the graph tool's own
 # reading of the Dockerfiles there (the BUILD file's parents must agree with
@@ -161,10 +164,10 @@ if [[ -f "${root}/images/BUILD.bazel" ]] && grep -q "^docker_image(" "${root}/im
   tool_labels() {
     (cd "${root}" && bazel run //tools/graph -- --format=labels "$@" 2>/dev/null) | sort | tr '\n' ' ' | sed 's/ $//'
   }
+  # run_verbatim: runs the command doc_command picked on images/ as written.
   run_verbatim() {
-    local written="$1"
-    grep -qxF -- "${written}" "${doc}" || fail "docs/ci.md has no line: ${written}"
-    echo "== on images/: ${written}"
+    local written="${doc_line}"
+    echo "   on images/, as written"
     set +e
     raw="$(cd "${root}" && eval "${written}" 2>"${TEST_TMPDIR}/stderr")"
     local rc=$?
@@ -184,17 +187,21 @@ if [[ -f "${root}/images/BUILD.bazel" ]] && grep -q "^docker_image(" "${root}/im
       | .[] | "//images:" + .' "${graph_json}" | sort | tr '\n' ' ' | sed 's/ $//'
   }
 
-  run_verbatim "bazel query --noimplicit_deps 'kind(\"image_build rule\", rdeps(//images:all, //images:base-build))'"
+  doc_command docs/ci.md 'rdeps(//images:all, //images:base-build)'
+  run_verbatim
   expect_answer "$(tool_labels --affected-by=images/base-build/Dockerfile)" "images/: descendants of base-build"
 
-  run_verbatim "bazel query --noimplicit_deps 'kind(\"image_build rule\", deps(//images:desktop-test))'"
+  doc_command docs/ci.md 'deps(//images:desktop-test)'
+  run_verbatim
   expect_answer "$(ancestors desktop-test)" "images/: ancestors of desktop-test"
 
-  run_verbatim "bazel query --noimplicit_deps 'kind(\"image_build rule\", allpaths(//images:desktop1604-test, //images:base-build))'"
+  doc_command docs/ci.md 'allpaths(//images:desktop1604-test, //images:base-build)'
+  run_verbatim
   on_path="$(comm -12 <(ancestors desktop1604-test | tr ' ' '\n') <(tool_labels --affected-by=images/base-build/Dockerfile | tr ' ' '\n') | tr '\n' ' ' | sed 's/ $//')"
   expect_answer "${on_path}" "images/: paths from desktop1604-test to base-build"
 
-  run_verbatim "bazel query --noimplicit_deps 'kind(\"image_build rule\", rdeps(//images:all, //images:recipes/common.sh))'"
+  doc_command docs/ci.md 'rdeps(//images:all, //images:recipes/common.sh)'
+  run_verbatim
   expect_answer "$(tool_labels --affected-by=images/recipes/common.sh)" "images/: images common.sh goes into"
 else
   echo "images/BUILD.bazel has no docker_image targets yet: the images/ checks are skipped"

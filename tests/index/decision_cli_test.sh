@@ -20,20 +20,26 @@ cat >"${work}/graph.json" <<JSON
 JSON
 echo tarball >"${work}/t.tar.zst"
 "${INDEX_BIN}" --index="${work}/index" --level=3 insert --name=test \
-  --context_hash="$(h test)" --image_id=sha256:t "${work}/t.tar.zst" 2>/dev/null >/dev/null
+  --context_hash="$(h test)" --image_id="sha256:$(h image)" "${work}/t.tar.zst" 2>/dev/null >/dev/null
 
 "${DECISION_BIN}" --graph="${work}/graph.json" --index="${work}/index" --level=1 \
   --json_out="${work}/plan.json" >"${work}/table"
 cat "${work}/table"
 grep -Eq '^build +base ' "${work}/table" || fail "base should build"
 grep -Eq '^build +build ' "${work}/table" || fail "build should build"
-grep -Eq '^reuse +test .* 3 +sha256:t ' "${work}/table" || fail "test should be reused"
+grep -Eq '^reuse +test .* 3 +sha256:6105d6cc76af ' "${work}/table" || fail "test should be reused"
 grep -q '^3 images: 1 reused, 2 to build (level 1' "${work}/table" || fail "summary"
 [[ "$(jq -r '[.images[].name] | join(",")' "${work}/plan.json")" == "base,build,test" ]] ||
   fail "plan order: $(cat "${work}/plan.json")"
 [[ "$(jq -r '.images[2].namespace' "${work}/plan.json")" == "docker.images.v2.level-3.test.hash.$(h test)" ]] ||
   fail "plan namespace"
-[[ "$(jq -r '.images[2].entry.image_id' "${work}/plan.json")" == "sha256:t" ]] || fail "plan entry"
+[[ "$(jq -r '.images[2].entry.image_id' "${work}/plan.json")" == "sha256:$(h image)" ]] || fail "plan entry"
+# docs/index.md shows this very output (its index at /srv/index).
+documented="$(awk '/^last is indexed at level 3, it prints:$/ { found = 1; next }
+  found && /^    / { print substr($0, 5); block = 1; next }
+  found && block { exit }' "${TEST_SRCDIR}/${TEST_WORKSPACE}/docs/index.md")"
+expect_eq "$(sed "s|${work}/index|/srv/index|" "${work}/table")" "${documented}" \
+  "the decision's output as docs/index.md shows it"
 
 # Bad input: messages name the file and the problem; nothing is written.
 code=0

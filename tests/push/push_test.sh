@@ -37,7 +37,7 @@ RC
 cat >"${NESTED_WS}/images/prebuilt.bzl" <<'BZL'
 """A built image as the image rules return it, from a tarball made by the test."""
 
-load("@imagegraph//rules/private:providers.bzl", "ImageInfo", "ImageRegistryInfo")
+load("@imagegraph//rules:defs.bzl", "ImageInfo", "ImageRegistryInfo")
 
 def _prebuilt_image_impl(ctx):
     return [
@@ -70,7 +70,7 @@ prebuilt_image = rule(
 )
 BZL
 cat >"${NESTED_WS}/images/BUILD.bazel" <<'BUILD'
-load("@imagegraph//rules/private:image_push.bzl", "image_push")
+load("@imagegraph//rules:defs.bzl", "image_push")
 load(":prebuilt.bzl", "prebuilt_image")
 
 HASH = glob(["tiny/HASH"])
