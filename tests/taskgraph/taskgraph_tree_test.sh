@@ -22,6 +22,7 @@ set -euo pipefail
 runfiles_root="${TEST_SRCDIR}/${TEST_WORKSPACE}"
 source "${runfiles_root}/tests/lib/checks.sh"
 source "${runfiles_root}/tests/lib/registry.sh"
+source "${runfiles_root}/tests/lib/doc_commands.sh"
 export HOME="${TEST_TMPDIR}/home"
 mkdir -p "${HOME}"
 
@@ -38,10 +39,6 @@ registry_on_exit 'nested_bazel shutdown >/dev/null 2>&1 || true'
 # The page's `bazel`.
 bazel() { nested_bazel "$@"; }
 
-# doc_lines LANGUAGE: the lines of the page's ```LANGUAGE blocks, in order.
-doc_lines() {
-  awk -v open="\`\`\`$1" '$0 == "```" { inside = 0; next } $0 == open { inside = 1; next } inside' "${doc}"
-}
 # doc_block FIRST_LINE: the rest of the page's block whose first line is
 # FIRST_LINE.
 doc_block() {
@@ -50,15 +47,11 @@ doc_block() {
     NR == start + 1 && $0 == first { found = 1; next }
     found' "${doc}"
 }
-ran=()
 # step COMMAND: runs a command of the page (which must hold it in a ```sh
 # block) in the workspace, fitted to this machine; leaves out, err and rc.
 step() {
-  local command="$1"
-  doc_lines sh | grep -qxF -- "${command}" ||
-    fail "docs/own-repository.md has no command ${command}"
-  ran+=("${command}")
-  echo "== ${command}"
+  doc_command docs/own-repository.md "$1"
+  local command="${doc_line}"
   local fitted="${command}"
   case "${command}" in
     "./bazelw run -c opt //dist:repository -- /opt/imagegraph")
@@ -289,10 +282,6 @@ expect_rc 0 "the package loads: ${err}"
 rm "${ws}/taskcluster/docker/lint/bad"$'\n'"name"
 
 echo "== the test ran every command of the page"
-while IFS= read -r command; do
-  [[ -z "${command}" ]] && continue
-  printf '%s\n' "${ran[@]}" | grep -qxF -- "${command}" ||
-    fail "docs/own-repository.md: ${command} is not run by this test: add a step for it"
-done < <(doc_lines sh)
+doc_page_all_run docs/own-repository.md
 
 echo "PASS"
