@@ -16,12 +16,13 @@ real_bazel="$(command -v bazel)" || fail "bazel is not installed; run ./bazelw o
 
 # The commands run as the user would run them: in their home (so that the
 # disk cache and the default index are the user's), with bazel on PATH.
+# PATH stays the outer build's: actions inherit it, and it is part of their
+# cache keys.
 HOME="$(getent passwd "$(id -u)" | cut -d: -f6)"
 export HOME
 ws="${TEST_TMPDIR}/ws"
 output_base="$(mktemp -d /tmp/imagegraph-docs.XXXXXX)"
 storage="$(mktemp -d /tmp/ig-docs.XXXXXX)"
-bin="${TEST_TMPDIR}/bin"
 cleanup() {
   "${real_bazel}" --output_base="${output_base}" shutdown >/dev/null 2>&1 || true
   chmod -R u+w "${output_base}" 2>/dev/null || true
@@ -33,19 +34,18 @@ trap cleanup EXIT
 # A copy of the checkout's files (and the developer's Bazel settings, so the
 # nested actions are the outer build's and come from its cache), made a git
 # repository of its own for `git rev-parse HEAD`.
-mkdir -p "${ws}" "${bin}"
+mkdir -p "${ws}"
 (cd "${root}" && git ls-files -co --exclude-standard -z | grep -zv '^bazel-' |
   xargs -0 tar -cf -) | tar -xf - -C "${ws}"
 [[ ! -f "${root}/.bazelrc.user" ]] || cp "${root}/.bazelrc.user" "${ws}/"
 (cd "${ws}" && git init -q && git add -A &&
   git -c user.name=docs -c user.email=docs@localhost commit -qm copy)
 
-cat >"${bin}/bazel" <<WRAPPER
-#!/usr/bin/env bash
-exec "${real_bazel}" --output_base="${output_base}" --max_idle_secs=300 "\$@"
-WRAPPER
-chmod 755 "${bin}/bazel"
-export PATH="${bin}:${PATH}"
+# The nested Bazel's own output base, for ./bazelw and bazel alike.
+cat >>"${ws}/.bazelrc.user" <<RC
+startup --output_base=${output_base}
+startup --max_idle_secs=300
+RC
 private_container_storage "${storage}"
 
 # run_doc: runs ${doc_line} in the copy, in this shell (so that variables it

@@ -17,7 +17,7 @@ set -euo pipefail
 runfiles="${TEST_SRCDIR}/${TEST_WORKSPACE}"
 source "${runfiles}/tests/lib/checks.sh"
 source "${runfiles}/tests/lib/registry.sh"
-doc="${runfiles}/docs/quickstart.md"
+source "${runfiles}/tests/lib/doc_commands.sh"
 
 registry_start fresh
 registry="${REGISTRY_ADDR[fresh]}"
@@ -35,16 +35,6 @@ mkdir -p "${launcher}.runfiles"
 cp -rs "${TEST_SRCDIR}/." "${launcher}.runfiles/"
 ln -sfn "${source_tree}/images/lint/HASH" "${launcher}.runfiles/${TEST_WORKSPACE}/images/lint/HASH"
 
-# doc_command PATTERN: the one command line of the document that starts with
-# `./bazelw run //images:lint.push` and matches PATTERN (grep -E).
-doc_command() {
-  local lines
-  lines="$(grep -E '^\./bazelw run //images:lint\.push ' "${doc}" | grep -E -- "$1" || true)"
-  [[ -n "${lines}" && "$(wc -l <<<"${lines}")" == 1 ]] ||
-    fail "docs/quickstart.md: expected one './bazelw run //images:lint.push' line matching '$1', found: [${lines}]"
-  echo "${lines}"
-}
-
 # run_doc_command LINE: runs the document's command line (see the header).
 run_doc_command() {
   local line="$1"
@@ -57,8 +47,10 @@ run_doc_command() {
   err="$(cat "${TEST_TMPDIR}/err")"
 }
 
-first="$(doc_command '--tls-verify=false$')"
-pin="$(doc_command '--update-hash$')"
+doc_command docs/quickstart.md './bazelw run //images:lint.push -- --registry=127.0.0.1:5000/imagegraph --tls-verify=false'
+first="${doc_line}"
+doc_command docs/quickstart.md '//images:lint.push -- --registry=127.0.0.1:5000/imagegraph --tls-verify=false --update-hash'
+pin="${doc_line}"
 
 pinned="$(cat "${source_tree}/images/lint/HASH")"
 run_doc_command "${first}"
