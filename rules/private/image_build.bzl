@@ -41,6 +41,13 @@ def _image_build_impl(ctx):
         args.add("--version_file=" + ctx.file.version.path)
     args.add("--context_tar=" + context.context_tar.path)
     args.add("--context_hash_file=" + context.context_hash.path)
+    args.add("--context_manifest=" + context.manifest.path)
+
+    # The context tar leaves Bazel-built files out (a root filesystem would
+    # otherwise be stored twice); the build places them, checked against the
+    # manifest.
+    for path, f in sorted(context.extra_files.items()):
+        args.add("--extra_file=%s=%s" % (path, f.path))
     args.add("--dockerfile=" + context.dockerfile.basename)
     for parent in context.parents:
         args.add("--parent=%s=%s" % (parent.name, parent.tarball.path))
@@ -81,7 +88,8 @@ def _image_build_impl(ctx):
         fail("%s: //rules:buildah is empty; set --//rules:buildah to a program name in PATH or an absolute path" % owner)
     args.add("--buildah=" + buildah)
 
-    inputs = [context.context_tar, context.context_hash] + base_archives
+    inputs = [context.context_tar, context.context_hash, context.manifest] + base_archives
+    inputs += context.extra_files.values()
     if ctx.file.registry:
         inputs.append(ctx.file.registry)
     inputs += [p.tarball for p in context.parents]
@@ -151,8 +159,9 @@ image_build = rule(
     doc = """Builds one image of the tree from its image_context target.
 
 Outputs NAME.tar.zst (docker-archive, zstd) and NAME.image.json. The build's
-inputs are the context tar, the parents' tarballs and the pinned bases only, so
-a file that `.dockerignore` drops never causes a rebuild.
+inputs are the context (tar, manifest and the Bazel-built extra files the tar
+leaves out), the parents' tarballs and the pinned bases only, so a file that
+`.dockerignore` drops never causes a rebuild.
 
 With an index configured (`--//rules:index`, default the user's cache
 directory), the action first looks the context hash up there and, when an

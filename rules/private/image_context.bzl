@@ -70,9 +70,12 @@ def _image_context_impl(ctx):
         extra_files[context_path] = _single_file(target, "extra_files", owner)
 
     # ctxhash maps each listed file to its context path through its place under
-    # the repository root. Source files already sit there; Bazel-built files do
-    # not, so then every input is symlinked into one staged root (symlinks keep
-    # content and mode, hence the hash).
+    # the repository root. Source files already sit there; Bazel-built srcs or
+    # includes do not, so then every one of them is symlinked into one staged
+    # root (symlinks keep content and mode, hence the hash). Extra files are
+    # never staged: ctxhash reads them where Bazel put them (--extra_file),
+    # so that a build that takes the context from a remote cache never needs
+    # their bytes.
     includes = ctx.files.includes
     run_task = ctx.files.run_task
     run_task_dir = ""
@@ -85,15 +88,11 @@ def _image_context_impl(ctx):
             ))
         run_task_dir = dirs[0]
     includes = includes + run_task
-    needs_stage = bool(extra_files) or [f for f in srcs + includes if not f.is_source]
+    needs_stage = [f for f in srcs + includes if not f.is_source]
     if needs_stage:
         stage_dir = name + ".ctxroot"
         by_path = {repo_relative_path(f): f for f in srcs + includes}
         inputs = [_staged(ctx, stage_dir, path, f) for path, f in sorted(by_path.items())]
-        inputs += [
-            _staged(ctx, stage_dir, folder + "/" + path, f)
-            for path, f in sorted(extra_files.items())
-        ]
         first_path, _ = sorted(by_path.items())[0]
         root = inputs[0].path[:-len("/" + first_path)]
     else:
@@ -128,6 +127,8 @@ def _image_context_impl(ctx):
         args.add("--docker_image_parent=" + ctx.attr.parent)
     if run_task_dir:
         args.add("--run_task_dir=" + run_task_dir)
+    for path, f in sorted(extra_files.items()):
+        args.add("--extra_file=%s=%s" % (path, f.path))
     args.add("--manifest=" + manifest.path)
     args.add("--tar=" + context_tar.path)
     args.add("--hash_out=" + context_hash.path)
@@ -138,7 +139,7 @@ def _image_context_impl(ctx):
         command = '"$@" >/dev/null',
         arguments = [ctx.executable._ctxhash.path, args],
         tools = [ctx.attr._ctxhash[DefaultInfo].files_to_run],
-        inputs = inputs + [file_list] + [p.context_hash for p in parents],
+        inputs = inputs + extra_files.values() + [file_list] + [p.context_hash for p in parents],
         outputs = [context_hash, manifest, context_tar],
         mnemonic = "ImageContext",
         progress_message = "Hashing the context of image %s (%s)" % (ctx.label, folder),
@@ -176,8 +177,9 @@ image_context = rule(
     doc = """Hashes one image folder's context (Context hash v1) in the sandbox.
 
 Outputs NAME.context_hash (hex), NAME.context.manifest (the hashed text) and
-NAME.context.tar (deterministic tar of exactly the hashed entries), where NAME
-is `image_name`. Provides ImageContextInfo; image_build turns it into an image.""",
+NAME.context.tar (deterministic tar of the hashed entries, except the
+Bazel-built `extra_files`, which image_build gives the build as inputs of their
+own), where NAME is `image_name`. Provides ImageContextInfo; image_build turns it into an image.""",
     attrs = {
         "image_name": attr.string(
             mandatory = True,
@@ -215,7 +217,7 @@ is `image_name`. Provides ImageContextInfo; image_build turns it into an image."
         ),
         "extra_files": attr.label_keyed_string_dict(
             allow_files = True,
-            doc = "Bazel-built files placed into the context: target (one file) -> path inside the image folder (\"bin/index\"). They enter the hash like any file of the folder.",
+            doc = "Bazel-built files placed into the context: target (one file) -> path inside the image folder (\"bin/index\"). They enter the hash like any file of the folder (a `.dockerignore` that drops one is an error) but not the context tar: the build receives them as inputs of their own, so a root filesystem is never stored twice.",
         ),
         "_ctxhash": attr.label(
             default = Label("//tools/ctxhash:ctxhash"),

@@ -8,7 +8,7 @@ ImageContextInfo = provider(
         "dockerfile": "File: the image's Dockerfile.",
         "context_hash": "File: holds the context hash as lowercase hex (no newline guaranteed).",
         "manifest": "File: the exact text that was hashed; `diff` two of them to see why an image rebuilt.",
-        "context_tar": "File: the deterministic context tarball, exactly the hashed entries.",
+        "context_tar": "File: the deterministic context tarball: the hashed entries except the extra files.",
         "parents": "list of ImageInfo: the direct in-tree parent images, sorted by label (the context hash orders them by the Dockerfile).",
         "transitive_parents": "depset of Label: every in-tree ancestor image target.",
         "label": "Label: the image_context target.",
@@ -18,7 +18,7 @@ ImageContextInfo = provider(
         "declared_parent": "string: the name of the declared parent ($DOCKER_IMAGE_PARENT), \"\" for none.",
         "srcs": "list of File: the folder's context files.",
         "includes": "list of File: the files `# %include` lines pull in.",
-        "extra_files": "dict string -> File: context path -> Bazel-built file placed there.",
+        "extra_files": "dict string -> File: context path -> Bazel-built file placed there (hashed, not in context_tar; the build takes it as an input).",
     },
 )
 
@@ -30,7 +30,7 @@ ImageInfo = provider(
         "dockerfile": "File: the image's Dockerfile.",
         "context_hash": "File: holds the context hash as lowercase hex (no newline guaranteed).",
         "manifest": "File: the exact text that was hashed.",
-        "context_tar": "File: the deterministic context tarball, exactly the hashed entries.",
+        "context_tar": "File: the deterministic context tarball: the hashed entries except the extra files.",
         "tarball": "File: the image as a zstd-compressed docker-archive (NAME.tar.zst).",
         "metadata": "File: NAME.image.json (image ID, manifest digest, layers, context hash, tags).",
         "parents": "list of ImageInfo: the direct in-tree parents, sorted by label (the context hash orders them by the Dockerfile).",

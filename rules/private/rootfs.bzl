@@ -1,4 +1,13 @@
-"""Root filesystems made by Bazel, so that base images need no registry: debian_rootfs and busybox_rootfs."""
+"""Root filesystems made by Bazel, so that base images need no registry: debian_rootfs and busybox_rootfs.
+
+Both write zstd-compressed tarballs (NAME.tar.zst), which a Dockerfile's `ADD` unpacks,
+so that no uncompressed root filesystem is ever stored in a disk or remote cache.
+"""
+
+# How root filesystems are compressed: zstd's level 3, one worker, whatever
+# ZSTD_CLEVEL or ZSTD_NBTHREADS say, so that every machine writes the same
+# bytes (and the same context hash) from the same tree.
+_ZSTD = "zstd -q -3 -T1 -c"
 
 def _check_package(package, owner):
     allowed = "abcdefghijklmnopqrstuvwxyz0123456789+-."
@@ -11,8 +20,9 @@ def _debian_rootfs_impl(ctx):
         _check_package(package, owner)
     if ctx.attr.variant not in ["minbase", "essential", "apt", "required", "important", "standard"]:
         fail("%s: variant: %r is not an mmdebstrap variant; use minbase (the default), essential, apt, required, important or standard" % (owner, ctx.attr.variant))
-    out = ctx.actions.declare_file(ctx.label.name + ".tar")
+    out = ctx.actions.declare_file(ctx.label.name + ".tar.zst")
     args = ctx.actions.args()
+    args.add(out.path)
     args.add("--variant=" + ctx.attr.variant)
 
     # Unshare mode, as root and as a user alike: the maintainer scripts run in
@@ -25,8 +35,9 @@ def _debian_rootfs_impl(ctx):
 
     # Package lists and caches add size and differ from run to run.
     args.add("--customize-hook=rm -rf \"$1\"/var/lib/apt/lists/* \"$1\"/var/cache/apt/*.bin \"$1\"/var/log/*")
+    args.add("--format=tar")
     args.add(ctx.attr.suite)
-    args.add(out.path)
+    args.add("-")
     if ctx.attr.mirror:
         args.add(ctx.attr.mirror)
     ctx.actions.run_shell(
@@ -35,9 +46,13 @@ if ! command -v mmdebstrap >/dev/null 2>&1; then
   echo "mmdebstrap is not installed; run ./bazelw (it installs it) or apt-get install mmdebstrap" >&2
   exit 1
 fi
+out="$1"
+shift
 # A fixed epoch makes mmdebstrap's output reproducible for the same packages.
-SOURCE_DATE_EPOCH=0 exec mmdebstrap "$@"
-""",
+set -o pipefail
+SOURCE_DATE_EPOCH=0 mmdebstrap "$@" | %s >"$out.partial" || { rm -f "$out.partial"; exit 1; }
+mv "$out.partial" "$out"
+""" % _ZSTD,
         arguments = [args],
         outputs = [out],
         mnemonic = "DebianRootfs",
@@ -50,12 +65,12 @@ SOURCE_DATE_EPOCH=0 exec mmdebstrap "$@"
 
 debian_rootfs = rule(
     implementation = _debian_rootfs_impl,
-    doc = """A Debian root filesystem tarball (NAME.tar) made by `mmdebstrap --mode=unshare`.
+    doc = """A Debian root filesystem tarball, zstd-compressed (NAME.tar.zst), made by `mmdebstrap --mode=unshare`.
 
 Use it as the base of an image tree without a registry: place it into a base image's
 context with docker_image's `extra_files` and start the Dockerfile with
-`FROM scratch` + `ADD rootfs.tar /`. Runs as whoever builds, in a user namespace over
-their subordinate IDs (./bazelw sets them up), and reaches the Debian mirror.""",
+`FROM scratch` + `ADD rootfs.tar.zst /` (ADD unpacks it). Runs as whoever builds, in a user
+namespace over their subordinate IDs (./bazelw sets them up), and reaches the Debian mirror.""",
     attrs = {
         "suite": attr.string(
             default = "bookworm",
@@ -75,9 +90,9 @@ their subordinate IDs (./bazelw sets them up), and reaches the Debian mirror."""
 )
 
 def _busybox_rootfs_impl(ctx):
-    out = ctx.actions.declare_file(ctx.label.name + ".tar")
+    out = ctx.actions.declare_file(ctx.label.name + ".tar.zst")
     ctx.actions.run_shell(
-        command = """set -eu
+        command = """set -eu -o pipefail
 busybox="$1"; out="$2"
 if [ ! -x "$busybox" ]; then
   echo "$busybox: no static busybox here; apt-get install busybox-static (./bazelw installs it)" >&2
@@ -98,10 +113,10 @@ done
 printf 'root:x:0:0:root:/root:/bin/sh\\n' >"$tree/etc/passwd"
 printf 'root:x:0:\\n' >"$tree/etc/group"
 chmod 1777 "$tree/tmp"
-tar --create --file="$out.partial" --directory="$tree" --sort=name --mtime=@0 \
-  --owner=0 --group=0 --numeric-owner --format=gnu .
+tar --create --file=- --directory="$tree" --sort=name --mtime=@0 \
+  --owner=0 --group=0 --numeric-owner --format=gnu . | %s >"$out.partial"
 mv "$out.partial" "$out"
-""",
+""" % _ZSTD,
         arguments = [ctx.attr.busybox, out.path],
         outputs = [out],
         mnemonic = "BusyboxRootfs",
@@ -111,8 +126,9 @@ mv "$out.partial" "$out"
 
 busybox_rootfs = rule(
     implementation = _busybox_rootfs_impl,
-    doc = """A tiny root filesystem tarball (NAME.tar): a static busybox with one symlink per applet,
-/etc/passwd and /etc/group for root, and /tmp. Deterministic (sorted, mtime 0, uid/gid 0).""",
+    doc = """A tiny root filesystem tarball, zstd-compressed (NAME.tar.zst): a static busybox with one
+symlink per applet, /etc/passwd and /etc/group for root, and /tmp. Deterministic (sorted,
+mtime 0, uid/gid 0). `ADD busybox.tar.zst /` unpacks it.""",
     attrs = {
         "busybox": attr.string(
             default = "/bin/busybox",

@@ -278,6 +278,21 @@ DOCKERFILE
 expect_failure escaping "escaping/Dockerfile:4: COPY ../x /x names a source outside the build context" \
   "only files of the image's context (its folder, and the \`topsrcdir/...\` paths that \`# %include\` lines pull in)" --
 
+# Extra files (Bazel-built, not in the context tar) are checked against the
+# manifest they were hashed into.
+make_busybox_context "${WORK}/extra" <<'DOCKERFILE'
+FROM scratch
+COPY busybox /bin/busybox
+COPY tool.sh /tool.sh
+DOCKERFILE
+printf 'echo built\n' >"${WORK}/tool.sh"
+expect_failure extra "--extra_file needs --context_manifest" -- \
+  --extra_file=tool.sh="${WORK}/tool.sh"
+printf '%s 644 tool.sh\n' "$(printf 'echo other\n' | sha256sum | cut -c1-64)" >"${WORK}/extra.manifest"
+expect_failure extra "--extra_file=tool.sh=${WORK}/tool.sh: its sha256 is $(sha256sum "${WORK}/tool.sh" | cut -c1-64) but ${WORK}/extra.manifest records" \
+  "the file changed after the context was hashed" -- \
+  --extra_file=tool.sh="${WORK}/tool.sh" --context_manifest="${WORK}/extra.manifest"
+
 # Bad command lines exit 2.
 status=0
 "${IMAGEBUILD}" --name=x --context_tar=a --context_hash_file=b --output=c \

@@ -92,28 +92,41 @@ def _context_action_test_impl(ctx):
 
 context_action_test = _make_analysis_test(_context_action_test_impl)
 
-# extra_files: staged under one root with the sources, so ctxhash sees them inside the image folder.
+# extra_files: read where Bazel built them (never staged, so that a build
+# served by a remote cache needs none of their bytes), hashed into the
+# context and given to the build as inputs of their own.
 def _extra_files_test_impl(ctx):
     env = analysistest.begin(ctx)
     action = _action(env, "ImageContext")
     if action:
-        roots = _flag_values(action.argv, "--root")
-        asserts.equals(env, 1, len(roots))
-        asserts.true(env, roots[0].endswith("/tests/rules/img_extra.ctxroot"), str(roots))
-        staged = [f.path for f in action.inputs.to_list() if f.path.startswith(roots[0] + "/")]
-        asserts.true(
-            env,
-            roots[0] + "/tests/rules/testdata/img/bin/outside.txt" in staged,
-            "the extra file is not staged at bin/outside.txt: %s" % staged,
-        )
-        asserts.equals(
-            env,
-            sorted([roots[0] + "/tests/rules/testdata/img/" + p for p in ["Dockerfile", "bin/outside.txt", "hello.txt"]]),
-            sorted(staged),
-        )
+        asserts.equals(env, ["."], _flag_values(action.argv, "--root"))
+        extras = _flag_values(action.argv, "--extra_file")
+        asserts.equals(env, 1, len(extras))
+        asserts.true(env, extras[0].startswith("bin/built.txt=") and extras[0].endswith("/tests/rules/built.txt"), str(extras))
+        inputs = [f.path for f in action.inputs.to_list()]
+        asserts.true(env, extras[0][len("bin/built.txt="):] in inputs, "the extra file is not an input: %s" % inputs)
+        staged = [f for f in inputs if ".ctxroot/" in f]
+        asserts.equals(env, [], staged, "nothing is staged when the sources are source files")
     return analysistest.end(env)
 
 extra_files_test = _make_analysis_test(_extra_files_test_impl)
+
+def _extra_files_build_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    action = _action(env, "ImageBuild")
+    if action:
+        extras = _flag_values(action.argv, "--extra_file")
+        asserts.equals(env, 1, len(extras))
+        asserts.true(env, extras[0].startswith("bin/built.txt=") and extras[0].endswith("/tests/rules/built.txt"), str(extras))
+        manifests = _flag_values(action.argv, "--context_manifest")
+        asserts.equals(env, 1, len(manifests))
+        asserts.true(env, manifests[0].endswith("/img_extra.context.manifest"), str(manifests))
+        inputs = [f.path for f in action.inputs.to_list()]
+        for path in [extras[0][len("bin/built.txt="):], manifests[0]]:
+            asserts.true(env, path in inputs, "%s is not an input of ImageBuild: %s" % (path, inputs))
+    return analysistest.end(env)
+
+extra_files_build_test = _make_analysis_test(_extra_files_build_test_impl)
 
 def _failure_test_impl(ctx):
     env = analysistest.begin(ctx)
@@ -160,19 +173,31 @@ def rules_analysis_test_suite(name):
         registry = "testdata/REGISTRY",
         tags = ["manual"],
     )
+    native.genrule(
+        name = "built_file",
+        outs = ["built.txt"],
+        cmd = "echo built >$@",
+        tags = ["manual"],
+    )
     image_context(
-        name = "img_extra",
+        name = "img_extra.hash",
         image_name = "img_extra",
         dockerfile = "testdata/img/Dockerfile",
-        extra_files = {"testdata/outside.txt": "bin/outside.txt"},
-        # A file both in the folder and included is staged once.
+        extra_files = {":built_file": "bin/built.txt"},
         includes = ["testdata/img/hello.txt"],
         srcs = ["testdata/img/hello.txt"],
         tags = ["manual"],
     )
+    image_build(
+        name = "img_extra",
+        context = ":img_extra.hash",
+        registry = "testdata/REGISTRY",
+        tags = ["manual"],
+    )
     build_action_test(name = "build_action_test", size = "small", target_under_test = ":img")
     context_action_test(name = "context_action_test", size = "small", target_under_test = ":img.hash")
-    extra_files_test(name = "extra_files_test", size = "small", target_under_test = ":img_extra")
+    extra_files_test(name = "extra_files_test", size = "small", target_under_test = ":img_extra.hash")
+    extra_files_build_test(name = "extra_files_build_test", size = "small", target_under_test = ":img_extra")
 
     # Bad inputs: each one's message names the attribute, echoes the value and says the fix.
     failures = {
@@ -236,7 +261,7 @@ def rules_analysis_test_suite(name):
         references = {"base": ":base"},
         tags = ["manual"],
     )
-    tests = [":build_action_test", ":context_action_test", ":extra_files_test"]
+    tests = [":build_action_test", ":context_action_test", ":extra_files_test", ":extra_files_build_test"]
     for target, case in failures.items():
         case.rule(name = target, tags = ["manual"], **case.attrs)
         failure_test(

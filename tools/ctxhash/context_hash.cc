@@ -29,6 +29,7 @@ absl::Status WriteTar(const std::vector<ContextEntry>& entries,
                       AtomicFileWriter* out) {
   TarWriter writer(out->fd(), out->path());
   for (const ContextEntry& hashed : entries) {
+    if (hashed.outside_tar) continue;
     ContextEntry now = hashed;
     IG_ASSIGN_OR_RETURN(const int fd, OpenEntry(&now));
     absl::Status status = absl::OkStatus();

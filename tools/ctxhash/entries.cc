@@ -27,12 +27,11 @@
 #include "tools/ctxhash/context_filter.h"
 #include "tools/ctxhash/ignore_matcher.h"
 #include "tools/ctxhash/include_parser.h"
+#include "tools/ctxhash/manifest.h"
 #include "tools/tree/taskgraph_syntax.h"
 
 namespace imagegraph {
 namespace {
-
-constexpr absl::string_view kIncludePrefix = "topsrcdir/";
 
 std::string JoinFs(absl::string_view dir, absl::string_view name) {
   if (absl::StartsWith(name, "/") || dir.empty() || dir == ".") {
@@ -485,6 +484,19 @@ absl::StatusOr<std::vector<ContextEntry>> CollectFromTree(
   return entries;
 }
 
+// A path in the image folder (IsPathInsideFolder) that the context may
+// hold.
+absl::Status ValidateExtraFilePath(absl::string_view path,
+                                   absl::string_view source) {
+  if (!IsPathInsideFolder(path)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "extra file \"", path, "\" (", source,
+        "): not a path inside the image folder; write it relative to the "
+        "folder, without empty, \".\" or \"..\" components"));
+  }
+  return ValidateEntryPath(path, source);
+}
+
 absl::StatusOr<std::vector<ContextEntry>> CollectFromFileList(
     const ContextSpec& spec) {
   const std::string context_dir = ContextDirectory(spec);
@@ -544,6 +556,22 @@ absl::StatusOr<std::vector<ContextEntry>> CollectFromFileList(
     ContextEntry entry;
     entry.path = std::move(rel);
     entry.source = source;
+    entry.containment = containment;
+    entries.push_back(std::move(entry));
+  }
+  for (const auto& [path, source] : spec.extra_files) {
+    IG_RETURN_IF_ERROR(ValidateExtraFilePath(path, source));
+    if (!filter.Keeps(path)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          JoinFs(spec.context, kDockerignoreName), " drops the extra file ",
+          path, " (", source,
+          "): the build would receive a file that is not in its context; "
+          "remove it from extra_files or from .dockerignore"));
+    }
+    ContextEntry entry;
+    entry.path = path;
+    entry.source = source;
+    entry.outside_tar = true;
     entry.containment = containment;
     entries.push_back(std::move(entry));
   }

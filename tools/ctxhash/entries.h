@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -49,6 +50,11 @@ struct ContextEntry {
   // that reads it (null in the CLI mode, whose walk checks every link).
   std::shared_ptr<const SourceContainment> containment;
 
+  // A Bazel-built file (--extra_file): hashed like any file of the folder,
+  // but left out of the context tar, since the build receives it as an input
+  // of its own (a root filesystem must not be stored a second time).
+  bool outside_tar = false;
+
   // Filled from the opened file when it is hashed.
   uint32_t mode = 0;  // 0644 or 0755
   uint64_t size = 0;
@@ -83,6 +89,11 @@ struct ContextSpec {
   std::function<absl::StatusOr<std::string>(absl::string_view path,
                                             absl::string_view text)>
       dockerfile_as_read;
+  // Bazel mode: Bazel-built files placed into the image folder, as (path in
+  // the folder, file to read). They obey .dockerignore like the folder's own
+  // files, except that one it drops is an error (it would be an input of the
+  // build that nothing uses), and they are marked outside_tar.
+  std::vector<std::pair<std::string, std::string>> extra_files;
 };
 
 // Bazel mode: the real places a context's files may be in, the repository

@@ -55,6 +55,11 @@ ABSL_FLAG(std::vector<std::string>, parent_hash_file, {},
           "NAME=PATH: like --parent, the hash read from PATH.");
 ABSL_FLAG(std::vector<std::string>, build_arg, {},
           "K=V: a build argument the target sets.");
+ABSL_FLAG(std::vector<std::string>, extra_file, {},
+          "PATH=FILE (Bazel mode): a Bazel-built file placed at PATH in the "
+          "image folder (docker_image's `extra_files`); hashed like the "
+          "folder's files but not written to the context tar: the build "
+          "receives it as an input of its own.");
 ABSL_FLAG(std::vector<std::string>, reference, {},
           "WRITTEN=TARGET: what a reference of the Dockerfile names: WRITTEN "
           "as written after ARG expansion ($DOCKER_IMAGE_PARENT as is), "
@@ -74,6 +79,7 @@ CLI mode:
           [--jobs=N]
 Bazel mode (reads only the listed files, never lists directories):
   ctxhash --root=R --context=F --file_list=LIST [--source_root=S]
+          [--extra_file=PATH=FILE]...
           [--parent_hash_file=NAME=PATH]... [--build_arg=K=V]...
           [--reference=WRITTEN=TARGET]... [--docker_image_parent=NAME]
           [--run_task_dir=DIR] --manifest=OUT --tar=OUT --hash_out=OUT
@@ -124,7 +130,7 @@ int Run(int argc, char** argv) {
   }
   const ToolArguments parsed = ParseToolArgumentsOrExit(
       {"ctxhash", kUsage}, argc, argv,
-      {"parent", "parent_hash_file", "build_arg", "reference"});
+      {"parent", "parent_hash_file", "build_arg", "reference", "extra_file"});
   const ToolArguments* arguments = &parsed;
   const std::vector<std::string>& parents = arguments->Repeated("parent");
   const std::vector<std::string>& parent_hash_files =
@@ -196,6 +202,19 @@ int Run(int argc, char** argv) {
     for (absl::string_view line : absl::StrSplit(*list, '\n')) {
       if (!line.empty()) options.spec.file_list->emplace_back(line);
     }
+  }
+  for (const std::string& text : arguments->Repeated("extra_file")) {
+    if (!options.spec.file_list.has_value()) {
+      return UsageError(absl::StrCat(
+          "--extra_file=", text,
+          ": extra files are Bazel-built; give them with --file_list"));
+    }
+    std::string path, file;
+    if (!SplitAssignment(text, &path, &file) || file.empty()) {
+      return UsageError(
+          absl::StrCat("--extra_file=", text, ": expected PATH=FILE"));
+    }
+    options.spec.extra_files.emplace_back(std::move(path), std::move(file));
   }
 
   absl::StatusOr<ContextResult> result = ComputeContext(options);

@@ -27,6 +27,7 @@
 #include "tools/common/sha256.h"
 #include "tools/common/status_macros.h"
 #include "tools/common/subprocess.h"
+#include "tools/ctxhash/manifest.h"
 #include "tools/dockerfile/dockerfile.h"
 #include "tools/imagebuild/build_directory.h"
 #include "tools/imagebuild/build_output.h"
@@ -150,7 +151,19 @@ absl::Status ImageBuilder::ExtractContext() {
         request_.context_tar,
         ": cannot extract the context: ", LastLines(tar.stderr_text, 5)));
   }
-  return absl::OkStatus();
+  if (request_.extra_files.empty()) return absl::OkStatus();
+  if (request_.context_manifest.empty()) {
+    return absl::InvalidArgumentError(
+        "--extra_file needs --context_manifest: extra files are checked "
+        "against the manifest they were hashed into");
+  }
+  IG_ASSIGN_OR_RETURN(const std::string text,
+                      ReadFileToString(request_.context_manifest));
+  IG_ASSIGN_OR_RETURN(
+      const ContextManifest manifest,
+      ParseContextManifest(text, request_.context_manifest));
+  return PlaceExtraFiles(request_.extra_files, manifest,
+                         request_.context_manifest, context_dir_);
 }
 
 absl::Status ImageBuilder::LoadDockerfile() {

@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "tools/imagebuild/extra_files.h"
 #include "tools/imagebuild/image_metadata.h"
 #include "tools/imagebuild/index_reuse.h"
 #include "tools/imagebuild/zstd_stream.h"
@@ -35,6 +36,12 @@ struct BuildRequest {
   std::string name;
   std::string context_tar;
   std::string context_hash_file;
+  // The hashed text of the context (NAME.context.manifest): extra files are
+  // checked against it, and index entries keep it. Optional unless
+  // extra_files is set.
+  std::string context_manifest;
+  // Bazel-built files of the context that the tar leaves out.
+  std::vector<ExtraFile> extra_files;
   std::string dockerfile = "Dockerfile";  // path inside the context
   std::vector<ParentImage> parents;
   std::vector<ExternalBase> bases;

@@ -21,6 +21,13 @@ ABSL_FLAG(std::string, name, "", "Image name (the image folder's name).");
 ABSL_FLAG(std::string, context_tar, "", "The context tar made by ctxhash.");
 ABSL_FLAG(std::string, context_hash_file, "",
           "File holding the context hash (hex).");
+ABSL_FLAG(std::string, context_manifest, "",
+          "The context manifest made by ctxhash (NAME.context.manifest): "
+          "extra files are checked against it and index entries keep it.");
+ABSL_FLAG(std::vector<std::string>, extra_file, {},
+          "PATH=FILE: a Bazel-built file of the context that the context tar "
+          "leaves out, placed at PATH in it (repeatable; needs "
+          "--context_manifest).");
 ABSL_FLAG(std::string, dockerfile, "Dockerfile",
           "Path of the Dockerfile inside the context.");
 ABSL_FLAG(std::vector<std::string>, parent, {},
@@ -73,6 +80,7 @@ constexpr char kUsage[] =
 
 Usage:
   imagebuild --name=NAME --context_tar=X.context.tar --context_hash_file=X.context_hash
+  [--context_manifest=X.context.manifest] [--extra_file=PATH=FILE]...
   [--dockerfile=Dockerfile] [--parent=NAME=PATH.tar.zst]... [--base=REF@sha256:...=PATH.tar]...
   [--build_arg=K=V]... [--registry=REG | --registry_file=F]
   [--version=V | --version_file=F] [--reference=WRITTEN=TARGET]...
@@ -127,7 +135,7 @@ int main(int argc, char** argv) {
   const imagegraph::ToolArguments arguments =
       imagegraph::ParseToolArgumentsOrExit(
           {"imagebuild", kUsage}, argc, argv,
-          {"parent", "base", "build_arg", "reference"});
+          {"parent", "base", "build_arg", "reference", "extra_file"});
   const std::vector<std::string>& parents = arguments.Repeated("parent");
   const std::vector<std::string>& bases = arguments.Repeated("base");
   const std::vector<std::string>& build_args = arguments.Repeated("build_arg");
@@ -136,6 +144,7 @@ int main(int argc, char** argv) {
   request.name = absl::GetFlag(FLAGS_name);
   request.context_tar = absl::GetFlag(FLAGS_context_tar);
   request.context_hash_file = absl::GetFlag(FLAGS_context_hash_file);
+  request.context_manifest = absl::GetFlag(FLAGS_context_manifest);
   request.dockerfile = absl::GetFlag(FLAGS_dockerfile);
   request.registry = absl::GetFlag(FLAGS_registry);
   request.version = absl::GetFlag(FLAGS_version);
@@ -186,6 +195,14 @@ int main(int argc, char** argv) {
       return Fail(absl::StrCat("--reference=", value, " is given twice"),
                   imagegraph::kExitUsage);
     }
+  }
+  for (const std::string& value : arguments.Repeated("extra_file")) {
+    auto extra = imagegraph::ParseExtraFileFlag(value);
+    if (!extra.ok()) {
+      return Fail(std::string(extra.status().message()),
+                  imagegraph::kExitUsage);
+    }
+    request.extra_files.push_back(*std::move(extra));
   }
   for (const std::string& value : build_args) {
     auto arg = imagegraph::ParseBuildArgFlag(value);
