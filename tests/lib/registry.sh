@@ -23,6 +23,16 @@
 #         REGISTRY_PID[ID]      its process id
 #       All registries are stopped, and their directories removed, when the
 #       sourcing shell exits (an EXIT trap; see registry_on_exit).
+#   registry_token_user ID USER PASSWORD [PATTERN=ACTIONS]...
+#       Adds USER (or replaces it) among the users of registry ID's token
+#       service (a registry started with "token"). Without grants USER may do
+#       anything; with them, only the ACTIONS (comma-separated: pull, push)
+#       on the repositories matching each fnmatch PATTERN, e.g.
+#         registry_token_user tokens try pw 'team/index/level-3=pull' \
+#           'team/index/level-1=pull,push'
+#       A token then grants the requested actions the user may do, and the
+#       registry refuses the rest (HTTP 401), as a production token service
+#       does.
 #   registry_stop ID
 #       Stops registry ID and waits for it; its storage stays (for inspection)
 #       until exit. Use it to test "registry down".
@@ -158,8 +168,10 @@ _registry_start_token_server() {
     echo "registry.sh: openssl could not make the token signing key" >&2
     return 1
   }
+  echo '{}' >"${dir}/token_users.json"
+  _registry_write_token_user "${dir}/token_users.json" "${user}" "${password}" || return 1
   python3 "${server}" "${dir}/token.port" "${dir}/token.key" "${dir}/token.crt" \
-    imagegraph-test-issuer "${user}" "${password}" >"${dir}/token.log" 2>&1 &
+    imagegraph-test-issuer "${dir}/token_users.json" >"${dir}/token.log" 2>&1 &
   _REGISTRY_TOKEN_PID[${id}]=$!
   local i
   for ((i = 0; i < 100; i++)); do
@@ -179,6 +191,39 @@ auth:
     issuer: imagegraph-test-issuer
     rootcertbundle: ${dir}/token.crt
 AUTH
+}
+
+# Writes USER (PASSWORD, grants PATTERN=ACTIONS...) into the users file FILE.
+_registry_write_token_user() {
+  local file="$1" user="$2" password="$3"
+  shift 3
+  python3 - "${file}" "${user}" "${password}" "$@" <<'PY'
+import json, os, sys
+path, user, password, grants = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+with open(path) as f:
+    users = json.load(f)
+entry = {"password": password}
+if grants:
+    entry["grants"] = {}
+    for grant in grants:
+        pattern, _, actions = grant.partition("=")
+        entry["grants"][pattern] = actions.split(",")
+users[user] = entry
+with open(path + ".tmp", "w") as f:
+    json.dump(users, f)
+os.rename(path + ".tmp", path)
+PY
+}
+
+registry_token_user() {
+  local id="$1"
+  local file="${REGISTRY_DIR[${id}]:-}/token_users.json"
+  if [[ ! -f "${file}" ]]; then
+    echo "registry.sh: registry ${id} has no token service (start it with USER PASSWORD token)" >&2
+    return 1
+  fi
+  shift
+  _registry_write_token_user "${file}" "$@"
 }
 
 registry_stop() {

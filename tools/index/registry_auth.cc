@@ -2,6 +2,7 @@
 
 #include <errno.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 #include <utility>
@@ -145,11 +146,25 @@ absl::StatusOr<std::string> RegistryAuthenticator::Answer(
                                              ") answered without a token"));
 }
 
+std::string RepositoryOfRegistryUrl(absl::string_view url) {
+  const size_t v2 = url.find("/v2/");
+  if (v2 == absl::string_view::npos) return "";
+  absl::string_view rest = url.substr(v2 + 4);
+  rest = rest.substr(0, rest.find('?'));
+  size_t end = absl::string_view::npos;
+  for (absl::string_view part : {"/blobs/", "/manifests/", "/tags/"}) {
+    end = std::min(end, rest.find(part));
+  }
+  return end == absl::string_view::npos ? "" : std::string(rest.substr(0, end));
+}
+
 absl::StatusOr<HttpResponse> RegistryAuthenticator::Perform(
     HttpRequest request) {
   const std::vector<std::string> headers = request.headers;
-  if (!authorization_.empty()) {
-    request.headers.push_back("Authorization: " + authorization_);
+  const std::string repository = RepositoryOfRegistryUrl(request.url);
+  if (auto known = authorization_.find(repository);
+      known != authorization_.end()) {
+    request.headers.push_back("Authorization: " + known->second);
   }
   IG_ASSIGN_OR_RETURN(HttpResponse response, PerformHttpRequest(request));
   if (response.status != 401) return response;
@@ -160,18 +175,32 @@ absl::StatusOr<HttpResponse> RegistryAuthenticator::Perform(
   }
   // A 401 without a challenge we understand is the caller's to report.
   if (!challenge.has_value()) return response;
-  IG_ASSIGN_OR_RETURN(authorization_, Answer(*challenge));
+  IG_ASSIGN_OR_RETURN(std::string authorization, Answer(*challenge));
+  authorization_[repository] = authorization;
   request.headers = headers;
-  request.headers.push_back("Authorization: " + authorization_);
+  request.headers.push_back("Authorization: " + authorization);
   IG_ASSIGN_OR_RETURN(response, PerformHttpRequest(request));
   if (response.status == 401) {
-    authorization_.clear();
-    return absl::UnauthenticatedError(absl::StrCat(
-        "registry ", host_, " rejected ",
+    authorization_.erase(repository);
+    const std::string who =
         credentials_.has_value()
             ? absl::StrCat("the credentials from ", credentials_->source)
-            : std::string("an anonymous token"),
-        " (HTTP 401): ", RegistryLoginHint(host_)));
+            : std::string("an anonymous token");
+    auto scope = challenge->params.find("scope");
+    if (challenge->scheme == "bearer" && scope != challenge->params.end()) {
+      // The token service accepted the login but did not grant the scope:
+      // an access rule, not a wrong password.
+      return absl::PermissionDeniedError(absl::StrCat(
+          "registry ", host_, " refused ", request.method, " ",
+          request.url.substr(0, request.url.find('?')),
+          ": the token its token service issued for ", who, " does not grant ",
+          scope->second,
+          " (HTTP 401); these credentials may not do that: use credentials "
+          "that may, or ask the registry's administrator for access"));
+    }
+    return absl::UnauthenticatedError(
+        absl::StrCat("registry ", host_, " rejected ", who,
+                     " (HTTP 401): ", RegistryLoginHint(host_)));
   }
   return response;
 }

@@ -27,8 +27,14 @@ struct AuthChallenge {
 };
 std::optional<AuthChallenge> ParseAuthChallenge(absl::string_view header);
 
+// The repository a registry API URL addresses ("team/index/level-3" of
+// http://h/v2/team/index/level-3/blobs/...), or "" for none (/v2/).
+std::string RepositoryOfRegistryUrl(absl::string_view url);
+
 // Performs registry requests, answering an authentication challenge once per
-// request and keeping the Authorization it obtained for the next requests.
+// request and keeping the Authorization it obtained for the next requests to
+// the same repository (a token is scoped to one repository, and a writer may
+// hold push access to one and only pull access to another).
 class RegistryAuthenticator {
  public:
   RegistryAuthenticator(std::string host,
@@ -43,7 +49,8 @@ class RegistryAuthenticator {
 
   std::string host_;
   std::optional<RegistryCredentials> credentials_;
-  std::string authorization_;  // "Basic ..." or "Bearer ...", once known
+  // Repository -> "Basic ..." or "Bearer ...", once known.
+  absl::flat_hash_map<std::string, std::string> authorization_;
 };
 
 }  // namespace imagegraph

@@ -107,5 +107,19 @@ TEST(ParseAuthChallengeTest, BasicAndMalformed) {
   EXPECT_FALSE(ParseAuthChallenge("").has_value());
 }
 
+TEST(RepositoryOfRegistryUrlTest, NamesTheRepositoryATokenIsScopedTo) {
+  EXPECT_EQ(RepositoryOfRegistryUrl(
+                "http://h:5000/v2/team/index/level-3/blobs/sha256:ab"),
+            "team/index/level-3");
+  EXPECT_EQ(RepositoryOfRegistryUrl(
+                "http://h/v2/team/index/level-1/blobs/uploads/u?_state=x"),
+            "team/index/level-1");
+  EXPECT_EQ(RepositoryOfRegistryUrl("http://h/v2/a/manifests/docker.x.latest"),
+            "a");
+  EXPECT_EQ(RepositoryOfRegistryUrl("http://h/v2/a/b/tags/list?n=1000"), "a/b");
+  EXPECT_EQ(RepositoryOfRegistryUrl("http://h/v2/"), "");
+  EXPECT_EQ(RepositoryOfRegistryUrl("http://h/token?scope=x"), "");
+}
+
 }  // namespace
 }  // namespace imagegraph

@@ -122,22 +122,54 @@ std::string RegistryBackend::Describe() const {
   return absl::StrCat("registry index ", host_, "/", repo_);
 }
 
-std::string RegistryBackend::Url(absl::string_view path) const {
-  return absl::StrCat(base_url_, "/v2/", repo_, "/", path);
+std::string RegistryBackend::Url(const std::string& repository,
+                                 absl::string_view path) const {
+  return absl::StrCat(base_url_, "/v2/", repository, "/", path);
 }
 
-absl::Status RegistryBackend::EnsureBlob(absl::string_view digest,
+std::string RegistryBackend::RepositoryFor(absl::string_view ns) const {
+  absl::StatusOr<int> level = NamespaceLevel(ns);
+  if (!level.ok()) return repo_;
+  return absl::StrCat(repo_, "/level-", *level);
+}
+
+absl::StatusOr<std::string> RegistryBackend::RepositoryOfLocation(
+    const IndexEntry& entry) const {
+  // HOST/REPO[/level-N]@sha256:<hex>
+  absl::string_view location = entry.location();
+  const size_t at = location.rfind('@');
+  absl::string_view repository;
+  if (at != absl::string_view::npos &&
+      location.substr(at + 1) == entry.digest() &&
+      absl::ConsumePrefix(&location, absl::StrCat(host_, "/"))) {
+    repository = location.substr(0, at - host_.size() - 1);
+  }
+  for (int level = kMinLevel; level <= kMaxLevel; ++level) {
+    if (repository == absl::StrCat(repo_, "/level-", level)) {
+      return std::string(repository);
+    }
+  }
+  if (!repository.empty() && repository == repo_) return repo_;
+  return absl::DataLossError(absl::StrCat(
+      Describe(), ": the entry of ", entry.name(), " locates its artifact at \"",
+      entry.location(), "\", which is not a blob ", entry.digest(),
+      " of this index's repositories; the entry is not trusted, insert the "
+      "image again"));
+}
+
+absl::Status RegistryBackend::EnsureBlob(const std::string& repository,
+                                         absl::string_view digest,
                                          const std::string& body,
                                          const std::string& body_file) {
   HttpRequest head;
   head.method = "HEAD";
-  head.url = Url(absl::StrCat("blobs/", digest));
+  head.url = Url(repository, absl::StrCat("blobs/", digest));
   IG_ASSIGN_OR_RETURN(HttpResponse exists, auth_.Perform(head));
   if (exists.status == 200) return absl::OkStatus();
 
   HttpRequest start;
   start.method = "POST";
-  start.url = Url("blobs/uploads/");
+  start.url = Url(repository, "blobs/uploads/");
   IG_ASSIGN_OR_RETURN(HttpResponse started, auth_.Perform(start));
   auto location = started.headers.find("location");
   if (started.status != 202 || location == started.headers.end()) {
@@ -157,9 +189,10 @@ absl::Status RegistryBackend::EnsureBlob(absl::string_view digest,
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> RegistryBackend::GetBlob(absl::string_view digest) {
+absl::StatusOr<std::string> RegistryBackend::GetBlob(
+    const std::string& repository, absl::string_view digest) {
   HttpRequest get;
-  get.url = Url(absl::StrCat("blobs/", digest));
+  get.url = Url(repository, absl::StrCat("blobs/", digest));
   get.follow_redirects = true;
   IG_ASSIGN_OR_RETURN(HttpResponse response, auth_.Perform(get));
   if (response.status != 200) return HttpError(get, response);
@@ -171,9 +204,9 @@ absl::StatusOr<std::string> RegistryBackend::GetBlob(absl::string_view digest) {
 }
 
 absl::StatusOr<std::optional<std::string>> RegistryBackend::GetManifest(
-    absl::string_view tag) {
+    const std::string& repository, absl::string_view tag) {
   HttpRequest get;
-  get.url = Url(absl::StrCat("manifests/", tag));
+  get.url = Url(repository, absl::StrCat("manifests/", tag));
   get.headers.push_back(absl::StrCat("Accept: ", kManifestMediaType));
   IG_ASSIGN_OR_RETURN(HttpResponse response, auth_.Perform(get));
   if (response.status == 404) return std::nullopt;
@@ -181,9 +214,10 @@ absl::StatusOr<std::optional<std::string>> RegistryBackend::GetManifest(
   return std::move(response.body);
 }
 
-absl::StatusOr<std::vector<std::string>> RegistryBackend::ListTags() {
+absl::StatusOr<std::vector<std::string>> RegistryBackend::ListTags(
+    const std::string& repository) {
   std::vector<std::string> tags;
-  std::string url = Url("tags/list?n=1000");
+  std::string url = Url(repository, "tags/list?n=1000");
   while (!url.empty()) {
     HttpRequest get;
     get.url = url;
@@ -213,21 +247,33 @@ absl::StatusOr<std::vector<std::string>> RegistryBackend::ListTags() {
 absl::StatusOr<IndexEntry> RegistryBackend::Insert(
     const std::string& artifact_path, const IndexEntry& entry,
     const std::vector<std::string>& namespaces) {
+  if (namespaces.empty()) {
+    return absl::InvalidArgumentError("an insert needs at least one namespace");
+  }
   IG_ASSIGN_OR_RETURN(std::string artifact_hex, Sha256FileHex(artifact_path));
   const std::string artifact_digest = absl::StrCat("sha256:", artifact_hex);
-  IG_RETURN_IF_ERROR(EnsureBlob(artifact_digest, "", artifact_path));
-
+  // The artifact lives in the repository of the first namespace (the hash
+  // route); a tag in another repository needs its layer there too.
+  const std::string home = RepositoryFor(namespaces.front());
   IndexEntry stored = entry;
   stored.set_digest(artifact_digest);
   struct stat st;
   if (stat(artifact_path.c_str(), &st) == 0) stored.set_size_bytes(st.st_size);
-  stored.set_location(absl::StrCat(host_, "/", repo_, "@", artifact_digest));
+  stored.set_location(absl::StrCat(host_, "/", home, "@", artifact_digest));
   IG_ASSIGN_OR_RETURN(std::string entry_json, ToJson(stored));
   const std::string entry_digest =
       absl::StrCat("sha256:", Sha256Hex(entry_json));
-  IG_RETURN_IF_ERROR(EnsureBlob(entry_digest, entry_json, ""));
 
+  std::vector<std::string> uploaded;
   for (const std::string& ns : namespaces) {
+    const std::string repository = RepositoryFor(ns);
+    if (std::find(uploaded.begin(), uploaded.end(), repository) ==
+        uploaded.end()) {
+      IG_RETURN_IF_ERROR(
+          EnsureBlob(repository, artifact_digest, "", artifact_path));
+      IG_RETURN_IF_ERROR(EnsureBlob(repository, entry_digest, entry_json, ""));
+      uploaded.push_back(repository);
+    }
     // Written by hand: proto3 JSON would quote the int64 sizes, which
     // registries reject. Every string here is a digest, a media type or a
     // validated namespace, none of which needs escaping.
@@ -240,7 +286,8 @@ absl::StatusOr<IndexEntry> RegistryBackend::Insert(
         R"(}],"annotations":{")", kNamespaceAnnotation, R"(":")", ns, R"("}})");
     HttpRequest put;
     put.method = "PUT";
-    put.url = Url(absl::StrCat("manifests/", RegistryTagForNamespace(ns)));
+    put.url =
+        Url(repository, absl::StrCat("manifests/", RegistryTagForNamespace(ns)));
     put.headers.push_back(absl::StrCat("Content-Type: ", kManifestMediaType));
     put.body = manifest_json;
     IG_ASSIGN_OR_RETURN(HttpResponse response, auth_.Perform(put));
@@ -251,8 +298,10 @@ absl::StatusOr<IndexEntry> RegistryBackend::Insert(
 
 absl::StatusOr<std::optional<IndexEntry>> RegistryBackend::Find(
     absl::string_view ns) {
-  IG_ASSIGN_OR_RETURN(std::optional<std::string> manifest_json,
-                      GetManifest(RegistryTagForNamespace(ns)));
+  const std::string repository = RepositoryFor(ns);
+  IG_ASSIGN_OR_RETURN(
+      std::optional<std::string> manifest_json,
+      GetManifest(repository, RegistryTagForNamespace(ns)));
   if (!manifest_json.has_value()) return std::nullopt;
   index::OciManifest manifest;
   IG_RETURN_IF_ERROR(FromJson(*manifest_json, &manifest,
@@ -261,25 +310,25 @@ absl::StatusOr<std::optional<IndexEntry>> RegistryBackend::Find(
       manifest.annotations().find(std::string(kNamespaceAnnotation));
   if (manifest.config().media_type() != kEntryMediaType ||
       annotated == manifest.annotations().end()) {
-    return absl::DataLossError(
-        absl::StrCat(Describe(), ": tag ", RegistryTagForNamespace(ns),
-                     " is not an index entry (config media type \"",
-                     manifest.config().media_type(),
-                     "\"); use a repository that holds only index entries"));
+    return absl::DataLossError(absl::StrCat(
+        Describe(), ": tag ", RegistryTagForNamespace(ns), " of ", repository,
+        " is not an index entry (config media type \"",
+        manifest.config().media_type(),
+        "\"); use a repository that holds only index entries"));
   }
   // A shortened tag shared by two long namespaces holds only one of them.
   if (annotated->second != ns) return std::nullopt;
   IG_ASSIGN_OR_RETURN(std::string entry_json,
-                      GetBlob(manifest.config().digest()));
+                      GetBlob(repository, manifest.config().digest()));
   IndexEntry entry;
   IG_RETURN_IF_ERROR(FromJson(entry_json, &entry,
                               absl::StrCat(Describe(), ": entry of ", ns)));
   return entry;
 }
 
-absl::StatusOr<std::vector<std::string>> RegistryBackend::List(
-    absl::string_view prefix) {
-  IG_ASSIGN_OR_RETURN(std::vector<std::string> tags, ListTags());
+absl::StatusOr<std::vector<std::string>> RegistryBackend::ListRepository(
+    const std::string& repository, absl::string_view prefix) {
+  IG_ASSIGN_OR_RETURN(std::vector<std::string> tags, ListTags(repository));
   std::vector<std::string> namespaces;
   const absl::string_view short_prefix =
       prefix.substr(0, kShortenedTagPrefixLength);
@@ -291,7 +340,7 @@ absl::StatusOr<std::vector<std::string>> RegistryBackend::List(
     // A full-length tag may be a shortened namespace: its manifest names it.
     if (!absl::StartsWith(tag, short_prefix)) continue;
     IG_ASSIGN_OR_RETURN(std::optional<std::string> manifest_json,
-                        GetManifest(tag));
+                        GetManifest(repository, tag));
     if (!manifest_json.has_value()) continue;
     index::OciManifest manifest;
     IG_RETURN_IF_ERROR(FromJson(*manifest_json, &manifest,
@@ -303,18 +352,42 @@ absl::StatusOr<std::vector<std::string>> RegistryBackend::List(
       namespaces.push_back(annotated->second);
     }
   }
+  return namespaces;
+}
+
+absl::StatusOr<std::vector<std::string>> RegistryBackend::List(
+    absl::string_view prefix) {
+  // Only the repositories that can hold a namespace with this prefix are
+  // listed: a level-1 writer may have no access to another level's. (Inserts
+  // write level namespaces only, so REPO itself holds none.)
+  std::vector<std::string> repositories;
+  for (int level = kMaxLevel; level >= kMinLevel; --level) {
+    const std::string level_prefix = LevelPrefix(level);
+    if (absl::StartsWith(level_prefix, prefix) ||
+        absl::StartsWith(prefix, level_prefix)) {
+      repositories.push_back(absl::StrCat(repo_, "/level-", level));
+    }
+  }
+  std::vector<std::string> namespaces;
+  for (const std::string& repository : repositories) {
+    IG_ASSIGN_OR_RETURN(std::vector<std::string> found,
+                        ListRepository(repository, prefix));
+    namespaces.insert(namespaces.end(), found.begin(), found.end());
+  }
   std::sort(namespaces.begin(), namespaces.end());
   return namespaces;
 }
 
 absl::Status RegistryBackend::Fetch(const IndexEntry& entry,
                                     const std::string& dest_path) {
+  IG_ASSIGN_OR_RETURN(const std::string repository,
+                      RepositoryOfLocation(entry));
   // The download goes to the writer's temporary file, which is renamed into
   // place only once its digest is verified (and removed otherwise).
   IG_ASSIGN_OR_RETURN(AtomicFileWriter writer,
                       AtomicFileWriter::Open(dest_path));
   HttpRequest get;
-  get.url = Url(absl::StrCat("blobs/", entry.digest()));
+  get.url = Url(repository, absl::StrCat("blobs/", entry.digest()));
   get.follow_redirects = true;
   get.response_file = writer.temp_path();
   absl::StatusOr<HttpResponse> response = auth_.Perform(get);

@@ -1,11 +1,18 @@
-// The OCI registry index backend: namespaces are tags of one repository.
+// The OCI registry index backend: namespaces are tags, one repository per
+// level.
+//
+// The index registry://HOST/REPO keeps the namespaces of level N
+// (docker.images.v2.level-N.*) as tags of the repository REPO/level-N (the
+// index writes no other namespace). Registries grant access per
+// repository, so a token service can let a level-1 (try) writer pull level 3
+// and push only level 1 (see docs/index.md).
 //
 // An entry is a small OCI manifest tagged with its namespace: the config blob
-// holds the entry (JSON, media type kEntryMediaType), the single layer is the
-// artifact tarball (a blob stored once, whatever the number of namespaces),
-// and the annotation "org.imagegraph.index.namespace" repeats the namespace.
-// A namespace longer than a tag may be is tagged as RegistryTagForNamespace
-// (namespaces.h) says.
+// holds the entry (JSON, media type kEntryMediaType), the first layer is the
+// artifact tarball (a blob stored once per repository, whatever the number of
+// namespaces), and the annotation "org.imagegraph.index.namespace" repeats
+// the namespace. A namespace longer than a tag may be is tagged as
+// RegistryTagForNamespace (namespaces.h) says.
 #ifndef IMAGEGRAPH_TOOLS_INDEX_REGISTRY_BACKEND_H_
 #define IMAGEGRAPH_TOOLS_INDEX_REGISTRY_BACKEND_H_
 
@@ -52,18 +59,34 @@ class RegistryBackend : public IndexBackend {
   RegistryBackend(std::string base_url, std::string host, std::string repo,
                   std::optional<RegistryCredentials> credentials);
 
-  // Uploads a blob unless the registry has it already.
-  absl::Status EnsureBlob(absl::string_view digest, const std::string& body,
+  // The repository that holds namespace `ns`: REPO/level-N for a level-N
+  // namespace, REPO otherwise.
+  std::string RepositoryFor(absl::string_view ns) const;
+  // The repository of an entry's artifact, from its location; an entry that
+  // points outside this index's repositories is refused (entries may be
+  // forged).
+  absl::StatusOr<std::string> RepositoryOfLocation(
+      const IndexEntry& entry) const;
+
+  // Uploads a blob to `repository` unless it has it already.
+  absl::Status EnsureBlob(const std::string& repository,
+                          absl::string_view digest, const std::string& body,
                           const std::string& body_file);
-  absl::StatusOr<std::string> GetBlob(absl::string_view digest);
+  absl::StatusOr<std::string> GetBlob(const std::string& repository,
+                                      absl::string_view digest);
   // The manifest tagged `tag`, or nullopt when the tag does not exist.
-  absl::StatusOr<std::optional<std::string>> GetManifest(absl::string_view tag);
-  absl::StatusOr<std::vector<std::string>> ListTags();
-  std::string Url(absl::string_view path) const;
+  absl::StatusOr<std::optional<std::string>> GetManifest(
+      const std::string& repository, absl::string_view tag);
+  absl::StatusOr<std::vector<std::string>> ListTags(
+      const std::string& repository);
+  // The namespaces among `repository`'s tags that start with `prefix`.
+  absl::StatusOr<std::vector<std::string>> ListRepository(
+      const std::string& repository, absl::string_view prefix);
+  std::string Url(const std::string& repository, absl::string_view path) const;
 
   std::string base_url_;  // e.g. http://127.0.0.1:5000
   std::string host_;      // e.g. 127.0.0.1:5000
-  std::string repo_;      // e.g. imagegraph/index
+  std::string repo_;      // e.g. imagegraph/index (levels: .../level-N)
   RegistryAuthenticator auth_;
 };
 

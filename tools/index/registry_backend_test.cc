@@ -123,8 +123,16 @@ TEST_F(RegistryBackendTest, InsertFindListFetch) {
       (*index)->InsertImage(Request("base", 'a', WriteArtifact("a", contents)));
   ASSERT_TRUE(entry.ok()) << entry.status();
   EXPECT_EQ(entry->digest(), "sha256:" + Sha256Hex(contents));
+  // Level-2 namespaces are tags of the level-2 repository.
   EXPECT_EQ(entry->location(), absl::StrCat("127.0.0.1:", port_,
-                                            "/index/basic@", entry->digest()));
+                                            "/index/basic/level-2@",
+                                            entry->digest()));
+  HttpRequest tags;
+  tags.url =
+      absl::StrCat("http://127.0.0.1:", port_, "/v2/index/basic/level-2/tags/list");
+  auto listing = PerformHttpRequest(tags);
+  ASSERT_TRUE(listing.ok()) << listing.status();
+  EXPECT_THAT(listing->body, HasSubstr("docker.images.v2.level-2.base.latest"));
 
   auto listed = (*index)->List("docker.images.v2.level-2.base.");
   ASSERT_TRUE(listed.ok()) << listed.status();
@@ -153,9 +161,31 @@ TEST_F(RegistryBackendTest, InsertFindListFetch) {
   // nothing behind.
   IndexEntry wrong = **latest;
   wrong.set_digest("sha256:" + Sha256Hex("other"));
+  wrong.set_location(absl::StrCat("127.0.0.1:", port_,
+                                  "/index/basic/level-2@", wrong.digest()));
   const std::string out2 = out + ".2";
   EXPECT_FALSE((*index)->Fetch(wrong, out2).ok());
   EXPECT_FALSE(PathExists(out2));
+
+  // An entry may be forged: one that locates its artifact in another
+  // repository or on another host is refused before anything is fetched.
+  for (const std::string& location :
+       {absl::StrCat("127.0.0.1:", port_, "/elsewhere@", entry->digest()),
+        absl::StrCat("127.0.0.1:", port_, "/index/basic/level-7@",
+                     entry->digest()),
+        absl::StrCat("other.host:5000/index/basic/level-2@", entry->digest()),
+        absl::StrCat("127.0.0.1:", port_, "/index/basic/level-2@sha256:",
+                     std::string(64, '0'))}) {
+    IndexEntry forged = **latest;
+    forged.set_location(location);
+    absl::Status fetched = (*index)->Fetch(forged, out2);
+    EXPECT_EQ(fetched.code(), absl::StatusCode::kDataLoss) << location;
+    EXPECT_THAT(fetched.message(),
+                HasSubstr(absl::StrCat("locates its artifact at \"", location,
+                                       "\", which is not a blob")))
+        << location;
+    EXPECT_FALSE(PathExists(out2));
+  }
 }
 
 TEST_F(RegistryBackendTest, LevelOneBuildCannotPoisonLevelThree) {
@@ -214,7 +244,7 @@ TEST_F(RegistryBackendTest, UnreachableRegistryNamesTheUrl) {
   EXPECT_EQ(found.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(found.status().message(),
               HasSubstr(absl::StrCat("http://127.0.0.1:", closed_port,
-                                     "/v2/x/manifests/")));
+                                     "/v2/x/level-1/manifests/")));
 }
 
 TEST(RegistrySpecTest, BadSpecsAreExplained) {
