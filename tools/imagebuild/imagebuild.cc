@@ -159,9 +159,8 @@ absl::Status ImageBuilder::ExtractContext() {
   }
   IG_ASSIGN_OR_RETURN(const std::string text,
                       ReadFileToString(request_.context_manifest));
-  IG_ASSIGN_OR_RETURN(
-      const ContextManifest manifest,
-      ParseContextManifest(text, request_.context_manifest));
+  IG_ASSIGN_OR_RETURN(const ContextManifest manifest,
+                      ParseContextManifest(text, request_.context_manifest));
   return PlaceExtraFiles(request_.extra_files, manifest,
                          request_.context_manifest, context_dir_);
 }
@@ -566,7 +565,7 @@ absl::StatusOr<ImageMetadata> BuildImage(const BuildRequest& given) {
              absl::StrFormat("built %s in %.1fs", result->image_id, seconds));
     if (index_spec.has_value()) {
       InsertIntoIndex(*index_spec, request.index, *result, request.output,
-                      request.metadata, progress);
+                      request.metadata, request.context_manifest, progress);
     }
   }
   return result;

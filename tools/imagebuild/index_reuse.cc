@@ -194,6 +194,7 @@ void InsertIntoIndex(const std::string& index_spec,
                      const IndexSettings& settings,
                      const ImageMetadata& metadata, const std::string& output,
                      const std::string& metadata_path,
+                     const std::string& context_manifest_path,
                      const ProgressFn& progress) {
   auto index = OpenIndex(index_spec, settings.level);
   if (!index.ok()) {
@@ -214,6 +215,15 @@ void InsertIntoIndex(const std::string& index_spec,
   request.revision = settings.revision;
   request.artifact_path = output;
   request.metadata_json = *std::move(metadata_json);
+  if (!context_manifest_path.empty()) {
+    auto manifest = ReadFileToString(context_manifest_path);
+    if (!manifest.ok()) {
+      progress(
+          absl::StrCat("warning: not indexed: ", manifest.status().message()));
+      return;
+    }
+    request.context_manifest = *std::move(manifest);
+  }
   auto entry = (*index)->InsertImage(request);
   if (!entry.ok()) {
     progress(absl::StrCat("warning: could not index the image in ",

@@ -50,12 +50,15 @@ std::optional<ImageMetadata> ReuseFromIndex(
     const std::string& output, const std::string& metadata_path,
     const ProgressFn& progress);
 
-// Inserts a built image (its tarball and metadata) into the index; a failure
-// is reported through `progress` only.
+// Inserts a built image (its tarball and metadata, and the context manifest
+// it was built from when `context_manifest_path` is not empty, so that a
+// later build can say what changed) into the index; a failure is reported
+// through `progress` only.
 void InsertIntoIndex(const std::string& index_spec,
                      const IndexSettings& settings,
                      const ImageMetadata& metadata, const std::string& output,
                      const std::string& metadata_path,
+                     const std::string& context_manifest_path,
                      const ProgressFn& progress);
 
 }  // namespace imagegraph

@@ -120,6 +120,33 @@ TEST(ResolveIndexSpecTest, RejectsRelativeDirectoriesSchemesAndLevels) {
   EXPECT_TRUE(ResolveIndexSpec({"off", 0, ""}).ok());
 }
 
+TEST_F(IndexReuseTest, InsertKeepsTheContextManifest) {
+  // A manifest that hashes to the built image's context hash.
+  const std::string manifest = std::string(64, '0') + " 644 Dockerfile\n";
+  ImageMetadata built = WriteBuiltImage("docker-archive bytes");
+  built.context_hash = Sha256Hex(manifest);
+  ASSERT_TRUE(
+      WriteFileAtomically(dir_ + "/img.context.manifest", manifest).ok());
+  InsertIntoIndex(index_dir_, {index_dir_, 1, ""}, built,
+                  dir_ + "/built.tar.zst", dir_ + "/built.image.json",
+                  dir_ + "/img.context.manifest", Collect());
+  EXPECT_THAT(lines_, ElementsAre(HasSubstr("indexed in local index")));
+  auto index = Index::Open(index_dir_, 1);
+  ASSERT_TRUE(index.ok());
+  auto latest = (*index)->FindLatest("img");
+  ASSERT_TRUE(latest.ok() && latest->has_value());
+  EXPECT_EQ(*(*index)->FetchContextManifest((*latest)->entry), manifest);
+
+  // An unreadable manifest is a warning: the build itself succeeded.
+  lines_.clear();
+  InsertIntoIndex(index_dir_, {index_dir_, 1, ""}, built,
+                  dir_ + "/built.tar.zst", dir_ + "/built.image.json",
+                  dir_ + "/missing.context.manifest", Collect());
+  EXPECT_THAT(lines_,
+              ElementsAre(AllOf(HasSubstr("warning: not indexed"),
+                                HasSubstr("missing.context.manifest"))));
+}
+
 TEST_F(IndexReuseTest, MissIsReportedAndLeavesNoOutput) {
   EXPECT_FALSE(Reuse().has_value());
   EXPECT_FALSE(Exists(output_));
@@ -132,7 +159,7 @@ TEST_F(IndexReuseTest, InsertThenReuseRestoresTarballAndMetadata) {
   ImageMetadata built = WriteBuiltImage(kConfig);
   IndexSettings settings{index_dir_, 1, "rev-42"};
   InsertIntoIndex(index_dir_, settings, built, dir_ + "/built.tar.zst",
-                  dir_ + "/built.image.json", Collect());
+                  dir_ + "/built.image.json", "", Collect());
   EXPECT_THAT(lines_, ElementsAre(HasSubstr("indexed in local index")));
 
   auto index = Index::Open(index_dir_, 1);
@@ -169,7 +196,7 @@ TEST_F(IndexReuseTest, InsertThenReuseRestoresTarballAndMetadata) {
 TEST_F(IndexReuseTest, CorruptArtifactIsAWarningAndNotReused) {
   ImageMetadata built = WriteBuiltImage(kConfig);
   InsertIntoIndex(index_dir_, {index_dir_, 1, ""}, built,
-                  dir_ + "/built.tar.zst", dir_ + "/built.image.json",
+                  dir_ + "/built.tar.zst", dir_ + "/built.image.json", "",
                   Collect());
   const std::string artifact =
       index_dir_ + "/cas/sha256/" + built.tarball_sha256;
@@ -205,7 +232,7 @@ TEST_F(IndexReuseTest, EntryWithoutMetadataIsNotReused) {
 TEST_F(IndexReuseTest, LevelOneEntryIsNotReusedByLevelThree) {
   ImageMetadata built = WriteBuiltImage(kConfig);
   InsertIntoIndex(index_dir_, {index_dir_, 1, ""}, built,
-                  dir_ + "/built.tar.zst", dir_ + "/built.image.json",
+                  dir_ + "/built.tar.zst", dir_ + "/built.image.json", "",
                   Collect());
   EXPECT_FALSE(Reuse(/*level=*/3).has_value());
   EXPECT_TRUE(Reuse(/*level=*/1).has_value());
@@ -216,7 +243,7 @@ TEST_F(IndexReuseTest, LevelOneEntryIsNotReusedByLevelThree) {
 TEST_F(IndexReuseTest, ForgedEntryWithAnotherImagesTarballIsNotReused) {
   ImageMetadata child = WriteBuiltImage(kConfig);
   InsertIntoIndex(index_dir_, {index_dir_, 1, ""}, child,
-                  dir_ + "/built.tar.zst", dir_ + "/built.image.json",
+                  dir_ + "/built.tar.zst", dir_ + "/built.image.json", "",
                   Collect());
   ImageMetadata base = WriteBuiltImage(
       R"({"architecture":"amd64","os":"linux","config":{"Cmd":["sh"]}})",
@@ -279,7 +306,7 @@ TEST_F(IndexReuseTest, UnwritableIndexIsAWarning) {
   ASSERT_TRUE(WriteFileAtomically(dir_ + "/not-a-dir", "x").ok());
   const std::string bad = dir_ + "/not-a-dir/index";
   InsertIntoIndex(bad, {bad, 1, ""}, built, dir_ + "/built.tar.zst",
-                  dir_ + "/built.image.json", Collect());
+                  dir_ + "/built.image.json", "", Collect());
   EXPECT_THAT(lines_, ElementsAre(AllOf(HasSubstr("warning: could not index"),
                                         HasSubstr("the build itself "
                                                   "succeeded"))));

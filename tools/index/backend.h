@@ -16,6 +16,13 @@ namespace imagegraph {
 
 using IndexEntry = ::imagegraph::index::IndexEntry;
 
+// What one insert stores, content-addressed: the artifact (a file) and, when
+// given, the context manifest the image was built from (text).
+struct IndexBlobs {
+  std::string artifact_path;
+  std::optional<std::string> context_manifest;
+};
+
 class IndexBackend {
  public:
   virtual ~IndexBackend() = default;
@@ -23,12 +30,12 @@ class IndexBackend {
   // Names the backend in messages, e.g. "local index /path".
   virtual std::string Describe() const = 0;
 
-  // Stores the file at `artifact_path` once (content-addressed) and records
-  // `entry`, with its digest, size and location filled in, under every
-  // namespace of `namespaces`. Returns the recorded entry. Namespaces are
-  // validated by the caller.
+  // Stores the blobs once (content-addressed) and records `entry`, with the
+  // artifact's digest, size and location and the context manifest's digest
+  // and size filled in, under every namespace of `namespaces`. Returns the
+  // recorded entry. Namespaces are validated by the caller.
   virtual absl::StatusOr<IndexEntry> Insert(
-      const std::string& artifact_path, const IndexEntry& entry,
+      const IndexBlobs& blobs, const IndexEntry& entry,
       const std::vector<std::string>& namespaces) = 0;
 
   // The entry stored under exactly `ns`, or nullopt when there is none.
@@ -44,6 +51,12 @@ class IndexBackend {
   // leaves nothing at `dest_path`.
   virtual absl::Status Fetch(const IndexEntry& entry,
                              const std::string& dest_path) = 0;
+
+  // The context manifest `entry` records, its sha256 verified against
+  // entry.context_manifest_digest(): NotFound when the entry records none,
+  // DataLoss when the stored copy is missing or does not match.
+  virtual absl::StatusOr<std::string> FetchContextManifest(
+      const IndexEntry& entry) = 0;
 };
 
 }  // namespace imagegraph

@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "tools/common/sha256.h"
 #include "tools/common/status_macros.h"
 #include "tools/index/local_backend.h"
 #include "tools/index/namespaces.h"
@@ -84,6 +85,14 @@ absl::StatusOr<IndexEntry> Index::InsertImage(
   IG_ASSIGN_OR_RETURN(std::vector<std::string> namespaces,
                       InsertNamespaces(request));
   IG_RETURN_IF_ERROR(ValidateImageId(request.image_id));
+  if (request.context_manifest.has_value() &&
+      Sha256Hex(*request.context_manifest) != request.context_hash) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the context manifest given for ", request.name,
+                     " hashes to ", Sha256Hex(*request.context_manifest),
+                     ", not to its context hash ", request.context_hash,
+                     ": pass the NAME.context.manifest of the same build"));
+  }
   IndexEntry entry;
   entry.set_image_id(request.image_id);
   entry.set_context_hash(request.context_hash);
@@ -95,7 +104,9 @@ absl::StatusOr<IndexEntry> Index::InsertImage(
   if (request.expires_in != absl::InfiniteDuration()) {
     entry.set_expires_at(absl::ToUnixSeconds(request.now + request.expires_in));
   }
-  return backend_->Insert(request.artifact_path, entry, namespaces);
+  return backend_->Insert(
+      IndexBlobs{request.artifact_path, request.context_manifest}, entry,
+      namespaces);
 }
 
 absl::StatusOr<std::vector<std::string>> Index::List(absl::string_view prefix) {
@@ -182,6 +193,31 @@ absl::StatusOr<std::optional<IndexHit>> Index::FetchByHash(
 absl::Status Index::Fetch(const IndexEntry& entry,
                           const std::string& dest_path) {
   return backend_->Fetch(entry, dest_path);
+}
+
+absl::StatusOr<std::string> Index::FetchContextManifest(
+    const IndexEntry& entry) {
+  IG_ASSIGN_OR_RETURN(std::string text, backend_->FetchContextManifest(entry));
+  // The manifest is the text the context hash is the sha256 of: a stored one
+  // that disagrees with its entry's hash would explain the wrong build.
+  if (Sha256Hex(text) != entry.context_hash()) {
+    return absl::DataLossError(absl::StrCat(
+        backend_->Describe(), ": the context manifest of ", entry.name(),
+        " hashes to ", Sha256Hex(text), ", not to the entry's context hash ",
+        entry.context_hash(), "; the entry is not trusted"));
+  }
+  return text;
+}
+
+absl::StatusOr<std::optional<IndexHit>> Index::FindLatest(
+    absl::string_view name, std::vector<std::string>* warnings) {
+  IG_RETURN_IF_ERROR(ValidateImageName(name));
+  for (int level = kMaxLevel; level >= level_; --level) {
+    std::string ns = LatestNamespace(level, name);
+    IG_ASSIGN_OR_RETURN(std::optional<IndexEntry> entry, Find(ns, warnings));
+    if (entry.has_value()) return IndexHit{std::move(ns), *std::move(entry)};
+  }
+  return std::nullopt;
 }
 
 }  // namespace imagegraph

@@ -37,6 +37,9 @@ struct InsertImageRequest {
   std::string revision;       // source revision, free text (may be empty)
   std::string artifact_path;  // the image tarball to store
   std::string metadata_json;  // NAME.image.json contents (optional)
+  // NAME.context.manifest, the text the context hash was computed from
+  // (optional); it must hash to `context_hash`.
+  std::optional<std::string> context_manifest;
   // Namespaces to write besides the hash, latest and pushdate routes; each
   // must be a namespace of the writer's level.
   std::vector<std::string> extra_namespaces;
@@ -100,6 +103,18 @@ class Index {
 
   // Copies the artifact of `entry` to `dest_path`, verifying its digest.
   absl::Status Fetch(const IndexEntry& entry, const std::string& dest_path);
+
+  // The context manifest `entry` was built from, verified against the
+  // entry's digest for it and against its context hash (the manifest's
+  // sha256); NotFound when the entry records none.
+  absl::StatusOr<std::string> FetchContextManifest(const IndexEntry& entry);
+
+  // The latest indexed build of image `name`: the `latest` entry of level 3,
+  // else of each lower level down to this index's level (an entry that
+  // disagrees with its namespace is skipped, with a warning as in
+  // LookupByHash). nullopt when no level has one.
+  absl::StatusOr<std::optional<IndexHit>> FindLatest(
+      absl::string_view name, std::vector<std::string>* warnings = nullptr);
 
   // What a build does before building: finds image `name` with
   // `context_hash` (levels as LookupByHash) and copies its verified tarball

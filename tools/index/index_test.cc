@@ -470,6 +470,79 @@ TEST_F(LocalIndexTest, TenInsertsInOneSecondLeaveNoOrphansAfterGc) {
                   .ok());
 }
 
+TEST_F(LocalIndexTest, KeepsTheContextManifestBesideTheArtifact) {
+  auto index = Open(3);
+  const std::string manifest = "0000 644 Dockerfile\n";
+  InsertImageRequest request =
+      Request("base", 'a', WriteArtifact("a", "tarball"));
+  request.context_hash = Sha256Hex(manifest);
+  request.context_manifest = manifest;
+  auto entry = index->InsertImage(request);
+  ASSERT_TRUE(entry.ok()) << entry.status();
+  EXPECT_EQ(entry->context_manifest_digest(),
+            absl::StrCat("sha256:", Sha256Hex(manifest)));
+  EXPECT_EQ(entry->context_manifest_size(), manifest.size());
+  // Stored once, by content, beside the artifacts; the entry stays small.
+  EXPECT_EQ(*ReadFileToString(
+                absl::StrCat(root_, "/index/cas/sha256/", Sha256Hex(manifest))),
+            manifest);
+  auto latest = index->FindLatest("base");
+  ASSERT_TRUE(latest.ok() && latest->has_value()) << latest.status();
+  EXPECT_EQ((*latest)->ns, LatestNamespace(3, "base"));
+  auto fetched = index->FetchContextManifest((*latest)->entry);
+  ASSERT_TRUE(fetched.ok()) << fetched.status();
+  EXPECT_EQ(*fetched, manifest);
+  // Garbage collection keeps what an entry references, its manifest too.
+  ASSERT_TRUE(LocalBackend(root_ + "/index").CollectGarbage(kNow).ok());
+  EXPECT_EQ(*index->FetchContextManifest((*latest)->entry), manifest);
+
+  // A manifest that is not the one the context hash was computed from is
+  // refused on insert...
+  InsertImageRequest wrong = Request("base", 'b', WriteArtifact("b", "x"));
+  wrong.context_manifest = manifest;
+  EXPECT_THAT(index->InsertImage(wrong).status().message(),
+              HasSubstr("hashes to " + Sha256Hex(manifest) +
+                        ", not to its context hash " + std::string(64, 'b')));
+  // ... and a stored one that was altered, or an entry whose hash it does
+  // not match, on fetch.
+  IndexEntry forged = (*latest)->entry;
+  forged.set_context_hash(std::string(64, 'c'));
+  EXPECT_THAT(index->FetchContextManifest(forged).status().message(),
+              HasSubstr("not to the entry's context hash"));
+  ASSERT_TRUE(WriteFileAtomically(absl::StrCat(root_, "/index/cas/sha256/",
+                                               Sha256Hex(manifest)),
+                                  "tampered\n")
+                  .ok());
+  EXPECT_EQ(index->FetchContextManifest((*latest)->entry).status().code(),
+            absl::StatusCode::kDataLoss);
+  // An entry inserted without one says so.
+  auto plain =
+      index->InsertImage(Request("other", 'd', WriteArtifact("d", "y")));
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(index->FetchContextManifest(*plain).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(LocalIndexTest, FindLatestPrefersTheHighestLevelDownToTheOwn) {
+  auto level1 = Open(1);
+  auto level2 = Open(2);
+  ASSERT_TRUE(
+      level1->InsertImage(Request("base", 'a', WriteArtifact("a", "1"))).ok());
+  auto own = level1->FindLatest("base");
+  ASSERT_TRUE(own.ok() && own->has_value());
+  EXPECT_EQ((*own)->entry.level(), 1);
+  // A level-2 requester never sees level 1.
+  auto none = level2->FindLatest("base");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  ASSERT_TRUE(
+      level2->InsertImage(Request("base", 'b', WriteArtifact("b", "2"))).ok());
+  auto higher = level1->FindLatest("base");
+  ASSERT_TRUE(higher.ok() && higher->has_value());
+  EXPECT_EQ((*higher)->entry.level(), 2);
+  EXPECT_EQ((*higher)->entry.context_hash(), std::string(64, 'b'));
+}
+
 TEST(DefaultLocalIndexDirectoryTest, PrefersXdgThenHomeThenPasswordDatabase) {
   setenv("XDG_CACHE_HOME", "/xdg/cache", 1);
   EXPECT_EQ(*DefaultLocalIndexDirectory(), "/xdg/cache/imagegraph/index");

@@ -249,7 +249,7 @@ absl::Status LocalBackend::WriteEntries(
 }
 
 absl::StatusOr<IndexEntry> LocalBackend::Insert(
-    const std::string& artifact_path, const IndexEntry& entry,
+    const IndexBlobs& blobs, const IndexEntry& entry,
     const std::vector<std::string>& namespaces) {
   const std::string cas_dir = absl::StrCat(root_, "/cas/sha256");
   IG_RETURN_IF_ERROR(MakeDirectories(cas_dir));
@@ -270,11 +270,11 @@ absl::StatusOr<IndexEntry> LocalBackend::Insert(
   // the copy stops, and the writer removes its temporary file.
   IG_ASSIGN_OR_RETURN(
       CopiedFile copied,
-      CopyFileInto(artifact_path, writer, [&artifact_path]() -> absl::Status {
+      CopyFileInto(blobs.artifact_path, writer, [&blobs]() -> absl::Status {
         if (InterruptSignal() == 0) return absl::OkStatus();
         return absl::CancelledError(absl::StrCat(
             "interrupted by signal ", InterruptSignal(), " while copying ",
-            artifact_path, "; nothing was stored"));
+            blobs.artifact_path, "; nothing was stored"));
       }));
   IG_RETURN_IF_ERROR(
       writer.CommitAs(absl::StrCat(cas_dir, "/", copied.sha256_hex)));
@@ -282,6 +282,16 @@ absl::StatusOr<IndexEntry> LocalBackend::Insert(
   stored.set_digest(absl::StrCat("sha256:", copied.sha256_hex));
   stored.set_size_bytes(copied.size);
   stored.set_location(absl::StrCat("cas/sha256/", copied.sha256_hex));
+  if (blobs.context_manifest.has_value()) {
+    const std::string hex = Sha256Hex(*blobs.context_manifest);
+    const std::string path = absl::StrCat(cas_dir, "/", hex);
+    if (!PathExists(path)) {
+      IG_RETURN_IF_ERROR(
+          WriteFileAtomically(path, *blobs.context_manifest, 0644, durable_));
+    }
+    stored.set_context_manifest_digest(absl::StrCat("sha256:", hex));
+    stored.set_context_manifest_size(blobs.context_manifest->size());
+  }
   // An interrupted writer (a cancelled build) records nothing; the artifact
   // it stored is unreferenced, and gc removes it.
   if (InterruptSignal() != 0) {
@@ -437,9 +447,14 @@ absl::Status SweepNamespaces(const std::string& root, const std::string& dir,
       continue;
     }
     ++report->entries_kept;
-    absl::string_view hex = entry.digest();
-    if (absl::ConsumePrefix(&hex, "sha256:"))
-      referenced->insert(std::string(hex));
+    // The artifact and the context manifest an entry keeps stay.
+    for (absl::string_view hex :
+         {absl::string_view(entry.digest()),
+          absl::string_view(entry.context_manifest_digest())}) {
+      if (absl::ConsumePrefix(&hex, "sha256:")) {
+        referenced->insert(std::string(hex));
+      }
+    }
   }
   // Only empty directories go; a busy one stays (ENOTEMPTY).
   if (!keep_dir) rmdir(dir.c_str());
@@ -492,6 +507,39 @@ absl::StatusOr<LocalBackend::GarbageReport> LocalBackend::CollectGarbage(
     report.bytes_freed += size;
   }
   return report;
+}
+
+absl::StatusOr<std::string> LocalBackend::FetchContextManifest(
+    const IndexEntry& entry) {
+  if (entry.context_manifest_digest().empty()) {
+    return absl::NotFoundError(absl::StrCat(
+        "the index entry of ", entry.name(), " (context ",
+        entry.context_hash().substr(0, 12),
+        ") records no context manifest: it was inserted without one"));
+  }
+  absl::string_view hex = entry.context_manifest_digest();
+  if (!absl::ConsumePrefix(&hex, "sha256:") || !IsSha256Hex(hex)) {
+    return absl::DataLossError(absl::StrCat("the index entry of ", entry.name(),
+                                            " has an invalid context manifest "
+                                            "digest \"",
+                                            entry.context_manifest_digest(),
+                                            "\""));
+  }
+  const std::string path = absl::StrCat(root_, "/cas/sha256/", hex);
+  absl::StatusOr<std::string> text = ReadFileToString(path);
+  if (!text.ok()) {
+    return absl::DataLossError(
+        absl::StrCat(path, ": the context manifest of ", entry.name(), " (",
+                     entry.context_manifest_digest(), ") is missing from ",
+                     Describe(), ": ", text.status().message()));
+  }
+  if (Sha256Hex(*text) != hex) {
+    return absl::DataLossError(absl::StrCat(
+        path, ": the context manifest of ", entry.name(),
+        " does not match its digest ", entry.context_manifest_digest(),
+        "; the stored copy is corrupt"));
+  }
+  return *std::move(text);
 }
 
 }  // namespace imagegraph

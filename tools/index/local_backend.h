@@ -3,7 +3,8 @@
 // Layout under the root directory:
 //   namespaces/<c1>/<c2>/.../<cN>.json   the entry of namespace c1.c2...cN
 //                                        (JSON of IndexEntry)
-//   cas/sha256/<hex>                     artifacts, by the sha256 of content
+//   cas/sha256/<hex>                     artifacts and context manifests, by
+//                                        the sha256 of content
 //   .lock                                held shared by inserts and fetches,
 //                                        exclusively by CollectGarbage
 // Every file is written to a temporary sibling, fsynced and renamed, so a
@@ -40,13 +41,15 @@ class LocalBackend : public IndexBackend {
 
   std::string Describe() const override;
   absl::StatusOr<IndexEntry> Insert(
-      const std::string& artifact_path, const IndexEntry& entry,
+      const IndexBlobs& blobs, const IndexEntry& entry,
       const std::vector<std::string>& namespaces) override;
   absl::StatusOr<std::optional<IndexEntry>> Find(absl::string_view ns) override;
   absl::StatusOr<std::vector<std::string>> List(
       absl::string_view prefix) override;
   absl::Status Fetch(const IndexEntry& entry,
                      const std::string& dest_path) override;
+  absl::StatusOr<std::string> FetchContextManifest(
+      const IndexEntry& entry) override;
 
   // Records `entry` under `namespaces` without storing an artifact (the entry
   // already names its location).

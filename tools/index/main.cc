@@ -36,6 +36,11 @@ ABSL_FLAG(std::string, metadata, "",
 ABSL_FLAG(absl::Duration, expires_in, imagegraph::kDefaultExpiry,
           "insert: how long the entry lives (e.g. 672h for 28 days; inf for "
           "ever); an expired entry is not used and gc removes it.");
+ABSL_FLAG(
+    std::string, context_manifest, "",
+    "insert: the build's NAME.context.manifest (the text the context hash "
+    "is the sha256 of), stored beside the artifact so that a later "
+    "build can say what changed since this one.");
 ABSL_FLAG(std::vector<std::string>, namespace, {},
           "insert: an extra namespace to write (or several, "
           "comma-separated); each must be of the writer's level.");
@@ -50,11 +55,11 @@ Usage:
 
 Commands:
   insert --name=NAME --context_hash=H --image_id=ID [--revision=R]
-         [--metadata=NAME.image.json] [--namespace=NS ...]
-         [--expires_in=DURATION] ARTIFACT_PATH
-      Stores the artifact and records it under
-      docker.images.v2.level-N.NAME.hash.H, .latest and .pushdate.<now>,
-      plus every --namespace. Prints the entry (JSON).
+         [--metadata=NAME.image.json] [--context_manifest=NAME.context.manifest]
+         [--namespace=NS ...] [--expires_in=DURATION] ARTIFACT_PATH
+      Stores the artifact (and the context manifest, which must hash to H)
+      and records it under docker.images.v2.level-N.NAME.hash.H, .latest and
+      .pushdate.<now>, plus every --namespace. Prints the entry (JSON).
   find NAMESPACE...
       Prints the entry stored under exactly each NAMESPACE, one JSON line
       each ("null" for a missing one, and exit code 3). An entry that
@@ -76,6 +81,9 @@ Commands:
   fetch NAMESPACE OUT_PATH
       Copies the artifact of NAMESPACE's entry to OUT_PATH, verifying its
       sha256 digest.
+  manifest NAMESPACE
+      Prints the context manifest NAMESPACE's entry was built from (verified
+      against the entry's digest and context hash).
 
 A namespace of another level than --level, like any malformed flag value or
 argument, is a usage error.)";
@@ -101,7 +109,8 @@ std::string EntryJson(const IndexEntry& entry) {
 int Run(const std::vector<std::string>& args,
         const std::vector<std::string>& extra_namespaces) {
   if (args.empty())
-    return Usage("missing command (insert, find, lookup, list, fetch, gc)");
+    return Usage(
+        "missing command (insert, find, lookup, list, fetch, manifest, gc)");
   const std::string& command = args[0];
   absl::StatusOr<std::unique_ptr<Index>> opened =
       Index::Open(absl::GetFlag(FLAGS_index), absl::GetFlag(FLAGS_level));
@@ -131,6 +140,12 @@ int Run(const std::vector<std::string>& args,
           ReadFileToString(absl::GetFlag(FLAGS_metadata));
       if (!metadata.ok()) return Fail(metadata.status());
       request.metadata_json = *std::move(metadata);
+    }
+    if (!absl::GetFlag(FLAGS_context_manifest).empty()) {
+      absl::StatusOr<std::string> manifest =
+          ReadFileToString(absl::GetFlag(FLAGS_context_manifest));
+      if (!manifest.ok()) return Fail(manifest.status());
+      request.context_manifest = *std::move(manifest);
     }
     absl::StatusOr<std::vector<std::string>> namespaces =
         index.InsertNamespaces(request);
@@ -242,8 +257,28 @@ int Run(const std::vector<std::string>& args,
     std::cout << EntryJson(**entry) << "\n";
     return 0;
   }
-  return Usage(absl::StrCat("unknown command \"", command,
-                            "\": use insert, find, lookup, list, fetch or gc"));
+  if (command == "manifest") {
+    if (args.size() != 2) return Usage("manifest takes exactly one NAMESPACE");
+    std::vector<std::string> warnings;
+    absl::StatusOr<std::optional<IndexEntry>> entry =
+        index.Find(args[1], &warnings);
+    for (const std::string& warning : warnings) {
+      std::cerr << "index: warning: " << warning << "\n";
+    }
+    if (!entry.ok()) return Fail(entry.status());
+    if (!entry->has_value()) {
+      std::cerr << "index: no entry " << args[1] << " in "
+                << index.backend().Describe() << "\n";
+      return kExitNegative;
+    }
+    absl::StatusOr<std::string> manifest = index.FetchContextManifest(**entry);
+    if (!manifest.ok()) return Fail(manifest.status());
+    std::cout << *manifest;
+    return 0;
+  }
+  return Usage(absl::StrCat(
+      "unknown command \"", command,
+      "\": use insert, find, lookup, list, fetch, manifest or gc"));
 }
 
 }  // namespace
@@ -256,7 +291,8 @@ int main(int argc, char** argv) {
   const imagegraph::ToolArguments arguments =
       imagegraph::ParseToolArgumentsOrExit(
           {"index", imagegraph::kUsage,
-           "no such entry (find, lookup, fetch): for lookup, build the image"},
+           "no such entry (find, lookup, fetch, manifest): for lookup, build "
+           "the image"},
           argc, argv, {"namespace"}, imagegraph::Positional::kAllowed);
   // --namespace repeats, and each may list several, comma-separated.
   std::vector<std::string> extra_namespaces;

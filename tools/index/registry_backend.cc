@@ -151,8 +151,9 @@ absl::StatusOr<std::string> RegistryBackend::RepositoryOfLocation(
   }
   if (!repository.empty() && repository == repo_) return repo_;
   return absl::DataLossError(absl::StrCat(
-      Describe(), ": the entry of ", entry.name(), " locates its artifact at \"",
-      entry.location(), "\", which is not a blob ", entry.digest(),
+      Describe(), ": the entry of ", entry.name(),
+      " locates its artifact at \"", entry.location(),
+      "\", which is not a blob ", entry.digest(),
       " of this index's repositories; the entry is not trusted, insert the "
       "image again"));
 }
@@ -245,11 +246,12 @@ absl::StatusOr<std::vector<std::string>> RegistryBackend::ListTags(
 }
 
 absl::StatusOr<IndexEntry> RegistryBackend::Insert(
-    const std::string& artifact_path, const IndexEntry& entry,
+    const IndexBlobs& blobs, const IndexEntry& entry,
     const std::vector<std::string>& namespaces) {
   if (namespaces.empty()) {
     return absl::InvalidArgumentError("an insert needs at least one namespace");
   }
+  const std::string& artifact_path = blobs.artifact_path;
   IG_ASSIGN_OR_RETURN(std::string artifact_hex, Sha256FileHex(artifact_path));
   const std::string artifact_digest = absl::StrCat("sha256:", artifact_hex);
   // The artifact lives in the repository of the first namespace (the hash
@@ -260,6 +262,16 @@ absl::StatusOr<IndexEntry> RegistryBackend::Insert(
   struct stat st;
   if (stat(artifact_path.c_str(), &st) == 0) stored.set_size_bytes(st.st_size);
   stored.set_location(absl::StrCat(host_, "/", home, "@", artifact_digest));
+  std::string manifest_layer;
+  if (blobs.context_manifest.has_value()) {
+    stored.set_context_manifest_digest(
+        absl::StrCat("sha256:", Sha256Hex(*blobs.context_manifest)));
+    stored.set_context_manifest_size(blobs.context_manifest->size());
+    manifest_layer =
+        absl::StrCat(R"(,{"mediaType":")", kContextManifestMediaType,
+                     R"(","digest":")", stored.context_manifest_digest(),
+                     R"(","size":)", stored.context_manifest_size(), "}");
+  }
   IG_ASSIGN_OR_RETURN(std::string entry_json, ToJson(stored));
   const std::string entry_digest =
       absl::StrCat("sha256:", Sha256Hex(entry_json));
@@ -271,6 +283,11 @@ absl::StatusOr<IndexEntry> RegistryBackend::Insert(
         uploaded.end()) {
       IG_RETURN_IF_ERROR(
           EnsureBlob(repository, artifact_digest, "", artifact_path));
+      if (blobs.context_manifest.has_value()) {
+        IG_RETURN_IF_ERROR(EnsureBlob(repository,
+                                      stored.context_manifest_digest(),
+                                      *blobs.context_manifest, ""));
+      }
       IG_RETURN_IF_ERROR(EnsureBlob(repository, entry_digest, entry_json, ""));
       uploaded.push_back(repository);
     }
@@ -282,12 +299,13 @@ absl::StatusOr<IndexEntry> RegistryBackend::Insert(
         R"(","config":{"mediaType":")", kEntryMediaType, R"(","digest":")",
         entry_digest, R"(","size":)", entry_json.size(),
         R"(},"layers":[{"mediaType":")", kArtifactMediaType, R"(","digest":")",
-        artifact_digest, R"(","size":)", stored.size_bytes(),
-        R"(}],"annotations":{")", kNamespaceAnnotation, R"(":")", ns, R"("}})");
+        artifact_digest, R"(","size":)", stored.size_bytes(), "}",
+        manifest_layer, R"(],"annotations":{")", kNamespaceAnnotation, R"(":")",
+        ns, R"("}})");
     HttpRequest put;
     put.method = "PUT";
-    put.url =
-        Url(repository, absl::StrCat("manifests/", RegistryTagForNamespace(ns)));
+    put.url = Url(repository,
+                  absl::StrCat("manifests/", RegistryTagForNamespace(ns)));
     put.headers.push_back(absl::StrCat("Content-Type: ", kManifestMediaType));
     put.body = manifest_json;
     IG_ASSIGN_OR_RETURN(HttpResponse response, auth_.Perform(put));
@@ -299,9 +317,8 @@ absl::StatusOr<IndexEntry> RegistryBackend::Insert(
 absl::StatusOr<std::optional<IndexEntry>> RegistryBackend::Find(
     absl::string_view ns) {
   const std::string repository = RepositoryFor(ns);
-  IG_ASSIGN_OR_RETURN(
-      std::optional<std::string> manifest_json,
-      GetManifest(repository, RegistryTagForNamespace(ns)));
+  IG_ASSIGN_OR_RETURN(std::optional<std::string> manifest_json,
+                      GetManifest(repository, RegistryTagForNamespace(ns)));
   if (!manifest_json.has_value()) return std::nullopt;
   index::OciManifest manifest;
   IG_RETURN_IF_ERROR(FromJson(*manifest_json, &manifest,
@@ -310,11 +327,11 @@ absl::StatusOr<std::optional<IndexEntry>> RegistryBackend::Find(
       manifest.annotations().find(std::string(kNamespaceAnnotation));
   if (manifest.config().media_type() != kEntryMediaType ||
       annotated == manifest.annotations().end()) {
-    return absl::DataLossError(absl::StrCat(
-        Describe(), ": tag ", RegistryTagForNamespace(ns), " of ", repository,
-        " is not an index entry (config media type \"",
-        manifest.config().media_type(),
-        "\"); use a repository that holds only index entries"));
+    return absl::DataLossError(
+        absl::StrCat(Describe(), ": tag ", RegistryTagForNamespace(ns), " of ",
+                     repository, " is not an index entry (config media type \"",
+                     manifest.config().media_type(),
+                     "\"); use a repository that holds only index entries"));
   }
   // A shortened tag shared by two long namespaces holds only one of them.
   if (annotated->second != ns) return std::nullopt;
@@ -400,6 +417,33 @@ absl::Status RegistryBackend::Fetch(const IndexEntry& entry,
         " when downloaded; the registry's copy is corrupt, insert again"));
   }
   return writer.Commit();
+}
+
+absl::StatusOr<std::string> RegistryBackend::FetchContextManifest(
+    const IndexEntry& entry) {
+  if (entry.context_manifest_digest().empty()) {
+    return absl::NotFoundError(absl::StrCat(
+        "the index entry of ", entry.name(), " (context ",
+        entry.context_hash().substr(0, 12),
+        ") records no context manifest: it was inserted without one"));
+  }
+  if (!IsSha256Digest(entry.context_manifest_digest())) {
+    return absl::DataLossError(
+        absl::StrCat("the index entry of ", entry.name(),
+                     " has an invalid context manifest digest \"",
+                     entry.context_manifest_digest(), "\""));
+  }
+  IG_ASSIGN_OR_RETURN(const std::string repository,
+                      RepositoryOfLocation(entry));
+  absl::StatusOr<std::string> text =
+      GetBlob(repository, entry.context_manifest_digest());
+  if (!text.ok()) {
+    return absl::DataLossError(
+        absl::StrCat(Describe(), ": the context manifest of ", entry.name(),
+                     " (", entry.context_manifest_digest(),
+                     ") cannot be read: ", text.status().message()));
+  }
+  return *std::move(text);
 }
 
 }  // namespace imagegraph

@@ -10,8 +10,10 @@
 // An entry is a small OCI manifest tagged with its namespace: the config blob
 // holds the entry (JSON, media type kEntryMediaType), the first layer is the
 // artifact tarball (a blob stored once per repository, whatever the number of
-// namespaces), and the annotation "org.imagegraph.index.namespace" repeats
-// the namespace. A namespace longer than a tag may be is tagged as
+// namespaces), the second, when the entry records one, the context manifest
+// (kContextManifestMediaType; a layer, so that the registry's garbage
+// collection keeps it), and the annotation "org.imagegraph.index.namespace"
+// repeats the namespace. A namespace longer than a tag may be is tagged as
 // RegistryTagForNamespace (namespaces.h) says.
 #ifndef IMAGEGRAPH_TOOLS_INDEX_REGISTRY_BACKEND_H_
 #define IMAGEGRAPH_TOOLS_INDEX_REGISTRY_BACKEND_H_
@@ -33,6 +35,8 @@ inline constexpr absl::string_view kEntryMediaType =
     "application/vnd.imagegraph.index.entry.v1+json";
 inline constexpr absl::string_view kArtifactMediaType =
     "application/vnd.imagegraph.image.docker-archive.v1.tar+zstd";
+inline constexpr absl::string_view kContextManifestMediaType =
+    "application/vnd.imagegraph.context.manifest.v1+text";
 inline constexpr absl::string_view kNamespaceAnnotation =
     "org.imagegraph.index.namespace";
 
@@ -47,13 +51,15 @@ class RegistryBackend : public IndexBackend {
 
   std::string Describe() const override;
   absl::StatusOr<IndexEntry> Insert(
-      const std::string& artifact_path, const IndexEntry& entry,
+      const IndexBlobs& blobs, const IndexEntry& entry,
       const std::vector<std::string>& namespaces) override;
   absl::StatusOr<std::optional<IndexEntry>> Find(absl::string_view ns) override;
   absl::StatusOr<std::vector<std::string>> List(
       absl::string_view prefix) override;
   absl::Status Fetch(const IndexEntry& entry,
                      const std::string& dest_path) override;
+  absl::StatusOr<std::string> FetchContextManifest(
+      const IndexEntry& entry) override;
 
  private:
   RegistryBackend(std::string base_url, std::string host, std::string repo,

@@ -124,12 +124,12 @@ TEST_F(RegistryBackendTest, InsertFindListFetch) {
   ASSERT_TRUE(entry.ok()) << entry.status();
   EXPECT_EQ(entry->digest(), "sha256:" + Sha256Hex(contents));
   // Level-2 namespaces are tags of the level-2 repository.
-  EXPECT_EQ(entry->location(), absl::StrCat("127.0.0.1:", port_,
-                                            "/index/basic/level-2@",
-                                            entry->digest()));
+  EXPECT_EQ(entry->location(),
+            absl::StrCat("127.0.0.1:", port_, "/index/basic/level-2@",
+                         entry->digest()));
   HttpRequest tags;
-  tags.url =
-      absl::StrCat("http://127.0.0.1:", port_, "/v2/index/basic/level-2/tags/list");
+  tags.url = absl::StrCat("http://127.0.0.1:", port_,
+                          "/v2/index/basic/level-2/tags/list");
   auto listing = PerformHttpRequest(tags);
   ASSERT_TRUE(listing.ok()) << listing.status();
   EXPECT_THAT(listing->body, HasSubstr("docker.images.v2.level-2.base.latest"));
@@ -161,8 +161,8 @@ TEST_F(RegistryBackendTest, InsertFindListFetch) {
   // nothing behind.
   IndexEntry wrong = **latest;
   wrong.set_digest("sha256:" + Sha256Hex("other"));
-  wrong.set_location(absl::StrCat("127.0.0.1:", port_,
-                                  "/index/basic/level-2@", wrong.digest()));
+  wrong.set_location(absl::StrCat("127.0.0.1:", port_, "/index/basic/level-2@",
+                                  wrong.digest()));
   const std::string out2 = out + ".2";
   EXPECT_FALSE((*index)->Fetch(wrong, out2).ok());
   EXPECT_FALSE(PathExists(out2));
@@ -174,8 +174,8 @@ TEST_F(RegistryBackendTest, InsertFindListFetch) {
         absl::StrCat("127.0.0.1:", port_, "/index/basic/level-7@",
                      entry->digest()),
         absl::StrCat("other.host:5000/index/basic/level-2@", entry->digest()),
-        absl::StrCat("127.0.0.1:", port_, "/index/basic/level-2@sha256:",
-                     std::string(64, '0'))}) {
+        absl::StrCat("127.0.0.1:", port_,
+                     "/index/basic/level-2@sha256:", std::string(64, '0'))}) {
     IndexEntry forged = **latest;
     forged.set_location(location);
     absl::Status fetched = (*index)->Fetch(forged, out2);
@@ -186,6 +186,35 @@ TEST_F(RegistryBackendTest, InsertFindListFetch) {
         << location;
     EXPECT_FALSE(PathExists(out2));
   }
+}
+
+TEST_F(RegistryBackendTest, KeepsTheContextManifestAsALayer) {
+  auto index = Index::Open(Spec("index/manifest"), 3);
+  ASSERT_TRUE(index.ok());
+  const std::string manifest = "0000 644 Dockerfile\nparent 1 base\n";
+  InsertImageRequest request =
+      Request("child", 'a', WriteArtifact("m", "tarball"));
+  request.context_hash = Sha256Hex(manifest);
+  request.context_manifest = manifest;
+  auto entry = (*index)->InsertImage(request);
+  ASSERT_TRUE(entry.ok()) << entry.status();
+  // The tag's manifest references it, so registry garbage collection keeps it.
+  HttpRequest get;
+  get.url = absl::StrCat("http://127.0.0.1:", port_,
+                         "/v2/index/manifest/level-3/manifests/",
+                         LatestNamespace(3, "child"));
+  get.headers.push_back("Accept: application/vnd.oci.image.manifest.v1+json");
+  auto response = PerformHttpRequest(get);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_THAT(response->body,
+              HasSubstr(absl::StrCat(
+                  R"({"mediaType":")", kContextManifestMediaType,
+                  R"(","digest":"sha256:)", Sha256Hex(manifest), "\"")));
+  auto latest = (*index)->FindLatest("child");
+  ASSERT_TRUE(latest.ok() && latest->has_value()) << latest.status();
+  auto fetched = (*index)->FetchContextManifest((*latest)->entry);
+  ASSERT_TRUE(fetched.ok()) << fetched.status();
+  EXPECT_EQ(*fetched, manifest);
 }
 
 TEST_F(RegistryBackendTest, LevelOneBuildCannotPoisonLevelThree) {
