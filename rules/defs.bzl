@@ -12,6 +12,7 @@ load("//rules/private:image_graph.bzl", _image_graph = "image_graph")
 load("//rules/private:image_load.bzl", _image_load = "image_load")
 load("//rules/private:image_pull.bzl", _image_pull = "image_pull")
 load("//rules/private:image_push.bzl", _image_push = "image_push")
+load("//rules/private:image_why.bzl", _image_why = "image_why")
 load("//rules/private:imagegen_test.bzl", _image_tree_test = "image_tree_test", _image_tree_update = "image_tree_update")
 load(
     "//rules/private:providers.bzl",
@@ -30,6 +31,7 @@ image_context = _image_context
 image_build = _image_build
 image_load = _image_load
 image_push = _image_push
+image_why = _image_why
 image_pull = _image_pull
 image_graph = _image_graph
 image_tree_test = _image_tree_test

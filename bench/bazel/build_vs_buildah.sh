@@ -35,7 +35,7 @@ cd "${ROOT}"
 source bench/lib/outer_bazel.sh
 
 outer_bazel build -c opt --experimental_convenience_symlinks=ignore \
-  //tools/ctxhash //tools/imagebuild //tools/imagepush >&2
+  //tools/ctxhash //tools/imagebuild //tools/imagepush //tools/decision:why >&2
 BIN="$(outer_bazel info -c opt bazel-bin 2>/dev/null)"
 # An idle Bazel server still collects garbage now and then; on 2 cores that
 # shows in the timings.

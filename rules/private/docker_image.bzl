@@ -5,6 +5,7 @@ load(":image_context.bzl", "image_context")
 load(":image_load.bzl", "image_load")
 load(":image_name.bzl", "image_name_error")
 load(":image_push.bzl", "image_push")
+load(":image_why.bzl", "image_why")
 
 def docker_image(
         name,
@@ -30,6 +31,7 @@ def docker_image(
                  NAME.context.tar (no buildah needed)
       NAME.load  `bazel run` it to load the image into docker or podman, tagged
       NAME.push  `bazel run` it to push the image to REGISTRY/NAME:VERSION by digest
+      NAME.why   `bazel run` it to see what changed since the latest indexed build
 
     Args:
       name: the image name: the folder's name, or, in a taskgraph tree, the task's
@@ -130,6 +132,12 @@ def docker_image(
     image_push(
         name = name + ".push",
         image = ":" + name,
+        tags = tags,
+        visibility = visibility,
+    )
+    image_why(
+        name = name + ".why",
+        image = ":" + name + ".hash",
         tags = tags,
         visibility = visibility,
     )

@@ -4,10 +4,11 @@
 
 `bazel build //images:graph` writes graph.json (schema: tools/graph/graph.proto,
 printed with protobuf's JSON printer): every image's label, folder, parents,
-children, context hash, index namespaces and registry reference, plus a
-topological order, and the index and level builds use (//rules:index,
-//rules:index_level). Only the context actions run; no image is built unless
-`with_image_ids = True`.
+children, context hash and manifest, index namespaces and registry reference,
+plus a topological order, and the index and level builds use (//rules:index,
+//rules:index_level). `decision` compares each manifest with the one the
+latest indexed build kept, to say why an image must build. Only the context
+actions run; no image is built unless `with_image_ids = True`.
 """
 
 load(":index_settings.bzl", "INDEX_SETTINGS_ATTRS", "index_settings")
@@ -37,8 +38,9 @@ def _image_graph_impl(ctx):
             "folder": info.folder,
             "parents": [parent.name for parent in info.parents],
             "context_hash_file": info.context_hash.path,
+            "manifest_file": info.manifest.path,
         }
-        inputs.append(info.context_hash)
+        inputs += [info.context_hash, info.manifest]
         if ImageRegistryInfo in target:
             registry = target[ImageRegistryInfo]
             for key, file in [

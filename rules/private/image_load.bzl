@@ -1,7 +1,7 @@
 """image_load: `bazel run NAME.load` loads an image into docker or podman, tagged."""
 
 load(":providers.bzl", "ImageInfo")
-load(":shell.bzl", "shell_quote")
+load(":shell.bzl", "RUNFILE_SHELL_FUNCTION", "shell_quote")
 
 def _image_load_impl(ctx):
     image = ctx.attr.image[ImageInfo]
@@ -16,6 +16,7 @@ def _image_load_impl(ctx):
             "{LABEL}": shell_quote(str(ctx.label)),
             "{METADATA}": shell_quote(image.metadata.short_path),
             "{NAME}": shell_quote(image.name),
+            "{RUNFILE_FUNCTION}": RUNFILE_SHELL_FUNCTION,
             "{TARBALL}": shell_quote(image.tarball.short_path),
             "{WORKSPACE}": shell_quote(ctx.workspace_name),
         },

@@ -10,24 +10,7 @@ readonly tarball_path={TARBALL}
 readonly metadata_path={METADATA}
 readonly workspace={WORKSPACE}
 
-# A short path ("images/x.tar.zst", or "../repo/x" in another repository)
-# under the runfiles root: bazel run's working directory, RUNFILES_DIR, or
-# the launcher's own runfiles tree.
-runfile() {
-  local path="$1" rooted
-  if [[ "${path}" == ../* ]]; then
-    rooted="${path#../}"
-  else
-    rooted="${workspace}/${path}"
-  fi
-  if [[ -e "${path}" ]]; then
-    echo "${path}"
-  elif [[ -n "${RUNFILES_DIR:-}" && -e "${RUNFILES_DIR}/${rooted}" ]]; then
-    echo "${RUNFILES_DIR}/${rooted}"
-  else
-    echo "$0.runfiles/${rooted}"
-  fi
-}
+{RUNFILE_FUNCTION}
 
 tarball="$(runfile "${tarball_path}")"
 metadata="$(runfile "${metadata_path}")"

@@ -188,6 +188,35 @@ listed="$(run_index_doc)"
 expect_eq "$(wc -l <<<"${listed}")" 3 "the example's listing: ${listed}"
 echo "ok: docs/index.md's insert and list"
 
+# NAME.why: this context is indexed; after an edit, the reason and the
+# manifest lines that differ from the indexed build's; with the index off, a
+# message that says what to set.
+why() {
+  nested_bazel "${ws}" "${root}" run "$@" //images:leaf.why 2>"${TEST_TMPDIR}/why.err"
+}
+leaf_hash="$(hash_of leaf)"
+explained="$(why)" || { cat "${TEST_TMPDIR}/why.err" >&2; fail "bazel run //images:leaf.why failed"; }
+expect_contains "${explained}" "indexed with this very context as docker.images.v2.level-1.leaf.hash.${leaf_hash}" \
+  "leaf.why right after the build"
+leaf_txt="${ws}/images/leaf/leaf.txt"
+cp "${leaf_txt}" "${TEST_TMPDIR}/leaf.txt.orig"
+echo "edited" >>"${leaf_txt}"
+explained="$(why)" || { cat "${TEST_TMPDIR}/why.err" >&2; fail "bazel run //images:leaf.why after an edit failed"; }
+expect_contains "${explained}" "compared with docker.images.v2.level-1.leaf.latest: context ${leaf_hash:0:12}" \
+  "leaf.why after an edit"
+expect_contains "${explained}" "1 file changed since latest at level 1: images/leaf/leaf.txt" "leaf.why's reason"
+expect_contains "${explained}" "- $(sha256sum "${TEST_TMPDIR}/leaf.txt.orig" | cut -c1-64) 644 leaf.txt" \
+  "leaf.why's removed line"
+expect_contains "${explained}" "+ $(sha256sum "${leaf_txt}" | cut -c1-64) 644 leaf.txt" "leaf.why's added line"
+cp "${TEST_TMPDIR}/leaf.txt.orig" "${leaf_txt}"
+if why --@imagegraph//rules:index=off >/dev/null; then
+  fail "bazel run //images:leaf.why with the index off succeeded"
+fi
+expect_contains "$(cat "${TEST_TMPDIR}/why.err")" \
+  "why: --index=off (//rules:index is off): there is no indexed build to compare with; set --//rules:index to the index the builds use" \
+  "leaf.why with the index off"
+echo "ok: bazel run //images:leaf.why explains an edit and refuses the index off"
+
 # 2. Expunged, no disk cache, no buildah: everything comes from the index.
 expunge
 build "the build without buildah" "base leaf mid other" "${index_flag}" \

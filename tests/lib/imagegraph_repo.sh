@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # make_imagegraph_repo DEST SOURCE_ROOT BIN_ROOT [TOOL...]: writes to DEST a
 # repository named imagegraph holding the rules from SOURCE_ROOT/rules and
-# the prebuilt ctxhash, imagebuild and imagepush binaries, and every other
-# TOOL named (graph, decision, ...), from BIN_ROOT/tools/TOOL/TOOL.
+# the prebuilt tools the rules run (ctxhash, imagebuild, imagepush and
+# decision:why, which every image's NAME.why target names), and every other
+# TOOL named (graph, decision, ...), from BIN_ROOT/tools/PACKAGE/NAME, where
+# TOOL is PACKAGE (the target named like its package) or PACKAGE:NAME.
 # A nested workspace that points at it with local_repository builds images
 # without compiling any C++ and without binding system libraries. In a test,
 # SOURCE_ROOT and BIN_ROOT are both the runfiles root; in a benchmark, the
@@ -21,17 +23,22 @@ make_imagegraph_repo() {
   done
   cp -L "${source_root}/tests/lib/prebuilt_binary.bzl" "${dest}/tools/prebuilt_binary.bzl"
   : >"${dest}/tools/BUILD.bazel"
-  local tool
-  for tool in ctxhash imagebuild imagepush "$@"; do
-    mkdir -p "${dest}/tools/${tool}"
-    cp -L "${bin_root}/tools/${tool}/${tool}" "${dest}/tools/${tool}/${tool}.bin"
-    chmod 755 "${dest}/tools/${tool}/${tool}.bin"
-    cat >"${dest}/tools/${tool}/BUILD.bazel" <<BUILD
-load("//tools:prebuilt_binary.bzl", "prebuilt_binary")
+  local tool package name
+  for tool in ctxhash imagebuild imagepush decision:why "$@"; do
+    package="${tool%%:*}"
+    name="${tool#*:}"
+    [[ -e "${dest}/tools/${package}/${name}.bin" ]] && continue
+    mkdir -p "${dest}/tools/${package}"
+    cp -L "${bin_root}/tools/${package}/${name}" "${dest}/tools/${package}/${name}.bin"
+    chmod 755 "${dest}/tools/${package}/${name}.bin"
+    if [[ ! -f "${dest}/tools/${package}/BUILD.bazel" ]]; then
+      echo 'load("//tools:prebuilt_binary.bzl", "prebuilt_binary")' >"${dest}/tools/${package}/BUILD.bazel"
+    fi
+    cat >>"${dest}/tools/${package}/BUILD.bazel" <<BUILD
 
 prebuilt_binary(
-    name = "${tool}",
-    src = "${tool}.bin",
+    name = "${name}",
+    src = "${name}.bin",
     visibility = ["//visibility:public"],
 )
 BUILD

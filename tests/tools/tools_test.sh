@@ -78,6 +78,8 @@ check_tool imagepush "$(tool imagepush/imagepush)" "$(tool imagepush/main.cc)" y
 check_tool index "$(tool index/index)" "$(tool index/main.cc)" yes -- \
   --index="${work}/index" insert --name=img --context_hash="${hash_a}" \
   --image_id=sha256:1 "${work}/missing.tar.zst"
+check_tool why "$(tool decision/why)" "$(tool decision/why_main.cc)" yes -- \
+  --name=img --context_manifest="${work}/missing.manifest"
 check_tool inspect "$(tool dockerfile/inspect)" "$(tool dockerfile/main.cc)" no -- \
   "${work}/missing/Dockerfile"
 echo "every tool follows docs/tools.md"

@@ -8,16 +8,79 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
+#include "tools/common/sha256.h"
 #include "tools/common/status_macros.h"
+#include "tools/ctxhash/manifest.h"
+#include "tools/decision/rebuild_reason.h"
 #include "tools/index/namespaces.h"
 #include "tools/tree/graph_order.h"
 
 namespace imagegraph {
 namespace {
 
+using ::imagegraph::decision::Changes;
 using ::imagegraph::decision::GraphImage;
 using ::imagegraph::decision::PlannedImage;
+
+// The latest indexed build an image is compared with.
+struct Baseline {
+  std::string ns;     // its namespace
+  std::string since;  // "latest at level 3"
+  // What changed since it; nullopt when that cannot be said (why_not says
+  // why).
+  std::optional<RebuildChanges> changes;
+  std::string why_not;
+};
+
+// Compares `image`'s context manifest with the one its latest indexed build
+// keeps. nullopt when the graph carries no manifest. Index problems are
+// warnings: the plan stands without the explanation.
+std::optional<Baseline> CompareWithLatest(Index& index, const GraphImage& image,
+                                          std::vector<std::string>* warnings) {
+  if (image.context_manifest().empty()) return std::nullopt;
+  Baseline baseline;
+  absl::StatusOr<std::optional<IndexHit>> latest =
+      index.FindLatest(image.name(), warnings);
+  if (!latest.ok()) {
+    warnings->push_back(absl::StrCat("cannot read the latest build of ",
+                                     image.name(), ": ",
+                                     latest.status().message()));
+    baseline.why_not = "its latest build could not be read";
+    return baseline;
+  }
+  if (!latest->has_value()) {
+    baseline.why_not = "no earlier build of it is indexed";
+    return baseline;
+  }
+  const IndexEntry& entry = (*latest)->entry;
+  baseline.ns = (*latest)->ns;
+  baseline.since = absl::StrCat("latest at level ", entry.level());
+  absl::StatusOr<std::string> text = index.FetchContextManifest(entry);
+  if (!text.ok()) {
+    if (!absl::IsNotFound(text.status())) {
+      warnings->push_back(std::string(text.status().message()));
+    }
+    baseline.why_not = absl::StrCat("its ", baseline.since, " (context ",
+                                    entry.context_hash().substr(0, 12),
+                                    ") keeps no readable context manifest");
+    return baseline;
+  }
+  absl::StatusOr<ContextManifest> before =
+      ParseContextManifest(*text, baseline.ns);
+  absl::StatusOr<ContextManifest> after = ParseContextManifest(
+      image.context_manifest(), absl::StrCat("the graph's ", image.name()));
+  if (!before.ok() || !after.ok()) {
+    warnings->push_back(std::string(
+        (before.ok() ? after.status() : before.status()).message()));
+    baseline.why_not = "a context manifest cannot be read";
+    return baseline;
+  }
+  baseline.changes =
+      SummarizeChanges(DiffContextManifests(*before, *after), image.folder());
+  return baseline;
+}
 
 }  // namespace
 
@@ -140,6 +203,9 @@ absl::StatusOr<DecisionPlan> Decide(const DecisionGraph& graph, Index& index,
   struct Lookup {
     absl::StatusOr<std::optional<IndexHit>> hit = std::nullopt;
     std::vector<std::string> warnings;
+    // For a miss: what changed since the latest indexed build, or why that
+    // cannot be said.
+    std::optional<Baseline> baseline;
   };
   std::vector<Lookup> lookups(count);
   std::atomic<int> next{0};
@@ -148,6 +214,10 @@ absl::StatusOr<DecisionPlan> Decide(const DecisionGraph& graph, Index& index,
       const GraphImage& image = *by_label.at(graph.topological_order(i));
       lookups[i].hit = index.LookupByHash(image.name(), image.context_hash(),
                                           &lookups[i].warnings);
+      if (lookups[i].hit.ok() && !lookups[i].hit->has_value()) {
+        lookups[i].baseline =
+            CompareWithLatest(index, image, &lookups[i].warnings);
+      }
     }
   };
   std::vector<std::thread> threads;
@@ -193,12 +263,109 @@ absl::StatusOr<DecisionPlan> Decide(const DecisionGraph& graph, Index& index,
     } else {
       builds[label] = true;
       planned->set_action("build");
-      planned->set_reason(absl::StrCat("context hash not indexed at levels ",
-                                       kMaxLevel, "..", index.level()));
+      const std::string not_indexed =
+          absl::StrCat("context hash not indexed at levels ", kMaxLevel, "..",
+                       index.level());
+      const std::optional<Baseline>& baseline = lookups[i].baseline;
+      if (baseline.has_value() && baseline->changes.has_value()) {
+        const RebuildChanges& changes = *baseline->changes;
+        // A parent's line changed: say whether that parent builds too.
+        auto parent_builds = [&](absl::string_view name) {
+          for (const std::string& parent : image.parents()) {
+            if (by_label.at(parent)->name() == name) return builds[parent];
+          }
+          return false;
+        };
+        planned->set_reason(
+            DescribeRebuild(changes, baseline->since, parent_builds));
+        Changes* recorded = planned->mutable_changes();
+        recorded->set_since_namespace(baseline->ns);
+        *recorded->mutable_files() = {changes.files.begin(),
+                                      changes.files.end()};
+        *recorded->mutable_changed_parents() = {changes.changed_parents.begin(),
+                                                changes.changed_parents.end()};
+        *recorded->mutable_added_parents() = {changes.added_parents.begin(),
+                                              changes.added_parents.end()};
+        *recorded->mutable_removed_parents() = {changes.removed_parents.begin(),
+                                                changes.removed_parents.end()};
+        *recorded->mutable_args() = {changes.args.begin(), changes.args.end()};
+      } else if (baseline.has_value()) {
+        planned->set_reason(absl::StrCat(not_indexed, "; ", baseline->why_not));
+      } else {
+        planned->set_reason(not_indexed);
+      }
       plan.set_build_count(plan.build_count() + 1);
     }
   }
   return plan;
+}
+
+absl::StatusOr<Explanation> ExplainImage(Index& index, absl::string_view name,
+                                         absl::string_view folder,
+                                         absl::string_view manifest,
+                                         std::vector<std::string>* warnings) {
+  const std::string context_hash = Sha256Hex(manifest);
+  IG_ASSIGN_OR_RETURN(const ContextManifest after,
+                      ParseContextManifest(manifest, absl::StrCat(name,
+                                                                  "'s context "
+                                                                  "manifest")));
+  Explanation explanation;
+  std::string& text = explanation.text;
+  absl::StrAppend(&text, name, ": context ", context_hash.substr(0, 12),
+                  " (this checkout), ", index.backend().Describe(), ", levels ",
+                  kMaxLevel, "..", index.level(), "\n");
+  IG_ASSIGN_OR_RETURN(std::optional<IndexHit> same,
+                      index.LookupByHash(name, context_hash, warnings));
+  if (same.has_value()) {
+    explanation.compared = true;
+    absl::StrAppend(&text, "indexed with this very context as ", same->ns,
+                    " (image ", same->entry.image_id(),
+                    "): a build reuses it, nothing rebuilds\n");
+    return explanation;
+  }
+  IG_ASSIGN_OR_RETURN(std::optional<IndexHit> latest,
+                      index.FindLatest(name, warnings));
+  if (!latest.has_value()) {
+    absl::StrAppend(&text, "no build of ", name,
+                    " is indexed at these levels: nothing to compare with, "
+                    "it builds\n");
+    return explanation;
+  }
+  explanation.compared = true;
+  const IndexEntry& entry = latest->entry;
+  absl::StrAppend(&text, "compared with ", latest->ns, ": context ",
+                  entry.context_hash().substr(0, 12), ", image ",
+                  entry.image_id(), ", indexed ",
+                  absl::FormatTime("%Y-%m-%d %H:%M:%S UTC",
+                                   absl::FromUnixSeconds(entry.indexed_at()),
+                                   absl::UTCTimeZone()),
+                  entry.revision().empty()
+                      ? ""
+                      : absl::StrCat(" from revision ", entry.revision()),
+                  "\n");
+  IG_ASSIGN_OR_RETURN(const std::string before_text,
+                      index.FetchContextManifest(entry));
+  IG_ASSIGN_OR_RETURN(const ContextManifest before,
+                      ParseContextManifest(before_text, latest->ns));
+  const std::vector<ManifestChange> changes =
+      DiffContextManifests(before, after);
+  // A changed parent "rebuilt" unless its new context is indexed already.
+  auto parent_builds = [&](absl::string_view parent) {
+    for (const ManifestParent& line : after.parents) {
+      if (line.name != parent) continue;
+      absl::StatusOr<std::optional<IndexHit>> hit =
+          index.LookupByHash(parent, line.context_hash, warnings);
+      return !hit.ok() || !hit->has_value();
+    }
+    return false;
+  };
+  const std::string since = absl::StrCat("latest at level ", entry.level());
+  absl::StrAppend(
+      &text,
+      DescribeRebuild(SummarizeChanges(changes, folder), since, parent_builds),
+      "\n--- ", latest->ns, "\n+++ this checkout\n",
+      FormatManifestDiff(changes));
+  return explanation;
 }
 
 absl::StatusOr<std::string> PlanToJson(const DecisionPlan& plan) {

@@ -34,6 +34,20 @@ absl::StatusOr<DecisionPlan> Decide(const DecisionGraph& graph, Index& index,
                                     std::vector<std::string>* warnings,
                                     int jobs = 8);
 
+// What `bazel run //images:NAME.why` prints: for image `name` in `folder`
+// whose context manifest is `manifest`, whether that context is indexed, and
+// otherwise every difference from the latest indexed build of the image
+// (levels 3 down to the index's level), with the one-line reason first.
+struct Explanation {
+  std::string text;
+  // False when no build of the image is indexed at all (nothing to compare).
+  bool compared = false;
+};
+absl::StatusOr<Explanation> ExplainImage(Index& index, absl::string_view name,
+                                         absl::string_view folder,
+                                         absl::string_view manifest,
+                                         std::vector<std::string>* warnings);
+
 // The plan as indented JSON.
 absl::StatusOr<std::string> PlanToJson(const DecisionPlan& plan);
 

@@ -4,8 +4,11 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/substitute.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tools/common/sha256.h"
 #include "tools/index/index.h"
 
 namespace imagegraph {
@@ -139,6 +142,125 @@ TEST_F(DecisionTest, TableAndJson) {
   EXPECT_THAT(*json, HasSubstr("\"action\": \"reuse\""));
   EXPECT_THAT(*json, HasSubstr("\"namespace\": \"docker.images.v2.level-2."
                                "base.hash."));
+}
+
+// A tree shaped like images/: base (with the shared recipe), lint and
+// decision on base, other on nothing. Trunk indexed it at level 3 with its
+// manifests; then the shared recipe and lint's script changed.
+class RebuildReasonsTest : public DecisionTest {
+ protected:
+  struct Image {
+    std::string name, folder, manifest, parent;
+  };
+
+  static std::string Line(char digit, absl::string_view mode,
+                          absl::string_view path) {
+    return absl::StrCat(Hash(digit), " ", mode, " ", path, "\n");
+  }
+
+  // The tree's manifests; `common` and `script` are the recipe's and lint's
+  // script's content digits.
+  static std::vector<Image> Tree(char common, char script) {
+    const std::string base =
+        absl::StrCat(Line('1', "644", "Dockerfile"),
+                     Line(common, "644", "topsrcdir/images/recipes/common.sh"));
+    const std::string parent =
+        absl::StrCat("parent ", Sha256Hex(base), " base\n");
+    return {
+        {"base", "images/base", base, ""},
+        {"decision", "images/decision",
+         absl::StrCat(Line('2', "644", "Dockerfile"), parent), "base"},
+        {"lint", "images/lint",
+         absl::StrCat(
+             Line('3', "644", "Dockerfile"), Line(script, "755", "lint.sh"),
+             Line(common, "644", "topsrcdir/images/recipes/common.sh"), parent),
+         "base"},
+        {"other", "images/other", Line('4', "644", "Dockerfile"), ""},
+    };
+  }
+
+  void Index3(const std::vector<Image>& tree, bool with_manifests = true) {
+    auto index = Index::Open(dir_, 3);
+    ASSERT_TRUE(index.ok());
+    for (const Image& image : tree) {
+      InsertImageRequest request;
+      request.name = image.name;
+      request.context_hash = Sha256Hex(image.manifest);
+      request.image_id = "sha256:" + Hash('e');
+      request.artifact_path = artifact_;
+      if (with_manifests) request.context_manifest = image.manifest;
+      ASSERT_TRUE((*index)->InsertImage(request).ok());
+    }
+  }
+
+  DecisionPlan PlanFor(const std::vector<Image>& tree, int level) {
+    std::string images;
+    for (const Image& image : tree) {
+      absl::StrAppend(
+          &images, images.empty() ? "" : ",",
+          absl::Substitute(
+              R"({"label": "//images:$0", "name": "$0", "folder": "$1",
+                  "context_hash": "$2", "context_manifest": "$3",
+                  "parents": [$4]})",
+              image.name, image.folder, Sha256Hex(image.manifest),
+              absl::StrReplaceAll(image.manifest, {{"\n", "\\n"}}),
+              image.parent.empty() ? "" : "\"//images:" + image.parent + "\""));
+    }
+    auto graph =
+        ParseGraph(absl::StrCat(R"({"images": [)", images, "]}"), "graph.json");
+    EXPECT_TRUE(graph.ok()) << graph.status();
+    auto index = Index::Open(dir_, level);
+    EXPECT_TRUE(index.ok());
+    std::vector<std::string> warnings;
+    auto plan = Decide(*graph, **index, &warnings);
+    EXPECT_TRUE(plan.ok()) << plan.status();
+    EXPECT_THAT(warnings, ElementsAre());
+    return *plan;
+  }
+
+  static std::vector<std::string> Reasons(const DecisionPlan& plan) {
+    std::vector<std::string> reasons;
+    for (const auto& image : plan.images()) {
+      reasons.push_back(absl::StrCat(image.name(), ": ", image.reason()));
+    }
+    return reasons;
+  }
+};
+
+TEST_F(RebuildReasonsTest, SaysWhatChangedSinceTheLatestTrustedBuild) {
+  Index3(Tree('a', 'b'));
+  const DecisionPlan plan = PlanFor(Tree('c', 'd'), 1);
+  EXPECT_THAT(
+      Reasons(plan),
+      ElementsAre(
+          "base: 1 file changed since latest at level 3: "
+          "images/recipes/common.sh",
+          "decision: parent base rebuilt",
+          "lint: 2 files changed since latest at level 3: images/lint/lint.sh, "
+          "images/recipes/common.sh; parent base rebuilt",
+          "other: indexed at level 3"));
+  const auto& lint = plan.images(2);
+  EXPECT_EQ(lint.changes().since_namespace(),
+            "docker.images.v2.level-3.lint.latest");
+  EXPECT_THAT(lint.changes().files(),
+              ElementsAre("images/lint/lint.sh", "images/recipes/common.sh"));
+  EXPECT_THAT(lint.changes().changed_parents(), ElementsAre("base"));
+  EXPECT_THAT(FormatPlanTable(plan), HasSubstr("parent base rebuilt\n"));
+}
+
+TEST_F(RebuildReasonsTest, SaysWhenThereIsNothingToCompareWith) {
+  // Nothing indexed yet.
+  EXPECT_THAT(Reasons(PlanFor(Tree('a', 'b'), 3))[0],
+              "base: context hash not indexed at levels 3..3; no earlier "
+              "build of it is indexed");
+  // Indexed without manifests (by an older build).
+  Index3(Tree('a', 'b'), /*with_manifests=*/false);
+  EXPECT_THAT(
+      Reasons(PlanFor(Tree('c', 'b'), 3))[0],
+      absl::StrCat("base: context hash not indexed at levels 3..3; its latest "
+                   "at level 3 (context ",
+                   Sha256Hex(Tree('a', 'b')[0].manifest).substr(0, 12),
+                   ") keeps no readable context manifest"));
 }
 
 TEST(ParseGraphTest, GivenTopologicalOrderIsKeptAndChecked) {

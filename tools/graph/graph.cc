@@ -112,6 +112,7 @@ absl::StatusOr<ImageGraph> BuildGraph(const std::vector<GraphNode>& nodes,
           absl::StrCat(node.registry, "/", node.name, "@", node.pinned_digest));
     }
     image->set_image_id(node.image_id);
+    image->set_context_manifest(node.context_manifest);
     image->set_depth(d);
   }
   return graph;

@@ -24,9 +24,10 @@ struct GraphNode {
   // Why the context hash is "" although it was asked for.
   std::string context_hash_note;
   std::string registry;
-  std::string version;        // "" means latest
-  std::string pinned_digest;  // HASH, "" when absent
-  std::string image_id;       // "" unless built
+  std::string version;           // "" means latest
+  std::string pinned_digest;     // HASH, "" when absent
+  std::string image_id;          // "" unless built
+  std::string context_manifest;  // "" unless the image_graph rule gave it
 };
 
 // Builds the graph document. Every parent must be a node; a cycle is an

@@ -61,6 +61,10 @@ absl::StatusOr<GraphInputContents> ReadGraphInput(absl::string_view path) {
     IG_ASSIGN_OR_RETURN(
         node.pinned_digest,
         ReadOptionalOneLineFile(image.hash_file(), kHashFileHolds));
+    if (!image.manifest_file().empty()) {
+      IG_ASSIGN_OR_RETURN(node.context_manifest,
+                          ReadFileToString(image.manifest_file()));
+    }
     if (!image.metadata_file().empty()) {
       IG_ASSIGN_OR_RETURN(std::string metadata,
                           ReadFileToString(image.metadata_file()));
