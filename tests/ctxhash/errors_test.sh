@@ -50,12 +50,12 @@ new_repo() {
 
 new_repo 'FROM scratch\n# %%include /etc/passwd\n'
 expect_error "absolute include" 1 \
-  "ctxhash: ${repo}/img/Dockerfile:2: %include /etc/passwd is an absolute path; write it relative to the repository root" \
+  "ctxhash: ${repo}/img/Dockerfile:2: # %include /etc/passwd is absolute: write the path relative to the repository root" \
   "${repo}" img
 
-new_repo '# %%include recipes/../../outside\n'
+new_repo 'FROM scratch\n# %%include recipes/../../outside\n'
 expect_error "include leaving the repository" 1 \
-  "ctxhash: ${repo}/img/Dockerfile:1: %include recipes/../../outside leaves the repository; only files inside the repository can be included" \
+  "ctxhash: ${repo}/img/Dockerfile:2: # %include recipes/../../outside leaves the repository: includes must name files inside it" \
   "${repo}" img
 
 new_repo 'FROM scratch\n\n# %%include recipes/missing.sh\n'
@@ -63,10 +63,10 @@ expect_error "missing include" 1 \
   "ctxhash: ${repo}/img/Dockerfile:3: %include recipes/missing.sh does not exist (${repo}/recipes/missing.sh); fix the path (it is relative to the repository root)" \
   "${repo}" img
 
-new_repo '# %%include escape\n'
+new_repo 'FROM scratch\n# %%include escape\n'
 ln -s /etc "${repo}/escape"
 expect_error "include through a symlink leaving the repository" 1 \
-  "ctxhash: ${repo}/img/Dockerfile:1: %include escape leads outside the repository through a symlink (to /etc); include a path whose files are inside the repository" \
+  "ctxhash: ${repo}/img/Dockerfile:2: %include escape leads outside the repository through a symlink (to /etc); include a path whose files are inside the repository" \
   "${repo}" img
 
 new_repo 'FROM scratch\n'
@@ -140,7 +140,7 @@ expect_error "invalid UTF-8 in a path" 1 \
   "ctxhash: ${repo}/img/${bad_name}: path is not valid UTF-8; rename it" \
   "${repo}" img
 
-new_repo '# %%include lib\n'
+new_repo 'FROM scratch\n# %%include lib\n'
 put "${repo}/img/topsrcdir/lib/a.sh" 'mine\n'
 put "${repo}/lib/a.sh" 'theirs\n'
 expect_error "two different files at one path" 1 \

@@ -76,6 +76,28 @@ TEST(ComputeContextTest, IncludesAreReadAfterPercentArg) {
             "--build_arg=FLAVOUR=VALUE (the task's args:)");
 }
 
+TEST(ComputeContextTest, IncludesAreTheParsersIncludes) {
+  // What the generator lists (image_tree_test): a here-document's
+  // `# %include` line counts, and a path naming the whole repository is
+  // refused with the parser's message.
+  const std::string repo = MakeTestDir();
+  WriteTestFile(repo + "/img/Dockerfile",
+                "FROM scratch\nRUN <<EOF\n# %include lib/h.sh\nEOF\n");
+  WriteTestFile(repo + "/lib/h.sh", "h\n");
+  ContextOptions options;
+  options.spec = {repo, "img", std::nullopt};
+  absl::StatusOr<ContextResult> tree = ComputeContext(options);
+  ASSERT_TRUE(tree.ok()) << tree.status();
+  ASSERT_EQ(tree->entries.size(), 2);
+  EXPECT_EQ(tree->entries[1].path, "topsrcdir/lib/h.sh");
+
+  WriteTestFile(repo + "/img/Dockerfile", "FROM scratch\n# %include ./\n");
+  EXPECT_EQ(ComputeContext(options).status().message(),
+            repo +
+                "/img/Dockerfile:2: # %include ./ names the whole repository: "
+                "include a file or folder in it");
+}
+
 TEST(ComputeContextTest, DuplicateBuildArgumentIsAnError) {
   const std::string repo = MakeTestDir();
   WriteTestFile(repo + "/img/Dockerfile", "FROM scratch\n");

@@ -26,8 +26,8 @@
 #include "tools/common/status_macros.h"
 #include "tools/ctxhash/context_filter.h"
 #include "tools/ctxhash/ignore_matcher.h"
-#include "tools/ctxhash/include_parser.h"
 #include "tools/ctxhash/manifest.h"
+#include "tools/dockerfile/dockerfile.h"
 #include "tools/tree/taskgraph_syntax.h"
 
 namespace imagegraph {
@@ -366,6 +366,26 @@ absl::StatusOr<std::string> DockerfileAsRead(const ContextSpec& spec,
   return spec.dockerfile_as_read(display, text);
 }
 
+// A `# %include` line of the Dockerfile, as the Dockerfile parser reads it
+// (the generator reads the same), with its path cleaned.
+struct IncludeLine {
+  int line = 0;
+  std::string written;
+  std::string normalized;
+};
+
+absl::StatusOr<std::vector<IncludeLine>> IncludesOf(absl::string_view text,
+                                                    absl::string_view display) {
+  IG_ASSIGN_OR_RETURN(const Dockerfile dockerfile,
+                      ParseDockerfile(display, text));
+  std::vector<IncludeLine> includes;
+  includes.reserve(dockerfile.includes.size());
+  for (const Include& include : dockerfile.includes) {
+    includes.push_back({include.line, include.path, CleanPath(include.path)});
+  }
+  return includes;
+}
+
 // The lines of `# %include-run-task`, checked against the run-task directory
 // the image was given: one goes with the other.
 absl::StatusOr<bool> UsesRunTask(const ContextSpec& spec,
@@ -428,14 +448,14 @@ absl::StatusOr<std::vector<ContextEntry>> CollectFromTree(
     }
     IG_ASSIGN_OR_RETURN(filter, LoadContextFilter(ignore_path));
   }
-  IG_ASSIGN_OR_RETURN(std::vector<IncludeDirective> includes,
-                      ParseIncludes(dockerfile_text, dockerfile));
+  IG_ASSIGN_OR_RETURN(std::vector<IncludeLine> includes,
+                      IncludesOf(dockerfile_text, dockerfile));
   IG_ASSIGN_OR_RETURN(const bool run_task,
                       UsesRunTask(spec, dockerfile_text, dockerfile));
 
   std::vector<ContextEntry> entries;
   IG_RETURN_IF_ERROR(walker.WalkDirectory(context_dir, "", &filter, &entries));
-  for (const IncludeDirective& include : includes) {
+  for (const IncludeLine& include : includes) {
     const std::string target = JoinFs(spec.root, include.normalized);
     const std::string where = absl::StrCat(dockerfile, ":", include.line);
     char resolved[PATH_MAX];
@@ -544,8 +564,8 @@ absl::StatusOr<std::vector<ContextEntry>> CollectFromFileList(
         filter,
         ContextFilter::Parse(text, JoinFs(spec.context, kDockerignoreName)));
   }
-  IG_ASSIGN_OR_RETURN(std::vector<IncludeDirective> includes,
-                      ParseIncludes(dockerfile_text, dockerfile_display));
+  IG_ASSIGN_OR_RETURN(std::vector<IncludeLine> includes,
+                      IncludesOf(dockerfile_text, dockerfile_display));
   IG_ASSIGN_OR_RETURN(const bool run_task,
                       UsesRunTask(spec, dockerfile_text, dockerfile_display));
 
@@ -575,7 +595,7 @@ absl::StatusOr<std::vector<ContextEntry>> CollectFromFileList(
     entry.containment = containment;
     entries.push_back(std::move(entry));
   }
-  for (const IncludeDirective& include : includes) {
+  for (const IncludeLine& include : includes) {
     const std::string target = absl::StrCat(root_prefix, include.normalized);
     const std::string target_dir = absl::StrCat(target, "/");
     bool found = false;

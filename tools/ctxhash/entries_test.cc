@@ -134,7 +134,8 @@ TEST(CollectEntriesTest, DockerfileIsNeverIgnored) {
 TEST(CollectEntriesTest, SameFileIncludedTwiceCountsOnce) {
   const std::string repo = MakeTestDir();
   WriteTestFile(repo + "/img/Dockerfile",
-                "# %include lib\n# %include lib/x.sh\n# %include ./lib/x.sh\n");
+                "FROM scratch\n# %include lib\n# %include lib/x.sh\n"
+                "# %include ./lib/x.sh\n");
   WriteTestFile(repo + "/lib/x.sh", "x");
   absl::StatusOr<std::vector<ContextEntry>> entries =
       CollectEntries({repo, "img", std::nullopt});
@@ -144,7 +145,7 @@ TEST(CollectEntriesTest, SameFileIncludedTwiceCountsOnce) {
 
 TEST(CollectEntriesTest, TwoDifferentFilesAtOnePathIsAnError) {
   const std::string repo = MakeTestDir();
-  WriteTestFile(repo + "/img/Dockerfile", "# %include lib\n");
+  WriteTestFile(repo + "/img/Dockerfile", "FROM scratch\n# %include lib\n");
   WriteTestFile(repo + "/img/topsrcdir/lib/x.sh", "mine");
   WriteTestFile(repo + "/lib/x.sh", "theirs");
   absl::StatusOr<std::vector<ContextEntry>> entries =

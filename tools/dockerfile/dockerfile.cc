@@ -138,6 +138,12 @@ absl::Status ValidateIncludePath(absl::string_view path, int line,
       ++depth;
     }
   }
+  if (depth == 0) {
+    return ErrorAt(path, line,
+                   absl::StrCat("# %include ", include,
+                                " names the whole repository: include a file "
+                                "or folder in it"));
+  }
   return absl::OkStatus();
 }
 
@@ -695,13 +701,24 @@ class Parser {
     return absl::OkStatus();
   }
 
+  // Records the line as an include when it is `# %include P`; returns
+  // whether it was one.
+  absl::StatusOr<bool> ReadInclude(size_t index) {
+    std::optional<std::string> include =
+        PercentDirective(LineText(index), "%include");
+    if (!include.has_value()) return false;
+    const int line = static_cast<int>(index) + 1;
+    IG_RETURN_IF_ERROR(ValidateIncludePath(dockerfile_.path, line, *include));
+    dockerfile_.includes.push_back({line, *std::move(include)});
+    return true;
+  }
+
   absl::Status ParseComment(size_t index) {
     int line = static_cast<int>(index) + 1;
     absl::string_view text = LineText(index);
-    if (std::optional<std::string> include =
-            PercentDirective(text, "%include")) {
-      IG_RETURN_IF_ERROR(ValidateIncludePath(dockerfile_.path, line, *include));
-      dockerfile_.includes.push_back({line, *include});
+    IG_ASSIGN_OR_RETURN(const bool is_include, ReadInclude(index));
+    if (is_include) {
+      return absl::OkStatus();
     } else if (std::optional<std::string> arg =
                    PercentDirective(text, "%ARG")) {
       std::vector<std::string> names =
@@ -793,6 +810,9 @@ class Parser {
       heredoc.strip_tabs = word_info.strip_tabs;
       bool terminated = false;
       while (*next < lines_.size()) {
+        // taskgraph reads `# %include` lines anywhere in the file, a
+        // here-document's body included.
+        IG_RETURN_IF_ERROR(ReadInclude(*next).status());
         absl::string_view body_line = LineText((*next)++);
         absl::string_view compared = body_line;
         if (heredoc.strip_tabs) {

@@ -148,6 +148,23 @@ TEST(ParseTest, IncludeInsideAContinuationIsStillAnInclude) {
   EXPECT_EQ(d.includes[0].line, 3);
 }
 
+TEST(ParseTest, IncludesAreReadAsTaskgraphReadsThem) {
+  // Line by line, a here-document's body included; a `#` elsewhere on a
+  // line starts no directive; the path is kept as written.
+  Dockerfile d = MustParse(
+      "FROM scratch\r\n"
+      "RUN <<EOF\n"
+      "# %include images/recipes/in-heredoc.sh\n"
+      "EOF\n"
+      "RUN true # %include not/at/start\n"
+      "#%include  ./tools//x/ \r\n");
+  ASSERT_EQ(d.includes.size(), 2u);
+  EXPECT_EQ(d.includes[0].line, 3);
+  EXPECT_EQ(d.includes[0].path, "images/recipes/in-heredoc.sh");
+  EXPECT_EQ(d.includes[1].line, 6);
+  EXPECT_EQ(d.includes[1].path, "./tools//x/");
+}
+
 TEST(ParseTest, IncludeErrors) {
   EXPECT_EQ(ParseError("FROM scratch\n# %include /etc/passwd\n"),
             "images/x/Dockerfile:2: # %include /etc/passwd is absolute: write "
@@ -157,6 +174,12 @@ TEST(ParseTest, IncludeErrors) {
             "repository: includes must name files inside it");
   EXPECT_THAT(ParseError("FROM scratch\n# %include\n"),
               HasSubstr("images/x/Dockerfile:2: # %include needs a path"));
+  EXPECT_EQ(ParseError("FROM scratch\n\n# %include a/..\n"),
+            "images/x/Dockerfile:3: # %include a/.. names the whole "
+            "repository: include a file or folder in it");
+  EXPECT_EQ(ParseError("FROM scratch\nRUN <<EOF\n# %include /etc\nEOF\n"),
+            "images/x/Dockerfile:3: # %include /etc is absolute: write the "
+            "path relative to the repository root");
   EXPECT_EQ(ParseError("FROM scratch\n# %ARG A B\n"),
             "images/x/Dockerfile:2: # %ARG takes one argument name, got \"A "
             "B\": write # %ARG NAME");

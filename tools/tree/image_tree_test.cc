@@ -266,6 +266,17 @@ TEST_F(ImageTreeTest, IncludesAreReadAfterPercentArg) {
   EXPECT_THAT(tree->Find("a")->include_paths, ElementsAre("lib/fast.sh"));
 }
 
+TEST_F(ImageTreeTest, IncludesInAHereDocumentCount) {
+  // taskgraph reads # %include lines anywhere, and so does ctxhash
+  // (context_hash_test): the generator lists the file as an input.
+  Write("images/a/Dockerfile",
+        "FROM scratch\nRUN <<EOF\n# %include lib/in-heredoc.sh\nEOF\n");
+  Write("lib/in-heredoc.sh", "h\n");
+  absl::StatusOr<ImageTree> tree = Scan();
+  ASSERT_TRUE(tree.ok()) << tree.status();
+  EXPECT_THAT(tree->Find("a")->include_paths, ElementsAre("lib/in-heredoc.sh"));
+}
+
 TEST_F(ImageTreeTest, BuildArgsDecideFrom) {
   Write("images/a/Dockerfile", "FROM scratch\n");
   Write("images/b/Dockerfile", "FROM scratch\n");

@@ -5,7 +5,7 @@
 //   # %include-run-task   the context gets taskgraph's run-task files at
 //                         run-task/NAME and the Dockerfile the lines that
 //                         copy them into the image.
-// (`# %include P` is the parser's and the context hash's.)
+// (`# %include P` is read by the Dockerfile parser, tools/dockerfile.)
 #ifndef IMAGEGRAPH_TOOLS_TREE_TASKGRAPH_SYNTAX_H_
 #define IMAGEGRAPH_TOOLS_TREE_TASKGRAPH_SYNTAX_H_
 
