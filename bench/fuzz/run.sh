@@ -21,7 +21,7 @@ cd "${REPO}"
 
 readonly TARGETS=(
   //tools/dockerfile:dockerfile_fuzzer
-  //tools/ctxhash:ignore_matcher_fuzzer
+  //tools/tree:ignore_matcher_fuzzer
   //tools/imagebuild:docker_archive_fuzzer
 )
 OUTPUT_BASE="${XDG_CACHE_HOME:-${HOME}/.cache}/imagegraph/fuzz-output-base"

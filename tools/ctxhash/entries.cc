@@ -24,10 +24,10 @@
 #include "absl/strings/strip.h"
 #include "tools/common/errno_status.h"
 #include "tools/common/status_macros.h"
-#include "tools/ctxhash/context_filter.h"
-#include "tools/ctxhash/ignore_matcher.h"
 #include "tools/ctxhash/manifest.h"
 #include "tools/dockerfile/dockerfile.h"
+#include "tools/tree/context_filter.h"
+#include "tools/tree/ignore_matcher.h"
 #include "tools/tree/taskgraph_syntax.h"
 
 namespace imagegraph {

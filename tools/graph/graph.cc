@@ -11,7 +11,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "tools/common/status_macros.h"
 #include "tools/ctxhash/context_hash.h"
-#include "tools/ctxhash/ignore_matcher.h"
+#include "tools/tree/ignore_matcher.h"
 #include "tools/dockerfile/dockerfile.h"
 #include "tools/index/namespaces.h"
 #include "tools/tree/graph_order.h"

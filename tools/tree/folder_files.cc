@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "tools/ctxhash/ignore_matcher.h"
+#include "tools/tree/ignore_matcher.h"
 
 namespace imagegraph {
 namespace {

@@ -1,4 +1,4 @@
-#include "tools/ctxhash/ignore_matcher.h"
+#include "tools/tree/ignore_matcher.h"
 
 #include "gtest/gtest.h"
 

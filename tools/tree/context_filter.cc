@@ -1,4 +1,4 @@
-#include "tools/ctxhash/context_filter.h"
+#include "tools/tree/context_filter.h"
 
 #include <utility>
 

@@ -3,8 +3,8 @@
 // `[...]` classes, `\` escapes, `!` exceptions, `#` comment lines. The last
 // pattern that matches a path decides; a pattern that matches a parent
 // directory of a path matches the path too.
-#ifndef IMAGEGRAPH_TOOLS_CTXHASH_IGNORE_MATCHER_H_
-#define IMAGEGRAPH_TOOLS_CTXHASH_IGNORE_MATCHER_H_
+#ifndef IMAGEGRAPH_TOOLS_TREE_IGNORE_MATCHER_H_
+#define IMAGEGRAPH_TOOLS_TREE_IGNORE_MATCHER_H_
 
 #include <cstdint>
 #include <string>
@@ -69,4 +69,4 @@ std::string CleanPath(absl::string_view path);
 
 }  // namespace imagegraph
 
-#endif  // IMAGEGRAPH_TOOLS_CTXHASH_IGNORE_MATCHER_H_
+#endif  // IMAGEGRAPH_TOOLS_TREE_IGNORE_MATCHER_H_

@@ -5,12 +5,12 @@
 // VERSION included, is in unless .dockerignore drops it. Every tool that
 // lists a context (ctxhash in both modes, the tree scanner, the graph) asks
 // this class.
-#ifndef IMAGEGRAPH_TOOLS_CTXHASH_CONTEXT_FILTER_H_
-#define IMAGEGRAPH_TOOLS_CTXHASH_CONTEXT_FILTER_H_
+#ifndef IMAGEGRAPH_TOOLS_TREE_CONTEXT_FILTER_H_
+#define IMAGEGRAPH_TOOLS_TREE_CONTEXT_FILTER_H_
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "tools/ctxhash/ignore_matcher.h"
+#include "tools/tree/ignore_matcher.h"
 
 namespace imagegraph {
 
@@ -45,4 +45,4 @@ class ContextFilter {
 
 }  // namespace imagegraph
 
-#endif  // IMAGEGRAPH_TOOLS_CTXHASH_CONTEXT_FILTER_H_
+#endif  // IMAGEGRAPH_TOOLS_TREE_CONTEXT_FILTER_H_
