@@ -1,7 +1,7 @@
 """image_push: `bazel run NAME.push` pushes an image pinned by digest."""
 
+load(":launcher.bzl", "LAUNCHER_ATTRS", "write_launcher")
 load(":providers.bzl", "ImageInfo", "ImageRegistryInfo")
-load(":shell.bzl", "shell_quote")
 
 def _runfile(file):
     # Paths relative to the runfiles root of the main repository; files of
@@ -52,30 +52,7 @@ def _image_push_impl(ctx):
             args.append(flag + _runfile(file))
             files.append(file)
 
-    tool = ctx.executable._imagepush
-    script = ctx.actions.declare_file(ctx.label.name + ".sh")
-    ctx.actions.write(
-        output = script,
-        is_executable = True,
-        content = """#!/usr/bin/env bash
-# Pushes {name} pinned by digest; arguments after `--` go to imagepush.
-set -euo pipefail
-if [[ -d "$0.runfiles" ]]; then
-  runfiles_root="$0.runfiles"
-elif [[ -n "${{RUNFILES_DIR:-}}" ]]; then
-  runfiles_root="${{RUNFILES_DIR}}"
-else
-  runfiles_root="$(cd .. && pwd)"
-fi
-cd "${{runfiles_root}}/{workspace}"
-exec {tool} {args} "$@"
-""".format(
-            name = image_name,
-            workspace = ctx.workspace_name,
-            tool = shell_quote(_runfile(tool)),
-            args = " ".join([shell_quote(a) for a in args]),
-        ),
-    )
+    script = write_launcher(ctx, ctx.executable._imagepush, args)
     runfiles = ctx.runfiles(files = files).merge(ctx.attr._imagepush[DefaultInfo].default_runfiles)
     return [DefaultInfo(executable = script, runfiles = runfiles)]
 
@@ -90,7 +67,7 @@ skopeo, reads the manifest digest back from the registry and compares it with HA
 difference is an error (exit 3) and HASH stays as it was, unless `--update-hash`, which rewrites
 the source tree's HASH atomically. The files are read when it runs, so editing REGISTRY,
 VERSION or HASH needs no rebuild. See docs/push.md.""",
-    attrs = {
+    attrs = dict(LAUNCHER_ATTRS, **{
         "context_hash_file": attr.label(
             allow_single_file = True,
             doc = "The image's context hash file (for the index tags); default: the image's ImageInfo.context_hash.",
@@ -122,5 +99,5 @@ VERSION or HASH needs no rebuild. See docs/push.md.""",
             executable = True,
             cfg = "target",
         ),
-    },
+    }),
 )

@@ -1,8 +1,8 @@
 """image_why: `bazel run NAME.why` says what changed since the latest indexed build of an image."""
 
 load(":index_settings.bzl", "INDEX_SETTINGS_ATTRS", "index_settings")
+load(":launcher.bzl", "LAUNCHER_ATTRS", "write_launcher")
 load(":providers.bzl", "ImageContextInfo")
-load(":shell.bzl", "RUNFILE_SHELL_FUNCTION", "shell_quote")
 
 def _image_why_impl(ctx):
     owner = str(ctx.label)
@@ -11,30 +11,16 @@ def _image_why_impl(ctx):
     # With the index off the target still builds (it is part of //images/...);
     # running it is what reports that there is nothing to compare with.
     settings = index_settings(ctx, owner)
-    tool = ctx.executable._why
-    script = ctx.actions.declare_file(ctx.label.name + ".sh")
 
-    # Every value is one quoted shell word; "default" stays symbolic and the
-    # tool resolves the user's own index directory when it runs.
-    ctx.actions.write(
-        output = script,
-        is_executable = True,
-        content = "\n".join([
-            "#!/usr/bin/env bash",
-            "# Prints what changed since the latest indexed build of %s." % context.name,
-            "set -euo pipefail",
-            "readonly workspace=%s" % shell_quote(ctx.workspace_name),
-            RUNFILE_SHELL_FUNCTION,
-            "exec \"$(runfile %s)\" --name=%s --folder=%s \\" % (
-                shell_quote(tool.short_path),
-                shell_quote(context.name),
-                shell_quote(context.folder),
-            ),
-            "  --context_manifest=\"$(runfile %s)\" \\" % shell_quote(context.manifest.short_path),
-            "  --index=%s --level=%d \"$@\"" % (shell_quote(settings.index), settings.level),
-            "",
-        ]),
-    )
+    # "default" stays symbolic: the tool resolves the user's own index
+    # directory when it runs.
+    script = write_launcher(ctx, ctx.executable._why, [
+        "--name=" + context.name,
+        "--folder=" + context.folder,
+        "--context_manifest=" + context.manifest.short_path,
+        "--index=" + settings.index,
+        "--level=%d" % settings.level,
+    ])
     runfiles = ctx.runfiles(files = [context.manifest])
     runfiles = runfiles.merge(ctx.attr._why[DefaultInfo].default_runfiles)
     return [DefaultInfo(executable = script, runfiles = runfiles)]
@@ -59,5 +45,5 @@ image's context, never its build. Exits 3 when no build of the image is indexed.
             cfg = "target",
             doc = "The tool that compares the manifests.",
         ),
-    }, **INDEX_SETTINGS_ATTRS),
+    }, **dict(INDEX_SETTINGS_ATTRS, **LAUNCHER_ATTRS)),
 )

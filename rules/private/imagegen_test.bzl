@@ -4,7 +4,9 @@
     image_tree_test(name = "build_file_test")   # fails when images/BUILD.bazel is stale
 """
 
-_COMMON_ATTRS = {
+load(":launcher.bzl", "LAUNCHER_ATTRS", "write_launcher")
+
+_COMMON_ATTRS = dict(LAUNCHER_ATTRS, **{
     "defs_bzl": attr.string(
         doc = "Label of the .bzl file the generated BUILD file loads docker_image and image_graph from (and, with repositories.bzl in its place, the generated bases.bzl loads image_pull from). Default: imagegraph's rules/defs.bzl as this workspace names it (\"@imagegraph//rules:defs.bzl\" from another workspace).",
     ),
@@ -30,7 +32,7 @@ _COMMON_ATTRS = {
         cfg = "target",
         doc = "The generator.",
     ),
-}
+})
 
 def _defs_bzl(ctx):
     # A Label written here resolves in imagegraph's own repository, so it
@@ -39,26 +41,6 @@ def _defs_bzl(ctx):
 
 def _images_dir(ctx):
     return ctx.attr.images_dir or ctx.label.package
-
-def _launcher(ctx, flags, preamble):
-    """Writes a script that runs imagegen with `flags` from the runfiles tree."""
-    script = ctx.actions.declare_file(ctx.label.name + ".sh")
-    tool = ctx.executable._imagegen
-    quoted = " ".join(["'%s'" % flag.replace("'", "'\\''") for flag in flags])
-    ctx.actions.write(
-        output = script,
-        is_executable = True,
-        content = "\n".join([
-            "#!/usr/bin/env bash",
-            "set -euo pipefail",
-            preamble,
-            # bazel run and bazel test start in the runfiles tree of the main
-            # repository, where the tool sits at its short path.
-            "exec '%s' %s \"$@\"" % (tool.short_path, quoted),
-            "",
-        ]),
-    )
-    return script
 
 def _image_tree_update_impl(ctx):
     images_dir = _images_dir(ctx)
@@ -71,12 +53,7 @@ def _image_tree_update_impl(ctx):
         flags.append("--kind_yml=" + ctx.attr.kind_yml)
     if not ctx.attr.exports:
         flags.append("--noexports")
-    script = _launcher(ctx, flags, "\n".join([
-        "if [[ -z \"${BUILD_WORKSPACE_DIRECTORY:-}\" ]]; then",
-        "  echo '%s: start it with: bazel run %s' >&2" % (ctx.label.name, ctx.label),
-        "  exit 2",
-        "fi",
-    ]))
+    script = write_launcher(ctx, ctx.executable._imagegen, flags, needs_bazel_run = True)
     return [DefaultInfo(
         executable = script,
         runfiles = ctx.runfiles(files = [ctx.executable._imagegen]).merge(
@@ -115,7 +92,7 @@ def _image_tree_test_impl(ctx):
         flags.append("--build_file=" + ctx.attr.build_file)
     if not ctx.attr.exports:
         flags.append("--noexports")
-    script = _launcher(ctx, flags, "")
+    script = write_launcher(ctx, ctx.executable._imagegen, flags)
     runfiles = ctx.runfiles(files = [ctx.executable._imagegen] + ctx.files.srcs)
     runfiles = runfiles.merge(ctx.attr._imagegen[DefaultInfo].default_runfiles)
     return [DefaultInfo(executable = script, runfiles = runfiles)]

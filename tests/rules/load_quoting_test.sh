@@ -17,6 +17,6 @@ if ((status == 0)) || [[ "${output}" != *"//tests/rules:hostile.load: "*"lacks a
   echo "FAIL: expected the metadata error naming the target, got (exit ${status}): ${output}" >&2
   exit 1
 fi
-grep -qF "readonly name='rc-inj\$(touch\${IFS}PWNED)'" "${launcher}" ||
+grep -qF " 'rc-inj\$(touch\${IFS}PWNED)' " "${launcher}" ||
   { echo "FAIL: the name is not one quoted word in ${launcher}" >&2; exit 1; }
 echo PASS

@@ -1,19 +1,17 @@
 #!/usr/bin/env bash
 # Loads an image into docker when a daemon answers, else into podman, and tags
-# it REGISTRY/NAME:VERSION and REGISTRY/NAME:<context hash>.
+# it with the tags its NAME.image.json records (REGISTRY/NAME:VERSION and
+# REGISTRY/NAME:<context hash>). The NAME.load launcher (image_load) runs it
+# in the runfiles tree:
+#
+#   load.sh LABEL NAME TARBALL METADATA
 set -euo pipefail
 
-# Substituted by the image_load rule, each value one quoted word.
-readonly label={LABEL}
-readonly name={NAME}
-readonly tarball_path={TARBALL}
-readonly metadata_path={METADATA}
-readonly workspace={WORKSPACE}
-
-{RUNFILE_FUNCTION}
-
-tarball="$(runfile "${tarball_path}")"
-metadata="$(runfile "${metadata_path}")"
+if (($# != 4)); then
+  echo "${1:-load.sh}: NAME.load takes no arguments" >&2
+  exit 2
+fi
+readonly label="$1" name="$2" tarball="$3" metadata="$4"
 
 if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
   engine=docker
@@ -30,7 +28,7 @@ image_id="$(jq -r '.image_id' "${metadata}")"
 image_id="${image_id#sha256:}"
 mapfile -t tags < <(jq -r '.tags[]?' "${metadata}")
 if [[ ! "${image_id}" =~ ^[0-9a-f]{64}$ || "${#tags[@]}" != 2 ]]; then
-  echo "${label}: ${metadata_path}: the image metadata lacks an image_id (sha256:<64 hex>) or its two tags; rebuild the image" >&2
+  echo "${label}: ${metadata}: the image metadata lacks an image_id (sha256:<64 hex>) or its two tags; rebuild the image" >&2
   exit 1
 fi
 
