@@ -1,4 +1,4 @@
-"""hostile_image: an ImageInfo whose name is shell code, for the launcher-script quoting test."""
+"""hostile_image: an ImageInfo whose name is shell code, for the launcher-script quoting tests."""
 
 load("//rules:defs.bzl", "ImageInfo")
 
@@ -6,12 +6,20 @@ def _hostile_image_impl(ctx):
     tarball = ctx.actions.declare_file(ctx.label.name + ".tar.zst")
     metadata = ctx.actions.declare_file(ctx.label.name + ".image.json")
     ctx.actions.write(tarball, "")
+    context_hash = ctx.actions.declare_file(ctx.label.name + ".context_hash")
     ctx.actions.write(metadata, "{}")
-    return [ImageInfo(name = ctx.attr.image_name, tarball = tarball, metadata = metadata)]
+    ctx.actions.write(context_hash, "0" * 64)
+    return [ImageInfo(
+        name = ctx.attr.image_name,
+        folder = "",
+        context_hash = context_hash,
+        tarball = tarball,
+        metadata = metadata,
+    )]
 
 hostile_image = rule(
     implementation = _hostile_image_impl,
-    doc = "An ImageInfo with the given image name and empty tarball and metadata files.",
+    doc = "An ImageInfo with the given image name, empty tarball and metadata files and a context hash of zeros.",
     attrs = {
         "image_name": attr.string(
             mandatory = True,
