@@ -62,9 +62,9 @@ run_doc() {
   echo "   ($((SECONDS - start)) s) $(grep -m1 -oE "[0-9]+ processes: .*" "${TEST_TMPDIR}/err" || true)"
 }
 
-doc_command README.md './bazelw build //images:fetch'
+doc_command README.md './bazelw build //images:decision'
 run_doc
-[[ -f "${ws}/bazel-bin/images/fetch.tar.zst" ]] || fail "no bazel-bin/images/fetch.tar.zst"
+[[ -f "${ws}/bazel-bin/images/decision.tar.zst" ]] || fail "no bazel-bin/images/decision.tar.zst"
 
 doc_command docs/quickstart.md './bazelw build //images:fetch'
 run_doc
