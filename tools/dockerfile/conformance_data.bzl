@@ -13,15 +13,18 @@ def _conformance_data_impl(rctx):
     workspace = rctx.path(Label("//:WORKSPACE")).dirname
     expected = rctx.path("%s/../%s/%s" % (workspace, rctx.attr.directory, rctx.attr.file))
     found = None
-    above = workspace.dirname
+
+    # Directories above the workspace, as strings: Bazel 4's path.dirname of
+    # "/" is a null that crashes the server when touched.
+    above = str(workspace).rstrip("/").rpartition("/")[0]
     for _ in range(8):
-        if above == None:
-            break
         candidate = rctx.path("%s/%s/%s" % (above, rctx.attr.directory, rctx.attr.file))
         if candidate.exists:
             found = candidate
             break
-        above = above.dirname
+        if not above:
+            break
+        above = above.rpartition("/")[0]
     rctx.file("WORKSPACE", 'workspace(name = "%s")\n' % rctx.name)
     rctx.file("expected_path.txt", str(expected) + "\n")
     if found:
