@@ -44,6 +44,10 @@ std::string RegistryTagForNamespace(absl::string_view ns) {
                       Sha256Hex(ns).substr(0, 16));
 }
 
+std::string LevelRepository(absl::string_view repo, int level) {
+  return absl::StrCat(repo, "/level-", level);
+}
+
 std::string HashNamespace(int level, absl::string_view name,
                           absl::string_view context_hash) {
   return absl::StrCat(LevelPrefix(level), name, ".hash.", context_hash);

@@ -3,6 +3,8 @@
 //   docker.images.v2.level-{level}.{name}.latest
 //   docker.images.v2.level-{level}.{name}.pushdate.{YYYY}.{MM}-{DD}-{YYYYMMDDHHMMSS}
 //   docker.images.v2.level-{level}.{name}.hash.{context_hash}
+// and, in a registry index at REPO, the repository of a level's tags:
+//   REPO/level-{level}
 #ifndef IMAGEGRAPH_TOOLS_INDEX_NAMESPACES_H_
 #define IMAGEGRAPH_TOOLS_INDEX_NAMESPACES_H_
 
@@ -40,6 +42,10 @@ std::string PushdatePrefix(int level, absl::string_view name);
 inline constexpr size_t kMaxRegistryTagLength = 128;
 inline constexpr size_t kShortenedTagPrefixLength = 111;
 std::string RegistryTagForNamespace(absl::string_view ns);
+
+// The repository of a registry index at REPO that holds the namespaces of
+// `level` as tags: "REPO/level-{level}".
+std::string LevelRepository(absl::string_view repo, int level);
 
 absl::Status ValidateLevel(int level);
 absl::Status ValidateContextHash(absl::string_view context_hash);

@@ -46,6 +46,11 @@ TEST(NamespacesTest, RegistryTagsAreShortenedOnlyWhenTooLong) {
   EXPECT_NE(RegistryTagForNamespace(long_ns + "x"), tag);
 }
 
+TEST(NamespacesTest, LevelRepository) {
+  EXPECT_EQ(LevelRepository("team/index", 3), "team/index/level-3");
+  EXPECT_EQ(LevelRepository("index", 1), "index/level-1");
+}
+
 TEST(NamespacesTest, NamespaceLevel) {
   EXPECT_EQ(*NamespaceLevel("docker.images.v2.level-3.x.latest"), 3);
   EXPECT_THAT(

@@ -130,7 +130,7 @@ std::string RegistryBackend::Url(const std::string& repository,
 std::string RegistryBackend::RepositoryFor(absl::string_view ns) const {
   absl::StatusOr<int> level = NamespaceLevel(ns);
   if (!level.ok()) return repo_;
-  return absl::StrCat(repo_, "/level-", *level);
+  return LevelRepository(repo_, *level);
 }
 
 absl::StatusOr<std::string> RegistryBackend::RepositoryOfLocation(
@@ -145,7 +145,7 @@ absl::StatusOr<std::string> RegistryBackend::RepositoryOfLocation(
     repository = location.substr(0, at - host_.size() - 1);
   }
   for (int level = kMinLevel; level <= kMaxLevel; ++level) {
-    if (repository == absl::StrCat(repo_, "/level-", level)) {
+    if (repository == LevelRepository(repo_, level)) {
       return std::string(repository);
     }
   }
@@ -382,7 +382,7 @@ absl::StatusOr<std::vector<std::string>> RegistryBackend::List(
     const std::string level_prefix = LevelPrefix(level);
     if (absl::StartsWith(level_prefix, prefix) ||
         absl::StartsWith(prefix, level_prefix)) {
-      repositories.push_back(absl::StrCat(repo_, "/level-", level));
+      repositories.push_back(LevelRepository(repo_, level));
     }
   }
   std::vector<std::string> namespaces;
