@@ -106,6 +106,22 @@ std::string EntryJson(const IndexEntry& entry) {
   return json;
 }
 
+// Index::Find with its warnings and a missing entry reported on stderr, as
+// find, fetch and manifest report them.
+absl::StatusOr<std::optional<IndexEntry>> FindReporting(Index& index,
+                                                        const std::string& ns) {
+  std::vector<std::string> warnings;
+  absl::StatusOr<std::optional<IndexEntry>> entry = index.Find(ns, &warnings);
+  for (const std::string& warning : warnings) {
+    std::cerr << "index: warning: " << warning << "\n";
+  }
+  if (entry.ok() && !entry->has_value()) {
+    std::cerr << "index: no entry " << ns << " in "
+              << index.backend().Describe() << "\n";
+  }
+  return entry;
+}
+
 int Run(const std::vector<std::string>& args,
         const std::vector<std::string>& extra_namespaces) {
   if (args.empty())
@@ -162,16 +178,10 @@ int Run(const std::vector<std::string>& args,
     if (args.size() < 2) return Usage("find takes one or more NAMESPACEs");
     int exit_code = 0;
     for (size_t i = 1; i < args.size(); ++i) {
-      std::vector<std::string> warnings;
       absl::StatusOr<std::optional<IndexEntry>> entry =
-          index.Find(args[i], &warnings);
-      for (const std::string& warning : warnings) {
-        std::cerr << "index: warning: " << warning << "\n";
-      }
+          FindReporting(index, args[i]);
       if (!entry.ok()) return Fail(entry.status());
       if (!entry->has_value()) {
-        std::cerr << "index: no entry " << args[i] << " in "
-                  << index.backend().Describe() << "\n";
         std::cout << "null\n";
         exit_code = kExitNegative;
         continue;
@@ -240,18 +250,10 @@ int Run(const std::vector<std::string>& args,
   }
   if (command == "fetch") {
     if (args.size() != 3) return Usage("fetch takes NAMESPACE and OUT_PATH");
-    std::vector<std::string> warnings;
     absl::StatusOr<std::optional<IndexEntry>> entry =
-        index.Find(args[1], &warnings);
-    for (const std::string& warning : warnings) {
-      std::cerr << "index: warning: " << warning << "\n";
-    }
+        FindReporting(index, args[1]);
     if (!entry.ok()) return Fail(entry.status());
-    if (!entry->has_value()) {
-      std::cerr << "index: no entry " << args[1] << " in "
-                << index.backend().Describe() << "\n";
-      return kExitNegative;
-    }
+    if (!entry->has_value()) return kExitNegative;
     absl::Status fetched = index.Fetch(**entry, args[2]);
     if (!fetched.ok()) return Fail(fetched);
     std::cout << EntryJson(**entry) << "\n";
@@ -259,18 +261,10 @@ int Run(const std::vector<std::string>& args,
   }
   if (command == "manifest") {
     if (args.size() != 2) return Usage("manifest takes exactly one NAMESPACE");
-    std::vector<std::string> warnings;
     absl::StatusOr<std::optional<IndexEntry>> entry =
-        index.Find(args[1], &warnings);
-    for (const std::string& warning : warnings) {
-      std::cerr << "index: warning: " << warning << "\n";
-    }
+        FindReporting(index, args[1]);
     if (!entry.ok()) return Fail(entry.status());
-    if (!entry->has_value()) {
-      std::cerr << "index: no entry " << args[1] << " in "
-                << index.backend().Describe() << "\n";
-      return kExitNegative;
-    }
+    if (!entry->has_value()) return kExitNegative;
     absl::StatusOr<std::string> manifest = index.FetchContextManifest(**entry);
     if (!manifest.ok()) return Fail(manifest.status());
     std::cout << *manifest;
