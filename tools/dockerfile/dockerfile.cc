@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "tools/common/relative_path.h"
 #include "tools/common/status_macros.h"
 #include "tools/dockerfile/buildkit_syntax.h"
 #include "tools/dockerfile/platform.h"
@@ -122,21 +123,13 @@ absl::Status ValidateIncludePath(absl::string_view path, int line,
                                 " is absolute: write the path relative to "
                                 "the repository root"));
   }
-  int depth = 0;
-  for (absl::string_view part : absl::StrSplit(include, '/')) {
-    if (part.empty() || part == ".") continue;
-    if (part == "..") {
-      if (--depth < 0) {
-        return ErrorAt(path, line,
-                       absl::StrCat("# %include ", include,
-                                    " leaves the repository: includes must "
-                                    "name files inside it"));
-      }
-    } else {
-      ++depth;
-    }
+  if (LeavesItsRoot(include)) {
+    return ErrorAt(path, line,
+                   absl::StrCat("# %include ", include,
+                                " leaves the repository: includes must "
+                                "name files inside it"));
   }
-  if (depth == 0) {
+  if (CleanPath(include) == ".") {
     return ErrorAt(path, line,
                    absl::StrCat("# %include ", include,
                                 " names the whole repository: include a file "
