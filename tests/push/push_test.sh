@@ -191,7 +191,7 @@ run_target //images:bare.push -- --tls-verify=false
 expect_file_contains "${err}" "images/bare has no VERSION file; pushing the tag \`latest\`"
 expect_file_contains "${out}" "${plain}/ci/bare@$(served_digest "${plain}/ci/bare:latest")"
 
-echo "== --index tags the image in the registry index"
+echo "== --index tags the pushed image in the repository it names"
 run_target //images:tiny.push -- --tls-verify=false --index="registry://${plain}/index" --level=2
 [[ "${rc}" == 0 ]] || { cat "${err}" >&2; fail "index push exited ${rc}"; }
 context_hash="$(cat "${NESTED_WS}/images/tiny/context_hash")"
@@ -199,6 +199,12 @@ context_hash="$(cat "${NESTED_WS}/images/tiny/context_hash")"
   fail "index hash tag missing or wrong"
 [[ "$(served_digest "${plain}/index:docker.images.v2.level-2.tiny.latest")" == "${digest_two}" ]] ||
   fail "index latest tag missing or wrong"
+# Not the image index of the builds under the same URL (docs/push.md): that
+# one keeps its entries in index/level-N, where imagepush writes nothing.
+if level_tags="$(skopeo list-tags --tls-verify=false "docker://${plain}/index/level-2" 2>&1)"; then
+  fail "imagepush --index wrote into the image index's level repository: ${level_tags}"
+fi
+expect_contains "${level_tags}" "404 (Not Found)" "the image index's level-2 repository does not exist"
 
 echo "== basic auth: right credentials from REGISTRY_AUTH_FILE"
 auth_dir="${TEST_TMPDIR}/auth"
