@@ -117,7 +117,8 @@ imagebuild_child() {
   edit
   "${IMAGEBUILD}" --name=child --context_tar="${WORK}/child.context.tar" \
     --context_hash_file="${WORK}/child.context_hash" --registry=bench --version=1 \
-    --parent=debian="${WORK}/debian.tar.zst" --reference=debian=:debian \
+    --parent=debian="${WORK}/debian.tar.zst" --parent_metadata=debian="${WORK}/debian.image.json" \
+    --reference=debian=:debian \
     --output="${WORK}/child.tar.zst" --metadata="${WORK}/child.image.json" "$@" \
     2>"${WORK}/child.stderr" || {
     cat "${WORK}/child.stderr" >&2

@@ -32,6 +32,7 @@ build() {
   local dir="${WORK}/chain${level}" parent=()
   if ((level > 1)); then
     parent=(--parent="chain$((level - 1))=${WORK}/chain$((level - 1)).tar.zst"
+      --parent_metadata="chain$((level - 1))=${WORK}/chain$((level - 1)).image.json"
       --reference="chain$((level - 1))=:chain$((level - 1))")
   fi
   tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "${dir}" \

@@ -198,6 +198,9 @@ run_contenders "${E2E_CONTENDERS[@]}"
 
 # --- 3. end to end on a Debian base --------------------------------------------
 zstd -q -T0 -3 "${WORK}/image.tar" -o "${WORK}/debian.tar.zst"
+# Metadata without frames: the parent's tarball, written by the zstd tool,
+# is read as a plain archive.
+printf '{"name": "debian"}\n' >"${WORK}/debian.image.json"
 dctx="${WORK}/on-debian"
 mkdir -p "${dctx}"
 printf '#!/bin/sh\necho hello from app\n' >"${dctx}/app.sh"
@@ -232,7 +235,8 @@ contender_buildah_debian_export() {
 }
 
 contender_imagebuild_debian() {
-  imagebuild_of on-debian --parent=debian="${WORK}/debian.tar.zst" --reference=debian=:debian
+  imagebuild_of on-debian --parent=debian="${WORK}/debian.tar.zst" \
+    --parent_metadata=debian="${WORK}/debian.image.json" --reference=debian=:debian
 }
 
 # (A revision before the generator's reference map: it resolves FROM itself.)

@@ -51,6 +51,7 @@ def _image_build_impl(ctx):
     args.add("--dockerfile=" + context.dockerfile.basename)
     for parent in context.parents:
         args.add("--parent=%s=%s" % (parent.name, parent.tarball.path))
+        args.add("--parent_metadata=%s=%s" % (parent.name, parent.metadata.path))
     base_archives = []
     for target, reference in ctx.attr.bases.items():
         _check_base_reference(reference, owner)
@@ -93,6 +94,7 @@ def _image_build_impl(ctx):
     if ctx.file.registry:
         inputs.append(ctx.file.registry)
     inputs += [p.tarball for p in context.parents]
+    inputs += [p.metadata for p in context.parents]
     if ctx.file.version:
         inputs.append(ctx.file.version)
 

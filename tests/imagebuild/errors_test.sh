@@ -70,7 +70,8 @@ expect_failure orphan "orphan/Dockerfile: the image's references name the in-tre
   -- --reference=registry.test/bb:1.0=:bb
 # A parent the references do not name.
 expect_failure orphan "--parent=other=${WORK}/bb.tar.zst: orphan/Dockerfile never names this image" \
-  -- --reference=registry.test/bb:1.0=:bb --parent=bb="${WORK}/bb.tar.zst" --parent=other="${WORK}/bb.tar.zst"
+  -- --reference=registry.test/bb:1.0=:bb --parent=bb="${WORK}/bb.tar.zst" --parent=other="${WORK}/bb.tar.zst" \
+  --parent_metadata=bb="${WORK}/bb.image.json" --parent_metadata=other="${WORK}/bb.image.json"
 
 # A pinned external FROM without its archive.
 digest="sha256:$(printf base | sha256sum | cut -c1-64)"
@@ -124,8 +125,17 @@ head -c 1000 /dev/urandom >"${WORK}/garbage.tar.zst"
 make_busybox_context "${WORK}/badparent" <<'DOCKERFILE'
 FROM bb
 DOCKERFILE
+echo '{"image_id": "sha256:0"}' >"${WORK}/unframed.image.json"
 expect_failure badparent "parent bb: ${WORK}/garbage.tar.zst is not a loadable docker-archive" \
-  -- --parent=bb="${WORK}/garbage.tar.zst" --reference=bb=:bb
+  -- --parent=bb="${WORK}/garbage.tar.zst" --reference=bb=:bb \
+  --parent_metadata=bb="${WORK}/unframed.image.json"
+# Metadata that was not written with the parent's tarball.
+printf '{"config_frame": {"offset": 0, "size": 10}, "tarball_size": 1000, "tarball_sha256": "%s"}\n' \
+  "$(printf '0%.0s' {1..64})" >"${WORK}/other.image.json"
+expect_failure badparent "parent bb: ${WORK}/other.image.json does not describe ${WORK}/garbage.tar.zst: the tarball's sha256 is" \
+  "give the NAME.image.json that was written with this NAME.tar.zst" \
+  -- --parent=bb="${WORK}/garbage.tar.zst" --reference=bb=:bb \
+  --parent_metadata=bb="${WORK}/other.image.json"
 
 # A full disk for the output: a 512 KiB tmpfs (the tests run as root).
 make_busybox_context "${WORK}/full" <<'DOCKERFILE'

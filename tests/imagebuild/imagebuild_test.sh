@@ -74,7 +74,7 @@ DOCKERFILE
 make_context_tar "${WORK}/child" "${WORK}/child.tar"
 run_imagebuild --name=child --context_tar="${WORK}/child.tar" \
   --context_hash_file="${WORK}/child.hash" --registry=registry.test/ig \
-  --parent=bb="${out}/bb.tar.zst" \
+  --parent=bb="${out}/bb.tar.zst" --parent_metadata=bb="${out}/bb.image.json" \
   --reference=registry.test/ig/bb:1.0=:bb --reference=bb=:bb \
   --build_arg=FLAVOR=salty \
   --output="${out}/child.tar.zst" --metadata="${out}/child.image.json" ||
@@ -93,6 +93,22 @@ private_podman load load -i "${WORK}/child.docker.tar" >/dev/null
 run_in_image load registry.test/ig/child:latest /bin/cat /child.txt /copied.txt >"${WORK}/run.out"
 printf 'child salty\nhello from bb\nhello from bb\n' | diff - "${WORK}/run.out" ||
   fail "child's files differ"
+# bb's layer is the very frame of bb's tarball, copied, not compressed
+# again; skopeo reads the archive and verifies every blob's digest.
+frame_bytes() { # TARBALL METADATA INDEX
+  jq -r ".layers[$3].frame | \"\(.offset) \(.size)\"" "$2" | {
+    read -r offset size
+    tail -c "+$((offset + 1))" "$1" | head -c "${size}"
+  }
+}
+cmp <(frame_bytes "${out}/bb.tar.zst" "${meta}" 0) \
+  <(frame_bytes "${out}/child.tar.zst" "${out}/child.image.json" 0) ||
+  fail "child's copy of bb's layer differs from bb's frame"
+[[ "$(jq -r '.layers[0].frame.size' "${meta}")" -gt 0 ]] || fail "bb has no frames"
+skopeo copy -q "docker-archive:${WORK}/child.docker.tar" "dir:${WORK}/child.dir" ||
+  fail "skopeo cannot read the child's archive"
+[[ -f "${WORK}/child.dir/$(jq -r '.layers[1].digest[7:]' "${out}/child.image.json")" ]] ||
+  fail "skopeo did not find the child's own layer"
 
 # --- $DOCKER_IMAGE_PARENT, a pinned external base, RUN --mount=from ---------
 # The external base is bb's archive under another name, pinned by image ID
@@ -112,6 +128,7 @@ make_context_tar "${WORK}/grandchild" "${WORK}/grandchild.tar"
 run_imagebuild --name=grandchild --context_tar="${WORK}/grandchild.tar" \
   --context_hash_file="${WORK}/grandchild.hash" --registry=registry.test/ig \
   --version=2 --parent=child="${out}/child.tar.zst" \
+  --parent_metadata=child="${out}/child.image.json" \
   --docker_image_parent=child '--reference=$DOCKER_IMAGE_PARENT=:child' \
   --reference=child=:child \
   --base="${ext_ref}=${WORK}/bb.docker.tar" --reference="${ext_ref}=${ext_ref}" \

@@ -48,7 +48,7 @@ build_child() {
   shift
   run_imagebuild --name=child --context_tar="${WORK}/child.tar" \
     --context_hash_file="${WORK}/child.hash" --registry=registry.test/ig \
-    --parent=bb="${WORK}/bb.tar.zst" --reference=bb=:bb \
+    --parent=bb="${WORK}/bb.tar.zst" --parent_metadata=bb="${WORK}/bb.image.json" --reference=bb=:bb \
     --output="${WORK}/${label}.tar.zst" --metadata="${WORK}/${label}.image.json" "$@" ||
     fail "building the child (${label}): $(cat "${WORK}/stderr")"
   cp "${WORK}/stderr" "${WORK}/${label}.stderr"
@@ -88,6 +88,11 @@ size_before="$(du -s --block-size=1 "${store}/storage" | cut -f1)"
 build_child warm --layer_store="${store}"
 expect_same warm
 expect_file_lacks "${WORK}/warm.stderr" "importing"
+# The parent's identity comes from its metadata (tied to the tarball by its
+# sha256): with the parent in the store, its tarball is not decompressed.
+expect_file_lacks "${WORK}/warm.stderr" "decompressing parent bb"
+expect_file_contains "${WORK}/cold.stderr" "decompressing parent bb"
+expect_file_contains "${WORK}/nostore.stderr" "decompressing parent bb"
 expect_file_contains "${WORK}/warm.stderr" "parent bb: image ${bb_id:7:12} verified in the layer store"
 size_after="$(du -s --block-size=1 "${store}/storage" | cut -f1)"
 [[ "${size_after}" == "${size_before}" ]] ||
@@ -117,7 +122,7 @@ killed="${STORES}/killed"
 (
   exec setsid "${IMAGEBUILD}" --name=child --context_tar="${WORK}/child.tar" \
     --context_hash_file="${WORK}/child.hash" --registry=registry.test/ig \
-    --parent=bb="${WORK}/bb.tar.zst" --reference=bb=:bb --layer_store="${killed}" \
+    --parent=bb="${WORK}/bb.tar.zst" --parent_metadata=bb="${WORK}/bb.image.json" --reference=bb=:bb --layer_store="${killed}" \
     --output="${WORK}/killed.tar.zst" --metadata="${WORK}/killed.image.json" \
     2>"${WORK}/killed.stderr"
 ) &
@@ -144,7 +149,7 @@ shared="${STORES}/shared"
 for n in 1 2; do
   "${IMAGEBUILD}" --name=child --context_tar="${WORK}/child.tar" \
     --context_hash_file="${WORK}/child.hash" --registry=registry.test/ig \
-    --parent=bb="${WORK}/bb.tar.zst" --reference=bb=:bb --layer_store="${shared}" \
+    --parent=bb="${WORK}/bb.tar.zst" --parent_metadata=bb="${WORK}/bb.image.json" --reference=bb=:bb --layer_store="${shared}" \
     --output="${WORK}/par${n}.tar.zst" --metadata="${WORK}/par${n}.image.json" \
     2>"${WORK}/par${n}.stderr" &
 done
@@ -188,7 +193,7 @@ closed="${STORES}/closed"
 mkdir -p "${closed}" && chmod 700 "${closed}"
 build_child_closed() {
   run_imagebuild --name=child --context_tar="${WORK}/child.tar" \
-    --context_hash_file="${WORK}/child.hash" --parent=bb="${WORK}/bb.tar.zst" \
+    --context_hash_file="${WORK}/child.hash" --parent=bb="${WORK}/bb.tar.zst" --parent_metadata=bb="${WORK}/bb.image.json" \
     --reference=bb=:bb --layer_store="${closed}/layers" \
     --output="${WORK}/closed.tar.zst" --metadata="${WORK}/closed.image.json"
 }

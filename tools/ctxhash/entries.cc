@@ -23,7 +23,6 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "tools/common/errno_status.h"
-#include "tools/common/relative_path.h"
 #include "tools/common/status_macros.h"
 #include "tools/ctxhash/manifest.h"
 #include "tools/dockerfile/dockerfile.h"
@@ -505,11 +504,11 @@ absl::StatusOr<std::vector<ContextEntry>> CollectFromTree(
   return entries;
 }
 
-// A path in the image folder (IsPlainRelativePath) that the context may
+// A path in the image folder (IsPathInsideFolder) that the context may
 // hold.
 absl::Status ValidateExtraFilePath(absl::string_view path,
                                    absl::string_view source) {
-  if (!IsPlainRelativePath(path)) {
+  if (!IsPathInsideFolder(path)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "extra file \"", path, "\" (", source,
         "): not a path inside the image folder; write it relative to the "

@@ -151,6 +151,14 @@ std::vector<ManifestChange> DiffContextManifests(const ContextManifest& before,
   return changes;
 }
 
+bool IsPathInsideFolder(absl::string_view path) {
+  if (path.empty() || absl::StartsWith(path, "/")) return false;
+  for (absl::string_view part : absl::StrSplit(path, '/')) {
+    if (part.empty() || part == "." || part == "..") return false;
+  }
+  return true;
+}
+
 std::string RepositoryPathOfManifestFile(absl::string_view folder,
                                          absl::string_view path) {
   if (absl::ConsumePrefix(&path, kIncludePrefix)) return std::string(path);

@@ -69,6 +69,10 @@ struct ManifestChange {
 std::vector<ManifestChange> DiffContextManifests(const ContextManifest& before,
                                                  const ContextManifest& after);
 
+// Whether `path` names a file inside the image folder: relative, without
+// empty, "." or ".." components (what an extra file's path must be).
+bool IsPathInsideFolder(absl::string_view path);
+
 // The repository path of a manifest file path of image folder `folder`:
 // "topsrcdir/P" is P; anything else is FOLDER/PATH.
 std::string RepositoryPathOfManifestFile(absl::string_view folder,

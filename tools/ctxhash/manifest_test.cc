@@ -132,5 +132,14 @@ TEST(RepositoryPathOfManifestFileTest, IncludesAreRepositoryPaths) {
             "images/recipes/common.sh");
 }
 
+TEST(IsPathInsideFolderTest, OnlyPlainRelativePaths) {
+  EXPECT_TRUE(IsPathInsideFolder("busybox.tar.zst"));
+  EXPECT_TRUE(IsPathInsideFolder("rootfs/debian.tar.zst"));
+  for (absl::string_view bad : {"", "/etc/passwd", "../x", "a/../b", "./a",
+                                "a//b", "a/", "a/."}) {
+    EXPECT_FALSE(IsPathInsideFolder(bad)) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace imagegraph

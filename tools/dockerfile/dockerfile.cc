@@ -14,7 +14,6 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "tools/common/relative_path.h"
 #include "tools/common/status_macros.h"
 #include "tools/dockerfile/buildkit_syntax.h"
 #include "tools/dockerfile/platform.h"
@@ -99,13 +98,15 @@ bool IsComment(absl::string_view line) {
   return !s.empty() && s[0] == '#';
 }
 
-// `# %include P`: returns P, or nullopt when the line is not one. The line
-// must start with exactly `# %include` and a blank, as taskgraph reads it
-// (`line.startswith("# %include")`): `#%include` or an indented one is a
-// plain comment to taskgraph, so it is one here too.
-std::optional<std::string> IncludeDirective(absl::string_view line) {
-  absl::string_view s = line;
-  if (!absl::ConsumePrefix(&s, "# %include")) return std::nullopt;
+// `# %include P` / `# %ARG NAME`: returns the text after the marker, or
+// nullopt when the comment is not one.
+std::optional<std::string> PercentDirective(absl::string_view comment,
+                                            absl::string_view marker) {
+  // Like the context hashing, only a `#` in the first column starts one.
+  absl::string_view s = comment;
+  if (!absl::ConsumePrefix(&s, "#")) return std::nullopt;
+  s = absl::StripLeadingAsciiWhitespace(s);
+  if (!absl::ConsumePrefix(&s, marker)) return std::nullopt;
   if (!s.empty() && !IsShellBlank(s.front())) return std::nullopt;
   return std::string(absl::StripAsciiWhitespace(s));
 }
@@ -123,13 +124,21 @@ absl::Status ValidateIncludePath(absl::string_view path, int line,
                                 " is absolute: write the path relative to "
                                 "the repository root"));
   }
-  if (LeavesItsRoot(include)) {
-    return ErrorAt(path, line,
-                   absl::StrCat("# %include ", include,
-                                " leaves the repository: includes must "
-                                "name files inside it"));
+  int depth = 0;
+  for (absl::string_view part : absl::StrSplit(include, '/')) {
+    if (part.empty() || part == ".") continue;
+    if (part == "..") {
+      if (--depth < 0) {
+        return ErrorAt(path, line,
+                       absl::StrCat("# %include ", include,
+                                    " leaves the repository: includes must "
+                                    "name files inside it"));
+      }
+    } else {
+      ++depth;
+    }
   }
-  if (CleanPath(include) == ".") {
+  if (depth == 0) {
     return ErrorAt(path, line,
                    absl::StrCat("# %include ", include,
                                 " names the whole repository: include a file "
@@ -693,15 +702,36 @@ class Parser {
   }
 
   // Records the line as an include when it is `# %include P`; returns
-  // whether it was one. (`# %ARG` lines are taskgraph_syntax's: they are
-  // applied before the text reaches the parser.)
+  // whether it was one.
   absl::StatusOr<bool> ReadInclude(size_t index) {
-    std::optional<std::string> include = IncludeDirective(LineText(index));
+    std::optional<std::string> include =
+        PercentDirective(LineText(index), "%include");
     if (!include.has_value()) return false;
     const int line = static_cast<int>(index) + 1;
     IG_RETURN_IF_ERROR(ValidateIncludePath(dockerfile_.path, line, *include));
     dockerfile_.includes.push_back({line, *std::move(include)});
     return true;
+  }
+
+  absl::Status ParseComment(size_t index) {
+    int line = static_cast<int>(index) + 1;
+    absl::string_view text = LineText(index);
+    IG_ASSIGN_OR_RETURN(const bool is_include, ReadInclude(index));
+    if (is_include) {
+      return absl::OkStatus();
+    } else if (std::optional<std::string> arg =
+                   PercentDirective(text, "%ARG")) {
+      std::vector<std::string> names =
+          absl::StrSplit(*arg, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+      if (names.size() != 1 ||
+          !std::all_of(names[0].begin(), names[0].end(), IsShellNameChar)) {
+        return Error(
+            line, absl::StrCat("# %ARG takes one argument name, got \"", *arg,
+                               "\": write # %ARG NAME"));
+      }
+      dockerfile_.percent_args.push_back({line, names[0]});
+    }
+    return absl::OkStatus();
   }
 
   // BuildKit's continuation rule: the escape character ends the line
@@ -718,7 +748,7 @@ class Parser {
   absl::Status ParseLogicalLine(size_t* next) {
     const size_t first = *next;
     absl::string_view raw = LineText(first);
-    if (IsComment(raw)) IG_RETURN_IF_ERROR(ReadInclude(first).status());
+    if (IsComment(raw)) IG_RETURN_IF_ERROR(ParseComment(first));
     absl::string_view token = TrimLeadingSpace(raw);
     IG_RETURN_IF_ERROR(CheckDirective(token, static_cast<int>(first) + 1));
     const size_t token_begin =
@@ -739,7 +769,7 @@ class Parser {
       absl::string_view line = LineText(index);
       IG_RETURN_IF_ERROR(CheckDirective(line, static_cast<int>(index) + 1));
       if (IsComment(line)) {
-        IG_RETURN_IF_ERROR(ReadInclude(index).status());
+        IG_RETURN_IF_ERROR(ParseComment(index));
         continue;
       }
       if (TrimLeadingSpace(line).empty()) continue;
@@ -1067,6 +1097,13 @@ std::vector<const InstructionFlag*> Instruction::FindFlags(
     if (flag.name == name) found.push_back(&flag);
   }
   return found;
+}
+
+std::vector<std::string> Dockerfile::PercentArgNames() const {
+  std::vector<std::string> names;
+  names.reserve(percent_args.size());
+  for (const PercentArg& arg : percent_args) names.push_back(arg.name);
+  return names;
 }
 
 absl::string_view ReferenceUse::Instruction() const {

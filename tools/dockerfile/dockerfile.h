@@ -2,7 +2,7 @@
 // frontend does, accepting what it accepts (its legacy forms included) and
 // refusing what it refuses; tools/dockerfile/README.md lists the deliberate
 // differences. It gives the instructions with their lines, parser
-// directives, `# %include` comments, build stages, and every
+// directives, `# %include` and `# %ARG` comments, build stages, and every
 // image reference (`FROM`, `COPY --from=`, `RUN --mount=from=`) with its ARGs
 // expanded. Knows nothing of image trees: what a reference names in a tree
 // is decided by tools/tree/resolver.
@@ -85,6 +85,12 @@ struct Include {
   std::string path;
 };
 
+// `# %ARG NAME` (taskgraph convention): the image expects build argument NAME.
+struct PercentArg {
+  int line;
+  std::string name;
+};
+
 struct Dockerfile {
   std::string path;  // for messages
   std::string text;  // the exact text parsed
@@ -97,6 +103,10 @@ struct Dockerfile {
   // ARGs before the first FROM (usable in FROM lines).
   std::vector<ArgDeclaration> global_args;
   std::vector<Include> includes;
+  std::vector<PercentArg> percent_args;
+
+  // Names of the `# %ARG` lines, in file order.
+  std::vector<std::string> PercentArgNames() const;
 };
 
 // One image reference of a Dockerfile: the base of a FROM, the value of a

@@ -120,19 +120,22 @@ TEST(ParseTest, RepeatedDirective) {
             "twice: keep only one");
 }
 
-TEST(ParseTest, IncludesWithLines) {
+TEST(ParseTest, IncludesAndPercentArgsWithLines) {
   Dockerfile d = MustParse(
       "ARG DOCKER_IMAGE_PARENT\n"
       "FROM $DOCKER_IMAGE_PARENT\n"
       "# %ARG TASKCLUSTER_ROOT_URL\n"
       "# %include images/recipes/install-jq.sh\n"
       "COPY topsrcdir/images/recipes/install-jq.sh /setup/\n"
-      "# %include\timages/recipes/common\n");
+      "#%include images/recipes/common\n"
+      "# %ARG   ARCH\n");
   ASSERT_EQ(d.includes.size(), 2u);
   EXPECT_EQ(d.includes[0].line, 4);
   EXPECT_EQ(d.includes[0].path, "images/recipes/install-jq.sh");
   EXPECT_EQ(d.includes[1].line, 6);
   EXPECT_EQ(d.includes[1].path, "images/recipes/common");
+  EXPECT_THAT(d.PercentArgNames(), ElementsAre("TASKCLUSTER_ROOT_URL", "ARCH"));
+  EXPECT_EQ(d.percent_args[1].line, 7);
 }
 
 TEST(ParseTest, IncludeInsideAContinuationIsStillAnInclude) {
@@ -154,7 +157,7 @@ TEST(ParseTest, IncludesAreReadAsTaskgraphReadsThem) {
       "# %include images/recipes/in-heredoc.sh\n"
       "EOF\n"
       "RUN true # %include not/at/start\n"
-      "# %include  ./tools//x/ \r\n");
+      "#%include  ./tools//x/ \r\n");
   ASSERT_EQ(d.includes.size(), 2u);
   EXPECT_EQ(d.includes[0].line, 3);
   EXPECT_EQ(d.includes[0].path, "images/recipes/in-heredoc.sh");
@@ -177,16 +180,16 @@ TEST(ParseTest, IncludeErrors) {
   EXPECT_EQ(ParseError("FROM scratch\nRUN <<EOF\n# %include /etc\nEOF\n"),
             "images/x/Dockerfile:3: # %include /etc is absolute: write the "
             "path relative to the repository root");
+  EXPECT_EQ(ParseError("FROM scratch\n# %ARG A B\n"),
+            "images/x/Dockerfile:2: # %ARG takes one argument name, got \"A "
+            "B\": write # %ARG NAME");
 }
 
-TEST(ParseTest, OnlyTaskgraphsIncludeLinesAreIncludes) {
-  // taskgraph takes a line that starts with exactly `# %include`; every
-  // other spelling is a plain comment to it, so it adds nothing to the
-  // context here either. `# %ARG` lines are taskgraph_syntax's, not ours.
+TEST(ParseTest, OtherPercentWordsAreComments) {
   Dockerfile d = MustParse(
-      "FROM scratch\n# %included in docs\n#%include a\n#  %include b\n"
-      "  # %include indented\n# %ARG A B\n");
+      "FROM scratch\n# %included in docs\n# %ARGS x\n  # %include indented\n");
   EXPECT_TRUE(d.includes.empty());
+  EXPECT_TRUE(d.percent_args.empty());
 }
 
 TEST(ParseTest, JsonAndShellForms) {

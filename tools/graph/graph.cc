@@ -9,13 +9,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/json_util.h"
-#include "tools/common/relative_path.h"
 #include "tools/common/status_macros.h"
 #include "tools/ctxhash/context_hash.h"
+#include "tools/tree/ignore_matcher.h"
 #include "tools/dockerfile/dockerfile.h"
 #include "tools/index/namespaces.h"
 #include "tools/tree/graph_order.h"
-#include "tools/tree/ignore_matcher.h"
 #include "tools/tree/reference_map.h"
 
 namespace imagegraph {
@@ -208,7 +207,7 @@ absl::StatusOr<std::string> NormalizeChangedPath(absl::string_view root,
     relative = clean == prefix ? "." : clean.substr(prefix.size() + 1);
   }
   const std::string clean = CleanPath(relative);
-  if (LeavesItsRoot(clean)) {
+  if (clean == ".." || absl::StartsWith(clean, "../")) {
     return absl::InvalidArgumentError(absl::StrCat(
         path,
         " leaves the workspace: give paths relative to its root, as git "

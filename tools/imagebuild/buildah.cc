@@ -70,11 +70,53 @@ absl::Status Buildah::Prepare() {
 
 absl::StatusOr<SubprocessResult> Buildah::Run(
     const std::vector<std::string>& args, SubprocessOptions options) const {
+  std::vector<std::string> command = {
+      binary_,  "--root",           root_,         "--runroot",
+      runroot_, "--storage-driver", kStorageDriver};
+  command.insert(command.end(), storage_options_.begin(),
+                 storage_options_.end());
+  command.insert(command.end(), args.begin(), args.end());
+  return RunContained(std::move(command), std::move(options));
+}
+
+absl::Status Buildah::CopyToOciLayout(const std::string& skopeo,
+                                      const std::string& image,
+                                      const std::string& layout,
+                                      const std::string& tag) const {
+  // The storage as containers-storage references name it:
+  // [DRIVER@ROOT+RUNROOT:OPTION,...].
+  std::vector<std::string> options;
+  for (size_t i = 1; i < storage_options_.size(); i += 2) {
+    options.push_back(storage_options_[i]);
+  }
+  const std::string source = absl::StrCat(
+      "containers-storage:[", kStorageDriver, "@", root_, "+", runroot_,
+      options.empty() ? "" : ":", absl::StrJoin(options, ","), "]", image);
+  // --insecure-policy: the copy goes from the build's own storage to a
+  // directory, so no signature policy applies; the user's policy file
+  // (which may reject unsigned images from registries) is not consulted.
+  // v2s2 keeps the Docker manifest and so the configuration buildah wrote
+  // (an OCI one would drop HEALTHCHECK, SHELL and ONBUILD).
+  IG_ASSIGN_OR_RETURN(
+      SubprocessResult result,
+      RunContained({skopeo, "--insecure-policy", "copy", "--quiet", "--format",
+                    "v2s2", "--dest-oci-accept-uncompressed-layers", source,
+                    absl::StrCat("oci:", layout, ":", tag)},
+                   {}));
+  if (result.exit_code != 0) {
+    return absl::InternalError(
+        absl::StrCat("skopeo copy of ", image, " into ", layout,
+                     " failed (exit ", result.exit_code, "):\n",
+                     LastLines(result.stderr_text + result.stdout_text,
+                               kFailureOutputLines)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<SubprocessResult> Buildah::RunContained(
+    std::vector<std::string> command, SubprocessOptions options) const {
   std::vector<std::string> argv = containment_.WrapperArgv();
-  argv.insert(argv.end(), {binary_, "--root", root_, "--runroot", runroot_,
-                           "--storage-driver", kStorageDriver});
-  argv.insert(argv.end(), storage_options_.begin(), storage_options_.end());
-  argv.insert(argv.end(), args.begin(), args.end());
+  argv.insert(argv.end(), command.begin(), command.end());
   // buildah stages layers and archives in TMPDIR, and keeps state under HOME
   // and XDG_RUNTIME_DIR: all of it goes into the directory that is removed
   // afterwards, never into the user's home.

@@ -56,9 +56,25 @@ class Buildah {
   // instead of the private one; its run state stays in work_dir().
   Buildah ForStorage(const std::string& root) const;
 
+  // Copies `image` of the storage into the OCI image layout directory
+  // `layout` (tag `tag`) with skopeo (the program `skopeo`, run contained
+  // like buildah), keeping its Docker manifest and configuration as they
+  // are and its layers uncompressed. A layer whose blob the layout already
+  // has, by name, is not read from the storage: skopeo looks only for the
+  // file.
+  absl::Status CopyToOciLayout(const std::string& skopeo,
+                               const std::string& image,
+                               const std::string& layout,
+                               const std::string& tag) const;
+
   const Containment& containment() const { return containment_; }
 
  private:
+  // Runs `command` contained, with the environment every program of the
+  // build gets.
+  absl::StatusOr<SubprocessResult> RunContained(
+      std::vector<std::string> command, SubprocessOptions options) const;
+
   std::string binary_;
   Containment containment_;
   std::string work_dir_;

@@ -317,10 +317,11 @@ std::string PatchedHeader(std::string header, int64_t size) {
   return header;
 }
 
-// The manifest.json of an archive holding one image.
-std::string ManifestJson(absl::string_view config,
-                         const std::vector<std::string>& tags,
-                         const std::vector<std::string>& layers) {
+}  // namespace
+
+std::string DockerArchiveManifestJson(absl::string_view config,
+                                      const std::vector<std::string>& tags,
+                                      const std::vector<std::string>& layers) {
   // Written here rather than by a JSON printer, whose key order is not
   // promised: the archive must come out byte for byte the same every time.
   std::vector<std::string> quoted_tags;
@@ -334,10 +335,6 @@ std::string ManifestJson(absl::string_view config,
                       absl::StrJoin(quoted_layers, ","), "]}]");
 }
 
-// `json` with the string values of the top-level key "container" and of the
-// key "Hostname" inside the top-level objects "config" and
-// "container_config" replaced by "". nullopt when `json` is not a JSON
-// object (an unterminated string or unbalanced brackets).
 std::optional<std::string> ClearBuilderFields(absl::string_view json) {
   struct Level {
     bool object;
@@ -406,6 +403,8 @@ std::optional<std::string> ClearBuilderFields(absl::string_view json) {
   absl::StrAppend(&out, json.substr(copied));
   return out;
 }
+
+namespace {
 
 // What describes an archive's image, however the archive was read: the
 // size of every regular member, and the content of its JSON members (the
@@ -686,9 +685,9 @@ absl::Status NormalizeDockerArchiveConfig(const std::string& path) {
     if (entry->type == '0' && entry->name == "manifest.json") {
       content =
           contents
-              .emplace(entry,
-                       ManifestJson(new_config,
-                                    StringListField(image, "RepoTags"), layers))
+              .emplace(entry, DockerArchiveManifestJson(
+                                  new_config,
+                                  StringListField(image, "RepoTags"), layers))
               .first;
     } else if (entry->type == '0' && entry->name == "repositories") {
       IG_ASSIGN_OR_RETURN(std::string text,
@@ -793,7 +792,7 @@ absl::Status SetDockerArchiveTags(const std::string& path,
     tags_by_repo[repo].push_back(
         absl::StrCat(JsonQuote(name), ":", JsonQuote(legacy_id)));
   }
-  const std::string manifest_json = ManifestJson(
+  const std::string manifest_json = DockerArchiveManifestJson(
       StringField(image, "Config"), tags, StringListField(image, "Layers"));
   std::vector<std::string> repo_objects;
   for (const auto& [repo, repo_tag_values] : tags_by_repo) {

@@ -12,6 +12,7 @@
 #define IMAGEGRAPH_TOOLS_IMAGEBUILD_DOCKER_ARCHIVE_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,21 @@ absl::Status SetDockerArchiveTags(const std::string& path,
 // Those are the archive's entries after its last layer, as buildah writes
 // them; they are rewritten in place.
 absl::Status NormalizeDockerArchiveConfig(const std::string& path);
+
+// The manifest.json of an archive holding one image, whose configuration
+// is the member `config` and whose layers are the members `layers`, with
+// `tags`. Always the same bytes for the same arguments.
+std::string DockerArchiveManifestJson(absl::string_view config,
+                                      const std::vector<std::string>& tags,
+                                      const std::vector<std::string>& layers);
+
+// `json` (an image configuration, or a legacy layer `json`) with the string
+// values that a Docker-format commit fills from the builder's container,
+// which differ on every build, replaced by "": the top-level "container"
+// (its ID) and "Hostname" inside the top-level "config" and
+// "container_config". BuildKit leaves them empty too. nullopt when `json` is
+// not a JSON object.
+std::optional<std::string> ClearBuilderFields(absl::string_view json);
 
 // The digest of the image's OCI manifest with uncompressed layers and no
 // annotations, built from what the archive holds: the same image gives the

@@ -6,7 +6,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "tools/common/file_util.h"
-#include "tools/common/relative_path.h"
 #include "tools/common/status_macros.h"
 
 namespace imagegraph {
@@ -28,7 +27,7 @@ absl::Status PlaceExtraFiles(const std::vector<ExtraFile>& extra_files,
                              absl::string_view manifest_source,
                              const std::string& context_dir) {
   for (const ExtraFile& extra : extra_files) {
-    if (!IsPlainRelativePath(extra.path)) {
+    if (!IsPathInsideFolder(extra.path)) {
       return absl::InvalidArgumentError(
           absl::StrCat("--extra_file=", extra.path, "=", extra.file,
                        ": the path leaves the image folder"));
@@ -41,8 +40,8 @@ absl::Status PlaceExtraFiles(const std::vector<ExtraFile>& extra_files,
           "; pass the extra files and the manifest of the same context"));
     }
     const std::string destination = absl::StrCat(context_dir, "/", extra.path);
-    IG_RETURN_IF_ERROR(
-        MakeDirectories(destination.substr(0, destination.find_last_of('/'))));
+    IG_RETURN_IF_ERROR(MakeDirectories(
+        destination.substr(0, destination.find_last_of('/'))));
     struct stat st;
     if (lstat(destination.c_str(), &st) == 0) {
       return absl::InvalidArgumentError(absl::StrCat(

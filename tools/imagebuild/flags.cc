@@ -20,6 +20,43 @@ absl::StatusOr<ParentImage> ParseParentFlag(absl::string_view value) {
                      std::string(value.substr(eq + 1))};
 }
 
+absl::Status AddParentMetadata(absl::string_view value,
+                               std::vector<ParentImage>* parents) {
+  size_t eq = value.find('=');
+  if (eq == absl::string_view::npos || eq == 0 || eq + 1 == value.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--parent_metadata=", value,
+                     ": expected NAME=PATH (the parent image's name and "
+                     "its .image.json)"));
+  }
+  const absl::string_view name = value.substr(0, eq);
+  for (ParentImage& parent : *parents) {
+    if (parent.name != name) continue;
+    if (!parent.metadata.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--parent_metadata=", value, ": the parent ", name,
+                       " already has its metadata (", parent.metadata, ")"));
+    }
+    parent.metadata = std::string(value.substr(eq + 1));
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat("--parent_metadata=", value,
+                                                 ": no --parent=", name,
+                                                 "=PATH.tar.zst is given"));
+}
+
+absl::Status CheckParentsHaveMetadata(const std::vector<ParentImage>& parents) {
+  for (const ParentImage& parent : parents) {
+    if (parent.metadata.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--parent=", parent.name, "=", parent.tarball,
+          " needs its NAME.image.json: add --parent_metadata=", parent.name,
+          "=PATH.image.json (written with that tarball)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<ExternalBase> ParseBaseFlag(absl::string_view value) {
   constexpr absl::string_view kMarker = "@sha256:";
   size_t at = value.find(kMarker);

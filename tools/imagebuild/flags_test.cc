@@ -24,6 +24,23 @@ TEST(ParseParentFlagTest, SplitsAtFirstEquals) {
   EXPECT_FALSE(ParseParentFlag("x=").ok());
 }
 
+TEST(ParentMetadataTest, GoesToTheParentOfItsName) {
+  std::vector<ParentImage> parents = {{"a", "a.tar.zst"}, {"b", "b.tar.zst"}};
+  EXPECT_THAT(CheckParentsHaveMetadata(parents).message(),
+              HasSubstr("--parent=a=a.tar.zst needs its NAME.image.json: add "
+                        "--parent_metadata=a=PATH.image.json"));
+  ASSERT_TRUE(AddParentMetadata("b=out/b=1.image.json", &parents).ok());
+  EXPECT_EQ(parents[1].metadata, "out/b=1.image.json");
+  EXPECT_THAT(AddParentMetadata("b=other.json", &parents).message(),
+              HasSubstr("the parent b already has its metadata"));
+  EXPECT_THAT(AddParentMetadata("c=c.json", &parents).message(),
+              HasSubstr("--parent_metadata=c=c.json: no --parent=c="));
+  EXPECT_THAT(AddParentMetadata("a", &parents).message(),
+              HasSubstr("expected NAME=PATH"));
+  ASSERT_TRUE(AddParentMetadata("a=a.image.json", &parents).ok());
+  EXPECT_TRUE(CheckParentsHaveMetadata(parents).ok());
+}
+
 TEST(ParseBaseFlagTest, ReadsPinnedReferenceAndPath) {
   auto base = ParseBaseFlag("mirror.test:5000/library/debian@sha256:" + kHex +
                             "=external/debian.tar");

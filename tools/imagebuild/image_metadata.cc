@@ -42,11 +42,23 @@ std::string JsonQuote(absl::string_view text) {
   return out;
 }
 
+namespace {
+
+std::string FrameJson(const FrameSpan& frame) {
+  return absl::StrCat("{\"offset\": ", frame.offset, ", \"size\": ", frame.size,
+                      "}");
+}
+
+}  // namespace
+
 std::string ImageMetadataToJson(const ImageMetadata& m) {
   std::vector<std::string> layers;
   for (const LayerInfo& layer : m.layers) {
-    layers.push_back(absl::StrCat("    {\"digest\": ", JsonQuote(layer.digest),
-                                  ", \"size\": ", layer.size, "}"));
+    layers.push_back(absl::StrCat(
+        "    {\"digest\": ", JsonQuote(layer.digest),
+        ", \"size\": ", layer.size,
+        layer.frame.size > 0 ? ", \"frame\": " + FrameJson(layer.frame) : "",
+        "}"));
   }
   std::vector<std::string> tags;
   for (const std::string& tag : m.tags) tags.push_back("    " + JsonQuote(tag));
@@ -61,7 +73,11 @@ std::string ImageMetadataToJson(const ImageMetadata& m) {
       tags.empty() ? "" : "\n", absl::StrJoin(tags, ",\n"),
       tags.empty() ? "" : "\n  ", "],\n",
       "  \"tarball_sha256\": ", JsonQuote(m.tarball_sha256), ",\n",
-      "  \"tarball_size\": ", m.tarball_size, "\n", "}\n");
+      "  \"tarball_size\": ", m.tarball_size,
+      m.config_frame.size > 0
+          ? ",\n  \"config_frame\": " + FrameJson(m.config_frame)
+          : "",
+      "\n", "}\n");
 }
 
 absl::StatusOr<ImageMetadata> ImageMetadataFromJson(absl::string_view json,
@@ -80,13 +96,17 @@ absl::StatusOr<ImageMetadata> ImageMetadataFromJson(absl::string_view json,
   metadata.image_id = record.image_id();
   metadata.manifest_digest = record.manifest_digest();
   for (const ImageMetadataRecord::Layer& layer : record.layers()) {
-    metadata.layers.push_back({layer.digest(), layer.size()});
+    metadata.layers.push_back({layer.digest(),
+                               layer.size(),
+                               {layer.frame().offset(), layer.frame().size()}});
   }
   metadata.size = record.size();
   metadata.context_hash = record.context_hash();
   metadata.tags.assign(record.tags().begin(), record.tags().end());
   metadata.tarball_sha256 = record.tarball_sha256();
   metadata.tarball_size = record.tarball_size();
+  metadata.config_frame = {record.config_frame().offset(),
+                           record.config_frame().size()};
   return metadata;
 }
 

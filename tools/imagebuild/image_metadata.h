@@ -6,14 +6,22 @@
 //     "image_id": "sha256:<hex>",          the config digest (docker/podman ID)
 //     "manifest_digest": "sha256:<hex>",   of the image's OCI manifest with
 //                                          uncompressed layers, no annotations
-//     "layers": [{"digest": "sha256:<hex>", "size": <bytes>}, ...],
-//                                          uncompressed layers, base first
+//     "layers": [{"digest": "sha256:<hex>", "size": <bytes>,
+//                 "frame": {"offset": <byte>, "size": <bytes>}}, ...],
+//                                          uncompressed layers, base first;
+//                                          where the zstd frame holding the
+//                                          layer's archive member lies in
+//                                          NAME.tar.zst
 //     "size": <bytes>,                     sum of the layer sizes
 //     "context_hash": "<hex>",
 //     "tags": ["REGISTRY/NAME:VERSION", "REGISTRY/NAME:<context hash>"],
 //     "tarball_sha256": "<hex>",           of NAME.tar.zst as written
-//     "tarball_size": <bytes>
+//     "tarball_size": <bytes>,
+//     "config_frame": {"offset": <byte>, "size": <bytes>}
 //   }
+//
+// The frames are absent (size 0) for an archive not written as one frame
+// per member (framed_archive.h).
 #ifndef IMAGEGRAPH_TOOLS_IMAGEBUILD_IMAGE_METADATA_H_
 #define IMAGEGRAPH_TOOLS_IMAGEBUILD_IMAGE_METADATA_H_
 
@@ -26,9 +34,17 @@
 
 namespace imagegraph {
 
+// A byte range of NAME.tar.zst holding exactly one zstd frame; size 0 when
+// unknown.
+struct FrameSpan {
+  int64_t offset = 0;
+  int64_t size = 0;
+};
+
 struct LayerInfo {
   std::string digest;
   int64_t size = 0;
+  FrameSpan frame;  // the frame of its archive member
 };
 
 struct ImageMetadata {
@@ -41,6 +57,7 @@ struct ImageMetadata {
   std::vector<std::string> tags;
   std::string tarball_sha256;
   int64_t tarball_size = 0;
+  FrameSpan config_frame;  // the frame of the configuration's member
 };
 
 // The JSON document above (keys in that order, two-space indent, trailing

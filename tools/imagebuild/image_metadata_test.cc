@@ -12,6 +12,7 @@ namespace imagegraph {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 TEST(ImageMetadataTest, JsonIsValidAndComplete) {
   ImageMetadata m;
@@ -44,6 +45,37 @@ TEST(ImageMetadataTest, JsonIsValidAndComplete) {
             "5000000000 ['context_hash', 'image_id', 'layers', "
             "'manifest_digest', 'name', 'size', 'tags', 'tarball_sha256', "
             "'tarball_size']\n");
+}
+
+TEST(ImageMetadataTest, FramesRoundTrip) {
+  ImageMetadata m;
+  m.name = "child";
+  m.image_id = "sha256:aa";
+  m.layers = {{"sha256:l1", 10, {0, 7}}, {"sha256:l2", 20, {7, 5000000000}}};
+  m.tarball_size = 6000000000;
+  m.config_frame = {5000000007, 99};
+  const std::string json = ImageMetadataToJson(m);
+  EXPECT_THAT(json, HasSubstr("\"frame\": {\"offset\": 7, \"size\": "
+                              "5000000000}"));
+  auto back = ImageMetadataFromJson(json, "child.image.json");
+  ASSERT_TRUE(back.ok()) << back.status();
+  ASSERT_EQ(back->layers.size(), 2);
+  EXPECT_EQ(back->layers[0].frame.offset, 0);
+  EXPECT_EQ(back->layers[0].frame.size, 7);
+  EXPECT_EQ(back->layers[1].frame.offset, 7);
+  EXPECT_EQ(back->layers[1].frame.size, 5000000000);
+  EXPECT_EQ(back->config_frame.offset, 5000000007);
+  EXPECT_EQ(back->config_frame.size, 99);
+
+  // An archive written otherwise has no frames, and says none.
+  m.layers[0].frame = {};
+  m.config_frame = {};
+  const std::string unframed = ImageMetadataToJson(m);
+  EXPECT_THAT(unframed, Not(HasSubstr("config_frame")));
+  back = ImageMetadataFromJson(unframed, "child.image.json");
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->layers[0].frame.size, 0);
+  EXPECT_EQ(back->config_frame.size, 0);
 }
 
 TEST(ImageMetadataTest, QuotesControlCharacters) {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -34,7 +35,9 @@
 #include "tools/imagebuild/buildah.h"
 #include "tools/imagebuild/containment.h"
 #include "tools/imagebuild/docker_archive.h"
+#include "tools/imagebuild/framed_archive.h"
 #include "tools/imagebuild/layer_store.h"
+#include "tools/imagebuild/oci_layout.h"
 #include "tools/tree/reference_map.h"
 #include "tools/tree/resolver.h"
 #include "tools/tree/taskgraph_syntax.h"
@@ -89,12 +92,13 @@ absl::Status CheckInputFile(const std::string& path, absl::string_view flag) {
 class ImageBuilder {
  public:
   ImageBuilder(const BuildRequest& request, std::string temp_root,
-               std::string buildah_binary, const Containment& containment,
-               const LayerStore* store)
+               std::string buildah_binary, std::string skopeo_binary,
+               const Containment& containment, const LayerStore* store)
       : request_(request),
         temp_root_(std::move(temp_root)),
         buildah_(std::move(buildah_binary), containment, temp_root_),
-        archive_(buildah_.work_dir() + "/image.tar"),
+        skopeo_(std::move(skopeo_binary)),
+        layout_(temp_root_ + "/export"),
         store_(store) {
     if (store_ != nullptr) buildah_.UseImageStore(store_->StorageRoot());
   }
@@ -105,10 +109,12 @@ class ImageBuilder {
   absl::Status ExtractContext();
   absl::Status LoadDockerfile();
   absl::Status LoadParents();
-  // Holds `parent` (its plain `archive`) in the layer store, importing it
-  // when missing; returns its image ID.
-  absl::StatusOr<std::string> HoldInStore(const ParentImage& parent,
-                                          const std::string& archive);
+  // The image ID of `parent`, from its metadata when that describes its
+  // framed tarball (whose frames the export then copies), else from its
+  // archive, which `archive` gives.
+  absl::StatusOr<std::string> ParentImageId(
+      const ParentImage& parent,
+      const std::function<absl::StatusOr<std::string>()>& archive);
   absl::Status LoadBases();
   absl::StatusOr<std::string> RewrittenDockerfile();
   absl::Status BuildWithBuildah(const std::string& dockerfile_path);
@@ -117,8 +123,14 @@ class ImageBuilder {
   const BuildRequest& request_;
   std::string temp_root_;
   Buildah buildah_;
-  // The docker-archive buildah commits the image to.
-  std::string archive_;
+  std::string skopeo_;
+  // The OCI layout the image is exported into, without its parents' layers.
+  std::string layout_;
+  // The parents' layers whose archive members are frames of their tarballs,
+  // by digest.
+  absl::flat_hash_map<std::string, ArchiveLayer> parent_frames_;
+  // The parents with framed tarballs, by name.
+  absl::flat_hash_map<std::string, FramedArchiveInfo> framed_parents_;
   std::string context_dir_;
   std::string dockerfile_label_;
   std::string context_hash_;
@@ -230,26 +242,39 @@ absl::Status ImageBuilder::LoadDockerfile() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> ImageBuilder::HoldInStore(
-    const ParentImage& parent, const std::string& archive) {
-  auto image = ReadDockerArchive(archive);
+absl::StatusOr<std::string> ImageBuilder::ParentImageId(
+    const ParentImage& parent,
+    const std::function<absl::StatusOr<std::string>()>& archive) {
+  IG_RETURN_IF_ERROR(CheckInputFile(parent.metadata, "parent_metadata"));
+  // The metadata is tied to the tarball by its sha256, and the
+  // configuration's frame is checked against the image ID: nothing else of
+  // the tarball is decompressed.
+  auto known = ReadFramedArchiveMetadata(parent.tarball, parent.metadata);
+  if (known.ok()) {
+    for (const LayerInfo& layer : known->metadata.layers) {
+      parent_frames_.try_emplace(
+          layer.digest,
+          ArchiveLayer{layer.digest, layer.size, parent.tarball, layer.frame});
+    }
+    const std::string id = known->metadata.image_id.substr(7);
+    framed_parents_.emplace(parent.name, *std::move(known));
+    return id;
+  }
+  if (!absl::IsFailedPrecondition(known.status())) {
+    return absl::Status(
+        known.status().code(),
+        absl::StrCat("parent ", parent.name, ": ", known.status().message()));
+  }
+  // A tarball written otherwise (an older index entry): its archive says.
+  IG_ASSIGN_OR_RETURN(std::string plain, archive());
+  auto image = ReadDockerArchive(plain);
   if (!image.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "parent ", parent.name, ": ", parent.tarball,
         " is not a loadable docker-archive: ", image.status().message()));
   }
   // ReadDockerArchive checked the configuration against its digest.
-  const std::string id = image->config_digest.substr(7);
-  IG_ASSIGN_OR_RETURN(
-      StoreLease lease,
-      store_->Hold(buildah_.ForStorage(store_->StorageRoot()), id, archive,
-                   [this, &parent](absl::string_view message) {
-                     Progress(
-                         request_.name,
-                         absl::StrCat("parent ", parent.name, ": ", message));
-                   }));
-  leases_.push_back(std::move(lease));
-  return id;
+  return image->config_digest.substr(7);
 }
 
 absl::Status ImageBuilder::LoadParents() {
@@ -260,31 +285,65 @@ absl::Status ImageBuilder::LoadParents() {
   for (const ParentImage& parent : request_.parents) {
     Progress(request_.name, absl::StrCat("loading parent ", parent.name));
     IG_RETURN_IF_ERROR(CheckInputFile(parent.tarball, "parent"));
-    IG_ASSIGN_OR_RETURN(
-        std::string archive,
-        PlainArchive(parent.tarball, absl::StrCat(temp_root_, "/parent-",
-                                                  parent.name, ".tar")));
-    std::string stored_id;
+    // The plain archive, decompressed only when something needs it: an
+    // import, a build without a store, a tarball without frames.
+    const std::string scratch =
+        absl::StrCat(temp_root_, "/parent-", parent.name, ".tar");
+    bool decompressed = false;
+    auto archive = [&]() -> absl::StatusOr<std::string> {
+      if (!decompressed) {
+        Progress(request_.name,
+                 absl::StrCat("decompressing parent ", parent.name));
+        IG_RETURN_IF_ERROR(PlainArchive(parent.tarball, scratch).status());
+        decompressed = true;
+      }
+      return scratch;
+    };
+    IG_ASSIGN_OR_RETURN(const std::string id, ParentImageId(parent, archive));
+    std::string load = scratch;
     if (store_ != nullptr) {
-      IG_ASSIGN_OR_RETURN(stored_id, HoldInStore(parent, archive));
+      IG_ASSIGN_OR_RETURN(
+          StoreLease lease,
+          store_->Hold(buildah_.ForStorage(store_->StorageRoot()), id, archive,
+                       [this, &parent](absl::string_view message) {
+                         Progress(request_.name,
+                                  absl::StrCat("parent ", parent.name, ": ",
+                                               message));
+                       }));
+      leases_.push_back(std::move(lease));
+      // The store has every layer: an archive without them loads the image
+      // into the private storage with the archive's names (the first one
+      // enters the child's history), as the whole archive would.
+      auto framed = framed_parents_.find(parent.name);
+      if (!decompressed && framed != framed_parents_.end()) {
+        load =
+            absl::StrCat(temp_root_, "/parent-", parent.name, ".layerless.tar");
+        IG_RETURN_IF_ERROR(WriteLayerlessArchive(load, framed->second));
+        if (chmod(load.c_str(), 0644) != 0) {
+          return ErrnoToStatus(load, "cannot chmod", errno);
+        }
+      }
+    } else {
+      IG_RETURN_IF_ERROR(archive().status());
     }
-    // With a store, this finds every layer there and extracts none.
-    auto id = buildah_.PullArchive(archive);
-    if (!id.ok()) {
+    auto pulled = buildah_.PullArchive(load);
+    if (!pulled.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "parent ", parent.name, ": ", parent.tarball,
-          " is not a loadable docker-archive: ", id.status().message()));
+          " is not a loadable docker-archive: ", pulled.status().message()));
     }
-    if (!stored_id.empty() && *id != stored_id) {
+    if (*pulled != id) {
       return absl::DataLossError(absl::StrCat(
           "parent ", parent.name, ": ", parent.tarball, " loaded as image ",
-          *id, " but its configuration names ", stored_id));
+          *pulled, " but its configuration names ", id));
     }
-    IG_RETURN_IF_ERROR(RemoveTree(archive));
+    IG_RETURN_IF_ERROR(RemoveTree(load));
+    if (decompressed && load != scratch)
+      IG_RETURN_IF_ERROR(RemoveTree(scratch));
     // Named by content, so the rewritten Dockerfile is the same everywhere.
     const std::string tag =
-        absl::StrCat(kLocalRepository, "/", parent.name, ":", *id);
-    IG_RETURN_IF_ERROR(buildah_.Tag(*id, tag));
+        absl::StrCat(kLocalRepository, "/", parent.name, ":", id);
+    IG_RETURN_IF_ERROR(buildah_.Tag(id, tag));
     parent_tags_[parent.name] = tag;
   }
   return absl::OkStatus();
@@ -376,11 +435,11 @@ absl::Status ImageBuilder::BuildWithBuildah(
     args.push_back("--build-arg");
     args.push_back(absl::StrCat(key, "=", value));
   }
-  // Committing straight into the archive skips storing the image in the
-  // (temporary) storage and exporting it from there. buildah names one
-  // image per archive; Export() adds the other tags.
+  // Into the private storage: committing there reuses the parents' layers
+  // as they are (a docker-archive destination would export every layer
+  // again), and Export() copies out only the new ones.
   args.push_back("--tag");
-  args.push_back(absl::StrCat("docker-archive:", archive_, ":", tags_[0]));
+  args.push_back(tags_[0]);
   args.push_back(context_dir_);
 
   BuildOutputTracker tracker(request_.name);
@@ -398,33 +457,65 @@ absl::Status ImageBuilder::BuildWithBuildah(
 }
 
 absl::StatusOr<ImageMetadata> ImageBuilder::Export() {
-  IG_RETURN_IF_ERROR(buildah_.containment().TakeBack(archive_));
-  IG_RETURN_IF_ERROR(NormalizeDockerArchiveConfig(archive_));
-  IG_ASSIGN_OR_RETURN(DockerArchiveImage image, ReadDockerArchive(archive_));
-  IG_RETURN_IF_ERROR(SetDockerArchiveTags(archive_, tags_));
+  // The parents' layers are already frames of their tarballs: placeholders
+  // keep skopeo from writing them out again.
+  std::vector<std::string> present;
+  for (const auto& [digest, layer] : parent_frames_) present.push_back(digest);
+  std::sort(present.begin(), present.end());
+  IG_RETURN_IF_ERROR(SeedOciLayout(layout_, present));
+  IG_RETURN_IF_ERROR(buildah_.containment().GiveTreeToBuild(layout_));
+  IG_RETURN_IF_ERROR(
+      buildah_.CopyToOciLayout(skopeo_, tags_[0], layout_, "image"));
+  IG_ASSIGN_OR_RETURN(OciLayoutImage exported, ReadOciLayoutImage(layout_));
+
+  // The configuration as BuildKit would leave it: the builder container's
+  // ID and host name emptied, so that the image ID is reproducible.
+  std::optional<std::string> config = ClearBuilderFields(exported.config);
+  if (!config.has_value()) {
+    return absl::DataLossError(absl::StrCat(
+        layout_, ": the image configuration is not a JSON object"));
+  }
+  std::vector<ArchiveLayer> layers;
+  for (const std::string& digest : exported.layers) {
+    auto known = parent_frames_.find(digest);
+    if (known != parent_frames_.end()) {
+      layers.push_back(known->second);
+      continue;
+    }
+    ArchiveLayer layer;
+    layer.digest = digest;
+    layer.blob = OciLayoutBlobPath(layout_, digest);
+    struct stat st;
+    if (stat(layer.blob.c_str(), &st) != 0) {
+      return ErrnoToStatus(layer.blob, "skopeo did not write the layer", errno);
+    }
+    layer.size = st.st_size;
+    layers.push_back(std::move(layer));
+  }
+  Progress(request_.name,
+           absl::StrCat("compressing ", exported.layers.size() - present.size(),
+                        " new layers (zstd level ", request_.zstd.level, ", ",
+                        ResolveZstdThreads(request_.zstd.threads),
+                        " threads); the parents' ", present.size(),
+                        " are copied as they are"));
+  IG_ASSIGN_OR_RETURN(FramedArchive archive,
+                      WriteFramedArchive(request_.output, layers, *config,
+                                         tags_, request_.zstd));
   ImageMetadata metadata;
   metadata.name = request_.name;
-  metadata.image_id = image.config_digest;
+  metadata.image_id = absl::StrCat("sha256:", Sha256Hex(*config));
+  DockerArchiveImage image;
+  image.config_digest = metadata.image_id;
+  image.config_size = static_cast<int64_t>(config->size());
+  image.layers = archive.layers;
   metadata.manifest_digest = OciManifestDigest(image);
-  metadata.layers = image.layers;
+  metadata.layers = archive.layers;
   for (const LayerInfo& layer : metadata.layers) metadata.size += layer.size;
   metadata.context_hash = context_hash_;
   metadata.tags = tags_;
-
-  Progress(
-      request_.name,
-      absl::StrCat("compressing (zstd level ", request_.zstd.level, ", ",
-                   ResolveZstdThreads(request_.zstd.threads), " threads)"));
-  IG_ASSIGN_OR_RETURN(
-      ZstdStats stats,
-      CompressFileZstd(archive_, request_.output, request_.zstd));
-  metadata.tarball_size = static_cast<int64_t>(stats.output_bytes);
-  auto sha = Sha256FileHex(request_.output);
-  if (!sha.ok()) {
-    unlink(request_.output.c_str());
-    return sha.status();
-  }
-  metadata.tarball_sha256 = *sha;
+  metadata.tarball_size = archive.size;
+  metadata.tarball_sha256 = archive.sha256;
+  metadata.config_frame = archive.config_frame;
   absl::Status written =
       WriteFileAtomically(request_.metadata, ImageMetadataToJson(metadata));
   if (!written.ok()) {
@@ -525,6 +616,14 @@ absl::StatusOr<ImageMetadata> BuildImage(const BuildRequest& given) {
         "): install it with `apt-get install buildah`, or run ./bazelw, "
         "which installs everything the build needs"));
   }
+  // skopeo copies the new layers out of the build's storage.
+  auto skopeo = FindExecutable("skopeo");
+  if (!skopeo.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "skopeo is not installed (", skopeo.status().message(),
+        "): install it with `apt-get install skopeo`, or run ./bazelw, "
+        "which installs everything the build needs"));
+  }
   auto containment = PrepareContainment();
   if (!containment.ok()) {
     return absl::Status(containment.status().code(),
@@ -537,7 +636,7 @@ absl::StatusOr<ImageMetadata> BuildImage(const BuildRequest& given) {
                       OpenLayerStore(request, *containment));
   IG_ASSIGN_OR_RETURN(BuildDirectory temp,
                       BuildDirectory::Create(request.name, *containment));
-  ImageBuilder builder(request, temp.path(), *buildah, *containment,
+  ImageBuilder builder(request, temp.path(), *buildah, *skopeo, *containment,
                        store.has_value() ? &*store : nullptr);
   absl::StatusOr<ImageMetadata> result = builder.Run();
   if (!result.ok()) {

@@ -23,6 +23,9 @@ namespace imagegraph {
 struct ParentImage {
   std::string name;
   std::string tarball;  // docker-archive, zstd-compressed or plain
+  // Its NAME.image.json, written with the tarball: the image ID and where
+  // each member's frame lies (framed_archive.h).
+  std::string metadata;
 };
 
 // An external base pinned by digest and its docker-archive tarball.

@@ -168,7 +168,7 @@ absl::Status LayerStore::Import(const Buildah& store,
 
 absl::StatusOr<StoreLease> LayerStore::Hold(
     const Buildah& store, const std::string& image_id,
-    const std::string& archive,
+    const std::function<absl::StatusOr<std::string>()>& archive,
     const std::function<void(absl::string_view)>& progress) const {
   const std::string lock_path = LockPath(image_id);
   IG_ASSIGN_OR_RETURN(int fd, OpenLock(lock_path));
@@ -181,7 +181,8 @@ absl::StatusOr<StoreLease> LayerStore::Hold(
     if (!Verified(store, image_id)) {
       progress(
           absl::StrCat("importing image ", short_id, " into the layer store"));
-      IG_RETURN_IF_ERROR(Import(store, image_id, archive));
+      IG_ASSIGN_OR_RETURN(const std::string path, archive());
+      IG_RETURN_IF_ERROR(Import(store, image_id, path));
     }
     IG_RETURN_IF_ERROR(LockFile(fd, LOCK_SH, lock_path));
   }

@@ -82,13 +82,14 @@ class LayerStore {
   std::string StorageRoot() const { return directory_ + "/storage"; }
 
   // Makes sure the image `image_id` (64 lowercase hex digits) is in the
-  // store and verified, importing it from the docker-archive `archive` (which
-  // holds that image) when it is not, and holds it for the build. `store`
-  // runs buildah on StorageRoot(). Reports on `progress` whether the image
-  // was found or imported.
+  // store and verified, importing it from the docker-archive that `archive`
+  // gives (which holds that image; asked for only when importing) when it
+  // is not, and holds it for the build. `store` runs buildah on
+  // StorageRoot(). Reports on `progress` whether the image was found or
+  // imported.
   absl::StatusOr<StoreLease> Hold(
       const Buildah& store, const std::string& image_id,
-      const std::string& archive,
+      const std::function<absl::StatusOr<std::string>()>& archive,
       const std::function<void(absl::string_view)>& progress) const;
 
   // Removes the images not used for `max_age` (and what crashed imports

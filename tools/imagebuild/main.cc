@@ -32,6 +32,9 @@ ABSL_FLAG(std::string, dockerfile, "Dockerfile",
           "Path of the Dockerfile inside the context.");
 ABSL_FLAG(std::vector<std::string>, parent, {},
           "NAME=PATH.tar.zst of a direct in-tree parent (repeatable).");
+ABSL_FLAG(std::vector<std::string>, parent_metadata, {},
+          "NAME=PATH.image.json: the metadata written with the --parent's "
+          "tarball (one for each --parent).");
 ABSL_FLAG(std::vector<std::string>, base, {},
           "REPOSITORY@sha256:<hex>=PATH.tar[.zst]: an external base pinned by "
           "digest and its docker-archive (repeatable).");
@@ -81,7 +84,8 @@ constexpr char kUsage[] =
 Usage:
   imagebuild --name=NAME --context_tar=X.context.tar --context_hash_file=X.context_hash
   [--context_manifest=X.context.manifest] [--extra_file=PATH=FILE]...
-  [--dockerfile=Dockerfile] [--parent=NAME=PATH.tar.zst]... [--base=REF@sha256:...=PATH.tar]...
+  [--dockerfile=Dockerfile] [--parent=NAME=PATH.tar.zst --parent_metadata=NAME=PATH.image.json]...
+  [--base=REF@sha256:...=PATH.tar]...
   [--build_arg=K=V]... [--registry=REG | --registry_file=F]
   [--version=V | --version_file=F] [--reference=WRITTEN=TARGET]...
   [--docker_image_parent=NAME]
@@ -135,7 +139,8 @@ int main(int argc, char** argv) {
   const imagegraph::ToolArguments arguments =
       imagegraph::ParseToolArgumentsOrExit(
           {"imagebuild", kUsage}, argc, argv,
-          {"parent", "base", "build_arg", "reference", "extra_file"});
+          {"parent", "parent_metadata", "base", "build_arg", "reference",
+           "extra_file"});
   const std::vector<std::string>& parents = arguments.Repeated("parent");
   const std::vector<std::string>& bases = arguments.Repeated("base");
   const std::vector<std::string>& build_args = arguments.Repeated("build_arg");
@@ -178,6 +183,18 @@ int main(int argc, char** argv) {
       return Fail(std::string(parent.status().message()),
                   imagegraph::kExitUsage);
     request.parents.push_back(*parent);
+  }
+  for (const std::string& value : arguments.Repeated("parent_metadata")) {
+    if (absl::Status added =
+            imagegraph::AddParentMetadata(value, &request.parents);
+        !added.ok()) {
+      return Fail(std::string(added.message()), imagegraph::kExitUsage);
+    }
+  }
+  if (absl::Status complete =
+          imagegraph::CheckParentsHaveMetadata(request.parents);
+      !complete.ok()) {
+    return Fail(std::string(complete.message()), imagegraph::kExitUsage);
   }
   for (const std::string& value : bases) {
     auto base = imagegraph::ParseBaseFlag(value);

@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -135,18 +137,26 @@ int ResolveZstdThreads(int threads) {
   return cores == 0 ? 1 : static_cast<int>(cores);
 }
 
-absl::StatusOr<ZstdStats> CompressFileZstd(absl::string_view input_path,
-                                           absl::string_view output_path,
-                                           const ZstdOptions& options) {
+absl::StatusOr<ZstdStats> AppendZstdFrame(
+    const std::vector<ZstdSource>& sources, AtomicFileWriter& output,
+    const ZstdOptions& options) {
   if (options.level < ZSTD_minCLevel() || options.level > ZSTD_maxCLevel()) {
     return absl::InvalidArgumentError(
         absl::StrCat("zstd level ", options.level, " is out of range ",
                      ZSTD_minCLevel(), "..", ZSTD_maxCLevel()));
   }
-  IG_ASSIGN_OR_RETURN(std::unique_ptr<InputFile> input,
-                      InputFile::Open(input_path));
-  IG_ASSIGN_OR_RETURN(AtomicFileWriter output,
-                      AtomicFileWriter::Open(output_path));
+  const std::string& output_path = output.path();
+  std::vector<std::unique_ptr<InputFile>> inputs(sources.size());
+  int64_t total_size = 0;
+  for (size_t i = 0; i < sources.size(); ++i) {
+    if (sources[i].path.empty()) {
+      total_size += sources[i].bytes.size();
+      continue;
+    }
+    IG_ASSIGN_OR_RETURN(inputs[i], InputFile::Open(sources[i].path));
+    const int64_t size = inputs[i]->Size();
+    total_size = size < 0 || total_size < 0 ? -1 : total_size + size;
+  }
 
   std::unique_ptr<ZSTD_CCtx, CCtxDeleter> ctx(ZSTD_createCCtx());
   if (ctx == nullptr) return absl::ResourceExhaustedError("ZSTD_createCCtx");
@@ -161,8 +171,8 @@ absl::StatusOr<ZstdStats> CompressFileZstd(absl::string_view input_path,
   ZSTD_CCtx_setParameter(ctx.get(), ZSTD_c_checksumFlag, 1);
   // Recording the size in the frame header lets `zstd -l` and decoders see
   // it, and lets libzstd size its windows for small inputs.
-  if (int64_t size = input->Size(); size >= 0) {
-    ZSTD_CCtx_setPledgedSrcSize(ctx.get(), static_cast<uint64_t>(size));
+  if (total_size >= 0) {
+    ZSTD_CCtx_setPledgedSrcSize(ctx.get(), static_cast<uint64_t>(total_size));
   }
 
   // Reading and writing run on threads of their own (as the zstd CLI does),
@@ -174,13 +184,34 @@ absl::StatusOr<ZstdStats> CompressFileZstd(absl::string_view input_path,
   }
   absl::Status read_status, write_status;
   std::thread reader([&] {
-    while (std::optional<Chunk> chunk = free_inputs.Pop()) {
-      absl::StatusOr<size_t> got = input->Read(chunk->data(), chunk->capacity);
-      if (!got.ok()) {
-        read_status = got.status();
-        break;
+    size_t source = 0;
+    size_t copied = 0;  // of the current in-memory source
+    std::optional<Chunk> chunk;
+    while (source < sources.size() && (chunk = free_inputs.Pop())) {
+      chunk->size = 0;
+      // Fills the chunk from as many sources as it takes.
+      while (chunk->size < chunk->capacity && source < sources.size()) {
+        char* room = chunk->data() + chunk->size;
+        const size_t room_size = chunk->capacity - chunk->size;
+        if (inputs[source] == nullptr) {
+          const std::string& bytes = sources[source].bytes;
+          const size_t take = std::min(room_size, bytes.size() - copied);
+          memcpy(room, bytes.data() + copied, take);
+          chunk->size += take;
+          copied += take;
+          if (copied == bytes.size()) ++source, copied = 0;
+          continue;
+        }
+        absl::StatusOr<size_t> got = inputs[source]->Read(room, room_size);
+        if (!got.ok()) {
+          read_status = got.status();
+          source = sources.size();
+          chunk->size = 0;
+          break;
+        }
+        chunk->size += *got;
+        if (*got < room_size) ++source;  // at its end
       }
-      chunk->size = *got;
       if (chunk->size == 0) break;
       if (!full_inputs.Push(*std::move(chunk))) break;
     }
@@ -244,8 +275,56 @@ absl::StatusOr<ZstdStats> CompressFileZstd(absl::string_view input_path,
   IG_RETURN_IF_ERROR(read_status);
   IG_RETURN_IF_ERROR(write_status);
   IG_RETURN_IF_ERROR(status);
+  return stats;
+}
+
+absl::StatusOr<ZstdStats> CompressFileZstd(absl::string_view input_path,
+                                           absl::string_view output_path,
+                                           const ZstdOptions& options) {
+  IG_ASSIGN_OR_RETURN(AtomicFileWriter output,
+                      AtomicFileWriter::Open(output_path));
+  IG_ASSIGN_OR_RETURN(
+      ZstdStats stats,
+      AppendZstdFrame({ZstdSource{.path = std::string(input_path)}}, output,
+                      options));
   IG_RETURN_IF_ERROR(output.Commit());
   return stats;
+}
+
+absl::StatusOr<uint64_t> ZstdFrameContentSize(absl::string_view frame) {
+  const unsigned long long size =
+      ZSTD_getFrameContentSize(frame.data(), frame.size());
+  if (size == ZSTD_CONTENTSIZE_ERROR) {
+    return absl::InvalidArgumentError("not the start of a zstd frame");
+  }
+  if (size == ZSTD_CONTENTSIZE_UNKNOWN) {
+    return absl::InvalidArgumentError(
+        "a zstd frame that does not record its content size");
+  }
+  return static_cast<uint64_t>(size);
+}
+
+absl::StatusOr<std::string> DecompressZstdFrame(absl::string_view frame,
+                                                uint64_t max_size) {
+  IG_ASSIGN_OR_RETURN(uint64_t size, ZstdFrameContentSize(frame));
+  if (size > max_size) {
+    return absl::InvalidArgumentError(absl::StrCat("a zstd frame of ", size,
+                                                   " bytes where at most ",
+                                                   max_size, " are expected"));
+  }
+  if (ZSTD_findFrameCompressedSize(frame.data(), frame.size()) !=
+      frame.size()) {
+    return absl::InvalidArgumentError("not exactly one whole zstd frame");
+  }
+  std::string content(size, '\0');
+  const size_t got = ZSTD_decompress(content.data(), content.size(),
+                                     frame.data(), frame.size());
+  if (ZSTD_isError(got) || got != size) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "corrupt zstd frame: ",
+        ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short content"));
+  }
+  return content;
 }
 
 absl::StatusOr<bool> IsZstdFile(absl::string_view path) {

@@ -6,10 +6,12 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "tools/common/file_util.h"
 
 namespace imagegraph {
 
@@ -33,6 +35,21 @@ absl::StatusOr<ZstdStats> CompressFileZstd(absl::string_view input_path,
                                            absl::string_view output_path,
                                            const ZstdOptions& options);
 
+// Part of what one frame holds: `bytes`, or the content of the file at
+// `path` when it is set.
+struct ZstdSource {
+  std::string bytes;
+  std::string path;
+};
+
+// Compresses the concatenation of `sources` into one zstd frame
+// (checksummed, content size in its header) appended to `output`, as
+// CompressFileZstd does for one file. Concatenated frames are one zstd
+// stream: `zstd -d` restores the concatenation of their contents.
+absl::StatusOr<ZstdStats> AppendZstdFrame(
+    const std::vector<ZstdSource>& sources, AtomicFileWriter& output,
+    const ZstdOptions& options);
+
 // Decompresses a zstd file (one or more frames) into `output_path`,
 // atomically as above. A file that is not zstd is an InvalidArgumentError
 // naming it.
@@ -44,6 +61,16 @@ absl::StatusOr<ZstdStats> DecompressFileZstd(absl::string_view input_path,
 absl::StatusOr<ZstdStats> DecompressZstdStream(
     absl::string_view input_path,
     const std::function<absl::Status(absl::string_view)>& consume);
+
+// The content size that the header of the zstd frame starting `frame` (its
+// first ZSTD_FRAMEHEADERSIZE_MAX bytes or more) records; an
+// InvalidArgumentError when it is not a frame header or records none.
+absl::StatusOr<uint64_t> ZstdFrameContentSize(absl::string_view frame);
+
+// Decompresses `frame`, exactly one whole zstd frame, whose content size is
+// at most `max_size`.
+absl::StatusOr<std::string> DecompressZstdFrame(absl::string_view frame,
+                                                uint64_t max_size);
 
 // Whether the file starts with the zstd frame magic number.
 absl::StatusOr<bool> IsZstdFile(absl::string_view path);

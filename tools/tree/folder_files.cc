@@ -10,7 +10,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "tools/common/relative_path.h"
 #include "tools/tree/ignore_matcher.h"
 
 namespace imagegraph {
@@ -73,7 +72,8 @@ ParseExtraFilesFile(absl::string_view text, absl::string_view display_path) {
           "\" is not LABEL PATH (e.g. //images:bookworm_rootfs rootfs.tar)"));
     }
     const std::string& path = parts[1];
-    if (!IsPlainRelativePath(path)) {
+    if (path.front() == '/' || CleanPath(path) != path ||
+        absl::StartsWith(path, "../")) {
       return absl::InvalidArgumentError(absl::StrCat(
           where, ": ", path,
           " must be a clean path inside the image folder (no leading /, . "

@@ -10,7 +10,6 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "tools/common/relative_path.h"
 #include "tools/common/status_macros.h"
 
 namespace imagegraph {
@@ -42,6 +41,26 @@ std::pair<uint32_t, size_t> DecodeRune(absl::string_view s) {
 }
 
 }  // namespace
+
+std::string CleanPath(absl::string_view path) {
+  const bool rooted = absl::StartsWith(path, "/");
+  std::vector<absl::string_view> parts;
+  for (absl::string_view part : absl::StrSplit(path, '/', absl::SkipEmpty())) {
+    if (part == ".") continue;
+    if (part == "..") {
+      if (!parts.empty() && parts.back() != "..") {
+        parts.pop_back();
+      } else if (!rooted) {
+        parts.push_back(part);
+      }
+      continue;
+    }
+    parts.push_back(part);
+  }
+  std::string joined = absl::StrJoin(parts, "/");
+  if (rooted) return absl::StrCat("/", joined);
+  return joined.empty() ? "." : joined;
+}
 
 absl::StatusOr<IgnoreMatcher::Pattern> IgnoreMatcher::Compile(
     absl::string_view p) {

@@ -62,6 +62,11 @@ class IgnoreMatcher {
   bool has_exceptions_ = false;
 };
 
+// Lexically cleans a `/`-separated path like Go's path.Clean: collapses
+// repeated slashes, drops `.` parts, resolves `..` against preceding parts.
+// Returns "." for an empty result.
+std::string CleanPath(absl::string_view path);
+
 }  // namespace imagegraph
 
 #endif  // IMAGEGRAPH_TOOLS_TREE_IGNORE_MATCHER_H_

@@ -113,5 +113,13 @@ TEST(IgnoreMatcherTest, MalformedPatternNamesFileAndLine) {
             absl::string_view::npos);
 }
 
+TEST(CleanPathTest, BehavesLikeGoPathClean) {
+  EXPECT_EQ(CleanPath(""), ".");
+  EXPECT_EQ(CleanPath("a//b/./c/"), "a/b/c");
+  EXPECT_EQ(CleanPath("a/../../b"), "../b");
+  EXPECT_EQ(CleanPath("/../a"), "/a");
+  EXPECT_EQ(CleanPath("./"), ".");
+}
+
 }  // namespace
 }  // namespace imagegraph

@@ -17,7 +17,6 @@
 #include "absl/strings/strip.h"
 #include "tools/common/file_util.h"
 #include "tools/common/image_name.h"
-#include "tools/common/relative_path.h"
 #include "tools/common/sha256.h"
 #include "tools/common/status_macros.h"
 #include "tools/tree/folder_files.h"
@@ -449,7 +448,8 @@ class Scanner {
                         "third_party/taskgraph/run-task",
                         file));
     dir = CleanPath(dir);
-    if (dir.front() == '/' || dir == "." || LeavesItsRoot(dir)) {
+    if (dir.empty() || dir.front() == '/' || dir == "." ||
+        absl::StartsWith(dir, "../") || dir == "..") {
       return absl::InvalidArgumentError(absl::StrCat(
           file, ": \"", dir,
           "\" must be a directory inside the repository, relative to its "

@@ -18,8 +18,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "tools/dockerfile/dockerfile.h"
 #include "tools/tree/context_filter.h"
+#include "tools/dockerfile/dockerfile.h"
 #include "tools/tree/resolver.h"
 
 namespace imagegraph {
