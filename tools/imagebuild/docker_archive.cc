@@ -40,13 +40,10 @@ absl::Status CorruptArchive(absl::string_view path, absl::string_view what) {
                    " (report this with the buildah version)"));
 }
 
-// One file of the archive: where its first header starts (extended headers
-// included) and where its data lies.
+// One file of the archive and where its data lies.
 struct TarEntry {
   std::string name;
   char type = '0';
-  int64_t header_offset = 0;  // the first of its headers
-  int64_t ustar_offset = 0;   // its own ustar header
   int64_t data_offset = 0;
   int64_t size = 0;
 };
@@ -86,25 +83,6 @@ class ArchiveFile {
       done += n;
     }
     return data;
-  }
-
-  absl::Status WriteAt(int64_t offset, const std::string& data) const {
-    size_t done = 0;
-    while (done < data.size()) {
-      ssize_t n =
-          pwrite(fd_, data.data() + done, data.size() - done, offset + done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return ErrnoToStatus(path_, "cannot write", errno);
-      done += n;
-    }
-    return absl::OkStatus();
-  }
-
-  absl::Status Truncate(int64_t size) const {
-    if (ftruncate(fd_, size) != 0) {
-      return ErrnoToStatus(path_, "cannot truncate", errno);
-    }
-    return absl::OkStatus();
   }
 
   absl::Status Corrupt(absl::string_view what) const {
@@ -193,7 +171,6 @@ std::string MemberName(absl::string_view header, const std::string& long_name) {
 absl::StatusOr<std::vector<TarEntry>> ArchiveFile::Entries() const {
   std::vector<TarEntry> entries;
   int64_t offset = 0;
-  int64_t entry_start = 0;
   std::string long_name;  // from a PAX or GNU long-name header
   int64_t pax_size = -1;
   while (true) {
@@ -216,8 +193,6 @@ absl::StatusOr<std::vector<TarEntry>> ArchiveFile::Entries() const {
     } else if (type != 'g') {
       TarEntry entry;
       entry.type = type;
-      entry.header_offset = entry_start;
-      entry.ustar_offset = offset;
       entry.data_offset = data_offset;
       if (pax_size >= 0) size = pax_size;
       entry.size = size;
@@ -227,17 +202,8 @@ absl::StatusOr<std::vector<TarEntry>> ArchiveFile::Entries() const {
       pax_size = -1;
     }
     offset = data_offset + Padded(size);
-    if (type != 'x' && type != 'L') entry_start = offset;
   }
   return entries;
-}
-
-const TarEntry* FindEntry(const std::vector<TarEntry>& entries,
-                          absl::string_view name) {
-  for (const TarEntry& entry : entries) {
-    if (entry.name == name && entry.type == '0') return &entry;
-  }
-  return nullptr;
 }
 
 // manifest.json of the archive at `path`, which must list exactly one image.
@@ -252,15 +218,6 @@ absl::StatusOr<google::protobuf::ListValue> ParseManifestText(
                            text));
   }
   return images;
-}
-
-absl::StatusOr<google::protobuf::ListValue> ParseManifestJson(
-    const ArchiveFile& archive, const std::vector<TarEntry>& entries) {
-  const TarEntry* entry = FindEntry(entries, "manifest.json");
-  if (entry == nullptr) return archive.Corrupt("it has no manifest.json");
-  IG_ASSIGN_OR_RETURN(std::string text,
-                      archive.ReadAt(entry->data_offset, entry->size));
-  return ParseManifestText(archive.path(), text);
 }
 
 // A string field of the image object in manifest.json.
@@ -289,32 +246,6 @@ bool DigestFromFileName(absl::string_view name, absl::string_view suffix,
   }
   *digest = absl::StrCat("sha256:", name);
   return true;
-}
-
-// Splits "REPOSITORY:TAG" at the colon after the last slash.
-std::pair<std::string, std::string> SplitTag(absl::string_view reference) {
-  size_t slash = reference.rfind('/');
-  size_t colon = reference.rfind(':');
-  if (colon == absl::string_view::npos ||
-      (slash != absl::string_view::npos && colon < slash)) {
-    return {std::string(reference), "latest"};
-  }
-  return {std::string(reference.substr(0, colon)),
-          std::string(reference.substr(colon + 1))};
-}
-
-// A copy of the ustar header `header` describing `size` bytes, with its
-// checksum recomputed.
-std::string PatchedHeader(std::string header, int64_t size) {
-  std::string size_field = absl::StrFormat("%011o", size);
-  memcpy(&header[124], size_field.c_str(), size_field.size() + 1);
-  memset(&header[148], ' ', 8);
-  unsigned int sum = 0;
-  for (unsigned char c : header) sum += c;
-  std::string checksum = absl::StrFormat("%06o", sum);
-  memcpy(&header[148], checksum.c_str(), checksum.size() + 1);
-  header[155] = ' ';
-  return header;
 }
 
 }  // namespace
@@ -599,134 +530,6 @@ absl::StatusOr<DockerArchiveImage> ImageFromMembers(
 
 }  // namespace
 
-absl::Status NormalizeDockerArchiveConfig(const std::string& path) {
-  IG_ASSIGN_OR_RETURN(ArchiveFile archive, ArchiveFile::Open(path, O_RDWR));
-  IG_ASSIGN_OR_RETURN(std::vector<TarEntry> entries, archive.Entries());
-  IG_ASSIGN_OR_RETURN(google::protobuf::ListValue images,
-                      ParseManifestJson(archive, entries));
-  const google::protobuf::Struct& image = images.values(0).struct_value();
-  const std::string config = StringField(image, "Config");
-  const TarEntry* config_entry = FindEntry(entries, config);
-  if (config_entry == nullptr) {
-    return archive.Corrupt(
-        absl::StrCat("manifest.json names the configuration \"", config,
-                     "\", which is not in the archive"));
-  }
-  IG_ASSIGN_OR_RETURN(
-      std::string config_json,
-      archive.ReadAt(config_entry->data_offset, config_entry->size));
-  std::optional<std::string> normalized = ClearBuilderFields(config_json);
-  if (!normalized.has_value()) {
-    return archive.Corrupt(
-        absl::StrCat("the configuration ", config, " is not a JSON object"));
-  }
-  if (*normalized == config_json) return absl::OkStatus();
-  const std::string new_config = absl::StrCat(Sha256Hex(*normalized), ".json");
-  const std::vector<std::string> layers = StringListField(image, "Layers");
-
-  // Everything from the configuration on is rewritten; the layers stay.
-  const int64_t tail_start = config_entry->header_offset;
-  const TarEntry* manifest = FindEntry(entries, "manifest.json");
-  if (manifest->header_offset < tail_start) {
-    return archive.Corrupt(
-        absl::StrCat("manifest.json comes before the configuration ", config));
-  }
-  std::vector<const TarEntry*> tail;
-  for (const TarEntry& entry : entries) {
-    if (entry.header_offset < tail_start) continue;
-    if (std::find(layers.begin(), layers.end(), entry.name) != layers.end()) {
-      return archive.Corrupt(
-          absl::StrCat("the layer ", entry.name, " follows the configuration"));
-    }
-    tail.push_back(&entry);
-  }
-  // The legacy directory of the top layer repeats the configuration, and
-  // its name (a legacy layer ID) is derived from it: it is renamed after the
-  // image ID, everywhere it appears.
-  std::string legacy_id;
-  absl::flat_hash_map<const TarEntry*, std::string> contents;
-  contents[config_entry] = *normalized;
-  for (const TarEntry* entry : tail) {
-    if (entry->type != '0' || !absl::EndsWith(entry->name, "/json")) continue;
-    IG_ASSIGN_OR_RETURN(std::string legacy,
-                        archive.ReadAt(entry->data_offset, entry->size));
-    std::optional<std::string> cleared = ClearBuilderFields(legacy);
-    if (!cleared.has_value()) {
-      return archive.Corrupt(absl::StrCat(entry->name, " is not JSON"));
-    }
-    if (*cleared == legacy) continue;
-    if (!legacy_id.empty()) {
-      return archive.Corrupt("two legacy layers repeat the configuration");
-    }
-    legacy_id = entry->name.substr(0, entry->name.size() - 5);
-    contents[entry] = *std::move(cleared);
-  }
-  // buildah names it with 64 hex digits; only such a name is renamed, in
-  // entry names (as a directory) and as a JSON string.
-  if (!IsSha256Hex(legacy_id)) legacy_id.clear();
-  const std::string new_legacy_id = new_config.substr(0, 64);
-  auto renamed_path = [&](const std::string& name) {
-    return !legacy_id.empty() && absl::StartsWith(name, legacy_id + "/")
-               ? absl::StrCat(new_legacy_id, name.substr(legacy_id.size()))
-               : name;
-  };
-  auto renamed = [&](const std::string& text) {
-    return legacy_id.empty()
-               ? text
-               : absl::StrReplaceAll(
-                     text, {{absl::StrCat("\"", legacy_id, "\""),
-                             absl::StrCat("\"", new_legacy_id, "\"")}});
-  };
-  std::string new_tail;
-  for (const TarEntry* entry : tail) {
-    auto content = contents.find(entry);
-    std::string new_name =
-        entry == config_entry ? new_config : renamed_path(entry->name);
-    if (entry->type == '0' && entry->name == "manifest.json") {
-      content =
-          contents
-              .emplace(entry, DockerArchiveManifestJson(
-                                  new_config,
-                                  StringListField(image, "RepoTags"), layers))
-              .first;
-    } else if (entry->type == '0' && entry->name == "repositories") {
-      IG_ASSIGN_OR_RETURN(std::string text,
-                          archive.ReadAt(entry->data_offset, entry->size));
-      content = contents.emplace(entry, renamed(text)).first;
-    } else if (content != contents.end()) {
-      content->second = renamed(content->second);
-    }
-    if (content == contents.end() && new_name == entry->name) {
-      IG_ASSIGN_OR_RETURN(
-          std::string raw,
-          archive.ReadAt(
-              entry->header_offset,
-              entry->data_offset + Padded(entry->size) - entry->header_offset));
-      absl::StrAppend(&new_tail, raw);  // copied as it is
-      continue;
-    }
-    if (entry->header_offset != entry->ustar_offset || new_name.size() >= 100) {
-      return archive.Corrupt(
-          absl::StrCat(entry->name, " has extended tar headers"));
-    }
-    IG_ASSIGN_OR_RETURN(std::string header,
-                        archive.ReadAt(entry->ustar_offset, kBlock));
-    memset(&header[0], 0, 100);
-    memcpy(&header[0], new_name.data(), new_name.size());
-    if (content == contents.end()) {  // renamed only (a symbolic link)
-      IG_ASSIGN_OR_RETURN(std::string data,
-                          archive.ReadAt(entry->data_offset, entry->size));
-      content = contents.emplace(entry, std::move(data)).first;
-    }
-    const std::string& data = content->second;
-    absl::StrAppend(&new_tail, PatchedHeader(header, data.size()), data,
-                    std::string(Padded(data.size()) - data.size(), '\0'));
-  }
-  new_tail.append(2 * kBlock, '\0');  // end of archive
-  IG_RETURN_IF_ERROR(archive.Truncate(tail_start));
-  return archive.WriteAt(tail_start, new_tail);
-}
-
 absl::StatusOr<DockerArchiveImage> ReadDockerArchive(const std::string& path) {
   IG_ASSIGN_OR_RETURN(bool compressed, IsZstdFile(path));
   ArchiveMembers members;
@@ -742,78 +545,6 @@ absl::StatusOr<DockerArchiveImage> ReadDockerArchive(const std::string& path) {
     IG_ASSIGN_OR_RETURN(members, MembersOf(archive));
   }
   return ImageFromMembers(path, members);
-}
-
-absl::Status SetDockerArchiveTags(const std::string& path,
-                                  const std::vector<std::string>& tags) {
-  IG_ASSIGN_OR_RETURN(ArchiveFile archive, ArchiveFile::Open(path, O_RDWR));
-  IG_ASSIGN_OR_RETURN(std::vector<TarEntry> entries, archive.Entries());
-  IG_ASSIGN_OR_RETURN(google::protobuf::ListValue images,
-                      ParseManifestJson(archive, entries));
-  const google::protobuf::Struct& image = images.values(0).struct_value();
-  const TarEntry* manifest = FindEntry(entries, "manifest.json");
-  const TarEntry* repositories = FindEntry(entries, "repositories");
-
-  // The legacy layer ID that `repositories` maps every tag to.
-  std::string legacy_id;
-  if (repositories != nullptr) {
-    IG_ASSIGN_OR_RETURN(
-        std::string text,
-        archive.ReadAt(repositories->data_offset, repositories->size));
-    google::protobuf::Struct repos;
-    if (!google::protobuf::util::JsonStringToMessage(text, &repos).ok()) {
-      return archive.Corrupt(absl::StrCat("repositories is not JSON: ", text));
-    }
-    for (const auto& [repo, repo_tags] : repos.fields()) {
-      for (const auto& [tag, id] : repo_tags.struct_value().fields()) {
-        legacy_id = id.string_value();
-      }
-    }
-  }
-
-  // Both files are the archive's tail; everything before it stays.
-  std::vector<const TarEntry*> tail = {manifest};
-  if (repositories != nullptr) tail.push_back(repositories);
-  std::sort(tail.begin(), tail.end(), [](const TarEntry* a, const TarEntry* b) {
-    return a->header_offset < b->header_offset;
-  });
-  const int64_t tail_start = tail.front()->header_offset;
-  for (const TarEntry& entry : entries) {
-    if (entry.header_offset >= tail_start &&
-        std::find(tail.begin(), tail.end(), &entry) == tail.end()) {
-      return archive.Corrupt(
-          absl::StrCat(entry.name, " follows manifest.json or repositories"));
-    }
-  }
-
-  std::map<std::string, std::vector<std::string>> tags_by_repo;
-  for (const std::string& tag : tags) {
-    auto [repo, name] = SplitTag(tag);
-    tags_by_repo[repo].push_back(
-        absl::StrCat(JsonQuote(name), ":", JsonQuote(legacy_id)));
-  }
-  const std::string manifest_json = DockerArchiveManifestJson(
-      StringField(image, "Config"), tags, StringListField(image, "Layers"));
-  std::vector<std::string> repo_objects;
-  for (const auto& [repo, repo_tag_values] : tags_by_repo) {
-    repo_objects.push_back(absl::StrCat(
-        JsonQuote(repo), ":{", absl::StrJoin(repo_tag_values, ","), "}"));
-  }
-  const std::string repositories_json =
-      absl::StrCat("{", absl::StrJoin(repo_objects, ","), "}");
-
-  std::string new_tail;
-  for (const TarEntry* entry : tail) {
-    const std::string& content =
-        entry == manifest ? manifest_json : repositories_json;
-    IG_ASSIGN_OR_RETURN(std::string header,
-                        archive.ReadAt(entry->ustar_offset, kBlock));
-    absl::StrAppend(&new_tail, PatchedHeader(header, content.size()), content,
-                    std::string(Padded(content.size()) - content.size(), '\0'));
-  }
-  new_tail.append(2 * kBlock, '\0');  // end of archive
-  IG_RETURN_IF_ERROR(archive.Truncate(tail_start));
-  return archive.WriteAt(tail_start, new_tail);
 }
 
 std::string OciManifestDigest(const DockerArchiveImage& image) {

@@ -1,13 +1,7 @@
-// Reading and re-tagging a docker-archive (the `docker save` layout) that
-// buildah wrote.
-//
-// imagebuild commits the built image straight into a docker-archive instead
-// of into buildah's storage, which saves re-extracting every new layer into
-// that storage and exporting it again. Two things then come from the archive
-// itself: what NAME.image.json records (image ID, layer digests and sizes),
-// and the tags, since buildah names only one image in an archive it commits
-// to while the image carries two (REGISTRY/NAME:VERSION and
-// REGISTRY/NAME:<context hash>).
+// Reading a docker-archive (the `docker save` layout), such as a parent's
+// NAME.tar.zst or an index entry's, and the pieces of one that imagebuild
+// writes (framed_archive.h): manifest.json and the configuration as
+// BuildKit leaves it.
 #ifndef IMAGEGRAPH_TOOLS_IMAGEBUILD_DOCKER_ARCHIVE_H_
 #define IMAGEGRAPH_TOOLS_IMAGEBUILD_DOCKER_ARCHIVE_H_
 
@@ -36,22 +30,6 @@ struct DockerArchiveImage {
 // so `config_digest` is the image ID of what the archive holds. Archives
 // holding other than exactly one image, or a member twice, are an error.
 absl::StatusOr<DockerArchiveImage> ReadDockerArchive(const std::string& path);
-
-// Replaces the image's tags in the archive at `path` with `tags` (in that
-// order), in manifest.json and in the legacy `repositories` file. Both files
-// must be the archive's last entries, as buildah writes them; they are
-// rewritten in place, so the rest of the archive is not copied.
-absl::Status SetDockerArchiveTags(const std::string& path,
-                                  const std::vector<std::string>& tags);
-
-// Empties the fields that a Docker-format commit fills with values of the
-// builder's container, which differ on every build: `container` (its ID) and
-// `Hostname` in `config` and `container_config`. BuildKit leaves them empty
-// too. The configuration is rewritten and renamed after its new digest (the
-// image ID), with the legacy layer `json` and manifest.json that repeat it.
-// Those are the archive's entries after its last layer, as buildah writes
-// them; they are rewritten in place.
-absl::Status NormalizeDockerArchiveConfig(const std::string& path);
 
 // The manifest.json of an archive holding one image, whose configuration
 // is the member `config` and whose layers are the members `layers`, with

@@ -96,51 +96,14 @@ TEST(DockerArchiveTest, RefusesAMemberGivenTwice) {
   ArchiveFixture fixture("twice");
   fixture.AddImage({"reg.test/x:1"});
   const std::string& path = fixture.Write();
-  RunOrFail({"tar", "--owner=0", "--group=0", "-rf", path, "-C",
-             fixture.dir(), "manifest.json"});
+  RunOrFail({"tar", "--owner=0", "--group=0", "-rf", path, "-C", fixture.dir(),
+             "manifest.json"});
   RunOrFail({"zstd", "-q", "-f", path, "-o", path + ".zst"});
   for (const std::string& archive : {path, path + ".zst"}) {
     EXPECT_THAT(ReadDockerArchive(archive).status().message(),
                 HasSubstr(archive + ": not a docker-archive buildah would "
                                     "write: it holds manifest.json twice"));
   }
-}
-
-TEST(DockerArchiveTest, SetsTagsInPlace) {
-  ArchiveFixture fixture("tags");
-  fixture.AddImage({"reg.test/x:1"});
-  const std::string& path = fixture.Write();
-  const std::vector<std::string> tags = {"reg.test/x:1", "reg.test/x:abc",
-                                         "other:5000/y:2"};
-  ASSERT_TRUE(SetDockerArchiveTags(path, tags).ok());
-
-  // GNU tar reads the result; the layers are untouched.
-  const std::string out = fixture.dir() + "/out";
-  mkdir(out.c_str(), 0755);
-  RunOrFail({"tar", "-xf", path, "-C", out});
-  for (const std::string& layer : {fixture.layer1(), fixture.layer2()}) {
-    EXPECT_EQ(
-        "sha256:" + Sha256Sum(absl::StrCat(out, "/", layer.substr(7), ".tar")),
-        layer);
-  }
-  // An independent JSON reader sees the new tags.
-  EXPECT_EQ(RunOrFail({"python3", "-c",
-                       "import json,sys; m=json.load(open(sys.argv[1])); "
-                       "r=json.load(open(sys.argv[2])); "
-                       "print(m[0]['RepoTags'], len(m[0]['Layers']), r)",
-                       out + "/manifest.json", out + "/repositories"}),
-            "['reg.test/x:1', 'reg.test/x:abc', 'other:5000/y:2'] 2 "
-            "{'other:5000/y': {'2': 'legacyid'}, "
-            "'reg.test/x': {'1': 'legacyid', 'abc': 'legacyid'}}\n");
-  auto image = ReadDockerArchive(path);
-  ASSERT_TRUE(image.ok()) << image.status();
-  EXPECT_EQ(image->repo_tags, tags);
-
-  // Tagging again gives the same bytes: the archive stays reproducible.
-  const std::string first = *ReadFileToString(path);
-  ASSERT_TRUE(SetDockerArchiveTags(path, {"reg.test/x:1"}).ok());
-  ASSERT_TRUE(SetDockerArchiveTags(path, tags).ok());
-  EXPECT_EQ(*ReadFileToString(path), first);
 }
 
 // A Docker-format configuration as buildah writes it, with the builder
@@ -160,145 +123,23 @@ constexpr char kNormalizedConfig[] =
     R"("container_config":{"Hostname":"","Labels":{"container":"kept"}},)"
     R"("created":"1970-01-01T00:00:00Z","os":"linux"})";
 
-TEST(DockerArchiveTest, NormalizesTheBuilderFieldsOfADockerConfig) {
-  ArchiveFixture fixture("normalize");
-  const std::string legacy_id(64, '7');
-  const std::string layer = fixture.AddBlob(std::string(3000, 'a'), ".tar");
-  const std::string config = fixture.AddBlob(kDockerConfig, ".json");
-  // The legacy layer directory repeats the configuration's fields, and is
-  // named after them.
-  mkdir((fixture.dir() + "/" + legacy_id).c_str(), 0755);
-  fixture.AddSymlink(legacy_id + "/layer.tar",
-                     absl::StrCat("../", layer, ".tar"));
-  fixture.AddFile(legacy_id + "/VERSION", "1.0");
-  fixture.AddFile(legacy_id + "/json", absl::StrCat(R"({"id":")", legacy_id,
-                                                    "\",", kDockerConfig + 1));
-  fixture.AddFile("manifest.json",
-                  absl::StrCat("[{\"Config\":\"", config,
-                               ".json\",\"RepoTags\":[\"reg.test/x:1\"],"
-                               "\"Layers\":[\"",
-                               layer, ".tar\"]}]"));
-  fixture.AddFile("repositories",
-                  absl::StrCat(R"({"reg.test/x":{"1":")", legacy_id, "\"}}"));
-  const std::string& path = fixture.Write();
-  ASSERT_TRUE(NormalizeDockerArchiveConfig(path).ok());
-
-  // GNU tar reads the result: the layer is untouched, the configuration is
-  // renamed after its new content, the legacy directory after the image ID.
-  const std::string out = fixture.dir() + "/out";
-  mkdir(out.c_str(), 0755);
-  RunOrFail({"tar", "-xf", path, "-C", out});
-  EXPECT_EQ(Sha256Sum(absl::StrCat(out, "/", layer, ".tar")), layer);
-  const std::string expected_path = fixture.dir() + "/expected.json";
-  ASSERT_TRUE(WriteFileAtomically(expected_path, kNormalizedConfig).ok());
-  const std::string expected_hex = Sha256Sum(expected_path);
-  EXPECT_EQ(*ReadFileToString(absl::StrCat(out, "/", expected_hex, ".json")),
-            kNormalizedConfig);
-  const std::string legacy = absl::StrCat(out, "/", expected_hex);
-  EXPECT_EQ(
-      *ReadFileToString(legacy + "/json"),
-      absl::StrCat(R"({"id":")", expected_hex, "\",", kNormalizedConfig + 1));
-  EXPECT_EQ(*ReadFileToString(legacy + "/VERSION"), "1.0");
-  EXPECT_EQ(Sha256Sum(legacy + "/layer.tar"), layer);
-  EXPECT_EQ(*ReadFileToString(out + "/repositories"),
-            absl::StrCat(R"({"reg.test/x":{"1":")", expected_hex, "\"}}"));
-  EXPECT_EQ(RunOrFail({"tar", "-tf", path}),
-            absl::StrCat(layer, ".tar\n", expected_hex, ".json\n", expected_hex,
-                         "/layer.tar\n", expected_hex, "/VERSION\n",
-                         expected_hex, "/json\nmanifest.json\nrepositories\n"));
-  auto image = ReadDockerArchive(path);
-  ASSERT_TRUE(image.ok()) << image.status();
-  EXPECT_EQ(image->config_digest, "sha256:" + expected_hex);
-  EXPECT_THAT(image->repo_tags, ElementsAre("reg.test/x:1"));
-  ASSERT_TRUE(SetDockerArchiveTags(path, {"reg.test/x:2"}).ok());
-
-  // Normalizing again changes nothing.
-  const std::string first = *ReadFileToString(path);
-  ASSERT_TRUE(NormalizeDockerArchiveConfig(path).ok());
-  EXPECT_EQ(*ReadFileToString(path), first);
+TEST(ClearBuilderFieldsTest, EmptiesTheBuilderContainersIdAndHostName) {
+  // Only the top-level "container" and the "Hostname" of the two top-level
+  // configurations: the same words inside strings or labels stay.
+  EXPECT_EQ(ClearBuilderFields(kDockerConfig), kNormalizedConfig);
+  // Clearing again changes nothing.
+  EXPECT_EQ(ClearBuilderFields(kNormalizedConfig), kNormalizedConfig);
+  // An OCI configuration has none of them.
+  const std::string oci =
+      R"({"architecture":"amd64","config":{"Env":["PATH=/bin"]},)"
+      R"("rootfs":{"type":"layers","diff_ids":[]}})";
+  EXPECT_EQ(ClearBuilderFields(oci), oci);
 }
 
-// Found by //tools/imagebuild:docker_archive_fuzzer: a legacy directory
-// whose name is not a layer ID (here "a") is not renamed, and its name is not
-// replaced inside other names (it was, mangling the configuration's).
-TEST(DockerArchiveTest, NormalizingRenamesOnlyLayerIdDirectories) {
-  ArchiveFixture fixture("normalize_short_legacy");
-  const std::string layer = fixture.AddBlob(std::string(30, 'a'), ".tar");
-  const std::string config = fixture.AddBlob(kDockerConfig, ".json");
-  mkdir((fixture.dir() + "/a").c_str(), 0755);
-  fixture.AddFile("a/json", kDockerConfig);
-  fixture.AddFile("manifest.json",
-                  absl::StrCat("[{\"Config\":\"", config,
-                               ".json\",\"RepoTags\":[\"x:1\"],\"Layers\":[\"",
-                               layer, ".tar\"]}]"));
-  const std::string& path = fixture.Write();
-  ASSERT_TRUE(NormalizeDockerArchiveConfig(path).ok());
-  auto image = ReadDockerArchive(path);
-  ASSERT_TRUE(image.ok()) << image.status();
-  const std::string out = fixture.dir() + "/out";
-  mkdir(out.c_str(), 0755);
-  RunOrFail({"tar", "-xf", path, "-C", out});
-  EXPECT_EQ(*ReadFileToString(out + "/a/json"), kNormalizedConfig);
-}
-
-// Found by //tools/imagebuild:docker_archive_fuzzer: a manifest.json before
-// the configuration would be left naming the old one.
-TEST(DockerArchiveTest, NormalizingRefusesAManifestBeforeTheConfig) {
-  ArchiveFixture fixture("normalize_manifest_first");
-  const std::string staging = fixture.dir() + "/config.staging";
-  ASSERT_TRUE(WriteFileAtomically(staging, kDockerConfig).ok());
-  const std::string config = Sha256Sum(staging);
-  fixture.AddFile("manifest.json", absl::StrCat("[{\"Config\":\"", config,
-                                                ".json\",\"Layers\":[]}]"));
-  EXPECT_EQ(fixture.AddBlob(kDockerConfig, ".json"), config);
-  const std::string& path = fixture.Write();
-  auto status = NormalizeDockerArchiveConfig(path);
-  EXPECT_THAT(status.message(), HasSubstr(path));
-  EXPECT_THAT(status.message(),
-              HasSubstr(absl::StrCat("manifest.json comes before the "
-                                     "configuration ",
-                                     config, ".json")));
-}
-
-TEST(DockerArchiveTest, NormalizingLeavesAnOciConfigAsItIs) {
-  ArchiveFixture fixture("normalize_oci");
-  fixture.AddImage({"reg.test/x:1"});
-  const std::string& path = fixture.Write();
-  const std::string before = *ReadFileToString(path);
-  ASSERT_TRUE(NormalizeDockerArchiveConfig(path).ok());
-  EXPECT_EQ(*ReadFileToString(path), before);
-}
-
-TEST(DockerArchiveTest, NormalizingRefusesAConfigThatIsNotJson) {
-  ArchiveFixture fixture("normalize_bad");
-  const std::string config = fixture.AddBlob(R"({"container":"x")", ".json");
-  fixture.AddFile("manifest.json", absl::StrCat("[{\"Config\":\"", config,
-                                                ".json\",\"Layers\":[]}]"));
-  auto status = NormalizeDockerArchiveConfig(fixture.Write());
-  EXPECT_THAT(status.message(), HasSubstr(fixture.path()));
-  EXPECT_THAT(status.message(),
-              HasSubstr(absl::StrCat("the configuration ", config,
-                                     ".json is not a JSON object")));
-}
-
-TEST(DockerArchiveTest, RefusesRepositoriesThatAreNotJson) {
-  ArchiveFixture fixture("bad_repositories");
-  fixture.AddBlob("{}", ".json");
-  fixture.AddFile("manifest.json", R"([{"Config":"x.json","Layers":[]}])");
-  fixture.AddFile("repositories", "not json");
-  auto status = SetDockerArchiveTags(fixture.Write(), {"a/b:1"});
-  EXPECT_THAT(status.message(), HasSubstr(fixture.path()));
-  EXPECT_THAT(status.message(),
-              HasSubstr("repositories is not JSON: not json"));
-}
-
-TEST(DockerArchiveTest, RefusesEntriesAfterTheManifest) {
-  ArchiveFixture fixture("trailing");
-  fixture.AddImage({"reg.test/x:1"});
-  fixture.AddFile("extra", "x");
-  auto status = SetDockerArchiveTags(fixture.Write(), {"a/b:1"});
-  EXPECT_THAT(status.message(),
-              HasSubstr("extra follows manifest.json or repositories"));
+TEST(ClearBuilderFieldsTest, RefusesWhatIsNotAJsonObject) {
+  EXPECT_EQ(ClearBuilderFields(R"({"container":"x")"), std::nullopt);
+  EXPECT_EQ(ClearBuilderFields(R"({"a":[}])"), std::nullopt);
+  EXPECT_EQ(ClearBuilderFields(R"({} x)"), std::nullopt);
 }
 
 TEST(DockerArchiveTest, ErrorsNameTheProblem) {
