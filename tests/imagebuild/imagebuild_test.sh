@@ -43,6 +43,18 @@ meta="${out}/bb.image.json"
 [[ "$(jq -r .manifest_digest "${meta}")" =~ ^sha256:[0-9a-f]{64}$ ]] || fail "manifest_digest"
 bb_id="$(jq -r .image_id "${meta}")"
 
+# A registry without a host part ("ig"): buildah and skopeo would read the
+# tag ig/bb:1.0 as different names, so the image is exported by ID.
+run_imagebuild --name=bb --context_tar="${WORK}/bb.tar" \
+  --context_hash_file="${WORK}/bb.hash" --registry=ig --version=1.0 \
+  --output="${out}/bb-ig.tar.zst" --metadata="${out}/bb-ig.image.json" ||
+  fail "building bb for registry ig: $(cat "${WORK}/stderr")"
+[[ "$(jq -r .image_id "${out}/bb-ig.image.json")" == "${bb_id}" ]] ||
+  fail "registry ig: another image than ${bb_id}"
+[[ "$(jq -r '.tags[0]' "${out}/bb-ig.image.json")" == ig/bb:1.0 ]] ||
+  fail "registry ig: tags $(jq -c .tags "${out}/bb-ig.image.json")"
+rm "${out}/bb-ig.tar.zst" "${out}/bb-ig.image.json"
+
 # The archive is zstd over a docker-archive that names both tags and whose
 # layer is the one the metadata records.
 zstd -q -d -c "${out}/bb.tar.zst" >"${WORK}/bb.docker.tar"

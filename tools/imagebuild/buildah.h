@@ -56,7 +56,7 @@ class Buildah {
   // instead of the private one; its run state stays in work_dir().
   Buildah ForStorage(const std::string& root) const;
 
-  // Copies `image` of the storage into the OCI image layout directory
+  // Copies `image` (a name, or @ID) of the storage into the OCI image layout directory
   // `layout` (tag `tag`) with skopeo (the program `skopeo`, run contained
   // like buildah), keeping its Docker manifest and configuration as they
   // are and its layers uncompressed. A layer whose blob the layout already

@@ -99,6 +99,7 @@ class ImageBuilder {
         buildah_(std::move(buildah_binary), containment, temp_root_),
         skopeo_(std::move(skopeo_binary)),
         layout_(temp_root_ + "/export"),
+        image_id_file_(buildah_.work_dir() + "/image.id"),
         store_(store) {
     if (store_ != nullptr) buildah_.UseImageStore(store_->StorageRoot());
   }
@@ -126,6 +127,9 @@ class ImageBuilder {
   std::string skopeo_;
   // The OCI layout the image is exported into, without its parents' layers.
   std::string layout_;
+  // Where buildah writes the built image's ID, and the ID.
+  std::string image_id_file_;
+  std::string built_id_;
   // The parents' layers whose archive members are frames of their tarballs,
   // by digest.
   absl::flat_hash_map<std::string, ArchiveLayer> parent_frames_;
@@ -440,6 +444,11 @@ absl::Status ImageBuilder::BuildWithBuildah(
   // again), and Export() copies out only the new ones.
   args.push_back("--tag");
   args.push_back(tags_[0]);
+  // The export names the image by ID: a tag without a registry host is
+  // read as another name by skopeo (docker.io/...) than by buildah
+  // (localhost/...).
+  args.push_back("--iidfile");
+  args.push_back(image_id_file_);
   args.push_back(context_dir_);
 
   BuildOutputTracker tracker(request_.name);
@@ -449,7 +458,17 @@ absl::Status ImageBuilder::BuildWithBuildah(
     tracker.OnLine(line);
   };
   IG_ASSIGN_OR_RETURN(SubprocessResult result, buildah_.Run(args, options));
-  if (result.exit_code == 0) return absl::OkStatus();
+  if (result.exit_code == 0) {
+    IG_ASSIGN_OR_RETURN(std::string id, ReadFileToString(image_id_file_));
+    id = std::string(
+        absl::StripPrefix(absl::StripAsciiWhitespace(id), "sha256:"));
+    if (!IsSha256Hex(id)) {
+      return absl::InternalError(absl::StrCat(
+          "buildah build wrote no image ID into ", image_id_file_, ": ", id));
+    }
+    built_id_ = std::move(id);
+    return absl::OkStatus();
+  }
 
   return BuildFailure(tracker, built_dockerfile_, dockerfile_label_,
                       result.exit_code, result.stdout_text,
@@ -465,7 +484,7 @@ absl::StatusOr<ImageMetadata> ImageBuilder::Export() {
   IG_RETURN_IF_ERROR(SeedOciLayout(layout_, present));
   IG_RETURN_IF_ERROR(buildah_.containment().GiveTreeToBuild(layout_));
   IG_RETURN_IF_ERROR(
-      buildah_.CopyToOciLayout(skopeo_, tags_[0], layout_, "image"));
+      buildah_.CopyToOciLayout(skopeo_, "@" + built_id_, layout_, "image"));
   IG_ASSIGN_OR_RETURN(OciLayoutImage exported, ReadOciLayoutImage(layout_));
 
   // The configuration as BuildKit would leave it: the builder container's
