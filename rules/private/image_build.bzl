@@ -84,6 +84,7 @@ def _image_build_impl(ctx):
 
     # Symbolic like the index: "default" is the user's own store.
     args.add("--layer_store=" + ctx.attr._layer_store[BuildSettingInfo].value)
+    args.add("--storage_driver=" + ctx.attr._storage_driver[BuildSettingInfo].value)
     buildah = ctx.attr._buildah[BuildSettingInfo].value
     if not buildah:
         fail("%s: //rules:buildah is empty; set --//rules:buildah to a program name in PATH or an absolute path" % owner)
@@ -205,6 +206,11 @@ inserted. The action itself still runs on a hit: it copies instead of builds."""
             default = Label("//rules:layer_store"),
             providers = [BuildSettingInfo],
             doc = "Where parents' layers are kept between builds (--//rules:layer_store).",
+        ),
+        "_storage_driver": attr.label(
+            default = Label("//rules:storage_driver"),
+            providers = [BuildSettingInfo],
+            doc = "The storage driver of the build's storages: auto, overlay or vfs (--//rules:storage_driver).",
         ),
         "_zstd_level": attr.label(
             default = Label("//rules:zstd_level"),

@@ -11,6 +11,7 @@
 #   private_buildah ID ARGS...       buildah on a private vfs storage ID
 #   private_podman ID ARGS...        podman on a private vfs storage ID
 #   run_in_image ID IMAGE CMD...     the stdout of CMD run in IMAGE
+#   expect_file_lacks FILE TEXT      FILE does not contain TEXT
 #
 # and the checks of tests/lib/checks.sh.
 # Every storage lives under $WORK, which is removed on exit.
@@ -90,6 +91,10 @@ run_in_image() {
   done
   private_buildah "${id}" rm "${container}" >/dev/null
   printf '%s\n' "${output}"
+}
+
+expect_file_lacks() {
+  ! grep -qF -- "$2" "$1" || fail "$1 contains '$2': $(cat "$1")"
 }
 
 expect_no_temp_left() {

@@ -3,7 +3,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
@@ -73,16 +75,60 @@ absl::StatusOr<BuildDirectory> BuildDirectory::Create(
 
 BuildDirectory::BuildDirectory(BuildDirectory&& other) noexcept
     : path_(std::move(other.path_)),
+      bound_(std::move(other.bound_)),
+      bound_source_(std::move(other.bound_source_)),
       lock_fd_(other.lock_fd_),
       containment_(std::move(other.containment_)) {
   other.path_.clear();
+  other.bound_.clear();
   other.lock_fd_ = -1;
 }
 
 BuildDirectory::~BuildDirectory() { Remove().IgnoreError(); }
 
+absl::StatusOr<std::string> BuildDirectory::BindForBuild(
+    const std::string& directory) {
+  if (!bound_.empty() && bound_source_ == directory) return bound_;
+  if (containment_.rootless || !bound_.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot bind ", directory,
+        " into the build: only root builds can, one directory per build"));
+  }
+  // A mount namespace of this process's own, receiving the host's mounts
+  // but giving none back: the bind mount is invisible outside and goes away
+  // with the process, even when it is killed.
+  if (unshare(CLONE_NEWNS) != 0) {
+    return ErrnoToStatus(directory, "cannot bind into the build (unshare)",
+                         errno);
+  }
+  if (mount("none", "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) {
+    return ErrnoToStatus(directory, "cannot bind into the build (mount)",
+                         errno);
+  }
+  const std::string target = path_ + "/bound-store";
+  if (mkdir(target.c_str(), 0755) != 0 || chmod(target.c_str(), 0755) != 0) {
+    return ErrnoToStatus(target, "cannot create", errno);
+  }
+  if (mount(directory.c_str(), target.c_str(), nullptr, MS_BIND, nullptr) !=
+      0) {
+    return ErrnoToStatus(
+        directory, absl::StrCat("cannot bind-mount it on ", target), errno);
+  }
+  bound_ = target;
+  bound_source_ = directory;
+  return target;
+}
+
 absl::Status BuildDirectory::Remove() {
   if (path_.empty()) return absl::OkStatus();
+  if (!bound_.empty()) {
+    // Never remove through the mount: that would empty the bound directory.
+    if (umount2(bound_.c_str(), MNT_DETACH) != 0 && errno != EINVAL) {
+      return ErrnoToStatus(bound_, "cannot unmount (the directory is kept)",
+                           errno);
+    }
+    bound_.clear();
+  }
   absl::Status removed = containment_.RemoveTree(path_);
   if (lock_fd_ >= 0) close(lock_fd_);
   lock_fd_ = -1;

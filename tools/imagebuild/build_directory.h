@@ -31,12 +31,23 @@ class BuildDirectory {
   // Removes the directory and everything in it (also after an interrupt).
   absl::Status Remove();
 
+  // Makes `directory` (a directory of the invoker's that the build's
+  // namespace cannot reach, such as a layer store under root's 0700 home)
+  // reachable at path()/bound-store and returns that path. Root only: a
+  // bind mount in this process's own mount namespace (entered here), which
+  // the build's namespaces inherit and which ends with this process, however
+  // it ends; Remove() unmounts it before removing anything. One directory
+  // per build (binding it again returns the same path).
+  absl::StatusOr<std::string> BindForBuild(const std::string& directory);
+
  private:
   BuildDirectory(std::string path, int lock_fd, Containment containment)
       : path_(std::move(path)),
         lock_fd_(lock_fd),
         containment_(std::move(containment)) {}
   std::string path_;
+  std::string bound_;  // the mount point of BindForBuild, if any
+  std::string bound_source_;
   int lock_fd_;
   Containment containment_;
 };

@@ -14,6 +14,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "tools/common/file_util.h"
 #include "tools/common/status_macros.h"
 
@@ -34,6 +35,14 @@ constexpr absl::string_view kKeptEnvironment[] = {
     "http_proxy", "https_proxy", "ftp_proxy", "no_proxy",
     "HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY"};
 
+// containers/storage's overlay driver decides once per run directory
+// whether it archives a layer from its upper directory ("native" diff) or by
+// comparing trees, and caches the answer in RUNROOT/overlay under this name
+// (for a storage without mount options). A build writes the answer first:
+// trees are compared, as vfs does (buildah.h); ChooseDriver() checks that
+// buildah took it.
+constexpr char kOverlayDiffCache[] = "overlay/native-diff()-false";
+
 bool IsImageId(const std::string& text) {
   return text.size() == 64 && std::all_of(text.begin(), text.end(), [](char c) {
            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
@@ -41,6 +50,22 @@ bool IsImageId(const std::string& text) {
 }
 
 }  // namespace
+
+absl::string_view StorageDriverName(StorageDriver driver) {
+  return driver == StorageDriver::kOverlay ? "overlay" : "vfs";
+}
+
+absl::StatusOr<std::optional<StorageDriver>> ParseStorageDriverSpec(
+    absl::string_view spec) {
+  if (spec.empty() || spec == kAutoStorageDriver) return std::nullopt;
+  for (StorageDriver driver : {StorageDriver::kVfs, StorageDriver::kOverlay}) {
+    if (spec == StorageDriverName(driver)) return driver;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--storage_driver=", spec,
+      ": expected auto (overlay where the build's user namespace can mount "
+      "it, vfs otherwise), overlay or vfs"));
+}
 
 Buildah::Buildah(std::string binary, Containment containment,
                  const std::string& temp_root)
@@ -56,8 +81,18 @@ Buildah::Buildah(std::string binary, Containment containment,
 absl::Status Buildah::Prepare() {
   // The invoker may enter the work directory to read the archive buildah
   // writes there.
+  const std::string storage = work_dir_ + "/storage";
+  const std::string store_runroot = ForStorage(root_).runroot_;
   const std::vector<std::pair<std::string, mode_t>> dirs = {
-      {work_dir_, 0711}, {tmpdir_, 0700}, {home_, 0700}, {runtime_dir_, 0700}};
+      {work_dir_, 0711},
+      {tmpdir_, 0700},
+      {home_, 0700},
+      {runtime_dir_, 0700},
+      {storage, 0700},
+      {runroot_, 0700},
+      {runroot_ + "/overlay", 0700},
+      {store_runroot, 0700},
+      {store_runroot + "/overlay", 0700}};
   std::vector<std::string> paths;
   for (const auto& [dir, mode] : dirs) {
     if (mkdir(dir.c_str(), mode) != 0 || chmod(dir.c_str(), mode) != 0) {
@@ -65,14 +100,69 @@ absl::Status Buildah::Prepare() {
     }
     paths.push_back(dir);
   }
+  for (const std::string& runroot : {runroot_, store_runroot}) {
+    const std::string cache = absl::StrCat(runroot, "/", kOverlayDiffCache);
+    IG_RETURN_IF_ERROR(WriteFileAtomically(
+        cache, "layers are computed by comparing trees, as with vfs"));
+    paths.push_back(cache);
+  }
   return containment_.GiveToBuild(paths);
+}
+
+absl::Status Buildah::ChooseDriver(absl::string_view spec) {
+  IG_ASSIGN_OR_RETURN(std::optional<StorageDriver> forced,
+                      ParseStorageDriverSpec(spec));
+  if (forced == StorageDriver::kVfs) {
+    driver_ = StorageDriver::kVfs;
+    driver_choice_ = "vfs (as --storage_driver says)";
+    return absl::OkStatus();
+  }
+  // containers/storage mounts a test overlay when it starts (in this
+  // namespace, as the build will), and reports how it computes layers.
+  Buildah probe = *this;
+  probe.root_ = work_dir_ + "/storage/overlay-probe";
+  probe.driver_ = StorageDriver::kOverlay;
+  probe.storage_options_.clear();
+  IG_ASSIGN_OR_RETURN(
+      SubprocessResult info,
+      probe.Run({"info", "--format",
+                 "{{index .store.GraphStatus \"Native Overlay Diff\"}}"}));
+  std::string why;
+  const std::string native(absl::StripAsciiWhitespace(info.stdout_text));
+  if (info.exit_code != 0) {
+    why = absl::StrCat("buildah cannot use it in the build's user namespace: ",
+                       LastLines(info.stderr_text, 3));
+  } else if (native != "false") {
+    why = absl::StrCat(
+        "buildah would archive layers from overlay's upper directory (Native "
+        "Overlay Diff: ",
+        native,
+        "), which gives other image IDs than vfs; this buildah does not take "
+        "the setting imagebuild writes into its run directory");
+  }
+  if (why.empty()) {
+    driver_ = StorageDriver::kOverlay;
+    driver_choice_ = forced.has_value()
+                         ? "overlay (as --storage_driver says)"
+                         : "overlay (the build's namespace mounts it)";
+  } else if (forced == StorageDriver::kOverlay) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("--storage_driver=overlay: ", why,
+                     "; use --//rules:storage_driver=auto (or vfs)"));
+  } else {
+    driver_ = StorageDriver::kVfs;
+    driver_choice_ =
+        absl::StrCat("vfs (overlay does not work here: ", why, ")");
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<SubprocessResult> Buildah::Run(
     const std::vector<std::string>& args, SubprocessOptions options) const {
   std::vector<std::string> command = {
-      binary_,  "--root",           root_,         "--runroot",
-      runroot_, "--storage-driver", kStorageDriver};
+      binary_,  "--root",           root_,
+      "--runroot", runroot_, "--storage-driver",
+      std::string(StorageDriverName(driver_))};
   command.insert(command.end(), storage_options_.begin(),
                  storage_options_.end());
   command.insert(command.end(), args.begin(), args.end());
@@ -90,7 +180,8 @@ absl::Status Buildah::CopyToOciLayout(const std::string& skopeo,
     options.push_back(storage_options_[i]);
   }
   const std::string source = absl::StrCat(
-      "containers-storage:[", kStorageDriver, "@", root_, "+", runroot_,
+      "containers-storage:[", StorageDriverName(driver_), "@", root_, "+",
+      runroot_,
       options.empty() ? "" : ":", absl::StrJoin(options, ","), "]", image);
   // --insecure-policy: the copy goes from the build's own storage to a
   // directory, so no signature policy applies; the user's policy file
@@ -175,8 +266,8 @@ absl::StatusOr<std::string> Buildah::PullArchive(
 }
 
 void Buildah::UseImageStore(const std::string& root) {
-  storage_options_ = {"--storage-opt",
-                      absl::StrCat(kStorageDriver, ".imagestore=", root)};
+  storage_options_ = {"--storage-opt", absl::StrCat(StorageDriverName(driver_),
+                                                    ".imagestore=", root)};
 }
 
 Buildah Buildah::ForStorage(const std::string& root) const {

@@ -3,21 +3,41 @@
 #ifndef IMAGEGRAPH_TOOLS_IMAGEBUILD_BUILDAH_H_
 #define IMAGEGRAPH_TOOLS_IMAGEBUILD_BUILDAH_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "tools/common/subprocess.h"
 #include "tools/imagebuild/containment.h"
 
 namespace imagegraph {
 
-// The storage driver of every storage a build uses. overlay works here as
-// the namespace's root, but its layers differ from vfs's (a directory that a
-// RUN step's mount points copied up, such as run/, enters the layer), and so
-// would image IDs: builds keep vfs.
-inline constexpr char kStorageDriver[] = "vfs";
+// The storage driver of every storage a build uses (its private one and the
+// layer store's), chosen once per build (Buildah::ChooseDriver).
+//
+// Both compute a new layer the same way, so that image IDs do not depend on
+// the driver: by comparing the container's tree with its parent's
+// (containers/storage's "naive" diff). vfs always does; overlay would
+// otherwise archive its upper directory, which differs: a directory that
+// buildah copied up only to create a RUN step's mount point in it (and
+// removed again), such as run/ for /run/.containerenv, enters the layer, and
+// `rm -rf d && mkdir d` becomes an opaque directory instead of one whiteout
+// per removed entry.
+enum class StorageDriver { kVfs, kOverlay };
+
+// The settings of --storage_driver (--//rules:storage_driver).
+inline constexpr absl::string_view kAutoStorageDriver = "auto";
+
+// "vfs" or "overlay", as buildah and containers/storage name them.
+absl::string_view StorageDriverName(StorageDriver driver);
+
+// The driver `spec` forces: nullopt for "auto" (and ""), else "vfs" or
+// "overlay"; anything else is an error naming the flag.
+absl::StatusOr<std::optional<StorageDriver>> ParseStorageDriverSpec(
+    absl::string_view spec);
 
 class Buildah {
  public:
@@ -29,6 +49,15 @@ class Buildah {
   // Creates the directories buildah is pointed at and gives them to the
   // build's user namespace.
   absl::Status Prepare();
+
+  // Chooses the storage driver once (after Prepare()): `spec` "vfs" or
+  // "overlay" forces it, "auto" takes overlay when the build's namespace can
+  // mount it with layers computed as vfs computes them, else vfs. A forced
+  // overlay that does not work is an error saying why.
+  absl::Status ChooseDriver(absl::string_view spec);
+  StorageDriver driver() const { return driver_; }
+  // The driver and why it was chosen, for the progress line.
+  const std::string& driver_choice() const { return driver_choice_; }
 
   // The directory (owned by the namespace's root) where buildah may write.
   const std::string& work_dir() const { return work_dir_; }
@@ -84,6 +113,8 @@ class Buildah {
   std::string home_;
   std::string runtime_dir_;
   std::vector<std::string> storage_options_;
+  StorageDriver driver_ = StorageDriver::kVfs;
+  std::string driver_choice_ = "vfs";
 };
 
 }  // namespace imagegraph

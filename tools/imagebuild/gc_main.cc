@@ -1,5 +1,7 @@
 // gc: removes the images of a layer store that no build used for a while,
 // and reports the store's size.
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <string>
 
@@ -74,44 +76,76 @@ int main(int argc, char** argv) {
            (*directory)->c_str());
     return 0;
   }
+  if (struct stat st;
+      stat((*directory)->c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return Fail(absl::StrCat("--layer_store=", **directory,
+                             " is not a directory: give the layer store's "
+                             "directory (or default)"),
+                imagegraph::kExitError);
+  }
   auto containment = imagegraph::PrepareContainment();
   if (!containment.ok()) {
     return Fail(std::string(containment.status().message()),
                 imagegraph::kExitError);
   }
-  auto store = imagegraph::LayerStore::Open(**directory, *containment);
-  if (!store.ok()) {
-    return Fail(std::string(store.status().message()), imagegraph::kExitError);
-  }
   auto work = imagegraph::BuildDirectory::Create("gc", *containment);
   if (!work.ok()) {
     return Fail(std::string(work.status().message()), imagegraph::kExitError);
   }
+  // One storage per driver that builds used (layer_store.h).
+  imagegraph::StoreGcReport total;
+  int used_drivers = 0;
   imagegraph::Buildah buildah(absl::GetFlag(FLAGS_buildah), *containment,
                               work->path());
-  absl::Status prepared = buildah.Prepare();
-  absl::StatusOr<imagegraph::StoreGcReport> report =
-      imagegraph::StoreGcReport();
-  if (!prepared.ok()) {
-    report = prepared;
-  } else {
-    report = store->CollectGarbage(
-        buildah.ForStorage(store->StorageRoot()),
-        absl::Hours(24) * max_age_days, absl::Now(),
-        [](absl::string_view message) {
-          printf("%.*s\n", static_cast<int>(message.size()), message.data());
-        });
+  if (absl::Status prepared = buildah.Prepare(); !prepared.ok()) {
+    work->Remove().IgnoreError();
+    return Fail(std::string(prepared.message()), imagegraph::kExitError);
+  }
+  for (imagegraph::StorageDriver driver :
+       {imagegraph::StorageDriver::kVfs, imagegraph::StorageDriver::kOverlay}) {
+    const std::string name(imagegraph::StorageDriverName(driver));
+    if (!imagegraph::PathExists(absl::StrCat(**directory, "/", name))) {
+      continue;
+    }
+    ++used_drivers;
+    absl::StatusOr<imagegraph::StoreGcReport> report;
+    const absl::Status chosen = buildah.ChooseDriver(name);
+    absl::StatusOr<imagegraph::LayerStore> store =
+        chosen.ok() ? imagegraph::OpenLayerStoreForBuild(**directory, driver,
+                                                         *containment, *work)
+                    : absl::StatusOr<imagegraph::LayerStore>(chosen);
+    if (store.ok()) {
+      report = store->CollectGarbage(
+          buildah.ForStorage(store->StorageRoot()),
+          absl::Hours(24) * max_age_days, absl::Now(),
+          [](absl::string_view message) {
+            printf("%.*s\n", static_cast<int>(message.size()), message.data());
+          });
+    } else {
+      report = store.status();
+    }
+    if (!report.ok()) {
+      work->Remove().IgnoreError();
+      return Fail(absl::StrCat(name, " storage: ", report.status().message()),
+                  imagegraph::kExitError);
+    }
+    total.kept += report->kept;
+    total.removed += report->removed;
+    total.busy += report->busy;
+    total.bytes_before += report->bytes_before;
+    total.bytes_after += report->bytes_after;
   }
   work->Remove().IgnoreError();
-  if (!report.ok()) {
-    return Fail(std::string(report.status().message()), imagegraph::kExitError);
+  if (used_drivers == 0) {
+    printf("layer store %s: empty (no storage)\n", (*directory)->c_str());
+    return 0;
   }
   printf(
       "layer store %s: removed %d images not used for %d days, kept %d (%d "
       "in use); %s before, %s after\n",
-      store->directory().c_str(), report->removed, max_age_days,
-      report->kept + report->busy, report->busy,
-      Megabytes(report->bytes_before).c_str(),
-      Megabytes(report->bytes_after).c_str());
+      (*directory)->c_str(), total.removed, max_age_days,
+      total.kept + total.busy, total.busy,
+      Megabytes(total.bytes_before).c_str(),
+      Megabytes(total.bytes_after).c_str());
   return 0;
 }

@@ -89,20 +89,43 @@ absl::Status CheckInputFile(const std::string& path, absl::string_view flag) {
   return absl::OkStatus();
 }
 
+// The layer store the request names, opened; none for "off". The default
+// store, when the build's namespace cannot reach it (a home directory only
+// its owner may enter), is a warning and the build goes without it; a store
+// named explicitly must work.
+absl::StatusOr<std::optional<LayerStore>> OpenLayerStore(
+    const BuildRequest& request, StorageDriver driver,
+    const Containment& containment, BuildDirectory& build_directory) {
+  IG_ASSIGN_OR_RETURN(std::optional<std::string> directory,
+                      ResolveLayerStoreSpec(request.layer_store));
+  if (!directory.has_value() || request.parents.empty()) return std::nullopt;
+  auto store =
+      OpenLayerStoreForBuild(*directory, driver, containment, build_directory);
+  if (store.ok()) return *std::move(store);
+  if (request.layer_store == kDefaultLayerStore &&
+      absl::IsFailedPrecondition(store.status())) {
+    Progress(request.name, absl::StrCat("warning: building without the layer "
+                                        "store: ",
+                                        store.status().message()));
+    return std::nullopt;
+  }
+  return absl::Status(store.status().code(),
+                      absl::StrCat("--layer_store=", request.layer_store, ": ",
+                                   store.status().message()));
+}
+
 class ImageBuilder {
  public:
-  ImageBuilder(const BuildRequest& request, std::string temp_root,
+  ImageBuilder(const BuildRequest& request, BuildDirectory& build_directory,
                std::string buildah_binary, std::string skopeo_binary,
-               const Containment& containment, const LayerStore* store)
+               const Containment& containment)
       : request_(request),
-        temp_root_(std::move(temp_root)),
+        build_directory_(build_directory),
+        temp_root_(build_directory.path()),
         buildah_(std::move(buildah_binary), containment, temp_root_),
         skopeo_(std::move(skopeo_binary)),
         layout_(temp_root_ + "/export"),
-        image_id_file_(buildah_.work_dir() + "/image.id"),
-        store_(store) {
-    if (store_ != nullptr) buildah_.UseImageStore(store_->StorageRoot());
-  }
+        image_id_file_(buildah_.work_dir() + "/image.id") {}
 
   absl::StatusOr<ImageMetadata> Run();
 
@@ -122,6 +145,7 @@ class ImageBuilder {
   absl::StatusOr<ImageMetadata> Export();
 
   const BuildRequest& request_;
+  BuildDirectory& build_directory_;
   std::string temp_root_;
   Buildah buildah_;
   std::string skopeo_;
@@ -148,8 +172,8 @@ class ImageBuilder {
   std::vector<ImageReference> refs_;
   absl::flat_hash_map<std::string, std::string> parent_tags_;
   absl::flat_hash_map<std::string, std::string> base_tags_;
-  // The layer store (none when null) and the parents held in it.
-  const LayerStore* store_;
+  // The layer store (if any) and the parents held in it.
+  std::optional<LayerStore> store_;
   std::vector<StoreLease> leases_;
 };
 
@@ -282,9 +306,10 @@ absl::StatusOr<std::string> ImageBuilder::ParentImageId(
 }
 
 absl::Status ImageBuilder::LoadParents() {
-  if (store_ != nullptr && !request_.parents.empty()) {
-    Progress(request_.name, absl::StrCat("layer store ", store_->directory(),
-                                         " (", kStorageDriver, " driver)"));
+  if (store_.has_value()) {
+    Progress(request_.name,
+             absl::StrCat("layer store ", store_->directory(), " (",
+                          StorageDriverName(store_->driver()), " driver)"));
   }
   for (const ParentImage& parent : request_.parents) {
     Progress(request_.name, absl::StrCat("loading parent ", parent.name));
@@ -305,7 +330,7 @@ absl::Status ImageBuilder::LoadParents() {
     };
     IG_ASSIGN_OR_RETURN(const std::string id, ParentImageId(parent, archive));
     std::string load = scratch;
-    if (store_ != nullptr) {
+    if (store_.has_value()) {
       IG_ASSIGN_OR_RETURN(
           StoreLease lease,
           store_->Hold(buildah_.ForStorage(store_->StorageRoot()), id, archive,
@@ -556,34 +581,18 @@ absl::StatusOr<ImageMetadata> ImageBuilder::Run() {
   IG_RETURN_IF_ERROR(buildah_.containment().GiveTreeToBuild(context_dir_));
   IG_RETURN_IF_ERROR(LoadDockerfile());
   IG_RETURN_IF_ERROR(buildah_.Prepare());
+  IG_RETURN_IF_ERROR(buildah_.ChooseDriver(request_.storage_driver));
+  Progress(request_.name,
+           absl::StrCat("storage driver ", buildah_.driver_choice()));
+  IG_ASSIGN_OR_RETURN(store_,
+                      OpenLayerStore(request_, buildah_.driver(),
+                                     buildah_.containment(), build_directory_));
+  if (store_.has_value()) buildah_.UseImageStore(store_->StorageRoot());
   IG_RETURN_IF_ERROR(LoadParents());
   IG_RETURN_IF_ERROR(LoadBases());
   IG_ASSIGN_OR_RETURN(std::string dockerfile_path, RewrittenDockerfile());
   IG_RETURN_IF_ERROR(BuildWithBuildah(dockerfile_path));
   return Export();
-}
-
-// The layer store the request names, opened; none for "off". The default
-// store, when the build's namespace cannot reach it (a home directory only
-// its owner may enter), is a warning and the build goes without it; a store
-// named explicitly must work.
-absl::StatusOr<std::optional<LayerStore>> OpenLayerStore(
-    const BuildRequest& request, const Containment& containment) {
-  IG_ASSIGN_OR_RETURN(std::optional<std::string> directory,
-                      ResolveLayerStoreSpec(request.layer_store));
-  if (!directory.has_value() || request.parents.empty()) return std::nullopt;
-  auto store = LayerStore::Open(*directory, containment);
-  if (store.ok()) return *std::move(store);
-  if (request.layer_store == kDefaultLayerStore &&
-      absl::IsFailedPrecondition(store.status())) {
-    Progress(request.name, absl::StrCat("warning: building without the layer "
-                                        "store: ",
-                                        store.status().message()));
-    return std::nullopt;
-  }
-  return absl::Status(store.status().code(),
-                      absl::StrCat("--layer_store=", request.layer_store, ": ",
-                                   store.status().message()));
 }
 
 }  // namespace
@@ -651,12 +660,9 @@ absl::StatusOr<ImageMetadata> BuildImage(const BuildRequest& given) {
   }
   RemoveAbandonedBuildDirectories(TempDirectoryRoot(), *containment, progress);
   auto start = std::chrono::steady_clock::now();
-  IG_ASSIGN_OR_RETURN(std::optional<LayerStore> store,
-                      OpenLayerStore(request, *containment));
   IG_ASSIGN_OR_RETURN(BuildDirectory temp,
                       BuildDirectory::Create(request.name, *containment));
-  ImageBuilder builder(request, temp.path(), *buildah, *skopeo, *containment,
-                       store.has_value() ? &*store : nullptr);
+  ImageBuilder builder(request, temp, *buildah, *skopeo, *containment);
   absl::StatusOr<ImageMetadata> result = builder.Run();
   if (!result.ok()) {
     result = ExplainDiskFull(result.status(), TempDirectoryRoot());

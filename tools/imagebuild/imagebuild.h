@@ -68,6 +68,10 @@ struct BuildRequest {
   // "off" (none: each parent is imported into the build's private storage),
   // "default" or an absolute directory.
   std::string layer_store;
+  // The storage driver of the build's storages (buildah.h): "auto" (overlay
+  // where the build's namespace can mount it, else vfs), "overlay" or "vfs".
+  // Image IDs do not depend on it.
+  std::string storage_driver = "auto";
   // Off unless set: an indexed image with the same context hash is reused
   // instead of built, and a built image is indexed.
   IndexSettings index;

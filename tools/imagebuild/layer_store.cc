@@ -53,6 +53,32 @@ std::vector<std::string> MarkedImages(const std::string& directory) {
   return ids;
 }
 
+constexpr absl::string_view kOwnStoreFix =
+    "a layer store is per user: give each user a store of their own (leave "
+    "--//rules:layer_store at default, layers/ beside the user's own index, "
+    "or set it to a directory of the user's)";
+
+// A store is per user: its directory belongs to the invoker, its storages to
+// the invoker's builds (host ID uids.start, their namespace's root). The
+// storages of another user's builds belong to other subordinate IDs, which
+// this user's builds may neither write nor trust.
+absl::Status CheckStoreOwner(const std::string& directory,
+                             const Containment& containment) {
+  struct stat st;
+  if (stat(directory.c_str(), &st) != 0) {
+    return ErrnoToStatus(directory, "cannot use as the layer store", errno);
+  }
+  if (st.st_uid != containment.invoker_uid) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the layer store ", directory, " belongs to UID ", st.st_uid,
+        ", not to ", containment.user, " (UID ", containment.invoker_uid,
+        "), who builds: its storage belongs to that user's builds (their "
+        "subordinate IDs), which ",
+        containment.user, "'s builds may not write; ", kOwnStoreFix));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> DefaultLayerStoreDirectory() {
@@ -82,20 +108,37 @@ StoreLease::~StoreLease() {
 }
 
 absl::StatusOr<LayerStore> LayerStore::Open(const std::string& directory,
-                                            const Containment& containment) {
-  LayerStore store(directory, containment);
-  for (const std::string& dir :
-       {directory, directory + "/locks", directory + "/images"}) {
+                                            StorageDriver driver,
+                                            const Containment& containment,
+                                            const std::string& reachable) {
+  LayerStore store(directory, reachable.empty() ? directory : reachable, driver,
+                   containment);
+  IG_RETURN_IF_ERROR(MakeDirectories(directory));
+  IG_RETURN_IF_ERROR(CheckStoreOwner(directory, containment));
+  const std::string base = store.DriverDirectory();
+  for (const std::string& dir : {base, base + "/locks", base + "/images"}) {
     IG_RETURN_IF_ERROR(MakeDirectories(dir));
   }
   IG_RETURN_IF_ERROR(CheckReachableByBuild(
-      directory, "the layer store",
+      store.reachable_, "the layer store",
       "let others enter every directory on the way (chmod o+x), or set "
       "--//rules:layer_store to a directory they can reach (or to off)"));
   // The storage belongs to the build's namespace, which creates what is in
   // it. Created under a temporary name and renamed, so that a store whose
   // storage exists has it with the right owner.
-  const std::string storage = store.StorageRoot();
+  const std::string storage = base + "/storage";
+  struct stat st;
+  if (stat(storage.c_str(), &st) == 0 && st.st_uid != containment.uids.start) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the layer store ", directory, ": its storage ", storage,
+        " belongs to host UID ", st.st_uid, ", not to UID ",
+        containment.uids.start,
+        " (the root of the build's user namespace, the first of ",
+        containment.user,
+        "'s subordinate IDs): it was filled by builds over other subordinate "
+        "IDs; remove ",
+        storage, " (the store is a cache) or ", kOwnStoreFix));
+  }
   if (!PathExists(storage)) {
     const std::string staged =
         absl::StrCat(storage, ".new.", static_cast<long>(getpid()));
@@ -114,12 +157,20 @@ absl::StatusOr<LayerStore> LayerStore::Open(const std::string& directory,
   return store;
 }
 
+std::string LayerStore::DriverDirectory() const {
+  return absl::StrCat(directory_, "/", StorageDriverName(driver_));
+}
+
+std::string LayerStore::StorageRoot() const {
+  return absl::StrCat(reachable_, "/", StorageDriverName(driver_), "/storage");
+}
+
 std::string LayerStore::LockPath(absl::string_view image_id) const {
-  return absl::StrCat(directory_, "/locks/", image_id, ".lock");
+  return absl::StrCat(DriverDirectory(), "/locks/", image_id, ".lock");
 }
 
 std::string LayerStore::MarkerPath(absl::string_view image_id) const {
-  return absl::StrCat(directory_, "/images/", image_id);
+  return absl::StrCat(DriverDirectory(), "/images/", image_id);
 }
 
 bool LayerStore::Verified(const Buildah& store,
@@ -133,9 +184,9 @@ bool LayerStore::ConfigMatches(const Buildah& store,
   // shows a converted one): containers/storage files an image's data under
   // its key in base64, and the configuration's key is its digest. Read from
   // the build's namespace, which owns the storage.
-  const std::string path =
-      absl::StrCat(StorageRoot(), "/", kStorageDriver, "-images/", image_id,
-                   "/=", absl::Base64Escape(absl::StrCat("sha256:", image_id)));
+  const std::string path = absl::StrCat(
+      StorageRoot(), "/", StorageDriverName(driver_), "-images/", image_id,
+      "/=", absl::Base64Escape(absl::StrCat("sha256:", image_id)));
   std::vector<std::string> argv = containment_.WrapperArgv();
   argv.insert(argv.end(), {"cat", "--", path});
   auto config = RunSubprocess(argv);
@@ -201,7 +252,7 @@ absl::StatusOr<StoreGcReport> LayerStore::CollectGarbage(
   // Every image of the storage, marked or not (a killed import's).
   IG_ASSIGN_OR_RETURN(std::string listed,
                       store.RunForOutput({"images", "--quiet", "--no-trunc"}));
-  std::vector<std::string> ids = MarkedImages(directory_ + "/images");
+  std::vector<std::string> ids = MarkedImages(DriverDirectory() + "/images");
   for (absl::string_view line : absl::StrSplit(listed, '\n')) {
     std::string id(
         absl::StripPrefix(absl::StripAsciiWhitespace(line), "sha256:"));
@@ -246,7 +297,8 @@ absl::StatusOr<StoreGcReport> LayerStore::CollectGarbage(
 absl::StatusOr<int64_t> LayerStore::DiskUsage() const {
   std::vector<std::string> argv = containment_.WrapperArgv();
   argv.insert(argv.end(),
-              {"du", "--summarize", "--block-size=1", "--", directory_});
+              {"du", "--summarize", "--block-size=1", "--",
+               absl::StrCat(reachable_, "/", StorageDriverName(driver_))});
   IG_ASSIGN_OR_RETURN(SubprocessResult du, RunSubprocess(argv));
   int64_t bytes = 0;
   std::vector<absl::string_view> fields =
@@ -257,6 +309,20 @@ absl::StatusOr<int64_t> LayerStore::DiskUsage() const {
                                             LastLines(du.stderr_text, 3)));
   }
   return bytes;
+}
+
+absl::StatusOr<LayerStore> OpenLayerStoreForBuild(
+    const std::string& directory, StorageDriver driver,
+    const Containment& containment, BuildDirectory& build_directory) {
+  std::string reachable;
+  if (!containment.rootless) {
+    IG_RETURN_IF_ERROR(MakeDirectories(directory));
+    if (!CheckReachableByBuild(directory, "", "").ok()) {
+      IG_RETURN_IF_ERROR(CheckStoreOwner(directory, containment));
+      IG_ASSIGN_OR_RETURN(reachable, build_directory.BindForBuild(directory));
+    }
+  }
+  return LayerStore::Open(directory, driver, containment, reachable);
 }
 
 }  // namespace imagegraph

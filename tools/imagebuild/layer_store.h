@@ -1,12 +1,16 @@
 // A persistent, per-user store of parent images for image builds, so that a
 // build imports a parent's layers once instead of in every action.
 //
-// The store is a buildah (containers/storage) storage at DIR/storage, with
-// one lock file per image (DIR/locks/<id>.lock) and one marker per image that
-// was imported and verified (DIR/images/<id>). A build gives it to its own
-// private storage as a read-only image store (`vfs.imagestore`): loading a
+// The store holds one buildah (containers/storage) storage per storage
+// driver, at DIR/DRIVER/storage (DRIVER is vfs or overlay, the build's
+// choice, buildah.h), with one lock file per image
+// (DIR/DRIVER/locks/<id>.lock) and one marker per image that was imported
+// and verified (DIR/DRIVER/images/<id>). A build gives it to its own private
+// storage as a read-only image store (`DRIVER.imagestore`): loading a
 // parent's archive into the private storage then finds every layer in the
-// store by its digest and extracts nothing. The private storage, and with it
+// store by its digest and extracts nothing. With overlay, the store's layers
+// are the lower directories of the build's container, which the kernel
+// never writes. The private storage, and with it
 // the container and the new layers of the build, is thrown away as before,
 // so builds never write to the store except to import.
 //
@@ -27,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "tools/imagebuild/build_directory.h"
 #include "tools/imagebuild/buildah.h"
 #include "tools/imagebuild/containment.h"
 
@@ -72,14 +77,21 @@ struct StoreGcReport {
 
 class LayerStore {
  public:
-  // Opens the store at `directory`, creating it when missing. Its storage
-  // belongs to the build's namespace, which must be able to reach it.
+  // Opens the store at `directory` for storages of `driver`, creating it
+  // when missing. Its storage belongs to the build's namespace, which must
+  // be able to reach it, at `reachable` (where BuildDirectory::BindStore
+  // bound it) or else at `directory` itself. A store is per user: one that
+  // another user's builds own is an error naming the store and the fix.
   static absl::StatusOr<LayerStore> Open(const std::string& directory,
-                                         const Containment& containment);
+                                         StorageDriver driver,
+                                         const Containment& containment,
+                                         const std::string& reachable = "");
 
   const std::string& directory() const { return directory_; }
-  // The buildah storage root of the store.
-  std::string StorageRoot() const { return directory_ + "/storage"; }
+  StorageDriver driver() const { return driver_; }
+  // The buildah storage root of the store, as the build's namespace
+  // reaches it.
+  std::string StorageRoot() const;
 
   // Makes sure the image `image_id` (64 lowercase hex digits) is in the
   // store and verified, importing it from the docker-archive that `archive`
@@ -103,9 +115,14 @@ class LayerStore {
   absl::StatusOr<int64_t> DiskUsage() const;
 
  private:
-  LayerStore(std::string directory, Containment containment)
+  LayerStore(std::string directory, std::string reachable, StorageDriver driver,
+             Containment containment)
       : directory_(std::move(directory)),
+        reachable_(std::move(reachable)),
+        driver_(driver),
         containment_(std::move(containment)) {}
+  // DIR/DRIVER on the host.
+  std::string DriverDirectory() const;
   std::string LockPath(absl::string_view image_id) const;
   std::string MarkerPath(absl::string_view image_id) const;
   // Whether the store holds `image_id` with its marker, and its
@@ -118,8 +135,19 @@ class LayerStore {
                       const std::string& archive) const;
 
   std::string directory_;
+  std::string reachable_;
+  StorageDriver driver_;
   Containment containment_;
 };
+
+// Opens the store at `directory` for a build (or gc) working in
+// `build_directory`. A store the build's namespace cannot reach, such as the
+// default one under root's home (mode 0700), is bound into the build
+// directory when root builds (BuildDirectory::BindForBuild); for a normal
+// user it is an error naming the closed directory.
+absl::StatusOr<LayerStore> OpenLayerStoreForBuild(
+    const std::string& directory, StorageDriver driver,
+    const Containment& containment, BuildDirectory& build_directory);
 
 }  // namespace imagegraph
 

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "tools/common/command_line.h"
 #include "tools/common/subprocess.h"
+#include "tools/imagebuild/buildah.h"
 #include "tools/imagebuild/flags.h"
 #include "tools/imagebuild/imagebuild.h"
 #include "tools/imagebuild/layer_store.h"
@@ -70,6 +71,11 @@ ABSL_FLAG(
     "each parent is imported into the build's private storage), "
     "`default` (layers/ beside the default index directory) or an "
     "absolute directory.");
+ABSL_FLAG(std::string, storage_driver, "auto",
+          "The storage driver of the build's storages and of the layer "
+          "store: `auto` (overlay where the build's user namespace can mount "
+          "it, else vfs), `overlay` or `vfs`. Image IDs are the same with "
+          "either.");
 ABSL_FLAG(int, index_level, imagegraph::kDefaultLevel,
           "The build's index level (1..3): lookups try level 3 down to this "
           "one; inserts write this level's namespaces.");
@@ -92,11 +98,15 @@ Usage:
   --output=NAME.tar.zst --metadata=NAME.image.json
   [--zstd_level=3] [--zstd_threads=0] [--buildah=PATH]
   [--index=off|default|DIR|registry://HOST:PORT/REPO] [--index_level=1] [--revision=R]
-  [--layer_store=off|default|DIR]
+  [--layer_store=off|default|DIR] [--storage_driver=auto|overlay|vfs]
 
-Builds one image with buildah (chroot isolation, vfs storage in a private
+Builds one image with buildah (chroot isolation, a private storage in a
 temporary directory under $TMPDIR, timestamp 0, no identity label:
 deterministic Dockerfiles give the same image ID anywhere, whoever builds).
+The storage driver (--storage_driver) is overlay where the build's user
+namespace can mount it, else vfs, chosen once per build and shown in the
+progress; layers are computed the same way with both (by comparing trees),
+so image IDs do not depend on it.
 buildah and every RUN step run in a user namespace (with its own PID
 namespace) whose root is the invoking user's first range of 65536 subordinate
 IDs (/etc/subuid, /etc/subgid; ./bazelw sets them up): never host root, never
@@ -162,6 +172,7 @@ int main(int argc, char** argv) {
   request.zstd.threads = absl::GetFlag(FLAGS_zstd_threads);
   request.buildah = absl::GetFlag(FLAGS_buildah);
   request.layer_store = absl::GetFlag(FLAGS_layer_store);
+  request.storage_driver = absl::GetFlag(FLAGS_storage_driver);
   request.index.spec = absl::GetFlag(FLAGS_index);
   request.index.level = absl::GetFlag(FLAGS_index_level);
   request.index.revision = absl::GetFlag(FLAGS_revision);
@@ -234,6 +245,10 @@ int main(int argc, char** argv) {
   if (auto store = imagegraph::ResolveLayerStoreSpec(request.layer_store);
       !store.ok()) {
     return Fail(std::string(store.status().message()), imagegraph::kExitUsage);
+  }
+  if (auto driver = imagegraph::ParseStorageDriverSpec(request.storage_driver);
+      !driver.ok()) {
+    return Fail(std::string(driver.status().message()), imagegraph::kExitUsage);
   }
   auto metadata = imagegraph::BuildImage(request);
   if (!metadata.ok()) {
