@@ -10,10 +10,11 @@
 #   buildah_vfs_export              the same, committing to a docker-archive
 #                                   compressed with `zstd -T0 -3`: the outputs
 #                                   imagebuild writes
-#   imagebuild_nostore              imagebuild --layer_store=off (each build
+#   imagebuild_nostore_DRIVER       imagebuild --layer_store=off (each build
 #                                   imports the base into a fresh storage)
-#   imagebuild_store_warm           imagebuild with the base in the store
+#   imagebuild_store_warm_DRIVER    imagebuild with the base in the store
 #   imagebuild_store_cold           imagebuild with an emptied store (imports)
+# DRIVER (--storage_driver) is vfs or overlay; the cold store uses overlay.
 # Every run edits the child's one file first, so nothing is reused.
 #
 # Usage: bench/imagebuild/layer_store.sh [RUNS]   (default 3 runs each)
@@ -126,9 +127,15 @@ imagebuild_child() {
   }
   rm -f "${WORK}/child.tar.zst" "${WORK}/child.image.json"
 }
-contender_imagebuild_nostore() { imagebuild_child --layer_store=off; }
-contender_imagebuild_store_warm() {
-  imagebuild_child --layer_store="${WORK}/store-warm"
+contender_imagebuild_nostore_vfs() {
+  imagebuild_child --layer_store=off --storage_driver=vfs
+}
+contender_imagebuild_nostore_overlay() {
+  imagebuild_child --layer_store=off --storage_driver=overlay
+}
+# store_warm DRIVER: a build with the base in the store's DRIVER storage.
+store_warm() {
+  imagebuild_child --layer_store="${WORK}/store-warm" --storage_driver="$1"
   # The warm-up run imports; a timed one must not.
   [[ -n "${warmed:-}" ]] && grep -q "importing" "${WORK}/child.stderr" && {
     echo "a warm store imported the base" >&2
@@ -136,9 +143,11 @@ contender_imagebuild_store_warm() {
   }
   return 0
 }
+contender_imagebuild_store_warm_vfs() { store_warm vfs; }
+contender_imagebuild_store_warm_overlay() { store_warm overlay; }
 contender_imagebuild_store_cold() {
   rm -rf "${WORK}/store-cold"
-  imagebuild_child --layer_store="${WORK}/store-cold"
+  imagebuild_child --layer_store="${WORK}/store-cold" --storage_driver=overlay
 }
 
 timed() {
@@ -149,8 +158,9 @@ timed() {
   tail -n 1 "${file}.raw" | awk '{ print $1, $2 + $3 }' >>"${file}"
 }
 
-CONTENDERS=(buildah_overlay buildah_vfs buildah_vfs_export imagebuild_nostore
-  imagebuild_store_warm imagebuild_store_cold)
+CONTENDERS=(buildah_overlay buildah_vfs buildah_vfs_export
+  imagebuild_nostore_vfs imagebuild_nostore_overlay imagebuild_store_warm_vfs
+  imagebuild_store_warm_overlay imagebuild_store_cold)
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 for name in "${CONTENDERS[@]}"; do
   "contender_${name}" # warm-up (and the first import of the warm store)
@@ -183,7 +193,7 @@ REPORT
 for name in "${CONTENDERS[@]}"; do
   row "${name}"
 done
-ratio_row "imagebuild_store_warm / imagebuild_nostore" imagebuild_store_warm imagebuild_nostore
-ratio_row "imagebuild_store_warm / buildah_overlay" imagebuild_store_warm buildah_overlay
-ratio_row "imagebuild_store_warm / buildah_vfs" imagebuild_store_warm buildah_vfs
-ratio_row "imagebuild_store_warm / buildah_vfs_export" imagebuild_store_warm buildah_vfs_export
+ratio_row "imagebuild_store_warm_overlay / imagebuild_store_warm_vfs" imagebuild_store_warm_overlay imagebuild_store_warm_vfs
+ratio_row "imagebuild_nostore_overlay / imagebuild_nostore_vfs" imagebuild_nostore_overlay imagebuild_nostore_vfs
+ratio_row "imagebuild_store_warm_overlay / buildah_overlay" imagebuild_store_warm_overlay buildah_overlay
+ratio_row "imagebuild_store_warm_overlay / buildah_vfs_export" imagebuild_store_warm_overlay buildah_vfs_export

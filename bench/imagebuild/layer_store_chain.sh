@@ -51,14 +51,16 @@ mkdir -p "${WORK}/chain1"
 cp /bin/busybox "${WORK}/chain1/busybox"
 head -c 300000000 /dev/urandom >"${WORK}/chain1/data.bin"
 printf 'FROM scratch\nCOPY busybox /bin/busybox\nCOPY data.bin /data/1.bin\n' >"${WORK}/chain1/Dockerfile"
-build 1 --layer_store="${WORK}/store"
+build 1 --layer_store="${WORK}/store" --storage_driver=overlay
 for level in 2 3 4 5; do
   mkdir -p "${WORK}/chain${level}"
   head -c 30000000 /dev/urandom >"${WORK}/chain${level}/data.bin"
   printf 'FROM chain%d\nCOPY data.bin /data/%d.bin\nRUN ["/bin/busybox", "ls", "/data"]\n' \
     $((level - 1)) "${level}" >"${WORK}/chain${level}/Dockerfile"
-  build "${level}" --layer_store="${WORK}/store"
+  build "${level}" --layer_store="${WORK}/store" --storage_driver=overlay
 done
+# The store keeps one storage per driver: the vfs one gets chain4 too.
+build 5 --layer_store="${WORK}/store" --storage_driver=vfs
 parent_bytes="$(jq -r .size "${WORK}/chain4.image.json")"
 
 edits=0
@@ -66,18 +68,23 @@ edit_leaf() {
   edits=$((edits + 1))
   echo "edit ${edits}" >"${WORK}/chain5/edit.txt"
 }
-contender_leaf_nostore() {
+# leaf_nostore DRIVER, leaf_store_warm DRIVER: the leaf's rebuild.
+leaf_nostore() {
   edit_leaf
-  build 5 --layer_store=off
+  build 5 --layer_store=off --storage_driver="$1"
 }
-contender_leaf_store_warm() {
+leaf_store_warm() {
   edit_leaf
-  build 5 --layer_store="${WORK}/store"
+  build 5 --layer_store="${WORK}/store" --storage_driver="$1"
   ! grep -q importing "${WORK}/chain5.stderr" || {
     echo "a warm store imported" >&2
     exit 1
   }
 }
+contender_leaf_nostore_vfs() { leaf_nostore vfs; }
+contender_leaf_nostore_overlay() { leaf_nostore overlay; }
+contender_leaf_store_warm_vfs() { leaf_store_warm vfs; }
+contender_leaf_store_warm_overlay() { leaf_store_warm overlay; }
 timed() {
   local file="$1"
   shift
@@ -85,7 +92,8 @@ timed() {
   { time "$@" >/dev/null 2>&1; } 2>>"${file}.raw"
   tail -n 1 "${file}.raw" | awk '{ print $1, $2 + $3 }' >>"${file}"
 }
-CONTENDERS=(leaf_nostore leaf_store_warm)
+CONTENDERS=(leaf_nostore_vfs leaf_nostore_overlay leaf_store_warm_vfs
+  leaf_store_warm_overlay)
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 for ((i = 0; i < RUNS; i++)); do
   for name in "${CONTENDERS[@]}"; do
@@ -105,5 +113,10 @@ REPORT
 for name in "${CONTENDERS[@]}"; do
   echo "| ${name} | $(fmt "$(wall "${WORK}/${name}.times")") | $(fmt "$(best "${WORK}/${name}.times")") | $(fmt "$(cpu "${WORK}/${name}.times")") |"
 done
-a="${WORK}/leaf_store_warm.times" b="${WORK}/leaf_nostore.times"
-echo "| leaf_store_warm / leaf_nostore | $(fmt "$(calc "$(wall "${a}") / $(wall "${b}")")") | $(fmt "$(calc "$(best "${a}") / $(best "${b}")")") | $(fmt "$(calc "$(cpu "${a}") / $(cpu "${b}")")") |"
+ratio() {
+  local a="${WORK}/$1.times" b="${WORK}/$2.times"
+  echo "| $1 / $2 | $(fmt "$(calc "$(wall "${a}") / $(wall "${b}")")") | $(fmt "$(calc "$(best "${a}") / $(best "${b}")")") | $(fmt "$(calc "$(cpu "${a}") / $(cpu "${b}")")") |"
+}
+ratio leaf_store_warm_overlay leaf_store_warm_vfs
+ratio leaf_nostore_overlay leaf_nostore_vfs
+ratio leaf_store_warm_overlay leaf_nostore_vfs

@@ -49,7 +49,7 @@ chmod -R a+rX "${host}"
 # child_flags LABEL: the flags that build the child into $host/out/LABEL.*.
 child_flags() {
   printf '%s\n' --name=child --context_tar="${host}/child.tar" \
-    --context_hash_file="${host}/child.hash" --parent=bb="${host}/bb.tar.zst" \
+    --context_hash_file="${host}/child.hash" --parent=bb="${host}/bb.tar.zst" --parent_metadata=bb="${host}/bb.image.json" \
     --reference=bb=:bb --output="${host}/out/$1.tar.zst" --metadata="${host}/out/$1.image.json"
 }
 

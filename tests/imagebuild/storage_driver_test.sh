@@ -64,7 +64,7 @@ build() {
   shift 2
   local parent_flags=()
   if [[ "${name}" == child ]]; then
-    parent_flags=(--parent=parent="${WORK}/parent-vfs.tar.zst" --reference=parent=:parent)
+    parent_flags=(--parent=parent="${WORK}/parent-vfs.tar.zst" --parent_metadata=parent="${WORK}/parent-vfs.image.json" --reference=parent=:parent)
   fi
   run_imagebuild --name="${name}" --context_tar="${WORK}/${name}.tar" \
     --context_hash_file="${WORK}/${name}.hash" --registry=registry.test/ig \
@@ -138,6 +138,19 @@ for driver in overlay vfs; do
   [[ -d "${STORES}/store/${driver}/storage" ]] || fail "no ${driver} storage in the store"
 done
 
+# Builds see the store read-only: the mount points of its overlay layers
+# (merged/, on which a build mounts the parent it compares its tree with)
+# stay. A build that removed one would detach, in every other build's mount
+# namespace, the parent tree mounted there, and that build's layer would
+# take the whole tree for new.
+layers=0
+for layer in "${STORES}/store/overlay/storage/overlay"/*/; do
+  [[ -d "${layer}diff" ]] || continue
+  layers=$((layers + 1))
+  [[ -d "${layer}merged" ]] || fail "a build removed ${layer}merged"
+done
+((layers > 0)) || fail "no overlay layer in the store"
+
 # A RUN step cannot change the store's layers. Under overlay they are the
 # lower directories of its root, whose host paths /proc/self/mountinfo
 # shows: the step tries to create a file in each, directly and through
@@ -171,7 +184,7 @@ DOCKERFILE
 make_context_tar "${WORK}/attacker" "${WORK}/attacker.tar"
 run_imagebuild --name=attacker --context_tar="${WORK}/attacker.tar" \
   --context_hash_file="${WORK}/attacker.hash" \
-  --parent=parent="${WORK}/parent-vfs.tar.zst" --reference=parent=:parent \
+  --parent=parent="${WORK}/parent-vfs.tar.zst" --parent_metadata=parent="${WORK}/parent-vfs.image.json" --reference=parent=:parent \
   --storage_driver=overlay --layer_store="${STORES}/store" \
   --output="${WORK}/attacker.tar.zst" --metadata="${WORK}/attacker.image.json" ||
   fail "building the attacker: $(cat "${WORK}/stderr")"

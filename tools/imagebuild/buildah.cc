@@ -123,6 +123,7 @@ absl::Status Buildah::ChooseDriver(absl::string_view spec) {
   probe.root_ = work_dir_ + "/storage/overlay-probe";
   probe.driver_ = StorageDriver::kOverlay;
   probe.storage_options_.clear();
+  probe.image_store_.clear();
   IG_ASSIGN_OR_RETURN(
       SubprocessResult info,
       probe.Run({"info", "--format",
@@ -207,6 +208,19 @@ absl::Status Buildah::CopyToOciLayout(const std::string& skopeo,
 absl::StatusOr<SubprocessResult> Buildah::RunContained(
     std::vector<std::string> command, SubprocessOptions options) const {
   std::vector<std::string> argv = containment_.WrapperArgv();
+  if (!image_store_.empty()) {
+    // The image store is read-only to the build (buildah and skopeo), in
+    // the command's own mount namespace: containers/storage writes nothing
+    // there but the mount points of layers it compares trees against, and
+    // these it must not remove (a directory removed in one namespace
+    // detaches what other builds have mounted on it, in theirs, which would
+    // empty the parent tree they compare against). LayerStore creates them.
+    argv.insert(argv.end(), {"sh", "-c",
+                             "mount --bind -- \"$1\" \"$1\" && "
+                             "mount -o remount,bind,ro -- \"$1\" && shift && "
+                             "exec \"$@\"",
+                             "sh", image_store_});
+  }
   argv.insert(argv.end(), command.begin(), command.end());
   // buildah stages layers and archives in TMPDIR, and keeps state under HOME
   // and XDG_RUNTIME_DIR: all of it goes into the directory that is removed
@@ -266,6 +280,7 @@ absl::StatusOr<std::string> Buildah::PullArchive(
 }
 
 void Buildah::UseImageStore(const std::string& root) {
+  image_store_ = root;
   storage_options_ = {"--storage-opt", absl::StrCat(StorageDriverName(driver_),
                                                     ".imagestore=", root)};
 }
@@ -277,6 +292,7 @@ Buildah Buildah::ForStorage(const std::string& root) const {
   // mounts themselves live and die with each build's mount namespace.
   other.runroot_ = work_dir_ + "/storage/store-run";
   other.storage_options_.clear();
+  other.image_store_.clear();
   return other;
 }
 

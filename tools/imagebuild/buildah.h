@@ -78,7 +78,8 @@ class Buildah {
 
   // Gives the private storage `root` (a layer store's storage, see
   // layer_store.h) as a read-only image store: layers found there by digest
-  // are not extracted again.
+  // are not extracted again. Every command of this buildah then sees `root`
+  // mounted read-only.
   void UseImageStore(const std::string& root);
 
   // The same buildah, working on the storage at `root` (a layer store's)
@@ -113,6 +114,7 @@ class Buildah {
   std::string home_;
   std::string runtime_dir_;
   std::vector<std::string> storage_options_;
+  std::string image_store_;
   StorageDriver driver_ = StorageDriver::kVfs;
   std::string driver_choice_ = "vfs";
 };

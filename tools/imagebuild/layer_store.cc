@@ -217,6 +217,28 @@ absl::Status LayerStore::Import(const Buildah& store,
   return WriteFileAtomically(MarkerPath(image_id), "sha256:" + image_id + "\n");
 }
 
+absl::Status LayerStore::CreateMountPoints() const {
+  if (driver_ != StorageDriver::kOverlay) return absl::OkStatus();
+  // containers/storage mounts a layer it compares a container against on
+  // the layer's merged/ directory, which it creates when missing; builds
+  // see the store read-only (Buildah::UseImageStore), so it is made here,
+  // in the build's namespace, which owns the storage.
+  std::vector<std::string> argv = containment_.WrapperArgv();
+  argv.insert(argv.end(),
+              {"sh", "-c",
+               "for layer in \"$1\"/overlay/*/; do if [ -d \"${layer}diff\" ]; "
+               "then mkdir -p -- \"${layer}merged\" || exit 1; fi; done",
+               "sh", StorageRoot()});
+  IG_ASSIGN_OR_RETURN(SubprocessResult made, RunSubprocess(argv));
+  if (made.exit_code != 0) {
+    return absl::InternalError(
+        absl::StrCat("the layer store ", directory_,
+                     ": cannot create the mount points of its layers: ",
+                     LastLines(made.stderr_text, 3)));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<StoreLease> LayerStore::Hold(
     const Buildah& store, const std::string& image_id,
     const std::function<absl::StatusOr<std::string>()>& archive,
@@ -237,6 +259,7 @@ absl::StatusOr<StoreLease> LayerStore::Hold(
     }
     IG_RETURN_IF_ERROR(LockFile(fd, LOCK_SH, lock_path));
   }
+  IG_RETURN_IF_ERROR(CreateMountPoints());
   progress(absl::StrCat("image ", short_id,
                         " verified in the layer store (configuration digest)"));
   // The marker's time is the last use, which garbage collection reads.

@@ -133,6 +133,9 @@ class LayerStore {
   bool ConfigMatches(const Buildah& store, const std::string& image_id) const;
   absl::Status Import(const Buildah& store, const std::string& image_id,
                       const std::string& archive) const;
+  // Creates the directories on which builds mount the store's overlay
+  // layers (the store is read-only to them).
+  absl::Status CreateMountPoints() const;
 
   std::string directory_;
   std::string reachable_;
