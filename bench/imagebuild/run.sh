@@ -116,6 +116,25 @@ ours_size="$(stat -c %s "${WORK}/ours.tar.zst")"
 zstd -q -d -c "${WORK}/ours.tar.zst" | cmp - "${WORK}/image.tar"
 rm -f "${WORK}/cli.tar.zst" "${WORK}/ours.tar.zst"
 
+zstd_report() {
+  cat <<REPORT
+| zstd level 3, all cores, ${image_bytes}-byte image tar | wall s | MB/s | best MB/s | CPU s | output bytes |
+| --- | ---: | ---: | ---: | ---: | ---: |
+| \`zstd -T0 -3\` | $(fmt "${cli_s}") | $(fmt "${cli_mbs}") | $(fmt "${cli_best_mbs}") | $(fmt "${cli_cpu}") | ${cli_size} |
+| imagegraph (\`zstd_bench\`: libzstd streaming, as imagebuild) | $(fmt "${ours_s}") | $(fmt "${ours_mbs}") | $(fmt "${ours_best_mbs}") | $(fmt "${ours_cpu}") | ${ours_size} |
+| ours / CLI (throughput; target >= 0.9) | | $(fmt "$(calc "${ours_mbs} / ${cli_mbs}")") | $(fmt "$(calc "${ours_best_mbs} / ${cli_best_mbs}")") | | |
+REPORT
+}
+# ONLY_ZSTD=1: the compression comparison alone.
+if [[ -n "${ONLY_ZSTD:-}" ]]; then
+  echo "Machine: $(nproc) cores; zstd $(zstd --version | grep -o 'v[0-9.]*'); median of ${RUNS} runs;"
+  echo "load average ${load_before} before, $(cut -d' ' -f1-3 /proc/loadavg) after."
+  echo "Command: \`ONLY_ZSTD=1 bench/imagebuild/run.sh ${RUNS}\`"
+  echo
+  zstd_report
+  exit 0
+fi
+
 # --- 2. end to end ------------------------------------------------------------
 # The flags imagebuild passes to `buildah build`.
 BUILDAH_BUILD=(build --quiet --isolation chroot --timestamp 0 --identity-label=false
@@ -259,11 +278,7 @@ load average ${load_before} before, ${load_after} after. Wall time depends on
 what else runs on the 2 cores; CPU time (user + system) much less so.
 Command: \`bench/imagebuild/run.sh ${RUNS}\`
 
-| zstd level 3, all cores, ${image_bytes}-byte image tar | wall s | MB/s | best MB/s | CPU s | output bytes |
-| --- | ---: | ---: | ---: | ---: | ---: |
-| \`zstd -T0 -3\` | $(fmt "${cli_s}") | $(fmt "${cli_mbs}") | $(fmt "${cli_best_mbs}") | $(fmt "${cli_cpu}") | ${cli_size} |
-| imagegraph (\`zstd_bench\`: libzstd streaming, as imagebuild) | $(fmt "${ours_s}") | $(fmt "${ours_mbs}") | $(fmt "${ours_best_mbs}") | $(fmt "${ours_cpu}") | ${ours_size} |
-| ours / CLI (throughput; target >= 0.9) | | $(fmt "$(calc "${ours_mbs} / ${cli_mbs}")") | $(fmt "$(calc "${ours_best_mbs} / ${cli_best_mbs}")") | | |
+$(zstd_report)
 
 | 3-layer busybox Dockerfile | wall s | best wall s | CPU s |
 | --- | ---: | ---: | ---: |
