@@ -506,6 +506,9 @@ absl::StatusOr<ImageMetadata> ImageBuilder::Export() {
   std::vector<std::string> present;
   for (const auto& [digest, layer] : parent_frames_) present.push_back(digest);
   std::sort(present.begin(), present.end());
+  Progress(request_.name,
+           absl::StrCat("exporting the new layers (", present.size(),
+                        " of the parents' are not read)"));
   IG_RETURN_IF_ERROR(SeedOciLayout(layout_, present));
   IG_RETURN_IF_ERROR(buildah_.containment().GiveTreeToBuild(layout_));
   IG_RETURN_IF_ERROR(
