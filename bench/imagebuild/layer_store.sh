@@ -197,3 +197,4 @@ ratio_row "imagebuild_store_warm_overlay / imagebuild_store_warm_vfs" imagebuild
 ratio_row "imagebuild_nostore_overlay / imagebuild_nostore_vfs" imagebuild_nostore_overlay imagebuild_nostore_vfs
 ratio_row "imagebuild_store_warm_overlay / buildah_overlay" imagebuild_store_warm_overlay buildah_overlay
 ratio_row "imagebuild_store_warm_overlay / buildah_vfs_export" imagebuild_store_warm_overlay buildah_vfs_export
+ratio_row "imagebuild_store_warm_vfs / buildah_vfs" imagebuild_store_warm_vfs buildah_vfs
