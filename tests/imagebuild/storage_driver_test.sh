@@ -202,6 +202,35 @@ build child after-attack --storage_driver=overlay --layer_store="${STORES}/store
 expect_file_lacks "${WORK}/child-after-attack.stderr" "importing image"
 expect_same child after-attack
 
+# Where overlay does not work (here: the build's directory on an overlay
+# file system, as inside a container), auto builds with vfs, the same image,
+# and says why; a forced overlay is an error that says why and what to set.
+if [[ "$(id -u)" == 0 ]]; then
+  ofs="${STORES}/ofs"
+  mkdir -p "${ofs}"/{lower,upper,work,merged}
+  chmod 755 "${ofs}" "${ofs}"/*
+  on_overlayfs() {
+    unshare --mount sh -c 'mount --make-rprivate / &&
+      mount -t overlay overlay -o "lowerdir=$1/lower,upperdir=$1/upper,workdir=$1/work" "$1/merged" &&
+      chmod 755 "$1/merged" && shift && TMPDIR="$0" exec "$@"' "${ofs}/merged" "${ofs}" "$@"
+  }
+  on_overlayfs "${IMAGEBUILD}" --name=parent --context_tar="${WORK}/parent.tar" \
+    --context_hash_file="${WORK}/parent.hash" --registry=registry.test/ig \
+    --output="${WORK}/parent-ofs.tar.zst" --metadata="${WORK}/parent-ofs.image.json" \
+    2>"${WORK}/ofs.stderr" || fail "the build on overlayfs: $(cat "${WORK}/ofs.stderr")"
+  expect_file_contains "${WORK}/ofs.stderr" "storage driver vfs (overlay does not work here: buildah cannot use it in the build's user namespace: "
+  expect_file_contains "${WORK}/ofs.stderr" "not supported over overlayfs"
+  expect_same parent ofs
+  on_overlayfs "${IMAGEBUILD}" --name=parent --context_tar="${WORK}/parent.tar" \
+    --context_hash_file="${WORK}/parent.hash" --registry=registry.test/ig --storage_driver=overlay \
+    --output="${WORK}/parent-forced.tar.zst" --metadata="${WORK}/parent-forced.image.json" \
+    2>"${WORK}/forced.stderr" && fail "a forced overlay where it does not work was taken"
+  expect_file_contains "${WORK}/forced.stderr" "imagebuild: --storage_driver=overlay: buildah cannot use it in the build's user namespace: "
+  expect_file_contains "${WORK}/forced.stderr" "; use --//rules:storage_driver=auto (or vfs)"
+  [[ ! -e "${WORK}/parent-forced.tar.zst" ]] || fail "a refused build left its output"
+  [[ -z "$(ls -A "${ofs}/upper")" ]] || fail "the builds on overlayfs left $(ls -A "${ofs}/upper")"
+fi
+
 # A bad setting.
 run_imagebuild --name=child --context_tar="${WORK}/child.tar" \
   --context_hash_file="${WORK}/child.hash" --storage_driver=zfs \

@@ -131,8 +131,9 @@ absl::Status Buildah::ChooseDriver(absl::string_view spec) {
   std::string why;
   const std::string native(absl::StripAsciiWhitespace(info.stdout_text));
   if (info.exit_code != 0) {
-    why = absl::StrCat("buildah cannot use it in the build's user namespace: ",
-                       LastLines(info.stderr_text, 3));
+    why = absl::StrCat(
+        "buildah cannot use it in the build's user namespace: ",
+        absl::StripTrailingAsciiWhitespace(LastLines(info.stderr_text, 3)));
   } else if (native != "false") {
     why = absl::StrCat(
         "buildah would archive layers from overlay's upper directory (Native "
