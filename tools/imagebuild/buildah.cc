@@ -161,10 +161,13 @@ absl::Status Buildah::ChooseDriver(absl::string_view spec) {
 
 absl::StatusOr<SubprocessResult> Buildah::Run(
     const std::vector<std::string>& args, SubprocessOptions options) const {
-  std::vector<std::string> command = {
-      binary_,  "--root",           root_,
-      "--runroot", runroot_, "--storage-driver",
-      std::string(StorageDriverName(driver_))};
+  std::vector<std::string> command = {binary_,
+                                      "--root",
+                                      root_,
+                                      "--runroot",
+                                      runroot_,
+                                      "--storage-driver",
+                                      std::string(StorageDriverName(driver_))};
   command.insert(command.end(), storage_options_.begin(),
                  storage_options_.end());
   command.insert(command.end(), args.begin(), args.end());
@@ -181,10 +184,10 @@ absl::Status Buildah::CopyToOciLayout(const std::string& skopeo,
   for (size_t i = 1; i < storage_options_.size(); i += 2) {
     options.push_back(storage_options_[i]);
   }
-  const std::string source = absl::StrCat(
-      "containers-storage:[", StorageDriverName(driver_), "@", root_, "+",
-      runroot_,
-      options.empty() ? "" : ":", absl::StrJoin(options, ","), "]", image);
+  const std::string source =
+      absl::StrCat("containers-storage:[", StorageDriverName(driver_), "@",
+                   root_, "+", runroot_, options.empty() ? "" : ":",
+                   absl::StrJoin(options, ","), "]", image);
   // --insecure-policy: the copy goes from the build's own storage to a
   // directory, so no signature policy applies; the user's policy file
   // (which may reject unsigned images from registries) is not consulted.
