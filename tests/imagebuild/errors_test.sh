@@ -267,12 +267,12 @@ done
 
 # A failing RUN: its last lines in the order the step wrote them, stdout
 # and stderr interleaved. (buildah relays a step's stdout and stderr through
-# two pipes, so only lines written in the same instant can swap; these are
-# written a moment apart.)
+# two pipes, so lines written close together can swap; these are written a
+# second apart, which holds on a loaded 2-core machine where 0.3 s did not.)
 make_busybox_context "${WORK}/runorder" <<'DOCKERFILE'
 FROM scratch
 COPY busybox /bin/busybox
-RUN ["/bin/busybox", "sh", "-c", "echo out1; sleep 0.3; echo err1 >&2; sleep 0.3; echo out2; sleep 0.3; echo err2 >&2; exit 3"]
+RUN ["/bin/busybox", "sh", "-c", "echo out1; sleep 1; echo err1 >&2; sleep 1; echo out2; sleep 1; echo err2 >&2; exit 3"]
 DOCKERFILE
 expect_failure runorder 'runorder/Dockerfile:3: STEP 3/3: RUN' "failed (exit status 3); last lines of its output:" --
 got="$(sed -n '/last lines of its output:/,$p' "${WORK}/stderr" | tail -n +2)"
