@@ -16,6 +16,7 @@ set -euo pipefail
 runfiles="${TEST_SRCDIR}/${TEST_WORKSPACE}"
 source "${runfiles}/tests/lib/checks.sh"
 source "${runfiles}/tests/lib/remote_cache.sh"
+source "${runfiles}/tests/lib/nested_workspace.sh"
 
 # The checkout (the test is tagged no-sandbox): the shims Bazel 4.2 loads.
 root="$(dirname "$(readlink -f "${runfiles}/WORKSPACE")")"
@@ -26,24 +27,11 @@ run:fleet --remote_download_toplevel" "docs/ci.md's download settings for the fl
 remote_cache_start
 ws="${TEST_TMPDIR}/ws"
 mkdir -p "${ws}"
-cat >"${ws}/WORKSPACE" <<WS
-workspace(name = "run_after_test")
-
-local_repository(
-    name = "rules_cc",
-    path = "${root}/third_party/rules_cc",
-)
-
-local_repository(
-    name = "rules_java",
-    path = "${root}/third_party/rules_java",
-)
-
-local_repository(
-    name = "remote_coverage_tools",
-    path = "${root}/third_party/remote_coverage_tools",
-)
-WS
+{
+  echo 'workspace(name = "run_after_test")'
+  echo
+  bazel_shims_workspace "${root}"
+} >"${ws}/WORKSPACE"
 cat >"${ws}/BUILD.bazel" <<'BUILD'
 genrule(
     name = "data",

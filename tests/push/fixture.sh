@@ -17,6 +17,8 @@
 
 # shellcheck source=tests/lib/checks.sh
 source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/lib/checks.sh"
+# shellcheck source=tests/lib/nested_workspace.sh
+source "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/lib/nested_workspace.sh"
 
 make_busybox_image() {
   local dir="$1" name="$2" marker="$3"
@@ -45,20 +47,7 @@ local_repository(
     path = "${root}",
 )
 
-local_repository(
-    name = "rules_cc",
-    path = "${root}/third_party/rules_cc",
-)
-
-local_repository(
-    name = "rules_java",
-    path = "${root}/third_party/rules_java",
-)
-
-local_repository(
-    name = "remote_coverage_tools",
-    path = "${root}/third_party/remote_coverage_tools",
-)
+$(bazel_shims_workspace "${root}")
 
 local_repository(
     name = "bazel_skylib",
