@@ -27,9 +27,9 @@ cd "${ROOT}"
 BENCH_CACHE="${BENCH_CACHE:-${HOME}/.cache/imagegraph/bench}"
 mkdir -p "${BENCH_CACHE}"
 
-./bazelw build -c opt --experimental_convenience_symlinks=ignore //tools/imagebuild >&2
-IMAGEBUILD="$(./bazelw info -c opt bazel-bin 2>/dev/null)/tools/imagebuild/imagebuild"
-./bazelw shutdown 2>/dev/null
+# shellcheck source=bench/lib/outer_bazel.sh
+source "${ROOT}/bench/lib/outer_bazel.sh"
+IMAGEBUILD="$(opt_bazel_bin //tools/imagebuild)/tools/imagebuild/imagebuild"
 
 # The build's namespace must reach the store and the temporary directories.
 WORK="$(mktemp -d /tmp/layer-store-bench.XXXXXX)"

@@ -17,9 +17,9 @@ set -euo pipefail
 RUNS="${1:-3}"
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "${ROOT}"
-./bazelw build -c opt --experimental_convenience_symlinks=ignore //tools/imagebuild >&2
-IMAGEBUILD="$(./bazelw info -c opt bazel-bin 2>/dev/null)/tools/imagebuild/imagebuild"
-./bazelw shutdown 2>/dev/null
+# shellcheck source=bench/lib/outer_bazel.sh
+source "${ROOT}/bench/lib/outer_bazel.sh"
+IMAGEBUILD="$(opt_bazel_bin //tools/imagebuild)/tools/imagebuild/imagebuild"
 
 WORK="$(mktemp -d /tmp/layer-store-chain.XXXXXX)"
 chmod 755 "${WORK}"
