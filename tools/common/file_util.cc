@@ -167,7 +167,8 @@ AtomicFileWriter::AtomicFileWriter(AtomicFileWriter&& other) noexcept
     : path_(std::move(other.path_)),
       temp_path_(std::move(other.temp_path_)),
       fd_(other.fd_),
-      durable_(other.durable_) {
+      durable_(other.durable_),
+      hash_(other.hash_) {
   other.fd_ = -1;
   other.temp_path_.clear();
 }
@@ -186,6 +187,7 @@ absl::Status AtomicFileWriter::Write(absl::string_view data) {
     return absl::FailedPreconditionError(
         absl::StrCat(path_, ": write after commit or abandon"));
   }
+  if (hash_ != nullptr) hash_->Update(data);
   while (!data.empty()) {
     ssize_t n = write(fd_, data.data(), data.size());
     if (n < 0) {

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "tools/common/errno_status.h"
+#include "tools/common/sha256.h"
 
 namespace imagegraph {
 
@@ -66,6 +67,10 @@ class AtomicFileWriter {
   // Appends bytes; errors name the destination path and the OS reason (for
   // example "No space left on device").
   absl::Status Write(absl::string_view data);
+  // From now on, every byte written is also added to `hash` (not owned; it
+  // must outlive the writes), so that a writer that needs the file's digest
+  // does not read the file back.
+  void HashWrites(Sha256* hash) { hash_ = hash; }
   // Closes the file and renames it over the destination (fsyncs only when
   // opened `durable`).
   absl::Status Commit();
@@ -93,6 +98,7 @@ class AtomicFileWriter {
   std::string temp_path_;
   int fd_ = -1;
   bool durable_ = false;
+  Sha256* hash_ = nullptr;
 };
 
 // What CopyFileInto copied: the sha256 (lowercase hex) and size of the bytes.

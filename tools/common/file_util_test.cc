@@ -9,8 +9,10 @@
 #include <fstream>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tools/common/sha256.h"
 
 namespace imagegraph {
 namespace {
@@ -76,6 +78,21 @@ TEST(AtomicFileWriterTest, CommitRenamesAndAbandonLeavesNothing) {
   }  // never committed
   EXPECT_EQ(*ReadFileToString(target), "hello world");
   EXPECT_EQ(CountEntries(dir->path()), 1);
+}
+
+TEST(AtomicFileWriterTest, HashWritesHashesTheBytesWrittenFromThenOn) {
+  auto dir = ScopedTempDirectory::Create("file_util_test.");
+  ASSERT_TRUE(dir.ok());
+  auto writer = AtomicFileWriter::Open(dir->path() + "/out");
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  ASSERT_TRUE(writer->Write("before ").ok());
+  Sha256 hash;
+  writer->HashWrites(&hash);
+  ASSERT_TRUE(writer->Write("hashed, ").ok());
+  ASSERT_TRUE(writer->Write(std::string(3 << 20, 'x')).ok());
+  ASSERT_TRUE(writer->Commit().ok());
+  EXPECT_EQ(hash.FinishHex(),
+            Sha256Hex(absl::StrCat("hashed, ", std::string(3 << 20, 'x'))));
 }
 
 TEST(AtomicFileWriterTest, MissingDirectoryNamesThePath) {

@@ -66,10 +66,11 @@ std::string Padding(int64_t size) {
   return std::string(Padded(size) - size, '\0');
 }
 
-// Reads exactly `size` bytes at `offset` of the open file `path`.
-absl::StatusOr<std::string> ReadAt(int fd, const std::string& path,
-                                   int64_t offset, int64_t size) {
-  std::string data(size, '\0');
+// Reads exactly `size` bytes at `offset` of the open file `path` into
+// `data` (resized to `size`; a buffer reused between reads).
+absl::Status ReadAt(int fd, const std::string& path, int64_t offset,
+                    int64_t size, std::string& data) {
+  data.resize(size);
   int64_t done = 0;
   while (done < size) {
     ssize_t n = pread(fd, data.data() + done, size - done, offset + done);
@@ -81,7 +82,7 @@ absl::StatusOr<std::string> ReadAt(int fd, const std::string& path,
     }
     done += n;
   }
-  return data;
+  return absl::OkStatus();
 }
 
 class OpenFile {
@@ -126,12 +127,12 @@ absl::Status CopyFrame(const ArchiveLayer& layer, AtomicFileWriter& output) {
                      ") does not lie inside the file (", file_size, " bytes)"));
   }
   constexpr int64_t kChunk = 4 << 20;
+  std::string data;
   int64_t done = 0;
   while (done < layer.frame.size) {
     const int64_t take = std::min(kChunk, layer.frame.size - done);
-    IG_ASSIGN_OR_RETURN(
-        std::string data,
-        ReadAt(source.fd(), source.path(), layer.frame.offset + done, take));
+    IG_RETURN_IF_ERROR(ReadAt(source.fd(), source.path(),
+                              layer.frame.offset + done, take, data));
     if (done == 0) {
       auto content = ZstdFrameContentSize(data);
       if (!content.ok() ||
@@ -168,6 +169,10 @@ absl::StatusOr<FramedArchive> WriteFramedArchive(
     const ZstdOptions& options) {
   IG_ASSIGN_OR_RETURN(AtomicFileWriter output,
                       AtomicFileWriter::Open(output_path));
+  // Hashed as it is written, not read back: for a child of a large base the
+  // parents' frames are most of the file.
+  Sha256 hash;
+  output.HashWrites(&hash);
   FramedArchive archive;
   int64_t offset = 0;
   // Compresses `sources` as the next frame; returns where it lies.
@@ -227,7 +232,7 @@ absl::StatusOr<FramedArchive> WriteFramedArchive(
           .status());
   archive.size = offset;
   // Hashed before it takes its name, so that no reader sees it unhashed.
-  IG_ASSIGN_OR_RETURN(archive.sha256, Sha256FileHex(output.temp_path()));
+  archive.sha256 = hash.FinishHex();
   IG_RETURN_IF_ERROR(output.Commit());
   return archive;
 }
@@ -282,8 +287,9 @@ absl::StatusOr<FramedArchiveInfo> ReadFramedArchiveMetadata(
   // WriteFramedArchive writes.
   auto member = [&](int64_t offset, int64_t frame_size, absl::string_view name,
                     int64_t trailer) -> absl::StatusOr<std::string> {
-    IG_ASSIGN_OR_RETURN(std::string compressed,
-                        ReadAt(file.fd(), tarball, offset, frame_size));
+    std::string compressed;
+    IG_RETURN_IF_ERROR(
+        ReadAt(file.fd(), tarball, offset, frame_size, compressed));
     auto bytes = DecompressZstdFrame(compressed, 2 * kMaxConfigBytes);
     std::string content;
     if (bytes.ok() && bytes->size() >= static_cast<size_t>(kBlock)) {

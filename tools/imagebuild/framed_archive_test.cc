@@ -116,6 +116,8 @@ TEST_F(FramedArchiveTest, ChildCopiesTheParentsFramesAndToolsReadIt) {
               parent_bytes.substr(from.offset, from.size));
   }
   EXPECT_EQ(child->layers[4].frame.offset, child->layers[0].frame.offset);
+  // Its digest, hashed as it was written, is the file's.
+  EXPECT_EQ(child->sha256, Sha256Hex(child_bytes));
 
   // A plain zstd stream of a plain tar: the zstd and tar tools list exactly
   // the members, and the archive reader finds the image.
