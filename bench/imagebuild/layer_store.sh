@@ -3,10 +3,13 @@
 # a child of a Debian base (bookworm minbase, 170 MB, made by mmdebstrap and
 # built into NAME.tar.zst by imagebuild) rebuilt after a one-file edit, side
 # by side in one run:
-#   buildah_overlay / buildah_vfs   bare `buildah build` (as root, chroot
-#                                   isolation) with the base already in a
-#                                   persistent storage, as a buildah user
+#   buildah_overlay / buildah_vfs   bare `buildah build` (bench/lib/
+#                                   bare_buildah.sh) with the base already in
+#                                   a persistent storage, as a buildah user
 #                                   works; the image stays in the storage
+#   buildah_overlay_treediff        the same on overlay, computing the layer
+#                                   by comparing trees, as imagebuild does so
+#                                   that image IDs do not depend on the driver
 #   buildah_vfs_export              the same, committing to a docker-archive
 #                                   compressed with `zstd -T0 -3`: the outputs
 #                                   imagebuild writes
@@ -83,33 +86,25 @@ edit() {
   make_context child "${dctx}"
 }
 
-# Bare buildah with the base present: one persistent storage per driver.
-buildah_in() {
-  local driver="$1"
-  shift
-  buildah --root "${WORK}/buildah-${driver}/root" --runroot "${WORK}/buildah-${driver}/run" \
-    --storage-driver "${driver}" "$@"
-}
-BUILDAH_BUILD=(build --quiet --isolation chroot --timestamp 0 --identity-label=false
-  --pull=never --layers=false)
+# shellcheck source=bench/lib/bare_buildah.sh
+source "${ROOT}/bench/lib/bare_buildah.sh"
 for driver in vfs overlay; do
-  buildah_in "${driver}" pull --quiet "docker-archive:${WORK}/debian.tar" >/dev/null
-  buildah_in "${driver}" tag "$(jq -r .image_id "${WORK}/debian.image.json")" debian
+  bare_buildah "${driver}" pull --quiet "docker-archive:${WORK}/debian.tar" >/dev/null
+  bare_buildah "${driver}" tag "$(jq -r .image_id "${WORK}/debian.image.json")" debian
 done
 
-contender_buildah_overlay() {
+# bare_buildah_child DRIVER: the child, built by a bare buildah.
+bare_buildah_child() {
   edit
-  buildah_in overlay "${BUILDAH_BUILD[@]}" -t bench/child:1 "${dctx}" >/dev/null
-  buildah_in overlay rmi bench/child:1 >/dev/null
+  bare_buildah "$1" "${BARE_BUILDAH_BUILD[@]}" -t bench/child:1 "${dctx}" >/dev/null
+  bare_buildah "$1" rmi bench/child:1 >/dev/null
 }
-contender_buildah_vfs() {
-  edit
-  buildah_in vfs "${BUILDAH_BUILD[@]}" -t bench/child:1 "${dctx}" >/dev/null
-  buildah_in vfs rmi bench/child:1 >/dev/null
-}
+contender_buildah_overlay() { bare_buildah_child overlay; }
+contender_buildah_overlay_treediff() { bare_buildah_child overlay-treediff; }
+contender_buildah_vfs() { bare_buildah_child vfs; }
 contender_buildah_vfs_export() {
   edit
-  buildah_in vfs "${BUILDAH_BUILD[@]}" -t "docker-archive:${WORK}/child-cli.tar:bench/child:1" "${dctx}" >/dev/null
+  bare_buildah vfs "${BARE_BUILDAH_BUILD[@]}" -t "docker-archive:${WORK}/child-cli.tar:bench/child:1" "${dctx}" >/dev/null
   zstd -q -T0 -3 --rm "${WORK}/child-cli.tar" -o "${WORK}/child-cli.tar.zst"
   rm -f "${WORK}/child-cli.tar.zst"
 }
@@ -158,7 +153,7 @@ timed() {
   tail -n 1 "${file}.raw" | awk '{ print $1, $2 + $3 }' >>"${file}"
 }
 
-CONTENDERS=(buildah_overlay buildah_vfs buildah_vfs_export
+CONTENDERS=(buildah_overlay buildah_overlay_treediff buildah_vfs buildah_vfs_export
   imagebuild_nostore_vfs imagebuild_nostore_overlay imagebuild_store_warm_vfs
   imagebuild_store_warm_overlay imagebuild_store_cold)
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -196,5 +191,7 @@ done
 ratio_row "imagebuild_store_warm_overlay / imagebuild_store_warm_vfs" imagebuild_store_warm_overlay imagebuild_store_warm_vfs
 ratio_row "imagebuild_nostore_overlay / imagebuild_nostore_vfs" imagebuild_nostore_overlay imagebuild_nostore_vfs
 ratio_row "imagebuild_store_warm_overlay / buildah_overlay" imagebuild_store_warm_overlay buildah_overlay
+ratio_row "imagebuild_store_warm_overlay / buildah_overlay_treediff" imagebuild_store_warm_overlay buildah_overlay_treediff
+ratio_row "buildah_overlay_treediff / buildah_overlay" buildah_overlay_treediff buildah_overlay
 ratio_row "imagebuild_store_warm_overlay / buildah_vfs_export" imagebuild_store_warm_overlay buildah_vfs_export
 ratio_row "imagebuild_store_warm_vfs / buildah_vfs" imagebuild_store_warm_vfs buildah_vfs

@@ -6,10 +6,12 @@
 #   leaf_nostore      --layer_store=off: the leaf's parent (the four images'
 #                     layers, about 390 MB) is imported into a fresh storage
 #   leaf_store_warm   the parent already in the layer store
-#   buildah_DRIVER    a bare `buildah build` of the leaf (as root, chroot
-#                     isolation, the same determinism flags) with the parent
-#                     already in a persistent storage, as a buildah user
-#                     works; the image stays in the storage (then rmi)
+#   buildah_DRIVER    a bare `buildah build` of the leaf (bench/lib/
+#                     bare_buildah.sh: vfs, overlay, and overlay_treediff,
+#                     which computes the layer by comparing trees as
+#                     imagebuild does) with the parent already in a
+#                     persistent storage, as a buildah user works; the image
+#                     stays in the storage (then rmi)
 # Usage: bench/imagebuild/layer_store_chain.sh [RUNS]   (default 3)
 # Run as root from the repository root.
 set -euo pipefail
@@ -85,27 +87,22 @@ leaf_store_warm() {
     exit 1
   }
 }
-# Bare buildah with the parent present: one persistent storage per driver.
-buildah_in() {
-  local driver="$1"
-  shift
-  buildah --root "${WORK}/buildah-${driver}/root" --runroot "${WORK}/buildah-${driver}/run" \
-    --storage-driver "${driver}" "$@"
-}
+# shellcheck source=bench/lib/bare_buildah.sh
+source "${ROOT}/bench/lib/bare_buildah.sh"
 zstd -q -d -c "${WORK}/chain4.tar.zst" >"${WORK}/chain4.tar"
 for driver in vfs overlay; do
-  buildah_in "${driver}" pull --quiet "docker-archive:${WORK}/chain4.tar" >/dev/null
-  buildah_in "${driver}" tag "$(jq -r .image_id "${WORK}/chain4.image.json")" chain4
+  bare_buildah "${driver}" pull --quiet "docker-archive:${WORK}/chain4.tar" >/dev/null
+  bare_buildah "${driver}" tag "$(jq -r .image_id "${WORK}/chain4.image.json")" chain4
 done
 rm "${WORK}/chain4.tar"
 buildah_leaf() {
   edit_leaf
-  buildah_in "$1" build --quiet --isolation chroot --timestamp 0 --identity-label=false \
-    --pull=never --layers=false -t bench/chain5:1 "${WORK}/chain5" >/dev/null
-  buildah_in "$1" rmi bench/chain5:1 >/dev/null
+  bare_buildah "$1" "${BARE_BUILDAH_BUILD[@]}" -t bench/chain5:1 "${WORK}/chain5" >/dev/null
+  bare_buildah "$1" rmi bench/chain5:1 >/dev/null
 }
 contender_buildah_vfs() { buildah_leaf vfs; }
 contender_buildah_overlay() { buildah_leaf overlay; }
+contender_buildah_overlay_treediff() { buildah_leaf overlay-treediff; }
 contender_leaf_nostore_vfs() { leaf_nostore vfs; }
 contender_leaf_nostore_overlay() { leaf_nostore overlay; }
 contender_leaf_store_warm_vfs() { leaf_store_warm vfs; }
@@ -117,7 +114,7 @@ timed() {
   { time "$@" >/dev/null 2>&1; } 2>>"${file}.raw"
   tail -n 1 "${file}.raw" | awk '{ print $1, $2 + $3 }' >>"${file}"
 }
-CONTENDERS=(buildah_overlay buildah_vfs leaf_nostore_vfs leaf_nostore_overlay
+CONTENDERS=(buildah_overlay buildah_overlay_treediff buildah_vfs leaf_nostore_vfs leaf_nostore_overlay
   leaf_store_warm_vfs leaf_store_warm_overlay)
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 for ((i = 0; i < RUNS; i++)); do
@@ -146,4 +143,6 @@ ratio leaf_store_warm_overlay leaf_store_warm_vfs
 ratio leaf_nostore_overlay leaf_nostore_vfs
 ratio leaf_store_warm_overlay leaf_nostore_vfs
 ratio leaf_store_warm_overlay buildah_overlay
+ratio leaf_store_warm_overlay buildah_overlay_treediff
+ratio buildah_overlay_treediff buildah_overlay
 ratio leaf_store_warm_vfs buildah_vfs
