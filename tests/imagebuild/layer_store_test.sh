@@ -2,7 +2,9 @@
 # The layer store (--layer_store): a parent is imported once and verified,
 # later builds reuse it, and the store is a cache: the same image IDs and the
 # same archives from no store, an empty store and a warm one, after a
-# killed import, a tampered store and a deleted store. Two builds importing
+# killed import, a tampered store and a deleted store. A parent tarball new
+# to the store is checked before its frames are copied (a forged one is
+# refused). Two builds importing
 # the same parent at once import it once. gc removes unused images and
 # reports the size. Root's default store, under a home only root may enter,
 # is used (bound into the build).
@@ -38,17 +40,25 @@ COPY Dockerfile /Dockerfile.child
 DOCKERFILE
 make_context_tar "${WORK}/child" "${WORK}/child.tar"
 
-# build_child LABEL [FLAGS...]: builds the child into $WORK/LABEL.*.
-build_child() {
+# child_build LABEL [FLAGS...]: runs the child's build into $WORK/LABEL.*,
+# from the parent $WORK/${PARENT:-bb}.tar.zst; its status is the build's.
+child_build() {
   local label="$1"
   shift
+  local status=0
   run_imagebuild --name=child --context_tar="${WORK}/child.tar" \
     --context_hash_file="${WORK}/child.hash" --registry=registry.test/ig \
-    --parent=bb="${WORK}/bb.tar.zst" --parent_metadata=bb="${WORK}/bb.image.json" --reference=bb=:bb \
+    --parent=bb="${WORK}/${PARENT:-bb}.tar.zst" \
+    --parent_metadata=bb="${WORK}/${PARENT:-bb}.image.json" --reference=bb=:bb \
     --output="${WORK}/${label}.tar.zst" --metadata="${WORK}/${label}.image.json" "$@" ||
-    fail "building the child (${label}): $(cat "${WORK}/stderr")"
+    status=$?
   cp "${WORK}/stderr" "${WORK}/${label}.stderr"
   expect_no_temp_left
+  return "${status}"
+}
+# build_child LABEL [FLAGS...]: the same, which must succeed.
+build_child() {
+  child_build "$@" || fail "building the child ($1): $(cat "${WORK}/$1.stderr")"
 }
 
 # expect_same LABEL: the child built as LABEL is the one built without a
@@ -98,6 +108,50 @@ expect_file_contains "${WORK}/warm.stderr" "parent bb: image ${bb_id:7:12} verif
 size_after="$(du -s --block-size=1 "${store}/${driver}/storage" | cut -f1)"
 [[ "${size_after}" == "${size_before}" ]] ||
   fail "a warm build changed the store: ${size_before} -> ${size_after} bytes"
+
+# A child copies its parent's layer frames from the tarball byte for byte,
+# and with the parent in the store nothing else reads them. The tarball the
+# store imported from is recorded in the marker; another tarball of the same
+# image (compressed at another level) is read whole once, then recorded.
+expect_file_contains "${marker}" "tarball sha256:$(jq -r .tarball_sha256 "${WORK}/bb.image.json")"
+expect_file_lacks "${WORK}/warm.stderr" "checking the layers"
+run_imagebuild --name=bb --context_tar="${WORK}/bb.tar" \
+  --context_hash_file="${WORK}/bb.hash" --registry=registry.test/ig --version=1 \
+  --zstd_level=9 --output="${WORK}/bb9.tar.zst" --metadata="${WORK}/bb9.image.json" ||
+  fail "building bb at level 9: $(cat "${WORK}/stderr")"
+[[ "$(jq -r .image_id "${WORK}/bb9.image.json")" == "${bb_id}" ]] ||
+  fail "bb at zstd level 9 is another image"
+if cmp -s "${WORK}/bb.tar.zst" "${WORK}/bb9.tar.zst"; then
+  fail "bb at zstd level 9 gave the same tarball"
+fi
+PARENT=bb9 build_child other_tarball --layer_store="${store}"
+[[ "$(jq -r .image_id "${WORK}/other_tarball.image.json")" == "${child_id}" ]] ||
+  fail "the child of bb at level 9 is another image"
+expect_file_contains "${WORK}/other_tarball.stderr" \
+  "parent bb: checking the layers of its tarball (new to the layer store)"
+expect_file_lacks "${WORK}/other_tarball.stderr" "importing"
+expect_file_contains "${marker}" "tarball sha256:$(jq -r .tarball_sha256 "${WORK}/bb9.image.json")"
+PARENT=bb9 build_child other_tarball_again --layer_store="${store}"
+expect_file_lacks "${WORK}/other_tarball_again.stderr" "checking the layers"
+
+# A forged parent: one byte of a layer changed, the tarball framed again and
+# its metadata rewritten to match, the configuration (and so the image ID)
+# kept. The store holds the real image, so the build could run, and the
+# child's archive would carry the forged layer. It is refused, leaving
+# nothing.
+python3 "${TEST_SRCDIR}/${TEST_WORKSPACE}/tests/imagebuild/reframe_archive.py" \
+  "${WORK}/bb.tar.zst" "${WORK}/bb.image.json" "hello from bb" "jello from bb" \
+  "${WORK}/forged.tar.zst" "${WORK}/forged.image.json" ||
+  fail "could not forge the parent"
+if PARENT=forged child_build forged_child --layer_store="${store}"; then
+  fail "a child of a forged parent was built"
+fi
+expect_file_contains "${WORK}/forged_child.stderr" "parent bb: ${WORK}/forged.tar.zst: the member"
+expect_file_contains "${WORK}/forged_child.stderr" "holds a layer whose digest is sha256:"
+expect_file_contains "${WORK}/forged_child.stderr" "the archive is corrupt or forged"
+[[ ! -e "${WORK}/forged_child.tar.zst" && ! -e "${WORK}/forged_child.image.json" ]] ||
+  fail "a refused build left its output"
+expect_file_lacks "${marker}" "$(jq -r .tarball_sha256 "${WORK}/forged.image.json")"
 
 # An import that was killed after buildah stored the image but before the
 # marker: the image is not trusted, and is imported again.

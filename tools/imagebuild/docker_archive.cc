@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -93,6 +94,7 @@ class ArchiveFile {
   absl::StatusOr<std::vector<TarEntry>> Entries() const;
 
   const std::string& path() const { return path_; }
+  int fd() const { return fd_; }
 
  private:
   ArchiveFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
@@ -343,6 +345,9 @@ namespace {
 struct ArchiveMembers {
   absl::flat_hash_map<std::string, int64_t> sizes;
   absl::flat_hash_map<std::string, std::string> json;
+  // The sha256 (lowercase hex) of each regular file's content, when the
+  // reader was asked to hash them.
+  absl::flat_hash_map<std::string, std::string> sha256;
 };
 
 // Larger JSON members are not a configuration or a manifest buildah writes;
@@ -384,7 +389,10 @@ absl::StatusOr<ArchiveMembers> MembersOf(const ArchiveFile& archive) {
 // decompressing stream, into ArchiveMembers.
 class TarStreamReader {
  public:
-  explicit TarStreamReader(std::string path) : path_(std::move(path)) {}
+  // With `hash_contents`, every regular file's content is hashed as it
+  // streams by (ArchiveMembers::sha256).
+  explicit TarStreamReader(std::string path, bool hash_contents = false)
+      : path_(std::move(path)), hash_contents_(hash_contents) {}
 
   absl::Status Consume(absl::string_view data) {
     while (!data.empty() && !ended_) {
@@ -392,6 +400,7 @@ class TarStreamReader {
         const size_t take =
             static_cast<size_t>(std::min<int64_t>(remaining_, data.size()));
         if (keep_) data_.append(data.data(), take);
+        if (hash_.has_value()) hash_->Update(data.data(), take);
         data.remove_prefix(take);
         remaining_ -= take;
         if (remaining_ == 0) IG_RETURN_IF_ERROR(EndMember());
@@ -447,6 +456,7 @@ class TarStreamReader {
       if (type_ == '0') {
         IG_RETURN_IF_ERROR(AddMember(path_, name_, size, &members_));
         keep_ = IsJsonMember(name_, size);
+        if (hash_contents_) hash_.emplace();
       }
     }
     remaining_ = size;
@@ -456,6 +466,10 @@ class TarStreamReader {
   }
 
   absl::Status EndMember() {
+    if (hash_.has_value()) {
+      members_.sha256[name_] = hash_->FinishHex();
+      hash_.reset();
+    }
     if (type_ == 'x') {
       ApplyPaxRecords(data_, &long_name_, &pax_size_);
     } else if (type_ == 'L') {
@@ -481,6 +495,8 @@ class TarStreamReader {
   std::string long_name_;  // from a PAX or GNU long-name header
   int64_t pax_size_ = -1;
   bool ended_ = false;
+  bool hash_contents_ = false;
+  std::optional<Sha256> hash_;  // of the current member's content
 };
 
 // The image that `members` of the archive at `path` describe.
@@ -545,6 +561,57 @@ absl::StatusOr<DockerArchiveImage> ReadDockerArchive(const std::string& path) {
     IG_ASSIGN_OR_RETURN(members, MembersOf(archive));
   }
   return ImageFromMembers(path, members);
+}
+
+namespace {
+
+// Hands the bytes of the file at `path`, in order, to `consume`.
+absl::Status ReadFileInChunks(
+    const std::string& path,
+    const std::function<absl::Status(absl::string_view)>& consume) {
+  IG_ASSIGN_OR_RETURN(ArchiveFile file, ArchiveFile::Open(path, O_RDONLY));
+  std::string buffer(1 << 20, '\0');
+  while (true) {
+    const ssize_t n = read(file.fd(), buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoToStatus(path, "cannot read", errno);
+    if (n == 0) return absl::OkStatus();
+    IG_RETURN_IF_ERROR(consume(absl::string_view(buffer.data(), n)));
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<DockerArchiveImage> ReadDockerArchiveVerifyingLayers(
+    const std::string& path) {
+  IG_ASSIGN_OR_RETURN(bool compressed, IsZstdFile(path));
+  TarStreamReader reader(path, /*hash_contents=*/true);
+  auto consume = [&reader](absl::string_view data) {
+    return reader.Consume(data);
+  };
+  if (compressed) {
+    IG_RETURN_IF_ERROR(DecompressZstdStream(path, consume).status());
+  } else {
+    IG_RETURN_IF_ERROR(ReadFileInChunks(path, consume));
+  }
+  IG_ASSIGN_OR_RETURN(ArchiveMembers members, reader.Finish());
+  IG_ASSIGN_OR_RETURN(DockerArchiveImage image,
+                      ImageFromMembers(path, members));
+  for (const LayerInfo& layer : image.layers) {
+    const std::string name = absl::StrCat(layer.digest.substr(7), ".tar");
+    auto hashed = members.sha256.find(name);
+    if (hashed == members.sha256.end() ||
+        absl::StrCat("sha256:", hashed->second) != layer.digest) {
+      return absl::DataLossError(absl::StrCat(
+          path, ": the member ", name, " holds a layer whose digest is sha256:",
+          hashed == members.sha256.end() ? "(none)" : hashed->second,
+          ", not the ", layer.digest,
+          " its name and the image's configuration give: the archive is "
+          "corrupt or forged; build its image again (or remove the index "
+          "entry or cache entry it came from)"));
+    }
+  }
+  return image;
 }
 
 std::string OciManifestDigest(const DockerArchiveImage& image) {

@@ -31,6 +31,12 @@ struct DockerArchiveImage {
 // holding other than exactly one image, or a member twice, are an error.
 absl::StatusOr<DockerArchiveImage> ReadDockerArchive(const std::string& path);
 
+// ReadDockerArchive, and every layer's content is hashed and must match its
+// digest (its diff ID, which its member name and the configuration give):
+// the whole image is then what its ID says. Reads the whole archive.
+absl::StatusOr<DockerArchiveImage> ReadDockerArchiveVerifyingLayers(
+    const std::string& path);
+
 // The manifest.json of an archive holding one image, whose configuration
 // is the member `config` and whose layers are the members `layers`, with
 // `tags`. Always the same bytes for the same arguments.

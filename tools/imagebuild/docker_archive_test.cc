@@ -77,6 +77,46 @@ TEST(DockerArchiveTest, ReadsACompressedArchiveAsAStream) {
   }
 }
 
+// A layer whose bytes were changed while its name, the manifest and the
+// configuration were kept: only hashing the layers finds it.
+TEST(DockerArchiveTest, VerifyingLayersFindsAChangedLayer) {
+  for (const bool compressed : {false, true}) {
+    const std::string name = compressed ? "changed_zst" : "changed";
+    ArchiveFixture fixture(name);
+    fixture.AddImage({"reg.test/x:1"});
+    const std::string plain = fixture.Write();
+    std::string bytes = *ReadFileToString(plain);
+    const std::string path = compressed ? plain + ".zst" : plain;
+    if (compressed) RunOrFail({"zstd", "-q", "-f", plain, "-o", path});
+    auto intact = ReadDockerArchiveVerifyingLayers(path);
+    ASSERT_TRUE(intact.ok()) << name << ": " << intact.status();
+    EXPECT_EQ(intact->config_digest, fixture.config()) << name;
+    ASSERT_EQ(intact->layers.size(), 2u) << name;
+
+    const size_t at = bytes.find(std::string(3000, 'a'));
+    ASSERT_NE(at, std::string::npos);
+    bytes[at + 1000] = 'z';
+    ASSERT_TRUE(WriteFileAtomically(plain, bytes).ok());
+    if (compressed) RunOrFail({"zstd", "-q", "-f", plain, "-o", path});
+    EXPECT_TRUE(ReadDockerArchive(path).ok()) << name;
+    auto changed = ReadDockerArchiveVerifyingLayers(path);
+    ASSERT_FALSE(changed.ok()) << name;
+    EXPECT_EQ(changed.status().code(), absl::StatusCode::kDataLoss) << name;
+    EXPECT_THAT(changed.status().message(),
+                HasSubstr(absl::StrCat(path, ": the member ",
+                                       fixture.layer1().substr(7),
+                                       ".tar holds a layer whose digest is")))
+        << name;
+    EXPECT_THAT(changed.status().message(),
+                HasSubstr(absl::StrCat("not the ", fixture.layer1(),
+                                       " its name and the image's "
+                                       "configuration give")))
+        << name;
+    EXPECT_THAT(changed.status().message(), HasSubstr("corrupt or forged"))
+        << name;
+  }
+}
+
 TEST(DockerArchiveTest, RefusesATruncatedCompressedArchive) {
   ArchiveFixture fixture("zstd_truncated");
   fixture.AddImage({"reg.test/x:1"});

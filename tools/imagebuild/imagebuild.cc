@@ -139,6 +139,14 @@ class ImageBuilder {
   absl::StatusOr<std::string> ParentImageId(
       const ParentImage& parent,
       const std::function<absl::StatusOr<std::string>()>& archive);
+  // Makes sure that the layer frames of `parent`'s framed tarball, which the
+  // export copies without reading, hold the layers of image `id`.
+  // `loaded_whole`: the tarball was decompressed and loaded, which checked
+  // every layer against its diff ID.
+  absl::Status CheckParentFrames(const ParentImage& parent,
+                                 const std::string& id,
+                                 const FramedArchiveInfo& framed,
+                                 bool loaded_whole);
   absl::Status LoadBases();
   absl::StatusOr<std::string> RewrittenDockerfile();
   absl::Status BuildWithBuildah(const std::string& dockerfile_path);
@@ -305,6 +313,34 @@ absl::StatusOr<std::string> ImageBuilder::ParentImageId(
   return image->config_digest.substr(7);
 }
 
+absl::Status ImageBuilder::CheckParentFrames(const ParentImage& parent,
+                                             const std::string& id,
+                                             const FramedArchiveInfo& framed,
+                                             bool loaded_whole) {
+  const std::string& tarball_sha256 = framed.metadata.tarball_sha256;
+  if (!loaded_whole && !store_->TarballVerified(id, tarball_sha256)) {
+    // The store checked the image's layers when it imported them, from
+    // another tarball; this one's frames are read once, and remembered.
+    Progress(request_.name,
+             absl::StrCat("parent ", parent.name,
+                          ": checking the layers of its tarball (new to the "
+                          "layer store)"));
+    auto image = ReadDockerArchiveVerifyingLayers(parent.tarball);
+    if (!image.ok()) {
+      return absl::Status(
+          image.status().code(),
+          absl::StrCat("parent ", parent.name, ": ", image.status().message()));
+    }
+    if (image->config_digest != absl::StrCat("sha256:", id)) {
+      return absl::DataLossError(absl::StrCat(
+          "parent ", parent.name, ": ", parent.tarball, " holds image ",
+          image->config_digest, " but its metadata ", parent.metadata,
+          " names sha256:", id, "; build the parent again"));
+    }
+  }
+  return store_->RecordVerifiedTarball(id, tarball_sha256);
+}
+
 absl::Status ImageBuilder::LoadParents() {
   if (store_.has_value()) {
     Progress(request_.name,
@@ -344,6 +380,10 @@ absl::Status ImageBuilder::LoadParents() {
       // into the private storage with the archive's names (the first one
       // enters the child's history), as the whole archive would.
       auto framed = framed_parents_.find(parent.name);
+      if (framed != framed_parents_.end()) {
+        IG_RETURN_IF_ERROR(
+            CheckParentFrames(parent, id, framed->second, decompressed));
+      }
       if (!decompressed && framed != framed_parents_.end()) {
         load =
             absl::StrCat(temp_root_, "/parent-", parent.name, ".layerless.tar");

@@ -217,6 +217,32 @@ absl::Status LayerStore::Import(const Buildah& store,
   return WriteFileAtomically(MarkerPath(image_id), "sha256:" + image_id + "\n");
 }
 
+namespace {
+
+std::string VerifiedTarballLine(absl::string_view tarball_sha256) {
+  return absl::StrCat("tarball sha256:", tarball_sha256, "\n");
+}
+
+}  // namespace
+
+bool LayerStore::TarballVerified(const std::string& image_id,
+                                 const std::string& tarball_sha256) const {
+  auto marker = ReadFileToString(MarkerPath(image_id));
+  return marker.ok() &&
+         absl::StrContains(*marker, VerifiedTarballLine(tarball_sha256));
+}
+
+absl::Status LayerStore::RecordVerifiedTarball(
+    const std::string& image_id, const std::string& tarball_sha256) const {
+  const std::string path = MarkerPath(image_id);
+  IG_ASSIGN_OR_RETURN(std::string marker, ReadFileToString(path));
+  const std::string line = VerifiedTarballLine(tarball_sha256);
+  if (absl::StrContains(marker, line)) return absl::OkStatus();
+  // Builds holding the image share its lock, so two may rewrite the marker
+  // at once and one line be lost: that tarball is then checked once more.
+  return WriteFileAtomically(path, absl::StrCat(marker, line));
+}
+
 absl::Status LayerStore::CreateMountPoints() const {
   if (driver_ != StorageDriver::kOverlay) return absl::OkStatus();
   // containers/storage mounts a layer it compares a container against on

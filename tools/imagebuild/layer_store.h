@@ -104,6 +104,16 @@ class LayerStore {
       const std::function<absl::StatusOr<std::string>()>& archive,
       const std::function<void(absl::string_view)>& progress) const;
 
+  // Whether the tarball whose sha256 is `tarball_sha256` (lowercase hex)
+  // was checked to hold the layers of `image_id`, which the store holds: a
+  // child copies its parents' layer frames from their tarballs byte for
+  // byte, and with the image in the store nothing else reads those frames.
+  bool TarballVerified(const std::string& image_id,
+                       const std::string& tarball_sha256) const;
+  // Records that it was (in the image's marker, which the build holds).
+  absl::Status RecordVerifiedTarball(const std::string& image_id,
+                                     const std::string& tarball_sha256) const;
+
   // Removes the images not used for `max_age` (and what crashed imports
   // left), except those a running build holds.
   absl::StatusOr<StoreGcReport> CollectGarbage(
