@@ -53,6 +53,20 @@ std::vector<std::string> MarkedImages(const std::string& directory) {
   return ids;
 }
 
+// The shell commands that create the mount points of the overlay layers of
+// the storage "$1": containers/storage mounts a layer it compares a
+// container against on the layer's merged/ directory, which it creates when
+// missing; builds see the store read-only (Buildah::UseImageStore), so they
+// are made in the build's namespace, which owns the storage, when a build
+// holds an image. Exits kMountPointsFailed when one cannot be made.
+constexpr int kMountPointsFailed = 125;
+std::string CreateMountPointsScript() {
+  return absl::StrCat(
+      "for layer in \"$1\"/overlay/*/; do if [ -d \"${layer}diff\" ]; then "
+      "mkdir -p -- \"${layer}merged\" || exit ",
+      kMountPointsFailed, "; fi; done; ");
+}
+
 constexpr absl::string_view kOwnStoreFix =
     "a layer store is per user: give each user a store of their own (leave "
     "--//rules:layer_store at default, layers/ beside the user's own index, "
@@ -173,25 +187,43 @@ std::string LayerStore::MarkerPath(absl::string_view image_id) const {
   return absl::StrCat(DriverDirectory(), "/images/", image_id);
 }
 
-bool LayerStore::Verified(const Buildah& store,
-                          const std::string& image_id) const {
-  return PathExists(MarkerPath(image_id)) && ConfigMatches(store, image_id);
+absl::StatusOr<bool> LayerStore::Verified(const std::string& image_id,
+                                          bool create_mount_points) const {
+  if (!PathExists(MarkerPath(image_id))) return false;
+  return ConfigMatches(image_id, create_mount_points);
 }
 
-bool LayerStore::ConfigMatches(const Buildah& store,
-                               const std::string& image_id) const {
+absl::StatusOr<bool> LayerStore::ConfigMatches(const std::string& image_id,
+                                               bool create_mount_points) const {
   // The configuration exactly as the storage keeps it (buildah inspect
   // shows a converted one): containers/storage files an image's data under
   // its key in base64, and the configuration's key is its digest. Read from
-  // the build's namespace, which owns the storage.
+  // the build's namespace, which owns the storage, by the same command that
+  // creates the mount points: one namespace to enter, not two.
   const std::string path = absl::StrCat(
       StorageRoot(), "/", StorageDriverName(driver_), "-images/", image_id,
       "/=", absl::Base64Escape(absl::StrCat("sha256:", image_id)));
+  const bool mount_points =
+      create_mount_points && driver_ == StorageDriver::kOverlay;
   std::vector<std::string> argv = containment_.WrapperArgv();
-  argv.insert(argv.end(), {"cat", "--", path});
+  argv.insert(argv.end(),
+              {"sh", "-c",
+               absl::StrCat(mount_points ? CreateMountPointsScript() : "",
+                            "exec cat -- \"$2\""),
+               "sh", StorageRoot(), path});
   auto config = RunSubprocess(argv);
+  if (config.ok() && config->exit_code == kMountPointsFailed) {
+    return MountPointsError(config->stderr_text);
+  }
   return config.ok() && config->exit_code == 0 &&
          Sha256Hex(config->stdout_text) == image_id;
+}
+
+absl::Status LayerStore::MountPointsError(absl::string_view stderr_text) const {
+  return absl::InternalError(
+      absl::StrCat("the layer store ", directory_,
+                   ": cannot create the mount points of its layers: ",
+                   LastLines(std::string(stderr_text), 3)));
 }
 
 absl::Status LayerStore::Import(const Buildah& store,
@@ -207,7 +239,8 @@ absl::Status LayerStore::Import(const Buildah& store,
         archive, ": imported into the layer store ", directory_,
         " as image sha256:", pulled, ", not the expected sha256:", image_id));
   }
-  if (!ConfigMatches(store, image_id)) {
+  IG_ASSIGN_OR_RETURN(bool matches, ConfigMatches(image_id, false));
+  if (!matches) {
     return absl::DataLossError(absl::StrCat(
         "the layer store ", directory_, " holds image sha256:", image_id,
         " after importing it, but its configuration read back does not hash "
@@ -245,23 +278,11 @@ absl::Status LayerStore::RecordVerifiedTarball(
 
 absl::Status LayerStore::CreateMountPoints() const {
   if (driver_ != StorageDriver::kOverlay) return absl::OkStatus();
-  // containers/storage mounts a layer it compares a container against on
-  // the layer's merged/ directory, which it creates when missing; builds
-  // see the store read-only (Buildah::UseImageStore), so it is made here,
-  // in the build's namespace, which owns the storage.
   std::vector<std::string> argv = containment_.WrapperArgv();
   argv.insert(argv.end(),
-              {"sh", "-c",
-               "for layer in \"$1\"/overlay/*/; do if [ -d \"${layer}diff\" ]; "
-               "then mkdir -p -- \"${layer}merged\" || exit 1; fi; done",
-               "sh", StorageRoot()});
+              {"sh", "-c", CreateMountPointsScript(), "sh", StorageRoot()});
   IG_ASSIGN_OR_RETURN(SubprocessResult made, RunSubprocess(argv));
-  if (made.exit_code != 0) {
-    return absl::InternalError(
-        absl::StrCat("the layer store ", directory_,
-                     ": cannot create the mount points of its layers: ",
-                     LastLines(made.stderr_text, 3)));
-  }
+  if (made.exit_code != 0) return MountPointsError(made.stderr_text);
   return absl::OkStatus();
 }
 
@@ -274,18 +295,23 @@ absl::StatusOr<StoreLease> LayerStore::Hold(
   StoreLease lease(fd);
   IG_RETURN_IF_ERROR(LockFile(fd, LOCK_SH, lock_path));
   const std::string short_id = image_id.substr(0, 12);
-  if (!Verified(store, image_id)) {
+  // The usual case, an image the store has: verified, and its mount points
+  // made, by one command.
+  IG_ASSIGN_OR_RETURN(bool verified, Verified(image_id, true));
+  if (!verified) {
     // Another build may import it meanwhile: look again once exclusive.
     IG_RETURN_IF_ERROR(LockFile(fd, LOCK_EX, lock_path));
-    if (!Verified(store, image_id)) {
+    IG_ASSIGN_OR_RETURN(verified, Verified(image_id, false));
+    if (!verified) {
       progress(
           absl::StrCat("importing image ", short_id, " into the layer store"));
       IG_ASSIGN_OR_RETURN(const std::string path, archive());
       IG_RETURN_IF_ERROR(Import(store, image_id, path));
     }
     IG_RETURN_IF_ERROR(LockFile(fd, LOCK_SH, lock_path));
+    // For the layers imported since.
+    IG_RETURN_IF_ERROR(CreateMountPoints());
   }
-  IG_RETURN_IF_ERROR(CreateMountPoints());
   progress(absl::StrCat("image ", short_id,
                         " verified in the layer store (configuration digest)"));
   // The marker's time is the last use, which garbage collection reads.

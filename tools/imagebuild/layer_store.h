@@ -136,11 +136,16 @@ class LayerStore {
   std::string LockPath(absl::string_view image_id) const;
   std::string MarkerPath(absl::string_view image_id) const;
   // Whether the store holds `image_id` with its marker, and its
-  // configuration read back hashes to the ID.
-  bool Verified(const Buildah& store, const std::string& image_id) const;
+  // configuration read back hashes to the ID; with `create_mount_points`,
+  // the same command creates the mount points (CreateMountPoints()).
+  absl::StatusOr<bool> Verified(const std::string& image_id,
+                                bool create_mount_points) const;
   // Whether the configuration of `image_id` read back from the store hashes
-  // to the ID.
-  bool ConfigMatches(const Buildah& store, const std::string& image_id) const;
+  // to the ID; `create_mount_points` as for Verified(). Only a failure to
+  // create the mount points is an error.
+  absl::StatusOr<bool> ConfigMatches(const std::string& image_id,
+                                     bool create_mount_points) const;
+  absl::Status MountPointsError(absl::string_view stderr_text) const;
   absl::Status Import(const Buildah& store, const std::string& image_id,
                       const std::string& archive) const;
   // Creates the directories on which builds mount the store's overlay
