@@ -70,7 +70,22 @@ expect_same() {
   cmp "${WORK}/$1.tar.zst" "${WORK}/nostore.tar.zst" || fail "$1: the archive differs"
 }
 
-build_child nostore
+# A buildah that logs each command line (the real one does the work): which
+# buildah commands a build runs. It runs in the build's namespace, which
+# keeps no environment, so the log's path is written into it.
+logged_buildah="${STORES}/buildah"
+printf '#!/bin/sh\nprintf "%%s\\n" "$*" >>"%s"\nexec %s "$@"\n' \
+  "${STORES}/buildah.log" "$(command -v buildah)" >"${logged_buildah}"
+chmod 755 "${logged_buildah}"
+# buildah_log LABEL: the log so far becomes $WORK/LABEL.buildah.log.
+buildah_log() {
+  mv "${STORES}/buildah.log" "${WORK}/$1.buildah.log"
+  install -m 666 /dev/null "${STORES}/buildah.log"
+}
+install -m 666 /dev/null "${STORES}/buildah.log"
+
+build_child nostore --buildah="${logged_buildah}"
+buildah_log nostore
 child_id="$(jq -r .image_id "${WORK}/nostore.image.json")"
 [[ "${child_id}" =~ ^sha256:[0-9a-f]{64}$ ]] || fail "bad image id ${child_id}"
 expect_file_lacks "${WORK}/nostore.stderr" "layer store"
@@ -96,8 +111,27 @@ expect_file_contains "${WORK}/cold.stderr" "parent bb: image ${bb_id:7:12} verif
 # small: the child's storage is gone, so look at the store's size instead,
 # which a second build must not grow).
 size_before="$(du -s --block-size=1 "${store}/${driver}/storage" | cut -f1)"
-build_child warm --layer_store="${store}"
+build_child warm --layer_store="${store}" --buildah="${logged_buildah}"
+buildah_log warm
 expect_same warm
+# Without a store the whole archive is loaded and then tagged with the local
+# name the Dockerfile is rewritten to; from the store, the archive without
+# layers carries that name, and the pull alone gives it (the same image ID
+# above, so the same history).
+local_tag="localhost/imagegraph/bb:${bb_id#sha256:}"
+grep -q " tag ${bb_id#sha256:} ${local_tag}\$" "${WORK}/nostore.buildah.log" ||
+  fail "no buildah tag without a store: $(cat "${WORK}/nostore.buildah.log")"
+grep -q " pull --quiet docker-archive:.*layerless.tar\$" "${WORK}/warm.buildah.log" ||
+  fail "no pull of the archive without layers: $(cat "${WORK}/warm.buildah.log")"
+if grep -q " tag " "${WORK}/warm.buildah.log"; then
+  fail "a build from the store tagged the parent: $(cat "${WORK}/warm.buildah.log")"
+fi
+expect_file_contains "${WORK}/warm.stderr" "STEP 1/3: FROM ${local_tag}"
+# The parent's first name (its archive's last tag) enters the history.
+history="$(zstd -d -c "${WORK}/warm.tar.zst" | tar -xO "${child_id#sha256:}.json" |
+  jq -r '[.history[].comment // empty] | join(",")')"
+[[ "${history}" == "FROM registry.test/ig/bb:$(cat "${WORK}/bb.hash")" ]] ||
+  fail "the child's history names its parent as: ${history}"
 expect_file_lacks "${WORK}/warm.stderr" "importing"
 # The parent's identity comes from its metadata (tied to the tarball by its
 # sha256): with the parent in the store, its tarball is not decompressed.

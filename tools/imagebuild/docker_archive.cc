@@ -268,6 +268,20 @@ std::string DockerArchiveManifestJson(absl::string_view config,
                       absl::StrJoin(quoted_layers, ","), "]}]");
 }
 
+absl::StatusOr<std::string> ManifestJsonWithTagLoadedFirst(
+    absl::string_view archive, absl::string_view manifest_json,
+    absl::string_view tag) {
+  IG_ASSIGN_OR_RETURN(google::protobuf::ListValue images,
+                      ParseManifestText(archive, std::string(manifest_json)));
+  const google::protobuf::Struct& image = images.values(0).struct_value();
+  std::vector<std::string> tags = {std::string(tag)};
+  for (std::string& repo_tag : StringListField(image, "RepoTags")) {
+    tags.push_back(std::move(repo_tag));
+  }
+  return DockerArchiveManifestJson(StringField(image, "Config"), tags,
+                                   StringListField(image, "Layers"));
+}
+
 std::optional<std::string> ClearBuilderFields(absl::string_view json) {
   struct Level {
     bool object;

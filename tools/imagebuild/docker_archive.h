@@ -44,6 +44,17 @@ std::string DockerArchiveManifestJson(absl::string_view config,
                                       const std::vector<std::string>& tags,
                                       const std::vector<std::string>& layers);
 
+// `manifest_json` (the manifest.json of an archive holding one image) with
+// `tag` added before its RepoTags. buildah names an image it loads from a
+// docker-archive with each RepoTag in turn, each new name going first, so
+// `tag` ends up last, where `buildah tag` after the load would put it: the
+// first name (which enters a child's history) stays the archive's last
+// RepoTag. An error naming `archive` (where `manifest_json` comes from) when
+// it does not describe one image.
+absl::StatusOr<std::string> ManifestJsonWithTagLoadedFirst(
+    absl::string_view archive, absl::string_view manifest_json,
+    absl::string_view tag);
+
 // `json` (an image configuration, or a legacy layer `json`) with the string
 // values that a Docker-format commit fills from the builder's container,
 // which differ on every build, replaced by "": the top-level "container"

@@ -182,6 +182,39 @@ TEST(ClearBuilderFieldsTest, RefusesWhatIsNotAJsonObject) {
   EXPECT_EQ(ClearBuilderFields(R"({} x)"), std::nullopt);
 }
 
+TEST(ManifestJsonWithTagLoadedFirstTest, AddsTheTagBeforeTheArchivesTags) {
+  const std::string manifest = DockerArchiveManifestJson(
+      "c.json", {"reg.test/x:1", "reg.test/x:h"}, {"l1.tar", "l2.tar"});
+  auto tagged = ManifestJsonWithTagLoadedFirst("x.tar", manifest,
+                                               "localhost/imagegraph/x:id");
+  ASSERT_TRUE(tagged.ok()) << tagged.status();
+  // Everything else as it was, byte for byte.
+  EXPECT_EQ(*tagged, DockerArchiveManifestJson("c.json",
+                                               {"localhost/imagegraph/x:id",
+                                                "reg.test/x:1", "reg.test/x:h"},
+                                               {"l1.tar", "l2.tar"}));
+  // An archive without names gets the one.
+  auto only = ManifestJsonWithTagLoadedFirst(
+      "x.tar", DockerArchiveManifestJson("c.json", {}, {"l1.tar"}), "t:1");
+  ASSERT_TRUE(only.ok()) << only.status();
+  EXPECT_EQ(*only, DockerArchiveManifestJson("c.json", {"t:1"}, {"l1.tar"}));
+}
+
+TEST(ManifestJsonWithTagLoadedFirstTest, RefusesAManifestOfOtherThanOneImage) {
+  for (const std::string& manifest :
+       {std::string("[]"), std::string("{}"), std::string("[{}, {}]"),
+        std::string("not json")}) {
+    auto tagged = ManifestJsonWithTagLoadedFirst("parent.tar.zst", manifest,
+                                                 "localhost/imagegraph/x:id");
+    EXPECT_FALSE(tagged.ok()) << manifest;
+    EXPECT_THAT(tagged.status().message(),
+                HasSubstr("parent.tar.zst: not a docker-archive buildah would "
+                          "write: manifest.json is not a list of exactly one "
+                          "image: " +
+                          manifest));
+  }
+}
+
 TEST(DockerArchiveTest, ErrorsNameTheProblem) {
   {
     ArchiveFixture fixture("no_manifest");

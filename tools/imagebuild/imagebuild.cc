@@ -365,6 +365,10 @@ absl::Status ImageBuilder::LoadParents() {
       return scratch;
     };
     IG_ASSIGN_OR_RETURN(const std::string id, ParentImageId(parent, archive));
+    // Named by content, so the rewritten Dockerfile is the same everywhere.
+    const std::string tag =
+        absl::StrCat(kLocalRepository, "/", parent.name, ":", id);
+    bool tagged_by_pull = false;
     std::string load = scratch;
     if (store_.has_value()) {
       IG_ASSIGN_OR_RETURN(
@@ -378,7 +382,10 @@ absl::Status ImageBuilder::LoadParents() {
       leases_.push_back(std::move(lease));
       // The store has every layer: an archive without them loads the image
       // into the private storage with the archive's names (the first one
-      // enters the child's history), as the whole archive would.
+      // enters the child's history), as the whole archive would. It names
+      // the image with the local tag too, so that no `buildah tag` (another
+      // namespace and buildah start) follows; the names come out in the
+      // same order as with that tag.
       auto framed = framed_parents_.find(parent.name);
       if (framed != framed_parents_.end()) {
         IG_RETURN_IF_ERROR(
@@ -387,7 +394,12 @@ absl::Status ImageBuilder::LoadParents() {
       if (!decompressed && framed != framed_parents_.end()) {
         load =
             absl::StrCat(temp_root_, "/parent-", parent.name, ".layerless.tar");
-        IG_RETURN_IF_ERROR(WriteLayerlessArchive(load, framed->second));
+        FramedArchiveInfo layerless = framed->second;
+        IG_ASSIGN_OR_RETURN(layerless.manifest_json,
+                            ManifestJsonWithTagLoadedFirst(
+                                parent.tarball, layerless.manifest_json, tag));
+        IG_RETURN_IF_ERROR(WriteLayerlessArchive(load, layerless));
+        tagged_by_pull = true;
         if (chmod(load.c_str(), 0644) != 0) {
           return ErrnoToStatus(load, "cannot chmod", errno);
         }
@@ -409,10 +421,7 @@ absl::Status ImageBuilder::LoadParents() {
     IG_RETURN_IF_ERROR(RemoveTree(load));
     if (decompressed && load != scratch)
       IG_RETURN_IF_ERROR(RemoveTree(scratch));
-    // Named by content, so the rewritten Dockerfile is the same everywhere.
-    const std::string tag =
-        absl::StrCat(kLocalRepository, "/", parent.name, ":", id);
-    IG_RETURN_IF_ERROR(buildah_.Tag(id, tag));
+    if (!tagged_by_pull) IG_RETURN_IF_ERROR(buildah_.Tag(id, tag));
     parent_tags_[parent.name] = tag;
   }
   return absl::OkStatus();
