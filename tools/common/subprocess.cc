@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -25,14 +26,37 @@ namespace imagegraph {
 namespace {
 
 volatile sig_atomic_t g_interrupt_signal = 0;
-volatile sig_atomic_t g_child_pid = 0;
-volatile sig_atomic_t g_child_interrupt_signal = 0;
+
+// The running children an interrupt is passed on to, one slot each (threads
+// may run children at once): pid 0 is a free slot, -1 one being filled.
+// Lock-free atomics, so that the signal handler may read them.
+constexpr int kChildSlots = 8;
+struct ChildSlot {
+  std::atomic<pid_t> pid{0};
+  std::atomic<int> interrupt_signal{0};
+};
+ChildSlot g_children[kChildSlots];
+static_assert(std::atomic<pid_t>::is_always_lock_free);
 
 void OnInterrupt(int signal_number) {
   g_interrupt_signal = signal_number;
-  pid_t child = g_child_pid;
-  int child_signal = g_child_interrupt_signal;
-  if (child > 0) kill(child, child_signal != 0 ? child_signal : signal_number);
+  for (ChildSlot& slot : g_children) {
+    pid_t child = slot.pid.load();
+    int child_signal = slot.interrupt_signal.load();
+    if (child > 0) {
+      kill(child, child_signal != 0 ? child_signal : signal_number);
+    }
+  }
+}
+
+// A free slot, taken; nullptr when every slot is taken (the child then runs
+// without interrupts passed on, and the call still fails after it).
+ChildSlot* TakeChildSlot() {
+  for (ChildSlot& slot : g_children) {
+    pid_t free = 0;
+    if (slot.pid.compare_exchange_strong(free, -1)) return &slot;
+  }
+  return nullptr;
 }
 
 absl::Status InterruptedError() {
@@ -40,9 +64,6 @@ absl::Status InterruptedError() {
                                            g_interrupt_signal, " (",
                                            strsignal(g_interrupt_signal), ")"));
 }
-
-// Sets FD_CLOEXEC so the pipe ends do not leak into other children.
-void SetCloseOnExec(int fd) { fcntl(fd, F_SETFD, FD_CLOEXEC); }
 
 bool IsExecutableFile(const std::string& path) {
   struct stat st;
@@ -158,13 +179,11 @@ absl::StatusOr<SubprocessResult> RunSubprocess(
   child_env.push_back(nullptr);
 
   int out_pipe[2], err_pipe[2], exec_error_pipe[2];
-  if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0 ||
-      pipe(exec_error_pipe) != 0) {
+  // Close-on-exec from the start: a child another thread starts meanwhile
+  // must not hold these pipes open.
+  if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0 ||
+      pipe2(exec_error_pipe, O_CLOEXEC) != 0) {
     return absl::InternalError(absl::StrCat("pipe: ", strerror(errno)));
-  }
-  for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1],
-                 exec_error_pipe[0], exec_error_pipe[1]}) {
-    SetCloseOnExec(fd);
   }
 
   const pid_t parent_pid = getpid();
@@ -195,9 +214,12 @@ absl::StatusOr<SubprocessResult> RunSubprocess(
     _exit(127);
   }
 
+  ChildSlot* slot = interruptible ? TakeChildSlot() : nullptr;
   if (interruptible) {
-    g_child_interrupt_signal = options.signal_on_interrupt;
-    g_child_pid = pid;
+    if (slot != nullptr) {
+      slot->interrupt_signal = options.signal_on_interrupt;
+      slot->pid = pid;
+    }
     // A signal that arrived between the check above and now was not passed
     // on.
     if (g_interrupt_signal != 0) {
@@ -246,12 +268,12 @@ absl::StatusOr<SubprocessResult> RunSubprocess(
   int wait_status = 0;
   while (waitpid(pid, &wait_status, 0) < 0) {
     if (errno != EINTR) {
-      if (interruptible) g_child_pid = 0;
+      if (slot != nullptr) slot->pid = 0;
       return absl::InternalError(absl::StrCat("waitpid: ", strerror(errno)));
     }
   }
+  if (slot != nullptr) slot->pid = 0;
   if (interruptible) {
-    g_child_pid = 0;
     if (g_interrupt_signal != 0) return InterruptedError();
   }
   if (got == sizeof(exec_error)) {

@@ -49,13 +49,14 @@ struct SubprocessResult {
 // arguments and waits for it. A program that cannot be started is a
 // NotFoundError (missing) or an internal error naming the program; a child
 // that runs and fails is a successful call with a non-zero `exit_code`.
+// Threads may run children at once.
 absl::StatusOr<SubprocessResult> RunSubprocess(
     const std::vector<std::string>& argv,
     const SubprocessOptions& options = SubprocessOptions());
 
 // Makes SIGINT, SIGTERM and SIGHUP interrupt instead of kill: the signal is
-// passed on to the running child, that RunSubprocess call and every later one
-// fail with CancelledError, and the caller unwinds normally, so temporary
+// passed on to the running children, those RunSubprocess calls and every later
+// one fail with CancelledError, and the caller unwinds normally, so temporary
 // files and directories are removed on the way out.
 void InstallInterruptHandler();
 

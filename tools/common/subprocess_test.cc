@@ -3,7 +3,9 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -90,6 +92,37 @@ TEST(InterruptTest, SignalStopsChildAndCancelsLaterCalls) {
         exit(ok ? 42 : 1);
       },
       ::testing::ExitedWithCode(42), "interrupted by signal 15");
+}
+
+TEST(InterruptTest, ReachesTheChildrenOfEveryThread) {
+  const std::string got =
+      std::string(getenv("TEST_TMPDIR")) + "/interrupt-reached";
+  EXPECT_EXIT(
+      {
+        InstallInterruptHandler();
+        // A child of another thread, which notes the signal it gets.
+        std::thread other([&got] {
+          RunSubprocess({"sh", "-c",
+                         "trap 'echo TERM >\"$0\"; kill $!; exit 0' TERM; "
+                         ": >\"$0.ready\"; sleep 30 & wait",
+                         got});
+        });
+        // Once the other child has set its trap.
+        auto first =
+            RunSubprocess({"sh", "-c",
+                           "until [ -e \"$0.ready\" ]; do sleep 0.05; done; "
+                           "kill -TERM $PPID; sleep 30",
+                           got});
+        other.join();
+        std::ifstream noted(got);
+        std::string signal;
+        noted >> signal;
+        fprintf(stderr, "%s; the other child got %s\n",
+                std::string(first.status().message()).c_str(), signal.c_str());
+        exit(signal == "TERM" ? 42 : 1);
+      },
+      ::testing::ExitedWithCode(42),
+      "interrupted by signal 15.*the other child got TERM");
 }
 
 TEST(FindExecutableTest, FindsShellInPath) {
