@@ -109,25 +109,34 @@ absl::Status Buildah::Prepare() {
   return containment_.GiveToBuild(paths);
 }
 
-absl::Status Buildah::ChooseDriver(absl::string_view spec) {
-  IG_ASSIGN_OR_RETURN(std::optional<StorageDriver> forced,
-                      ParseStorageDriverSpec(spec));
+absl::StatusOr<Buildah::DriverProbe> Buildah::ProbeDriver(
+    absl::string_view spec) const {
+  DriverProbe probe;
+  IG_ASSIGN_OR_RETURN(probe.forced, ParseStorageDriverSpec(spec));
+  if (probe.forced == StorageDriver::kVfs) return probe;
+  // containers/storage mounts a test overlay when it starts (in this
+  // namespace, as the build will), and reports how it computes layers.
+  Buildah overlay = *this;
+  overlay.root_ = work_dir_ + "/storage/overlay-probe";
+  overlay.driver_ = StorageDriver::kOverlay;
+  overlay.storage_options_.clear();
+  overlay.image_store_.clear();
+  IG_ASSIGN_OR_RETURN(
+      probe.overlay_info,
+      overlay.Run({"info", "--format",
+                   "{{index .store.GraphStatus \"Native Overlay Diff\"}}"}));
+  return probe;
+}
+
+absl::Status Buildah::ChooseDriver(absl::StatusOr<DriverProbe> probe) {
+  IG_RETURN_IF_ERROR(probe.status());
+  const std::optional<StorageDriver> forced = probe->forced;
   if (forced == StorageDriver::kVfs) {
     driver_ = StorageDriver::kVfs;
     driver_choice_ = "vfs (as --storage_driver says)";
     return absl::OkStatus();
   }
-  // containers/storage mounts a test overlay when it starts (in this
-  // namespace, as the build will), and reports how it computes layers.
-  Buildah probe = *this;
-  probe.root_ = work_dir_ + "/storage/overlay-probe";
-  probe.driver_ = StorageDriver::kOverlay;
-  probe.storage_options_.clear();
-  probe.image_store_.clear();
-  IG_ASSIGN_OR_RETURN(
-      SubprocessResult info,
-      probe.Run({"info", "--format",
-                 "{{index .store.GraphStatus \"Native Overlay Diff\"}}"}));
+  const SubprocessResult& info = *probe->overlay_info;
   std::string why;
   const std::string native(absl::StripAsciiWhitespace(info.stdout_text));
   if (info.exit_code != 0) {

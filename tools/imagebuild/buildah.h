@@ -50,11 +50,27 @@ class Buildah {
   // build's user namespace.
   absl::Status Prepare();
 
+  // What ProbeDriver() found.
+  struct DriverProbe {
+    std::optional<StorageDriver> forced;  // by `spec`
+    // `buildah info` on a test storage of the overlay driver; none when vfs
+    // is forced.
+    std::optional<SubprocessResult> overlay_info;
+  };
+
   // Chooses the storage driver once (after Prepare()): `spec` "vfs" or
   // "overlay" forces it, "auto" takes overlay when the build's namespace can
   // mount it with layers computed as vfs computes them, else vfs. A forced
   // overlay that does not work is an error saying why.
-  absl::Status ChooseDriver(absl::string_view spec);
+  absl::Status ChooseDriver(absl::string_view spec) {
+    return ChooseDriver(ProbeDriver(spec));
+  }
+  // The same in two steps. ProbeDriver() starts a buildah (about 0.05 s) and
+  // only reads this object, so a build runs it on a thread of its own while
+  // it does what does not depend on the driver, and then chooses with its
+  // answer.
+  absl::StatusOr<DriverProbe> ProbeDriver(absl::string_view spec) const;
+  absl::Status ChooseDriver(absl::StatusOr<DriverProbe> probe);
   StorageDriver driver() const { return driver_; }
   // The driver and why it was chosen, for the progress line.
   const std::string& driver_choice() const { return driver_choice_; }
@@ -86,10 +102,10 @@ class Buildah {
   // instead of the private one; its run state stays in work_dir().
   Buildah ForStorage(const std::string& root) const;
 
-  // Copies `image` (a name, or @ID) of the storage into the OCI image layout directory
-  // `layout` (tag `tag`) with skopeo (the program `skopeo`, run contained
-  // like buildah), keeping its Docker manifest and configuration as they
-  // are and its layers uncompressed. A layer whose blob the layout already
+  // Copies `image` (a name, or @ID) of the storage into the OCI image layout
+  // directory `layout` (tag `tag`) with skopeo (the program `skopeo`, run
+  // contained like buildah), keeping its Docker manifest and configuration as
+  // they are and its layers uncompressed. A layer whose blob the layout already
   // has, by name, is not read from the storage: skopeo looks only for the
   // file.
   absl::Status CopyToOciLayout(const std::string& skopeo,

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <future>
 #include <optional>
 #include <string>
 #include <utility>
@@ -132,6 +133,11 @@ class ImageBuilder {
  private:
   absl::Status ExtractContext();
   absl::Status LoadDockerfile();
+  // Learns each parent's image ID (ParentImageId), which does not depend on
+  // the storage driver.
+  absl::Status IdentifyParents();
+  // Loads the parents into the private storage (from the layer store when
+  // there is one) and tags them.
   absl::Status LoadParents();
   // The image ID of `parent`, from its metadata when that describes its
   // framed tarball (whose frames the export then copies), else from its
@@ -180,6 +186,17 @@ class ImageBuilder {
   std::vector<ImageReference> refs_;
   absl::flat_hash_map<std::string, std::string> parent_tags_;
   absl::flat_hash_map<std::string, std::string> base_tags_;
+  // A parent as IdentifyParents() left it for LoadParents(): its image ID,
+  // and its plain archive, decompressed only when something needs it (an
+  // import, a build without a store, a tarball without frames).
+  struct IdentifiedParent {
+    std::string id;
+    std::string scratch;
+    bool decompressed = false;
+  };
+  std::vector<IdentifiedParent> identified_;  // as request_.parents
+  absl::StatusOr<std::string> PlainParentArchive(const ParentImage& parent,
+                                                 IdentifiedParent& state);
   // The layer store (if any) and the parents held in it.
   std::optional<LayerStore> store_;
   std::vector<StoreLease> leases_;
@@ -341,30 +358,41 @@ absl::Status ImageBuilder::CheckParentFrames(const ParentImage& parent,
   return store_->RecordVerifiedTarball(id, tarball_sha256);
 }
 
+absl::StatusOr<std::string> ImageBuilder::PlainParentArchive(
+    const ParentImage& parent, IdentifiedParent& state) {
+  if (!state.decompressed) {
+    Progress(request_.name, absl::StrCat("decompressing parent ", parent.name));
+    IG_RETURN_IF_ERROR(PlainArchive(parent.tarball, state.scratch).status());
+    state.decompressed = true;
+  }
+  return state.scratch;
+}
+
+absl::Status ImageBuilder::IdentifyParents() {
+  for (const ParentImage& parent : request_.parents) {
+    Progress(request_.name, absl::StrCat("loading parent ", parent.name));
+    IG_RETURN_IF_ERROR(CheckInputFile(parent.tarball, "parent"));
+    IdentifiedParent& state = identified_.emplace_back();
+    state.scratch = absl::StrCat(temp_root_, "/parent-", parent.name, ".tar");
+    IG_ASSIGN_OR_RETURN(state.id, ParentImageId(parent, [&]() {
+                          return PlainParentArchive(parent, state);
+                        }));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ImageBuilder::LoadParents() {
   if (store_.has_value()) {
     Progress(request_.name,
              absl::StrCat("layer store ", store_->directory(), " (",
                           StorageDriverName(store_->driver()), " driver)"));
   }
-  for (const ParentImage& parent : request_.parents) {
-    Progress(request_.name, absl::StrCat("loading parent ", parent.name));
-    IG_RETURN_IF_ERROR(CheckInputFile(parent.tarball, "parent"));
-    // The plain archive, decompressed only when something needs it: an
-    // import, a build without a store, a tarball without frames.
-    const std::string scratch =
-        absl::StrCat(temp_root_, "/parent-", parent.name, ".tar");
-    bool decompressed = false;
-    auto archive = [&]() -> absl::StatusOr<std::string> {
-      if (!decompressed) {
-        Progress(request_.name,
-                 absl::StrCat("decompressing parent ", parent.name));
-        IG_RETURN_IF_ERROR(PlainArchive(parent.tarball, scratch).status());
-        decompressed = true;
-      }
-      return scratch;
-    };
-    IG_ASSIGN_OR_RETURN(const std::string id, ParentImageId(parent, archive));
+  for (size_t i = 0; i < request_.parents.size(); ++i) {
+    const ParentImage& parent = request_.parents[i];
+    IdentifiedParent& state = identified_[i];
+    const std::string& id = state.id;
+    const std::string& scratch = state.scratch;
+    auto archive = [&]() { return PlainParentArchive(parent, state); };
     // Named by content, so the rewritten Dockerfile is the same everywhere.
     const std::string tag =
         absl::StrCat(kLocalRepository, "/", parent.name, ":", id);
@@ -380,18 +408,18 @@ absl::Status ImageBuilder::LoadParents() {
                                                message));
                        }));
       leases_.push_back(std::move(lease));
+      auto framed = framed_parents_.find(parent.name);
+      if (framed != framed_parents_.end()) {
+        IG_RETURN_IF_ERROR(
+            CheckParentFrames(parent, id, framed->second, state.decompressed));
+      }
       // The store has every layer: an archive without them loads the image
       // into the private storage with the archive's names (the first one
       // enters the child's history), as the whole archive would. It names
       // the image with the local tag too, so that no `buildah tag` (another
       // namespace and buildah start) follows; the names come out in the
       // same order as with that tag.
-      auto framed = framed_parents_.find(parent.name);
-      if (framed != framed_parents_.end()) {
-        IG_RETURN_IF_ERROR(
-            CheckParentFrames(parent, id, framed->second, decompressed));
-      }
-      if (!decompressed && framed != framed_parents_.end()) {
+      if (!state.decompressed && framed != framed_parents_.end()) {
         load =
             absl::StrCat(temp_root_, "/parent-", parent.name, ".layerless.tar");
         FramedArchiveInfo layerless = framed->second;
@@ -419,7 +447,7 @@ absl::Status ImageBuilder::LoadParents() {
           *pulled, " but its configuration names ", id));
     }
     IG_RETURN_IF_ERROR(RemoveTree(load));
-    if (decompressed && load != scratch)
+    if (state.decompressed && load != scratch)
       IG_RETURN_IF_ERROR(RemoveTree(scratch));
     if (!tagged_by_pull) IG_RETURN_IF_ERROR(buildah_.Tag(id, tag));
     parent_tags_[parent.name] = tag;
@@ -627,13 +655,24 @@ absl::StatusOr<ImageMetadata> ImageBuilder::Run() {
   tags_ = ImageTags(request_.registry, request_.name, request_.version,
                     context_hash_);
   IG_RETURN_IF_ERROR(CheckInputFile(request_.context_tar, "context_tar"));
+  IG_RETURN_IF_ERROR(buildah_.Prepare());
+  // The storage driver's probe (a buildah start) runs on a thread of its own
+  // while the context is extracted and the parents are identified, which
+  // do not depend on the driver: simpler than keeping its answer between
+  // builds, which would have to be keyed by everything it depends on (the
+  // kernel, buildah, the user, the build directory's file system) and
+  // probed again whenever it turned out wrong. Returning early waits for it
+  // (the future's destructor), before the build directory is removed.
+  std::future<absl::StatusOr<Buildah::DriverProbe>> driver_probe = std::async(
+      std::launch::async,
+      [this] { return buildah_.ProbeDriver(request_.storage_driver); });
   Progress(request_.name, absl::StrCat("extracting context (hash ",
                                        context_hash_.substr(0, 12), ")"));
   IG_RETURN_IF_ERROR(ExtractContext());
   IG_RETURN_IF_ERROR(buildah_.containment().GiveTreeToBuild(context_dir_));
   IG_RETURN_IF_ERROR(LoadDockerfile());
-  IG_RETURN_IF_ERROR(buildah_.Prepare());
-  IG_RETURN_IF_ERROR(buildah_.ChooseDriver(request_.storage_driver));
+  IG_RETURN_IF_ERROR(IdentifyParents());
+  IG_RETURN_IF_ERROR(buildah_.ChooseDriver(driver_probe.get()));
   Progress(request_.name,
            absl::StrCat("storage driver ", buildah_.driver_choice()));
   IG_ASSIGN_OR_RETURN(store_,
