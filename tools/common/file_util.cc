@@ -311,6 +311,23 @@ bool PathExists(absl::string_view path) {
   return stat(std::string(path).c_str(), &st) == 0;
 }
 
+absl::Status ReadExactlyAt(int fd, absl::string_view path, int64_t offset,
+                           int64_t size, std::string& data) {
+  data.resize(size);
+  int64_t done = 0;
+  while (done < size) {
+    ssize_t n = pread(fd, data.data() + done, size - done, offset + done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoToStatus(path, "cannot read", errno);
+    if (n == 0) {
+      return absl::DataLossError(absl::StrCat(
+          path, ": ends at byte ", offset + done, ", before ", offset + size));
+    }
+    done += n;
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::string> ReadFileToString(absl::string_view path_view) {
   std::string path(path_view);
   int fd = open(path.c_str(), O_RDONLY);

@@ -132,6 +132,12 @@ absl::Status FsyncParentDirectory(absl::string_view path);
 // The whole contents of a file.
 absl::StatusOr<std::string> ReadFileToString(absl::string_view path);
 
+// Reads exactly `size` bytes at `offset` of the open file `fd` into `data`
+// (resized to `size`; a buffer the caller may reuse between reads). Errors
+// name `path`: the OS reason, or a DataLossError when the file ends first.
+absl::Status ReadExactlyAt(int fd, absl::string_view path, int64_t offset,
+                           int64_t size, std::string& data);
+
 // The one line of a settings file such as REGISTRY, VERSION or HASH, with
 // surrounding whitespace removed. An empty first line or a second non-empty
 // line is an error that names the file and line and says what the file must

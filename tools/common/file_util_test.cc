@@ -1,6 +1,7 @@
 #include "tools/common/file_util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -125,6 +126,23 @@ TEST(ReadFileToStringTest, MissingFileNamesPath) {
   auto contents = ReadFileToString("/nonexistent/ig.txt");
   EXPECT_EQ(contents.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(contents.status().message(), HasSubstr("/nonexistent/ig.txt"));
+}
+
+TEST(ReadExactlyAtTest, ReadsTheRangeAndNamesWhereAShortFileEnds) {
+  auto dir = ScopedTempDirectory::Create("file_util_test.");
+  ASSERT_TRUE(dir.ok());
+  const std::string path = dir->path() + "/data";
+  ASSERT_TRUE(WriteFileAtomically(path, "0123456789").ok());
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  std::string data = "a longer buffer, reused";
+  ASSERT_TRUE(ReadExactlyAt(fd, path, 2, 5, data).ok());
+  EXPECT_EQ(data, "23456");
+  absl::Status short_read = ReadExactlyAt(fd, path, 8, 4, data);
+  EXPECT_EQ(short_read.code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(short_read.message(),
+            absl::StrCat(path, ": ends at byte 10, before 12"));
+  close(fd);
 }
 
 TEST(ReadOneLineFileTest, ReadsTheLineAndRejectsEmptyAndExtraLines) {

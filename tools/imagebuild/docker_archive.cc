@@ -74,15 +74,11 @@ class ArchiveFile {
         size > info.st_size - offset) {
       return Corrupt("it ends inside an entry");
     }
-    std::string data(size, '\0');
-    int64_t done = 0;
-    while (done < size) {
-      ssize_t n = pread(fd_, data.data() + done, size - done, offset + done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return ErrnoToStatus(path_, "cannot read", errno);
-      if (n == 0) return Corrupt("it ends inside an entry");
-      done += n;
-    }
+    std::string data;
+    absl::Status read = ReadExactlyAt(fd_, path_, offset, size, data);
+    // The file shrank since it was measured.
+    if (absl::IsDataLoss(read)) return Corrupt("it ends inside an entry");
+    if (!read.ok()) return read;
     return data;
   }
 

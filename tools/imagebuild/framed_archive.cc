@@ -66,25 +66,6 @@ std::string Padding(int64_t size) {
   return std::string(Padded(size) - size, '\0');
 }
 
-// Reads exactly `size` bytes at `offset` of the open file `path` into
-// `data` (resized to `size`; a buffer reused between reads).
-absl::Status ReadAt(int fd, const std::string& path, int64_t offset,
-                    int64_t size, std::string& data) {
-  data.resize(size);
-  int64_t done = 0;
-  while (done < size) {
-    ssize_t n = pread(fd, data.data() + done, size - done, offset + done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return ErrnoToStatus(path, "cannot read", errno);
-    if (n == 0) {
-      return absl::DataLossError(absl::StrCat(
-          path, ": ends at byte ", offset + done, ", before ", offset + size));
-    }
-    done += n;
-  }
-  return absl::OkStatus();
-}
-
 class OpenFile {
  public:
   static absl::StatusOr<OpenFile> Open(const std::string& path) {
@@ -131,8 +112,8 @@ absl::Status CopyFrame(const ArchiveLayer& layer, AtomicFileWriter& output) {
   int64_t done = 0;
   while (done < layer.frame.size) {
     const int64_t take = std::min(kChunk, layer.frame.size - done);
-    IG_RETURN_IF_ERROR(ReadAt(source.fd(), source.path(),
-                              layer.frame.offset + done, take, data));
+    IG_RETURN_IF_ERROR(ReadExactlyAt(source.fd(), source.path(),
+                                     layer.frame.offset + done, take, data));
     if (done == 0) {
       auto content = ZstdFrameContentSize(data);
       if (!content.ok() ||
@@ -289,7 +270,7 @@ absl::StatusOr<FramedArchiveInfo> ReadFramedArchiveMetadata(
                     int64_t trailer) -> absl::StatusOr<std::string> {
     std::string compressed;
     IG_RETURN_IF_ERROR(
-        ReadAt(file.fd(), tarball, offset, frame_size, compressed));
+        ReadExactlyAt(file.fd(), tarball, offset, frame_size, compressed));
     auto bytes = DecompressZstdFrame(compressed, 2 * kMaxConfigBytes);
     std::string content;
     if (bytes.ok() && bytes->size() >= static_cast<size_t>(kBlock)) {
