@@ -335,7 +335,9 @@ absl::Status ImageBuilder::CheckParentFrames(const ParentImage& parent,
                                              const FramedArchiveInfo& framed,
                                              bool loaded_whole) {
   const std::string& tarball_sha256 = framed.metadata.tarball_sha256;
-  if (!loaded_whole && !store_->TarballVerified(id, tarball_sha256)) {
+  if (!loaded_whole) {
+    // Recorded: nothing to read or write (the common warm build).
+    if (store_->TarballVerified(id, tarball_sha256)) return absl::OkStatus();
     // The store checked the image's layers when it imported them, from
     // another tarball; this one's frames are read once, and remembered.
     Progress(request_.name,
