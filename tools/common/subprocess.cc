@@ -25,7 +25,11 @@ extern char** environ;
 namespace imagegraph {
 namespace {
 
-volatile sig_atomic_t g_interrupt_signal = 0;
+// An atomic rather than a volatile sig_atomic_t: the handler may run on any
+// thread, and a thread that publishes a child's slot and then reads this must
+// not miss a signal whose handler read the slot before it was published.
+std::atomic<int> g_interrupt_signal{0};
+static_assert(std::atomic<int>::is_always_lock_free);
 
 // The running children an interrupt is passed on to, one slot each (threads
 // may run children at once): pid 0 is a free slot, -1 one being filled.
@@ -60,9 +64,10 @@ ChildSlot* TakeChildSlot() {
 }
 
 absl::Status InterruptedError() {
+  const int signal_number = g_interrupt_signal.load();
   return absl::CancelledError(absl::StrCat("interrupted by signal ",
-                                           g_interrupt_signal, " (",
-                                           strsignal(g_interrupt_signal), ")"));
+                                           signal_number, " (",
+                                           strsignal(signal_number), ")"));
 }
 
 bool IsExecutableFile(const std::string& path) {
@@ -114,7 +119,7 @@ void InstallInterruptHandler() {
   }
 }
 
-int InterruptSignal() { return g_interrupt_signal; }
+int InterruptSignal() { return g_interrupt_signal.load(); }
 
 absl::StatusOr<std::string> FindExecutable(absl::string_view program) {
   std::string name(program);
@@ -222,9 +227,10 @@ absl::StatusOr<SubprocessResult> RunSubprocess(
     }
     // A signal that arrived between the check above and now was not passed
     // on.
-    if (g_interrupt_signal != 0) {
+    if (const int signal_number = g_interrupt_signal.load();
+        signal_number != 0) {
       kill(pid, options.signal_on_interrupt != 0 ? options.signal_on_interrupt
-                                                 : g_interrupt_signal);
+                                                 : signal_number);
     }
   }
   close(out_pipe[1]);

@@ -83,7 +83,10 @@ TEST(InterruptTest, SignalStopsChildAndCancelsLaterCalls) {
       {
         InstallInterruptHandler();
         // The child signals this process, which passes it on to the child.
-        auto first = RunSubprocess({"sh", "-c", "kill -TERM $PPID; sleep 30"});
+        // exec: the shell must not leave a sleep behind holding the output
+        // pipe when the signal reaches it after it forked one.
+        auto first =
+            RunSubprocess({"sh", "-c", "kill -TERM $PPID; exec sleep 30"});
         auto later = RunSubprocess({"true"});
         bool ok = first.status().code() == absl::StatusCode::kCancelled &&
                   later.status().code() == absl::StatusCode::kCancelled &&
@@ -100,18 +103,22 @@ TEST(InterruptTest, ReachesTheChildrenOfEveryThread) {
   EXPECT_EXIT(
       {
         InstallInterruptHandler();
-        // A child of another thread, which notes the signal it gets.
+        // A child of another thread, which notes the signal it gets. It
+        // polls, because a signal that reaches the shell just before a
+        // `wait` may not end the wait.
         std::thread other([&got] {
-          RunSubprocess({"sh", "-c",
-                         "trap 'echo TERM >\"$0\"; kill $!; exit 0' TERM; "
-                         ": >\"$0.ready\"; sleep 30 & wait",
-                         got});
+          (void)RunSubprocess(
+              {"sh", "-c",
+               "trap 'echo TERM >\"$0\"; exit 0' TERM; "
+               ": >\"$0.ready\"; i=0; "
+               "while [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done",
+               got});
         });
         // Once the other child has set its trap.
         auto first =
             RunSubprocess({"sh", "-c",
                            "until [ -e \"$0.ready\" ]; do sleep 0.05; done; "
-                           "kill -TERM $PPID; sleep 30",
+                           "kill -TERM $PPID; exec sleep 30",
                            got});
         other.join();
         std::ifstream noted(got);
