@@ -256,9 +256,8 @@ absl::Status WriteFileAtomically(absl::string_view path,
 absl::StatusOr<CopiedFile> CopyFileInto(
     absl::string_view source_view, AtomicFileWriter& writer,
     const std::function<absl::Status()>& keep_going) {
-  const std::string source(source_view);
-  const int in = open(source.c_str(), O_RDONLY | O_CLOEXEC);
-  if (in < 0) return ErrnoToStatus(source, "cannot open", errno);
+  auto in = OpenFile::Open(source_view);
+  if (!in.ok()) return in.status();
   CopiedFile copied;
   Sha256 hasher;
   std::vector<char> block(1 << 20);
@@ -268,10 +267,10 @@ absl::StatusOr<CopiedFile> CopyFileInto(
       status = keep_going();
       if (!status.ok()) break;
     }
-    const ssize_t n = read(in, block.data(), block.size());
+    const ssize_t n = read(in->fd(), block.data(), block.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      status = ErrnoToStatus(source, "cannot read", errno);
+      status = ErrnoToStatus(in->path(), "cannot read", errno);
       break;
     }
     if (n == 0) break;
@@ -280,7 +279,6 @@ absl::StatusOr<CopiedFile> CopyFileInto(
     status = writer.Write(absl::string_view(block.data(), n));
     if (!status.ok()) break;
   }
-  close(in);
   if (!status.ok()) return status;
   copied.sha256_hex = hasher.FinishHex();
   return copied;
@@ -311,6 +309,36 @@ bool PathExists(absl::string_view path) {
   return stat(std::string(path).c_str(), &st) == 0;
 }
 
+absl::StatusOr<OpenFile> OpenFile::Open(absl::string_view path_view,
+                                        int flags) {
+  std::string path(path_view);
+  const int fd = open(path.c_str(), flags | O_CLOEXEC);
+  if (fd < 0) return ErrnoToStatus(path, "cannot open", errno);
+  return OpenFile(std::move(path), fd);
+}
+
+OpenFile::OpenFile(OpenFile&& other) noexcept
+    : path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)) {}
+
+OpenFile& OpenFile::operator=(OpenFile&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) close(fd_);
+    path_ = std::move(other.path_);
+    fd_ = std::exchange(other.fd_, -1);
+  }
+  return *this;
+}
+
+OpenFile::~OpenFile() {
+  if (fd_ >= 0) close(fd_);
+}
+
+absl::StatusOr<int64_t> OpenFile::Size() const {
+  struct stat st;
+  if (fstat(fd_, &st) != 0) return ErrnoToStatus(path_, "cannot stat", errno);
+  return static_cast<int64_t>(st.st_size);
+}
+
 absl::Status ReadExactlyAt(int fd, absl::string_view path, int64_t offset,
                            int64_t size, std::string& data) {
   data.resize(size);
@@ -329,23 +357,19 @@ absl::Status ReadExactlyAt(int fd, absl::string_view path, int64_t offset,
 }
 
 absl::StatusOr<std::string> ReadFileToString(absl::string_view path_view) {
-  std::string path(path_view);
-  int fd = open(path.c_str(), O_RDONLY);
-  if (fd < 0) return ErrnoToStatus(path, "cannot open", errno);
+  auto file = OpenFile::Open(path_view);
+  if (!file.ok()) return file.status();
   std::string contents;
   char buffer[1 << 16];
   while (true) {
-    ssize_t n = read(fd, buffer, sizeof(buffer));
+    ssize_t n = read(file->fd(), buffer, sizeof(buffer));
     if (n < 0) {
       if (errno == EINTR) continue;
-      int error = errno;
-      close(fd);
-      return ErrnoToStatus(path, "cannot read", error);
+      return ErrnoToStatus(file->path(), "cannot read", errno);
     }
     if (n == 0) break;
     contents.append(buffer, n);
   }
-  close(fd);
   return contents;
 }
 

@@ -3,10 +3,13 @@
 #ifndef IMAGEGRAPH_TOOLS_COMMON_FILE_UTIL_H_
 #define IMAGEGRAPH_TOOLS_COMMON_FILE_UTIL_H_
 
+#include <fcntl.h>
+
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -131,6 +134,30 @@ absl::Status FsyncParentDirectory(absl::string_view path);
 
 // The whole contents of a file.
 absl::StatusOr<std::string> ReadFileToString(absl::string_view path);
+
+// An open file descriptor and the path it was opened from (for messages),
+// closed when the object goes. Move-only.
+class OpenFile {
+ public:
+  // open(2) with `flags` (O_CLOEXEC is added); an error names the path.
+  static absl::StatusOr<OpenFile> Open(absl::string_view path,
+                                       int flags = O_RDONLY);
+  OpenFile(OpenFile&& other) noexcept;
+  OpenFile& operator=(OpenFile&& other) noexcept;
+  OpenFile(const OpenFile&) = delete;
+  OpenFile& operator=(const OpenFile&) = delete;
+  ~OpenFile();
+
+  int fd() const { return fd_; }
+  const std::string& path() const { return path_; }
+  // The file's size now (fstat).
+  absl::StatusOr<int64_t> Size() const;
+
+ private:
+  OpenFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  std::string path_;
+  int fd_ = -1;
+};
 
 // Reads exactly `size` bytes at `offset` of the open file `fd` into `data`
 // (resized to `size`; a buffer the caller may reuse between reads). Errors

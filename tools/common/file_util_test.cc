@@ -133,16 +133,44 @@ TEST(ReadExactlyAtTest, ReadsTheRangeAndNamesWhereAShortFileEnds) {
   ASSERT_TRUE(dir.ok());
   const std::string path = dir->path() + "/data";
   ASSERT_TRUE(WriteFileAtomically(path, "0123456789").ok());
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  ASSERT_GE(fd, 0);
+  auto file = OpenFile::Open(path);
+  ASSERT_TRUE(file.ok()) << file.status();
   std::string data = "a longer buffer, reused";
-  ASSERT_TRUE(ReadExactlyAt(fd, path, 2, 5, data).ok());
+  ASSERT_TRUE(ReadExactlyAt(file->fd(), path, 2, 5, data).ok());
   EXPECT_EQ(data, "23456");
-  absl::Status short_read = ReadExactlyAt(fd, path, 8, 4, data);
+  absl::Status short_read = ReadExactlyAt(file->fd(), path, 8, 4, data);
   EXPECT_EQ(short_read.code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(short_read.message(),
             absl::StrCat(path, ": ends at byte 10, before 12"));
-  close(fd);
+}
+
+TEST(OpenFileTest, OwnsTheDescriptorAndNamesThePath) {
+  auto dir = ScopedTempDirectory::Create("file_util_test.");
+  ASSERT_TRUE(dir.ok());
+  const std::string path = dir->path() + "/data";
+  ASSERT_TRUE(WriteFileAtomically(path, "0123456789").ok());
+
+  auto missing = OpenFile::Open(dir->path() + "/missing");
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(missing.status().message(),
+            dir->path() + "/missing: cannot open: No such file or directory");
+
+  int fd = -1;
+  {
+    auto file = OpenFile::Open(path);
+    ASSERT_TRUE(file.ok()) << file.status();
+    EXPECT_EQ(file->path(), path);
+    EXPECT_EQ(*file->Size(), 10);
+    EXPECT_NE(fcntl(file->fd(), F_GETFD) & FD_CLOEXEC, 0);
+    // A moved-from file no longer owns the descriptor; the new owner does.
+    OpenFile moved = *std::move(file);
+    fd = moved.fd();
+    EXPECT_EQ(file->fd(), -1);
+    EXPECT_NE(fcntl(fd, F_GETFD), -1);
+  }
+  // Closed when its owner went.
+  EXPECT_EQ(fcntl(fd, F_GETFD), -1);
+  EXPECT_EQ(errno, EBADF);
 }
 
 TEST(ReadOneLineFileTest, ReadsTheLineAndRejectsEmptyAndExtraLines) {

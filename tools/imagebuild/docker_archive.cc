@@ -49,33 +49,27 @@ struct TarEntry {
   int64_t size = 0;
 };
 
+// An archive file read by offset: every read is bound-checked, and a short
+// one is reported as a corrupt archive.
 class ArchiveFile {
  public:
   static absl::StatusOr<ArchiveFile> Open(const std::string& path, int flags) {
-    int fd = open(path.c_str(), flags | O_CLOEXEC);
-    if (fd < 0) return ErrnoToStatus(path, "cannot open", errno);
-    return ArchiveFile(path, fd);
-  }
-  ArchiveFile(ArchiveFile&& other) noexcept
-      : path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)) {}
-  ArchiveFile(const ArchiveFile&) = delete;
-  ArchiveFile& operator=(const ArchiveFile&) = delete;
-  ~ArchiveFile() {
-    if (fd_ >= 0) close(fd_);
+    IG_ASSIGN_OR_RETURN(OpenFile file, OpenFile::Open(path, flags));
+    return ArchiveFile(std::move(file));
   }
 
   // Reads exactly `size` bytes at `offset`.
   absl::StatusOr<std::string> ReadAt(int64_t offset, int64_t size) const {
     // A corrupt size must not become a huge allocation.
     struct stat info;
-    if (fstat(fd_, &info) != 0)
-      return ErrnoToStatus(path_, "cannot read", errno);
+    if (fstat(fd(), &info) != 0)
+      return ErrnoToStatus(path(), "cannot read", errno);
     if (offset < 0 || size < 0 || offset > info.st_size ||
         size > info.st_size - offset) {
       return Corrupt("it ends inside an entry");
     }
     std::string data;
-    absl::Status read = ReadExactlyAt(fd_, path_, offset, size, data);
+    absl::Status read = ReadExactlyAt(fd(), path(), offset, size, data);
     // The file shrank since it was measured.
     if (absl::IsDataLoss(read)) return Corrupt("it ends inside an entry");
     if (!read.ok()) return read;
@@ -83,20 +77,19 @@ class ArchiveFile {
   }
 
   absl::Status Corrupt(absl::string_view what) const {
-    return CorruptArchive(path_, what);
+    return CorruptArchive(path(), what);
   }
 
   // Every entry, in order, up to the end-of-archive blocks.
   absl::StatusOr<std::vector<TarEntry>> Entries() const;
 
-  const std::string& path() const { return path_; }
-  int fd() const { return fd_; }
+  const std::string& path() const { return file_.path(); }
+  int fd() const { return file_.fd(); }
 
  private:
-  ArchiveFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  explicit ArchiveFile(OpenFile file) : file_(std::move(file)) {}
 
-  std::string path_;
-  int fd_;
+  OpenFile file_;
 };
 
 // A numeric header field: octal text, or base-256 when its top bit is set.

@@ -66,34 +66,6 @@ std::string Padding(int64_t size) {
   return std::string(Padded(size) - size, '\0');
 }
 
-class OpenFile {
- public:
-  static absl::StatusOr<OpenFile> Open(const std::string& path) {
-    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return ErrnoToStatus(path, "cannot open", errno);
-    return OpenFile(path, fd);
-  }
-  OpenFile(OpenFile&& other) noexcept
-      : path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)) {}
-  OpenFile(const OpenFile&) = delete;
-  OpenFile& operator=(const OpenFile&) = delete;
-  ~OpenFile() {
-    if (fd_ >= 0) close(fd_);
-  }
-  int fd() const { return fd_; }
-  const std::string& path() const { return path_; }
-  absl::StatusOr<int64_t> Size() const {
-    struct stat st;
-    if (fstat(fd_, &st) != 0) return ErrnoToStatus(path_, "cannot stat", errno);
-    return static_cast<int64_t>(st.st_size);
-  }
-
- private:
-  OpenFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
-  std::string path_;
-  int fd_;
-};
-
 // Copies the frame of `layer` from its file to `output`, after checking
 // that it lies inside the file and holds a member of the layer's size.
 absl::Status CopyFrame(const ArchiveLayer& layer, AtomicFileWriter& output) {

@@ -87,18 +87,15 @@ class InputFile {
  public:
   static absl::StatusOr<std::unique_ptr<InputFile>> Open(
       absl::string_view path) {
-    std::string name(path);
-    int fd = open(name.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return ErrnoToStatus(name, "cannot open", errno);
-    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    return std::unique_ptr<InputFile>(new InputFile(std::move(name), fd));
+    IG_ASSIGN_OR_RETURN(OpenFile file, OpenFile::Open(path));
+    posix_fadvise(file.fd(), 0, 0, POSIX_FADV_SEQUENTIAL);
+    return std::unique_ptr<InputFile>(new InputFile(std::move(file)));
   }
-  ~InputFile() { close(fd_); }
 
   // The file's size, or -1 when it cannot be known ahead (a pipe).
   int64_t Size() const {
     struct stat st;
-    if (fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) return -1;
+    if (fstat(file_.fd(), &st) != 0 || !S_ISREG(st.st_mode)) return -1;
     return st.st_size;
   }
 
@@ -106,10 +103,10 @@ class InputFile {
   absl::StatusOr<size_t> Read(char* buffer, size_t size) {
     size_t total = 0;
     while (total < size) {
-      ssize_t n = read(fd_, buffer + total, size - total);
+      ssize_t n = read(file_.fd(), buffer + total, size - total);
       if (n < 0) {
         if (errno == EINTR) continue;
-        return ErrnoToStatus(path_, "cannot read", errno);
+        return ErrnoToStatus(file_.path(), "cannot read", errno);
       }
       if (n == 0) break;
       total += n;
@@ -118,9 +115,8 @@ class InputFile {
   }
 
  private:
-  InputFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
-  std::string path_;
-  int fd_;
+  explicit InputFile(OpenFile file) : file_(std::move(file)) {}
+  OpenFile file_;
 };
 
 absl::Status ZstdError(absl::string_view path, absl::string_view what,
