@@ -147,4 +147,31 @@ expect_eq "${out}" "removed 3 expired entries, 1 unreferenced artifacts ($(stat 
 expect_eq "$(ls "${work}/gc/cas/sha256")" "$(sha256sum "${work}/trusted.tar.zst" | cut -c1-64)" \
   "the store after gc"
 expect 2 "gc collects a local index only" -- "${INDEX_BIN}" --index=registry://127.0.0.1:1/x gc
+
+# A read-only index (say, a shared read-only mount) that has no lock file:
+# lookups go on without the lock they cannot create; a writer is refused
+# with the reason. The mount is private to one command.
+# read_only DIR COMMAND...: runs COMMAND with DIR mounted read-only.
+read_only() {
+  unshare --mount sh -c 'mount --bind "$1" "$1" && mount -o remount,ro,bind "$1" && shift && exec "$@"' \
+    read_only "$@"
+}
+roidx=(--index="${work}/ro-index" --level=1)
+expect 0 "" -- "${INDEX_BIN}" "${roidx[@]}" insert --name=base --context_hash="${hash_a}" \
+  --image_id=sha256:1 "${work}/trusted.tar.zst"
+rm "${work}/ro-index/.lock"
+run read_only "${work}/ro-index" "${INDEX_BIN}" "${roidx[@]}" lookup --name=base --context_hash="${hash_a}"
+expect_rc 0 "lookup in a read-only index"
+expect_eq "$(jq -r .namespace <<<"${out}")" "docker.images.v2.level-1.base.hash.${hash_a}" \
+  "the read-only lookup found"
+run read_only "${work}/ro-index" "${INDEX_BIN}" "${roidx[@]}" insert --name=other \
+  --context_hash="${hash_a}" --image_id=sha256:1 "${work}/trusted.tar.zst"
+expect_rc 1 "insert into a read-only index"
+expect_contains "${err}" "${work}/ro-index/cas/sha256/artifact: cannot create a temporary file beside it: Read-only file system" \
+  "insert into a read-only index: stderr"
+run read_only "${work}/ro-index" "${INDEX_BIN}" "${roidx[@]}" gc
+expect_rc 1 "gc of a read-only index"
+expect_contains "${err}" "${work}/ro-index/.lock: cannot open: Read-only file system" \
+  "gc of a read-only index: stderr"
+[[ ! -e "${work}/ro-index/.lock" ]] || fail "the read-only index got a lock file"
 echo "PASS"

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <pwd.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -309,10 +310,10 @@ bool PathExists(absl::string_view path) {
   return stat(std::string(path).c_str(), &st) == 0;
 }
 
-absl::StatusOr<OpenFile> OpenFile::Open(absl::string_view path_view,
-                                        int flags) {
+absl::StatusOr<OpenFile> OpenFile::Open(absl::string_view path_view, int flags,
+                                        mode_t mode) {
   std::string path(path_view);
-  const int fd = open(path.c_str(), flags | O_CLOEXEC);
+  const int fd = open(path.c_str(), flags | O_CLOEXEC, mode);
   if (fd < 0) return ErrnoToStatus(path, "cannot open", errno);
   return OpenFile(std::move(path), fd);
 }
@@ -337,6 +338,13 @@ absl::StatusOr<int64_t> OpenFile::Size() const {
   struct stat st;
   if (fstat(fd_, &st) != 0) return ErrnoToStatus(path_, "cannot stat", errno);
   return static_cast<int64_t>(st.st_size);
+}
+
+absl::Status OpenFile::Lock(int operation) const {
+  while (flock(fd_, operation) != 0) {
+    if (errno != EINTR) return ErrnoToStatus(path_, "cannot lock", errno);
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ReadExactlyAt(int fd, absl::string_view path, int64_t offset,

@@ -4,6 +4,8 @@
 #define IMAGEGRAPH_TOOLS_COMMON_FILE_UTIL_H_
 
 #include <fcntl.h>
+#include <sys/file.h>
+#include <sys/types.h>
 
 #include <cstdint>
 #include <functional>
@@ -139,9 +141,10 @@ absl::StatusOr<std::string> ReadFileToString(absl::string_view path);
 // closed when the object goes. Move-only.
 class OpenFile {
  public:
-  // open(2) with `flags` (O_CLOEXEC is added); an error names the path.
+  // open(2) with `flags` (O_CLOEXEC is added) and, with O_CREAT, `mode`;
+  // an error names the path.
   static absl::StatusOr<OpenFile> Open(absl::string_view path,
-                                       int flags = O_RDONLY);
+                                       int flags = O_RDONLY, mode_t mode = 0);
   OpenFile(OpenFile&& other) noexcept;
   OpenFile& operator=(OpenFile&& other) noexcept;
   OpenFile(const OpenFile&) = delete;
@@ -152,6 +155,10 @@ class OpenFile {
   const std::string& path() const { return path_; }
   // The file's size now (fstat).
   absl::StatusOr<int64_t> Size() const;
+  // flock(2) with `operation` (LOCK_SH or LOCK_EX, with LOCK_NB to fail
+  // rather than wait), again when a signal interrupts the wait. The lock
+  // lasts until another operation changes it or the file is closed.
+  absl::Status Lock(int operation) const;
 
  private:
   OpenFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}

@@ -173,6 +173,28 @@ TEST(OpenFileTest, OwnsTheDescriptorAndNamesThePath) {
   EXPECT_EQ(errno, EBADF);
 }
 
+TEST(OpenFileTest, LockIsHeldUntilTheFileIsClosed) {
+  auto dir = ScopedTempDirectory::Create("file_util_test.");
+  ASSERT_TRUE(dir.ok());
+  const std::string path = dir->path() + "/lock";
+  auto holder = OpenFile::Open(path, O_RDWR | O_CREAT, 0600);
+  ASSERT_TRUE(holder.ok()) << holder.status();
+  struct stat st;
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_TRUE(holder->Lock(LOCK_EX).ok());
+
+  // flock locks belong to the open file, so a second open competes.
+  auto other = OpenFile::Open(path, O_RDONLY);
+  ASSERT_TRUE(other.ok()) << other.status();
+  absl::Status busy = other->Lock(LOCK_SH | LOCK_NB);
+  EXPECT_FALSE(busy.ok());
+  EXPECT_EQ(busy.message(),
+            path + ": cannot lock: Resource temporarily unavailable");
+  *holder = *OpenFile::Open(path);  // closes the holder's file
+  EXPECT_TRUE(other->Lock(LOCK_SH | LOCK_NB).ok());
+}
+
 TEST(ReadOneLineFileTest, ReadsTheLineAndRejectsEmptyAndExtraLines) {
   const std::string dir = getenv("TEST_TMPDIR");
   const std::string path = dir + "/VERSION";

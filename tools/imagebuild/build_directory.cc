@@ -62,26 +62,28 @@ absl::StatusOr<BuildDirectory> BuildDirectory::Create(
   // lock file free while its owner lives.
   const std::string lock_path = *path + kLockFile;
   const std::string new_lock_path = lock_path + ".new";
-  int fd = open(new_lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0 ||
-      rename(new_lock_path.c_str(), lock_path.c_str()) != 0) {
-    int error = errno;
-    if (fd >= 0) close(fd);
-    RemoveTree(*path).IgnoreError();
-    return ErrnoToStatus(lock_path, "cannot lock", error);
+  auto lock = OpenFile::Open(new_lock_path, O_RDWR | O_CREAT, 0600);
+  absl::Status locked =
+      lock.ok() ? lock->Lock(LOCK_EX | LOCK_NB) : lock.status();
+  if (locked.ok() && rename(new_lock_path.c_str(), lock_path.c_str()) != 0) {
+    locked = ErrnoToStatus(lock_path, "cannot lock", errno);
   }
-  return BuildDirectory(*std::move(path), fd, containment);
+  if (!locked.ok()) {
+    RemoveTree(*path).IgnoreError();
+    return locked;
+  }
+  return BuildDirectory(*std::move(path), *std::move(lock), containment);
 }
 
 BuildDirectory::BuildDirectory(BuildDirectory&& other) noexcept
     : path_(std::move(other.path_)),
       bound_(std::move(other.bound_)),
       bound_source_(std::move(other.bound_source_)),
-      lock_fd_(other.lock_fd_),
+      lock_(std::move(other.lock_)),
       containment_(std::move(other.containment_)) {
   other.path_.clear();
   other.bound_.clear();
-  other.lock_fd_ = -1;
+  other.lock_.reset();
 }
 
 BuildDirectory::~BuildDirectory() { Remove().IgnoreError(); }
@@ -130,8 +132,7 @@ absl::Status BuildDirectory::Remove() {
     bound_.clear();
   }
   absl::Status removed = containment_.RemoveTree(path_);
-  if (lock_fd_ >= 0) close(lock_fd_);
-  lock_fd_ = -1;
+  lock_.reset();
   path_.clear();
   return removed;
 }
@@ -152,17 +153,16 @@ void RemoveAbandonedBuildDirectories(
       continue;
     }
     const std::string lock_path = path + kLockFile;
-    int fd = open(lock_path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) {
-      if (errno == ENOENT &&
+    auto lock = OpenFile::Open(lock_path, O_RDWR | O_NOFOLLOW);
+    if (!lock.ok()) {
+      if (absl::IsNotFound(lock.status()) &&
           time(nullptr) - st.st_mtime > kUnlockedGraceSeconds) {
         abandoned.push_back(path);
       }
       continue;
     }
     // The owner holds the lock until it exits, however it exits.
-    if (flock(fd, LOCK_EX | LOCK_NB) == 0) abandoned.push_back(path);
-    close(fd);
+    if (lock->Lock(LOCK_EX | LOCK_NB).ok()) abandoned.push_back(path);
   }
   closedir(dir);
   for (const std::string& path : abandoned) {

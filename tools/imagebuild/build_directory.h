@@ -6,11 +6,13 @@
 #define IMAGEGRAPH_TOOLS_IMAGEBUILD_BUILD_DIRECTORY_H_
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "tools/common/file_util.h"
 #include "tools/imagebuild/containment.h"
 
 namespace imagegraph {
@@ -41,14 +43,16 @@ class BuildDirectory {
   absl::StatusOr<std::string> BindForBuild(const std::string& directory);
 
  private:
-  BuildDirectory(std::string path, int lock_fd, Containment containment)
+  BuildDirectory(std::string path, OpenFile lock, Containment containment)
       : path_(std::move(path)),
-        lock_fd_(lock_fd),
+        lock_(std::move(lock)),
         containment_(std::move(containment)) {}
   std::string path_;
   std::string bound_;  // the mount point of BindForBuild, if any
   std::string bound_source_;
-  int lock_fd_;
+  // Held until the directory is removed: a build directory whose lock is
+  // free belongs to a build that was killed.
+  std::optional<OpenFile> lock_;
   Containment containment_;
 };
 

@@ -28,17 +28,8 @@
 namespace imagegraph {
 namespace {
 
-absl::StatusOr<int> OpenLock(const std::string& path) {
-  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoToStatus(path, "cannot open the lock", errno);
-  return fd;
-}
-
-absl::Status LockFile(int fd, int operation, const std::string& path) {
-  while (flock(fd, operation) != 0) {
-    if (errno != EINTR) return ErrnoToStatus(path, "cannot lock", errno);
-  }
-  return absl::OkStatus();
+absl::StatusOr<OpenFile> OpenLock(const std::string& path) {
+  return OpenFile::Open(path, O_RDWR | O_CREAT, 0644);
 }
 
 // The image IDs (64 hex digits) named by the files of `directory`.
@@ -115,10 +106,6 @@ absl::StatusOr<std::optional<std::string>> ResolveLayerStoreSpec(
         "`default` or `off`; write it as /path/to/layers"));
   }
   return std::string(absl::StripSuffix(spec, "/"));
-}
-
-StoreLease::~StoreLease() {
-  if (fd_ >= 0) close(fd_);
 }
 
 absl::StatusOr<LayerStore> LayerStore::Open(const std::string& directory,
@@ -290,17 +277,15 @@ absl::StatusOr<StoreLease> LayerStore::Hold(
     const Buildah& store, const std::string& image_id,
     const std::function<absl::StatusOr<std::string>()>& archive,
     const std::function<void(absl::string_view)>& progress) const {
-  const std::string lock_path = LockPath(image_id);
-  IG_ASSIGN_OR_RETURN(int fd, OpenLock(lock_path));
-  StoreLease lease(fd);
-  IG_RETURN_IF_ERROR(LockFile(fd, LOCK_SH, lock_path));
+  IG_ASSIGN_OR_RETURN(OpenFile lock, OpenLock(LockPath(image_id)));
+  IG_RETURN_IF_ERROR(lock.Lock(LOCK_SH));
   const std::string short_id = image_id.substr(0, 12);
   // The usual case, an image the store has: verified, and its mount points
   // made, by one command.
   IG_ASSIGN_OR_RETURN(bool verified, Verified(image_id, true));
   if (!verified) {
     // Another build may import it meanwhile: look again once exclusive.
-    IG_RETURN_IF_ERROR(LockFile(fd, LOCK_EX, lock_path));
+    IG_RETURN_IF_ERROR(lock.Lock(LOCK_EX));
     IG_ASSIGN_OR_RETURN(verified, Verified(image_id, false));
     if (!verified) {
       progress(
@@ -308,7 +293,7 @@ absl::StatusOr<StoreLease> LayerStore::Hold(
       IG_ASSIGN_OR_RETURN(const std::string path, archive());
       IG_RETURN_IF_ERROR(Import(store, image_id, path));
     }
-    IG_RETURN_IF_ERROR(LockFile(fd, LOCK_SH, lock_path));
+    IG_RETURN_IF_ERROR(lock.Lock(LOCK_SH));
     // For the layers imported since.
     IG_RETURN_IF_ERROR(CreateMountPoints());
   }
@@ -316,7 +301,7 @@ absl::StatusOr<StoreLease> LayerStore::Hold(
                         " verified in the layer store (configuration digest)"));
   // The marker's time is the last use, which garbage collection reads.
   utimensat(AT_FDCWD, MarkerPath(image_id).c_str(), nullptr, 0);
-  return lease;
+  return StoreLease(std::move(lock));
 }
 
 absl::StatusOr<StoreGcReport> LayerStore::CollectGarbage(
@@ -343,9 +328,8 @@ absl::StatusOr<StoreGcReport> LayerStore::CollectGarbage(
       ++report.kept;
       continue;
     }
-    IG_ASSIGN_OR_RETURN(int fd, OpenLock(LockPath(id)));
-    StoreLease lock(fd);
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    IG_ASSIGN_OR_RETURN(OpenFile lock, OpenLock(LockPath(id)));
+    if (!lock.Lock(LOCK_EX | LOCK_NB).ok()) {
       ++report.busy;
       progress(absl::StrCat("kept image ", id.substr(0, 12),
                             ": a build is using it"));

@@ -26,11 +26,13 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "tools/common/file_util.h"
 #include "tools/imagebuild/build_directory.h"
 #include "tools/imagebuild/buildah.h"
 #include "tools/imagebuild/containment.h"
@@ -55,15 +57,10 @@ absl::StatusOr<std::optional<std::string>> ResolveLayerStoreSpec(
 // that garbage collection does not remove it meanwhile.
 class StoreLease {
  public:
-  explicit StoreLease(int fd) : fd_(fd) {}
-  StoreLease(StoreLease&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
-  StoreLease& operator=(StoreLease&&) = delete;
-  StoreLease(const StoreLease&) = delete;
-  StoreLease& operator=(const StoreLease&) = delete;
-  ~StoreLease();
+  explicit StoreLease(OpenFile lock) : lock_(std::move(lock)) {}
 
  private:
-  int fd_;
+  OpenFile lock_;
 };
 
 // What CollectGarbage did.

@@ -89,48 +89,39 @@ class IndexLock {
  public:
   // The lock exclusively if nobody holds it now, else nullopt.
   static std::optional<IndexLock> TryExclusive(const std::string& root) {
-    const std::string path = absl::StrCat(root, "/", kLockName);
-    const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return std::nullopt;
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-      close(fd);
-      return std::nullopt;
-    }
-    return IndexLock(fd);
+    auto file = OpenFile::Open(absl::StrCat(root, "/", kLockName),
+                               O_RDWR | O_CREAT, 0644);
+    if (!file.ok() || !file->Lock(LOCK_EX | LOCK_NB).ok()) return std::nullopt;
+    return IndexLock(*std::move(file));
   }
 
   // Waits for the lock. Without `exclusive` it is shared. A reader that
-  // cannot create the lock file (a read-only index) goes on without it.
+  // cannot create the lock file and finds none, or may not open it (a
+  // read-only index), goes on without it.
   static absl::StatusOr<IndexLock> Acquire(const std::string& root,
                                            bool exclusive) {
     const std::string path = absl::StrCat(root, "/", kLockName);
-    int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      if (!exclusive &&
-          (errno == EACCES || errno == EROFS || errno == ENOENT)) {
-        return IndexLock(-1);
+    auto file = OpenFile::Open(path, O_RDWR | O_CREAT, 0644);
+    if (!file.ok()) {
+      // flock needs no write access: a lock file another user made will do.
+      auto readable = OpenFile::Open(path, O_RDONLY);
+      if (readable.ok()) {
+        file = std::move(readable);
+      } else if (!exclusive && (absl::IsNotFound(readable.status()) ||
+                                absl::IsPermissionDenied(readable.status()))) {
+        return IndexLock(std::nullopt);
       }
-      return ErrnoToStatus(path, "cannot open the index lock", errno);
+      // Otherwise the first error stands: it says why the index cannot be
+      // written.
     }
-    while (flock(fd, exclusive ? LOCK_EX : LOCK_SH) != 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
-      close(fd);
-      return ErrnoToStatus(path, "cannot lock", err);
-    }
-    return IndexLock(fd);
-  }
-  IndexLock(IndexLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  IndexLock(const IndexLock&) = delete;
-  IndexLock& operator=(const IndexLock&) = delete;
-  ~IndexLock() {
-    if (fd_ >= 0) close(fd_);
+    if (!file.ok()) return file.status();
+    IG_RETURN_IF_ERROR(file->Lock(exclusive ? LOCK_EX : LOCK_SH));
+    return IndexLock(*std::move(file));
   }
 
  private:
-  explicit IndexLock(int fd) : fd_(fd) {}
-  int fd_;
+  explicit IndexLock(std::optional<OpenFile> file) : file_(std::move(file)) {}
+  std::optional<OpenFile> file_;
 };
 
 // Appends every namespace stored below `dir` (whose namespace prefix is
