@@ -164,6 +164,10 @@ run read_only "${work}/ro-index" "${INDEX_BIN}" "${roidx[@]}" lookup --name=base
 expect_rc 0 "lookup in a read-only index"
 expect_eq "$(jq -r .namespace <<<"${out}")" "docker.images.v2.level-1.base.hash.${hash_a}" \
   "the read-only lookup found"
+run read_only "${work}/ro-index" "${INDEX_BIN}" "${roidx[@]}" fetch \
+  "docker.images.v2.level-1.base.hash.${hash_a}" "${work}/fetched-ro.tar.zst"
+expect_rc 0 "fetch from a read-only index"
+cmp "${work}/trusted.tar.zst" "${work}/fetched-ro.tar.zst" || fail "the read-only fetch copied other bytes"
 run read_only "${work}/ro-index" "${INDEX_BIN}" "${roidx[@]}" insert --name=other \
   --context_hash="${hash_a}" --image_id=sha256:1 "${work}/trusted.tar.zst"
 expect_rc 1 "insert into a read-only index"
