@@ -364,20 +364,35 @@ absl::Status ReadExactlyAt(int fd, absl::string_view path, int64_t offset,
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> ReadFileToString(absl::string_view path_view) {
-  auto file = OpenFile::Open(path_view);
+absl::Status ReadFileInChunks(
+    absl::string_view path,
+    const std::function<absl::Status(absl::string_view)>& consume,
+    size_t chunk_size) {
+  auto file = OpenFile::Open(path);
   if (!file.ok()) return file.status();
-  std::string contents;
-  char buffer[1 << 16];
+  std::string buffer(chunk_size, '\0');
   while (true) {
-    ssize_t n = read(file->fd(), buffer, sizeof(buffer));
+    const ssize_t n = read(file->fd(), buffer.data(), buffer.size());
     if (n < 0) {
       if (errno == EINTR) continue;
       return ErrnoToStatus(file->path(), "cannot read", errno);
     }
-    if (n == 0) break;
-    contents.append(buffer, n);
+    if (n == 0) return absl::OkStatus();
+    absl::Status consumed = consume(absl::string_view(buffer.data(), n));
+    if (!consumed.ok()) return consumed;
   }
+}
+
+absl::StatusOr<std::string> ReadFileToString(absl::string_view path) {
+  std::string contents;
+  absl::Status read = ReadFileInChunks(
+      path,
+      [&contents](absl::string_view chunk) {
+        contents.append(chunk.data(), chunk.size());
+        return absl::OkStatus();
+      },
+      1 << 16);
+  if (!read.ok()) return read;
   return contents;
 }
 

@@ -137,6 +137,14 @@ absl::Status FsyncParentDirectory(absl::string_view path);
 // The whole contents of a file.
 absl::StatusOr<std::string> ReadFileToString(absl::string_view path);
 
+// Hands the bytes of the file at `path`, in order and in chunks of up to
+// `chunk_size`, to `consume`; its first error stops the reading and is
+// returned.
+absl::Status ReadFileInChunks(
+    absl::string_view path,
+    const std::function<absl::Status(absl::string_view)>& consume,
+    size_t chunk_size = 1 << 20);
+
 // An open file descriptor and the path it was opened from (for messages),
 // closed when the object goes. Move-only.
 class OpenFile {

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -18,6 +19,7 @@
 namespace imagegraph {
 namespace {
 
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 bool Exists(const std::string& path) {
@@ -126,6 +128,37 @@ TEST(ReadFileToStringTest, MissingFileNamesPath) {
   auto contents = ReadFileToString("/nonexistent/ig.txt");
   EXPECT_EQ(contents.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(contents.status().message(), HasSubstr("/nonexistent/ig.txt"));
+}
+
+TEST(ReadFileInChunksTest, HandsOverTheBytesInOrderAndStopsAtAnError) {
+  auto dir = ScopedTempDirectory::Create("file_util_test.");
+  ASSERT_TRUE(dir.ok());
+  const std::string path = dir->path() + "/data";
+  ASSERT_TRUE(WriteFileAtomically(path, "0123456789").ok());
+  std::vector<std::string> chunks;
+  auto keep = [&chunks](absl::string_view chunk) {
+    chunks.emplace_back(chunk);
+    return absl::OkStatus();
+  };
+  ASSERT_TRUE(ReadFileInChunks(path, keep, 4).ok());
+  EXPECT_THAT(chunks, ElementsAre("0123", "4567", "89"));
+
+  int calls = 0;
+  absl::Status stopped = ReadFileInChunks(
+      path,
+      [&calls](absl::string_view) {
+        ++calls;
+        return absl::DataLossError("consumer says no");
+      },
+      4);
+  EXPECT_EQ(stopped.message(), "consumer says no");
+  EXPECT_EQ(calls, 1);
+
+  EXPECT_EQ(ReadFileInChunks(dir->path() + "/missing", keep).message(),
+            dir->path() + "/missing: cannot open: No such file or directory");
+  // ReadFileToString reads through it, past its own chunk size.
+  ASSERT_TRUE(WriteFileAtomically(path, std::string(200000, 'z')).ok());
+  EXPECT_EQ(*ReadFileToString(path), std::string(200000, 'z'));
 }
 
 TEST(ReadExactlyAtTest, ReadsTheRangeAndNamesWhereAShortFileEnds) {

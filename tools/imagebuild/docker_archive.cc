@@ -2,12 +2,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
-#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -61,11 +59,9 @@ class ArchiveFile {
   // Reads exactly `size` bytes at `offset`.
   absl::StatusOr<std::string> ReadAt(int64_t offset, int64_t size) const {
     // A corrupt size must not become a huge allocation.
-    struct stat info;
-    if (fstat(fd(), &info) != 0)
-      return ErrnoToStatus(path(), "cannot read", errno);
-    if (offset < 0 || size < 0 || offset > info.st_size ||
-        size > info.st_size - offset) {
+    IG_ASSIGN_OR_RETURN(const int64_t file_size, file_.Size());
+    if (offset < 0 || size < 0 || offset > file_size ||
+        size > file_size - offset) {
       return Corrupt("it ends inside an entry");
     }
     std::string data;
@@ -565,25 +561,6 @@ absl::StatusOr<DockerArchiveImage> ReadDockerArchive(const std::string& path) {
   }
   return ImageFromMembers(path, members);
 }
-
-namespace {
-
-// Hands the bytes of the file at `path`, in order, to `consume`.
-absl::Status ReadFileInChunks(
-    const std::string& path,
-    const std::function<absl::Status(absl::string_view)>& consume) {
-  IG_ASSIGN_OR_RETURN(ArchiveFile file, ArchiveFile::Open(path, O_RDONLY));
-  std::string buffer(1 << 20, '\0');
-  while (true) {
-    const ssize_t n = read(file.fd(), buffer.data(), buffer.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return ErrnoToStatus(path, "cannot read", errno);
-    if (n == 0) return absl::OkStatus();
-    IG_RETURN_IF_ERROR(consume(absl::string_view(buffer.data(), n)));
-  }
-}
-
-}  // namespace
 
 absl::StatusOr<DockerArchiveImage> ReadDockerArchiveVerifyingLayers(
     const std::string& path) {
